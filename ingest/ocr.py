@@ -1,0 +1,47 @@
+"""OCR seam: `read(image) -> words with boxes`, via rapidocr (PP-OCR models inside its wheel)."""
+
+import logging
+import threading
+
+import numpy as np
+
+from ingest.model import Word
+
+log = logging.getLogger(__name__)
+
+
+class RapidOcrReader:
+    """Text lines with their boxes, in the image's pixel coordinates. Loads on first use."""
+
+    name = "rapidocr"
+
+    def __init__(self, min_score: float = 0.5):
+        self.min_score = min_score
+        self._engine = None
+        self._lock = threading.Lock()
+
+    def warm_up(self):
+        with self._lock:
+            if self._engine is None:
+                from rapidocr import RapidOCR
+
+                self._engine = RapidOCR(params={"Global.log_level": "error"})
+            return self._engine
+
+    def read(self, image) -> list[Word]:
+        """OCR a PIL image or an RGB array; one Word per recognised text line."""
+        engine = self.warm_up()
+        arr = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+        result = engine(arr)
+        boxes = getattr(result, "boxes", None)
+        if boxes is None:
+            return []
+        words = []
+        for box, text, score in zip(boxes, result.txts, result.scores):
+            if score < self.min_score or not text.strip():
+                continue
+            xs, ys = [p[0] for p in box], [p[1] for p in box]
+            top, bottom = float(min(ys)), float(max(ys))
+            words.append(Word(text=text.strip(), x0=float(min(xs)), top=top, x1=float(max(xs)), bottom=bottom,
+                              size=(bottom - top) * 0.8))
+        return words

@@ -1,0 +1,136 @@
+"""Ingestion: files and folders -> parsed, chunked, embedded and stored; a report of every file."""
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ingest.chunker import chunk_document
+from ingest.html import to_html
+from ingest.model import ParsedDocument
+from ingest.ocr import RapidOcrReader
+from ingest.pdf import parse_image, parse_pdf
+from ingest.sniff import sniff
+from rag.errors import EmptyFile, RagError
+from rag.hashing import sha256_file
+from rag.services import Services
+from rag.types import Document
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str  # ok | skipped | failed
+    reason: str = ""
+    pages: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict:
+        counts = {s: sum(f.status == s for f in self.files) for s in ("ok", "skipped", "failed")}
+        return {"files": [asdict(f) for f in self.files], "counts": counts,
+                "pages": sum(f.pages for f in self.files), "chunks": sum(f.chunks for f in self.files),
+                "seconds": round(self.seconds, 2)}
+
+
+def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
+    """Files named directly plus every non-hidden file under named folders; missing paths reported."""
+    files, missing = [], []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                                and not any(part.startswith(".") for part in f.relative_to(p).parts)))
+        elif p.exists():
+            files.append(p)
+        else:
+            missing.append(FileResult(str(p), "failed", f"no such file or folder: {p}"))
+    return files, missing
+
+
+class Ingestor:
+    """Parses files into layout HTML and chunks, and writes them into the knowledge base."""
+
+    def __init__(self, services: Services, ocr=None):
+        self.services = services
+        self.ocr = ocr or RapidOcrReader()
+
+    def parse(self, path: Path) -> ParsedDocument:
+        """Layout of one PDF or page image (raises RagError subclasses with a one-line reason)."""
+        kind = sniff(path)
+        return parse_pdf(path, self.ocr) if kind == "pdf" else parse_image(path, self.ocr)
+
+    def ingest_file(self, path: Path, collection: str = "default") -> FileResult:
+        t0 = time.perf_counter()
+        path = Path(path).resolve()
+        kb = self.services.kb
+        try:
+            sniff(path)
+            digest = sha256_file(path)
+            old = kb.store.find_document(collection, str(path))
+            if old and old.sha256 == digest and old.status == "ok":
+                return FileResult(str(path), "skipped", "unchanged", old.pages, 0, time.perf_counter() - t0)
+            parsed = self.parse(path)
+            doc_id = hashlib.sha256(f"{collection}\x00{path}\x00{digest}".encode()).hexdigest()[:16]
+            cfg = self.services.settings.chunks
+            chunks = chunk_document(parsed, doc_id, digest, cfg.max_words, cfg.min_words)
+            if not chunks:
+                raise EmptyFile(f"no readable text found in {path.name}")
+            html_dir = Path(self.services.settings.data_dir) / "html"
+            html_dir.mkdir(parents=True, exist_ok=True)
+            (html_dir / f"{doc_id}.html").write_text(to_html(parsed), encoding="utf-8")
+            doc = Document(id=doc_id, name=path.name, path=str(path), collection=collection, sha256=digest,
+                           status="ok", pages=len(parsed.pages))
+            stat = path.stat()
+            n = kb.put_document(doc, stat.st_size, stat.st_mtime, chunks)
+            if old and old.id != doc_id:
+                (html_dir / f"{old.id}.html").unlink(missing_ok=True)
+            return FileResult(str(path), "ok", "", len(parsed.pages), n, time.perf_counter() - t0)
+        except RagError as exc:
+            log.warning("ingest failed: %s", exc.message)
+            return FileResult(str(path), "failed", exc.message, seconds=time.perf_counter() - t0)
+        except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
+            log.exception("unexpected error ingesting %s", path)
+            return FileResult(str(path), "failed", f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0)
+
+    def ingest_paths(self, paths: list[Path], collection: str = "default", fail_fast: bool = False,
+                     progress=None) -> Report:
+        """Ingest files and folders (recursively); every file gets a line in the report."""
+        t0 = time.perf_counter()
+        files, missing = expand(paths)
+        report = Report(files=list(missing))
+        if fail_fast and missing:
+            report.seconds = time.perf_counter() - t0
+            return report
+        for i, f in enumerate(files, 1):
+            result = self.ingest_file(f, collection)
+            report.files.append(result)
+            if progress:
+                progress(i, len(files), result)
+            if fail_fast and result.status == "failed":
+                break
+        report.seconds = time.perf_counter() - t0
+        return report
+
+
+def relative(path: str) -> str:
+    """A path as the user would like to read it: relative to here when it is below here."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel

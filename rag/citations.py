@@ -1,0 +1,57 @@
+"""Turning a generated answer's `[n]` markers into checked citations."""
+
+import logging
+import re
+
+from rag.types import Citation, Hit
+
+log = logging.getLogger(__name__)
+
+MARK = re.compile(r"\[(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\]", re.IGNORECASE)
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(])")
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%$-]*")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE.split(text.strip()) if s.strip()]
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower().strip(".,") for w in WORD.findall(text)}
+
+
+def best_quote(chunk_text: str, claim: str) -> str:
+    """The sentence of the chunk sharing the most words with the claim that cites it."""
+    sentences = split_sentences(chunk_text) or [chunk_text]
+    claim_words = _words(MARK.sub("", claim))
+    best = max(sentences, key=lambda s: (len(_words(s) & claim_words), -len(s)))
+    return best[:400]
+
+
+def resolve_citations(answer: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+    """Keep `[n]` markers that point to a source, drop (and log) the rest; one Citation per source cited.
+
+    Returns the cleaned answer text and its citations, in order of first appearance.
+    """
+    cited: dict[int, list[str]] = {}
+
+    def keep(match: re.Match, sentence: str) -> str:
+        numbers = [int(x) for x in re.findall(r"\d+", match.group(1))]
+        valid = [n for n in numbers if 1 <= n <= len(hits)]
+        for n in numbers:
+            if n not in valid:
+                log.warning("answer cites [%d] but only %d sources were given; removed", n, len(hits))
+        for n in valid:
+            cited.setdefault(n, []).append(sentence)
+        return "".join(f"[{n}]" for n in dict.fromkeys(valid))
+
+    out = []
+    for sentence in split_sentences(answer):
+        out.append(MARK.sub(lambda m, s=sentence: keep(m, s), sentence))
+    text = re.sub(r"\s+([.,;:])", r"\1", " ".join(out)).strip()
+    citations = [
+        Citation(n=n, doc=hits[n - 1].doc, page=hits[n - 1].page, chunk_id=hits[n - 1].chunk_id,
+                 bbox=hits[n - 1].bbox, quote=best_quote(hits[n - 1].text, " ".join(claims)))
+        for n, claims in cited.items()
+    ]
+    return text, citations

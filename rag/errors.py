@@ -1,0 +1,69 @@
+"""One error root for the whole service; translated to HTTP status or exit codes only at the edges."""
+
+
+class RagError(Exception):
+    """Root of every error the service raises on purpose. `status` is the HTTP status it maps to."""
+
+    status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class BadInput(RagError):
+    """The caller sent something we cannot use (a bad file, a malformed question)."""
+
+    status = 400
+
+
+class NotFound(RagError):
+    """A path, document or model that does not exist."""
+
+    status = 404
+
+
+class UnsupportedType(BadInput):
+    """The file's content is of a type we do not read."""
+
+    status = 415
+
+
+class CorruptFile(BadInput):
+    """The file claims a type we read but its content is broken."""
+
+    status = 422
+
+
+class EncryptedFile(BadInput):
+    """The file is password protected."""
+
+    status = 422
+
+
+class EmptyFile(BadInput):
+    """The file has no bytes, or no readable content."""
+
+    status = 422
+
+
+class ModelError(RagError):
+    """A model is missing, unassembled, or fails its checksum."""
+
+    status = 503
+
+
+class HashMismatch(ModelError):
+    """A model file's sha256 differs from the manifest: it is refused."""
+
+
+class MissingExtra(RagError):
+    """An optional package needed by the chosen backend is not installed."""
+
+    status = 503
+
+
+class TooLarge(BadInput):
+    """The upload exceeds the configured size limit."""
+
+    status = 413

@@ -1,0 +1,36 @@
+"""Prompts: numbered sources with document and page, the question last, citations as [n]."""
+
+from rag.types import Hit
+
+SYSTEM = (
+    "You are a careful assistant that answers questions from documents. "
+    "Use only the facts in the numbered sources. "
+    "Answer in one or two short sentences. End every sentence with the number of the source it "
+    "comes from in square brackets, for example [1] or [3]. "
+    "Copy names and numbers exactly as the sources write them. "
+    "If none of the sources answers the question, reply only: Not found in the documents."
+)
+
+NOT_FOUND = "Not found in the documents."
+
+# One worked exchange: small models follow an example far better than a rule.
+EXAMPLE = [
+    {"role": "user", "content": "Source [1] (memo.pdf, page 3):\nThe Oslo office moved to Bjorvika in March 2019.\n\n"
+                                "Source [2] (memo.pdf, page 1):\nStaff numbers grew to 240 in 2020.\n\n"
+                                "Question: When did the Oslo office move?"},
+    {"role": "assistant", "content": "The Oslo office moved to Bjorvika in March 2019 [1]."},
+    {"role": "user", "content": "Source [1] (memo.pdf, page 3):\nThe Oslo office moved to Bjorvika in March 2019.\n\n"
+                                "Question: Who is the CEO?"},
+    {"role": "assistant", "content": NOT_FOUND},
+]
+
+
+def source_block(n: int, hit: Hit) -> str:
+    return f"Source [{n}] ({hit.doc}, page {hit.page}):\n{hit.text.strip()}"
+
+
+def build_messages(question: str, hits: list[Hit]) -> list[dict]:
+    """Chat messages: the rules, then the sources numbered from 1, then the question."""
+    sources = "\n\n".join(source_block(i, h) for i, h in enumerate(hits, 1))
+    user = f"{sources}\n\nQuestion: {question.strip()}"
+    return [{"role": "system", "content": SYSTEM}, *EXAMPLE, {"role": "user", "content": user}]

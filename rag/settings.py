@@ -1,0 +1,52 @@
+"""One settings tree (`RAG_` prefix, nested with `__`), built once and passed down."""
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EmbedderSettings(BaseModel):
+    model: str = "all-MiniLM-L6-v2"
+    device: str = "auto"  # auto | cpu | cuda
+    batch_size: int = 32
+
+
+class IndexSettings(BaseModel):
+    use_gpu: str = "auto"  # auto | never | always
+    keep_versions: int = 2
+
+
+class GeneratorSettings(BaseModel):
+    # Default chosen by measured quality and latency: see docs/benchmarks.md ("Choosing the answer model").
+    model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    n_ctx: int = 4096
+    max_tokens: int = 256
+    temperature: float = 0.0
+    threads: int = 0  # 0 = all cores
+    gpu_layers: int = 0
+
+
+class ChunkSettings(BaseModel):
+    max_words: int = 180
+    min_words: int = 8
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Environment: RAG_DATA_DIR, RAG_GENERATOR__MODEL, ..."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    models_dir: Path | None = Field(default=None, description="defaults to <data_dir>/models")
+    wheel_cache: Path = Path.home() / ".cache" / "rag" / "wheels"
+    top_k: int = 5
+    max_upload_mb: int = 200
+    embedder: EmbedderSettings = EmbedderSettings()
+    index: IndexSettings = IndexSettings()
+    generator: GeneratorSettings = GeneratorSettings()
+    chunks: ChunkSettings = ChunkSettings()
+
+    @property
+    def models_path(self) -> Path:
+        return Path(self.models_dir) if self.models_dir else Path(self.data_dir) / "models"

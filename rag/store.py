@@ -1,0 +1,139 @@
+"""SQLite store of documents and chunks (WAL mode). Vector ids for FAISS are the chunks' rowids."""
+
+import json
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rag.types import Chunk, Document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    collection TEXT NOT NULL DEFAULT 'default',
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime REAL NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    error TEXT,
+    pages INTEGER NOT NULL DEFAULT 0,
+    ingested_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS documents_path ON documents(collection, path);
+CREATE TABLE IF NOT EXISTS chunks (
+    vid INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    page INTEGER NOT NULL,
+    bbox TEXT NOT NULL,
+    heading TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    html TEXT NOT NULL DEFAULT '',
+    ord INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SqliteStore:
+    """Documents and chunks. One connection per thread; writes are serialized by a lock."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write = threading.Lock()
+        with self._conn() as db:
+            db.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def find_document(self, collection: str, path: str) -> Document | None:
+        row = self._conn().execute(
+            "SELECT * FROM documents WHERE collection=? AND path=?", (collection, path)).fetchone()
+        return self._doc(row) if row else None
+
+    def replace_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> tuple[list[int], list[int]]:
+        """Store a parsed document and its chunks, replacing any earlier version at the same path.
+
+        Returns (old vector ids to remove, new vector ids in the order of `chunks`). One transaction:
+        a crash leaves either the old version or the new one, never half of each.
+        """
+        with self._write, self._conn() as db:
+            old = db.execute("SELECT id FROM documents WHERE collection=? AND path=?",
+                             (doc.collection, doc.path)).fetchone()
+            old_vids: list[int] = []
+            if old:
+                old_vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (old["id"],))]
+                db.execute("DELETE FROM chunks WHERE doc_id=?", (old["id"],))
+                db.execute("DELETE FROM documents WHERE id=?", (old["id"],))
+            db.execute(
+                "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (doc.id, doc.name, doc.path, doc.collection, doc.sha256, size, mtime, doc.status,
+                 doc.error, doc.pages, _now()))
+            new_vids = []
+            for c in chunks:
+                cur = db.execute(
+                    "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)",
+                    (c.id, doc.id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord))
+                new_vids.append(cur.lastrowid)
+            return old_vids, new_vids
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        """Remove a document and its chunks; returns the vector ids to drop from the index."""
+        with self._write, self._conn() as db:
+            vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,))]
+            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+            return vids
+
+    def documents(self, collection: str | None = None) -> list[Document]:
+        sql = ("SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d"
+               + (" WHERE collection=?" if collection else "") + " ORDER BY name")
+        rows = self._conn().execute(sql, (collection,) if collection else ())
+        return [self._doc(r) for r in rows]
+
+    def chunks_by_vid(self, vids: list[int]) -> dict[int, dict]:
+        """Chunk rows joined with their document's name, keyed by vector id."""
+        if not vids:
+            return {}
+        marks = ",".join("?" * len(vids))
+        rows = self._conn().execute(
+            f"SELECT c.*, d.name AS doc_name, d.collection FROM chunks c JOIN documents d ON d.id=c.doc_id"
+            f" WHERE c.vid IN ({marks})", vids)
+        return {r["vid"]: dict(r) for r in rows}
+
+    def vids_in_collection(self, collection: str) -> list[int]:
+        rows = self._conn().execute(
+            "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.collection=?", (collection,))
+        return [r[0] for r in rows]
+
+    def all_vids(self) -> list[int]:
+        return [r[0] for r in self._conn().execute("SELECT vid FROM chunks")]
+
+    def count_chunks(self) -> int:
+        return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    @staticmethod
+    def _doc(row: sqlite3.Row) -> Document:
+        keys = row.keys()
+        return Document(id=row["id"], name=row["name"], path=row["path"], collection=row["collection"],
+                        sha256=row["sha256"], status=row["status"], error=row["error"], pages=row["pages"],
+                        chunks=row["n"] if "n" in keys else 0, ingested_at=row["ingested_at"])

@@ -1,0 +1,74 @@
+"""Data that crosses seams: chunks going in, hits and answers coming out.
+
+These are pydantic models so the REST API and the CLI's `--json` emit the very same schema.
+"""
+
+from pydantic import BaseModel, Field
+
+
+class Chunk(BaseModel):
+    """A piece of a document small enough to embed, tied to one page."""
+
+    id: str
+    doc_id: str
+    page: int
+    bbox: list[float] = Field(default_factory=list)
+    heading: str = ""
+    text: str
+    html: str = ""
+    ord: int = 0
+
+
+class Hit(BaseModel):
+    """A retrieved chunk with its score (higher is better)."""
+
+    chunk_id: str
+    doc_id: str
+    doc: str
+    page: int
+    bbox: list[float] = Field(default_factory=list)
+    score: float
+    text: str
+
+
+class Citation(BaseModel):
+    """One `[n]` of an answer: the source it points to and the sentence that supports it."""
+
+    n: int
+    doc: str
+    page: int
+    chunk_id: str
+    quote: str
+    bbox: list[float] = Field(default_factory=list)
+
+
+class ModelRef(BaseModel):
+    name: str
+    sha256: str
+
+
+class Answer(BaseModel):
+    answer: str
+    citations: list[Citation]
+    model: ModelRef
+    hits: list[Hit]
+    timings_ms: dict[str, float]
+
+
+class SearchResult(BaseModel):
+    query: str
+    hits: list[Hit]
+    timings_ms: dict[str, float]
+
+
+class Document(BaseModel):
+    id: str
+    name: str
+    path: str
+    collection: str
+    sha256: str
+    status: str
+    error: str | None = None
+    pages: int = 0
+    chunks: int = 0
+    ingested_at: str | None = None
