@@ -36,7 +36,7 @@ def _table_pieces(block: Block, max_words: int) -> list[Block]:
 def _split_long(block: Block, max_words: int) -> list[Block]:
     """Cut a paragraph longer than `max_words` at sentence ends (words, if a sentence is longer)."""
     words = block.text.split()
-    if len(words) <= max_words:
+    if block.kind == "table" or len(words) <= max_words:
         return [block]
     pieces, current = [], []
     for w in words:

@@ -1,0 +1,62 @@
+"""Shared fixtures: generated documents with known text, and services on the real packaged models."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.settings import Settings
+from tests import docgen
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = Path(os.environ.get("RAG_MODELS_DIR", ROOT / "var" / "models"))
+SMALL_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+
+FACT_DOC_PAGES = [
+    ("Fleet maintenance", ["The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
+                           "Crane inspections are repeated every 90 days."]),
+    ("Cafeteria", ["The cafeteria on level 2 serves lunch between 11:30 and 13:30.",
+                   "Vegetarian dishes are offered every day."]),
+]
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    return MODELS_DIR
+
+
+def make_settings(data_dir: Path, model: str = SMALL_MODEL) -> Settings:
+    """Settings for a test: its own data dir, the shared assembled models, the small generator."""
+    return Settings(data_dir=data_dir, models_dir=MODELS_DIR, generator={"model": model, "n_ctx": 2048})
+
+
+@pytest.fixture(scope="session")
+def docs(tmp_path_factory) -> dict[str, Path]:
+    """One of each kind of test document, generated once per session."""
+    d = tmp_path_factory.mktemp("docs")
+    out = {
+        "facts": docgen.simple_pdf(d / "facts.pdf", FACT_DOC_PAGES, title="Site Facts"),
+        "two_column": docgen.two_column_pdf(
+            d / "two-column.pdf", "Quarterly Review of the Northern Plant",
+            ["Left one: the turbines were serviced in April.", "Left two: the generators passed their tests."],
+            ["Right one: the budget grew by 4 percent.", "Right two: nine engineers were hired."]),
+        "table": docgen.table_pdf(d / "table.pdf", "Site output", [
+            ["Site", "Q1", "Q2"], ["Oslo", "12", "14"], ["Bergen", "7", "9"], ["Total", "19", "23"]]),
+        "merged": docgen.table_pdf(d / "merged.pdf", "Regional sales", [
+            ["Region", "Sales", ""], ["North", "10", "11"], ["", "12", "13"]],
+            spans=[((1, 0), (2, 0)), ((0, 1), (0, 2))]),
+        "scan": docgen.scanned_pdf(d / "scan.pdf", [["ANNUAL SAFETY NOTE",
+                                                     "The fire drill happens every second Tuesday.",
+                                                     "Meet at the north gate."]]),
+        "image": docgen.page_image(d / "invoice.png", ["INVOICE 2291", "Total due: 4,310 EUR",
+                                                      "Payment within 30 days."]),
+    }
+    out["encrypted"] = docgen.encrypted_pdf(d / "encrypted.pdf", out["facts"])
+    out["corrupt"] = docgen.corrupt_pdf(d / "corrupt.pdf", out["facts"])
+    (d / "empty.pdf").write_bytes(b"")
+    out["empty"] = d / "empty.pdf"
+    (d / "notes.txt").write_text("plain text is not a supported type")
+    out["unsupported"] = d / "notes.txt"
+    out["mislabeled"] = d / "picture.pdf"  # a PNG with a .pdf name
+    out["mislabeled"].write_bytes(out["image"].read_bytes())
+    return out

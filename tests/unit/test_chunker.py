@@ -1,0 +1,51 @@
+from ingest.chunker import chunk_document, chunk_id
+from ingest.model import Block, Page, ParsedDocument
+from ingest.tables import cells_from_grid, table_text
+
+
+def doc() -> ParsedDocument:
+    rows = cells_from_grid([["Site", "Q1"]] + [[f"Site {i}", str(i)] for i in range(40)])
+    p1 = Page(1, 612, 792, [
+        Block("header", (50, 10, 200, 20), "ACME confidential"),
+        Block("title", (50, 40, 400, 70), "Annual Report", level=1),
+        Block("heading", (50, 80, 400, 95), "Operations", level=2),
+        Block("paragraph", (50, 100, 500, 200), "The plant ran all year without a stop. " * 3),
+        Block("footer", (290, 770, 310, 780), "1"),
+    ])
+    p2 = Page(2, 612, 792, [
+        Block("heading", (50, 40, 400, 55), "Output", level=2),
+        Block("table", (50, 60, 500, 700), text=table_text(rows), rows=rows),
+    ])
+    return ParsedDocument("report.pdf", [p1, p2], "pdf")
+
+
+def test_chunks_follow_pages_and_skip_headers_and_footers():
+    chunks = chunk_document(doc(), "d1", "sha", max_words=40)
+    assert {c.page for c in chunks} == {1, 2}
+    assert all("ACME confidential" not in c.text for c in chunks)
+    first = chunks[0]
+    assert first.page == 1 and first.heading == "Annual Report > Operations"
+    assert first.text.startswith("Annual Report\nOperations\nThe plant ran")
+
+
+def test_long_table_is_split_by_rows_with_header_repeated():
+    chunks = [c for c in chunk_document(doc(), "d1", "sha", max_words=40) if c.page == 2]
+    assert len(chunks) > 1
+    for c in chunks:
+        assert "<th>Site</th><th>Q1</th>" in c.html
+        assert c.heading == "Annual Report > Output"  # the breadcrumb carries across pages
+    all_text = "\n".join(c.text for c in chunks)
+    assert all(f"Site {i} | {i}" in all_text for i in range(40))
+
+
+def test_chunk_ids_are_content_hashes():
+    a = chunk_document(doc(), "d1", "sha", max_words=40)
+    b = chunk_document(doc(), "d2", "sha", max_words=40)
+    assert [c.id for c in a] == [c.id for c in b]
+    assert chunk_id("sha", 1, "x") != chunk_id("sha", 2, "x") != chunk_id("other", 1, "x")
+
+
+def test_long_paragraph_is_cut_below_the_word_limit():
+    page = Page(1, 612, 792, [Block("paragraph", (0, 0, 1, 1), " ".join(f"Sentence {i} has six words." for i in range(100)))])
+    chunks = chunk_document(ParsedDocument("x.pdf", [page], "pdf"), "d", "s", max_words=50)
+    assert len(chunks) >= 10 and all(len(c.text.split()) <= 50 for c in chunks)

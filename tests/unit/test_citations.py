@@ -1,0 +1,41 @@
+import logging
+
+from rag.citations import best_quote, resolve_citations
+from rag.types import Hit
+
+
+def hits(n: int) -> list[Hit]:
+    texts = ["The crane was inspected on 14 March 2024. It is red.", "Lunch is served at noon.", "Nothing."]
+    return [Hit(chunk_id=f"c{i}", doc_id="d", doc=f"doc{i}.pdf", page=i + 1, score=1.0, text=texts[i % 3])
+            for i in range(n)]
+
+
+def test_valid_markers_map_to_their_sources():
+    text, cites = resolve_citations("The crane was inspected on 14 March 2024 [1]. Lunch is at noon [2].", hits(3))
+    assert text == "The crane was inspected on 14 March 2024 [1]. Lunch is at noon [2]."
+    assert [(c.n, c.doc, c.page, c.chunk_id) for c in cites] == [(1, "doc0.pdf", 1, "c0"), (2, "doc1.pdf", 2, "c1")]
+    assert cites[0].quote == "The crane was inspected on 14 March 2024."
+
+
+def test_marker_pointing_to_no_source_is_removed_and_logged(caplog):
+    with caplog.at_level(logging.WARNING):
+        text, cites = resolve_citations("Lunch is at noon [2][7].", hits(2))
+    assert text == "Lunch is at noon [2]."
+    assert [c.n for c in cites] == [2]
+    assert "[7]" in caplog.text
+
+
+def test_grouped_and_worded_markers():
+    text, cites = resolve_citations("Both say so [1, 2]. Also [Source 2].", hits(2))
+    assert "[1][2]" in text and "[2]" in text
+    assert [c.n for c in cites] == [1, 2]
+
+
+def test_answer_without_markers_has_no_citations():
+    text, cites = resolve_citations("Not found in the documents.", hits(2))
+    assert text == "Not found in the documents." and cites == []
+
+
+def test_best_quote_prefers_overlapping_sentence():
+    chunk = "Staff grew to 240. The Oslo office moved in March 2019. Parking is free."
+    assert best_quote(chunk, "The office moved in March 2019 [1]") == "The Oslo office moved in March 2019."
