@@ -121,7 +121,7 @@ class IndexVersions:
 
     def publish(self, index: FaissIndex, meta: dict) -> Path:
         """Write `index` as a new version, then switch `current` to it atomically."""
-        version = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000:06d}"
+        version = f"{self._next_number():08d}-{time.strftime('%Y%m%dT%H%M%S')}"
         folder = self.root / version
         index.save(folder)
         manifest = dict(meta, version=version, dim=index.dim, count=index.size,
@@ -137,6 +137,11 @@ class IndexVersions:
         _fsync_dir(self.pointer.parent)
         self._prune(version)
         return folder
+
+    def _next_number(self) -> int:
+        """Versions are numbered so that name order is publication order (callers hold the write lock)."""
+        numbers = [int(p.name.split("-")[0]) for p in self.root.glob("*-*") if p.name.split("-")[0].isdigit()]
+        return max(numbers, default=0) + 1
 
     def _prune(self, live: str) -> None:
         versions = sorted(p for p in self.root.iterdir() if p.is_dir())

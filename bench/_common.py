@@ -1,0 +1,130 @@
+"""Shared helpers for the benchmark scripts: paths, environment, memory, tables, JSON results.
+
+Every script in bench/ inserts the repository root into sys.path itself and then imports this module
+as `bench._common`. Nothing here asserts anything about timings: benchmarks report, they never fail
+because something was slow.
+"""
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "bench" / "out"
+DEFAULT_MODELS_DIR = ROOT / "var" / "models"
+MODELS = ["qwen2.5-coder-0.5b-instruct-q4_k_m", "qwen2.5-coder-1.5b-instruct-q4_k_m"]
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def setup_env() -> Path:
+    """Point the service at the assembled models (RAG_MODELS_DIR) unless the caller already did; quiet logs."""
+    os.environ.setdefault("RAG_MODELS_DIR", str(DEFAULT_MODELS_DIR))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return Path(os.environ["RAG_MODELS_DIR"])
+
+
+def _kib_to_mib(v: int) -> float:
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    return round(v / (1024 * 1024) if sys.platform == "darwin" else v / 1024, 1)
+
+
+def peak_rss_mib() -> dict:
+    """Peak resident set size of this process and of its waited-for children, in MiB."""
+    return {"self_mib": _kib_to_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+            "children_mib": _kib_to_mib(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}
+
+
+def median(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def env_info() -> dict:
+    """What the numbers were measured on (so results from different machines are not compared blindly)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+    except Exception:  # noqa: BLE001 - informative only
+        commit = None
+    return {"python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
+            "cpu_count": os.cpu_count(), "git_commit": commit,
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "models_dir": os.environ.get("RAG_MODELS_DIR")}
+
+
+def table(headers: list[str], rows: list[list], title: str | None = None) -> str:
+    """A plain-text table (numbers right-aligned)."""
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.1f}" if abs(v) < 10000 else f"{v:,.0f}"
+        return str(v)
+
+    cells = [[fmt(v) for v in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) for i in range(len(headers))]
+
+    def line(vals):
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(vals, widths, numeric)).rstrip()
+
+    out = []
+    if title:
+        out.append(title)
+    out.append(line(headers))
+    out.append("  ".join("-" * w for w in widths))
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def write_result(name: str, data: dict) -> Path:
+    """Write bench/out/NAME.json (bench/out is gitignored)."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUT_DIR / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def examples_dir(tmp: Path) -> Path:
+    """The sample documents in examples/, regenerated into `tmp` if the folder is missing or empty."""
+    ex = ROOT / "examples"
+    if ex.is_dir() and any(ex.iterdir()):
+        return ex
+    from scripts import make_examples  # namespace package: scripts/ has no __init__.py
+
+    out = Path(tmp) / "examples"
+    make_examples.OUT = out
+    make_examples.main()
+    return out
+
+
+def services_for(data_dir: Path, model: str | None = None):
+    """A fresh Services over `data_dir`, optionally with another generator model."""
+    from rag.services import Services
+    from rag.settings import Settings
+
+    kw = {"data_dir": Path(data_dir)}
+    if model:
+        kw["generator"] = {"model": model}
+    return Services(Settings(**kw))
+
+
+def resolve_models(arg: str | None) -> list[str]:
+    """--model: a name, a comma-separated list, or 'both' (the two packaged generators)."""
+    from rag.settings import Settings
+
+    if not arg or arg == "default":
+        return [Settings().generator.model]
+    if arg == "both":
+        return list(MODELS)
+    return [m.strip() for m in arg.split(",") if m.strip()]

@@ -1,0 +1,31 @@
+from rag.store import SqliteStore
+from rag.types import Chunk, Document
+
+
+def doc(i: str, path: str = "/x/a.pdf", sha: str = "s1") -> Document:
+    return Document(id=i, name="a.pdf", path=path, collection="default", sha256=sha, status="ok", pages=1)
+
+
+def chunks(doc_id: str, n: int) -> list[Chunk]:
+    return [Chunk(id=f"{doc_id}-{k}", doc_id=doc_id, page=1, text=f"text {k}") for k in range(n)]
+
+
+def test_replacing_a_document_returns_old_and_new_vector_ids(tmp_path):
+    store = SqliteStore(tmp_path / "s.sqlite")
+    old, new = store.replace_document(doc("d1"), 10, 1.0, chunks("d1", 3))
+    assert old == [] and len(new) == 3
+    old2, new2 = store.replace_document(doc("d2", sha="s2"), 10, 2.0, chunks("d2", 2))
+    assert sorted(old2) == sorted(new) and len(new2) == 2
+    assert [d.id for d in store.documents()] == ["d2"] and store.documents()[0].chunks == 2
+    rows = store.chunks_by_vid(new2)
+    assert {r["doc_name"] for r in rows.values()} == {"a.pdf"}
+
+
+def test_delete_and_collections(tmp_path):
+    store = SqliteStore(tmp_path / "s.sqlite")
+    _, a = store.replace_document(doc("d1"), 1, 1, chunks("d1", 2))
+    other = Document(id="d9", name="b.pdf", path="/x/b.pdf", collection="hr", sha256="s", status="ok")
+    _, b = store.replace_document(other, 1, 1, chunks("d9", 1))
+    assert store.vids_in_collection("hr") == b
+    assert sorted(store.delete_document("d1")) == sorted(a)
+    assert store.all_vids() == b
