@@ -9,9 +9,12 @@ from ingest.tables import table_text
 from rag.types import Chunk
 
 
-def chunk_id(doc_sha: str, page: int, text: str) -> str:
-    """Content hash: the same text on the same page of the same file always gets the same id."""
-    return hashlib.sha256(f"{doc_sha}\x00{page}\x00{text}".encode()).hexdigest()[:32]
+def chunk_id(doc_id: str, page: int, text: str) -> str:
+    """Content hash: the same text on the same page of the same document version gets the same id.
+
+    `doc_id` already hashes (collection, path, file sha256), so two copies of one file stay distinct.
+    """
+    return hashlib.sha256(f"{doc_id}\x00{page}\x00{text}".encode()).hexdigest()[:32]
 
 
 def _union(boxes: list[tuple]) -> list[float]:
@@ -50,7 +53,7 @@ def _split_long(block: Block, max_words: int) -> list[Block]:
             for p in pieces]
 
 
-def chunk_document(doc: ParsedDocument, doc_id: str, doc_sha: str, max_words: int = 180,
+def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180,
                    min_words: int = 8) -> list[Chunk]:
     """Chunks in reading order; each carries its page, bbox, heading breadcrumb, text and HTML."""
     chunks: list[Chunk] = []
@@ -61,7 +64,7 @@ def chunk_document(doc: ParsedDocument, doc_id: str, doc_sha: str, max_words: in
         if not text:
             return
         html = "\n".join(table_html(b) if b.kind == "table" else block_html(b) for b in blocks)
-        chunks.append(Chunk(id=chunk_id(doc_sha, page, text), doc_id=doc_id, page=page,
+        chunks.append(Chunk(id=chunk_id(doc_id, page, text), doc_id=doc_id, page=page,
                             bbox=[round(v, 1) for v in _union([b.bbox for b in blocks])],
                             heading=heading, text=text, html=html, ord=len(chunks)))
 

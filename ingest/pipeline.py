@@ -90,7 +90,7 @@ class Ingestor:
             parsed = self.parse(path)
             doc_id = hashlib.sha256(f"{collection}\x00{path}\x00{digest}".encode()).hexdigest()[:16]
             cfg = self.services.settings.chunks
-            chunks = chunk_document(parsed, doc_id, digest, cfg.max_words, cfg.min_words)
+            chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words)
             if not chunks:
                 raise EmptyFile(f"no readable text found in {path.name}")
             html_dir = Path(self.services.settings.data_dir) / "html"

@@ -1,0 +1,92 @@
+"""Ingestion on the real embedder, FAISS and SQLite: reports, bad files, replacement, crash repair."""
+
+import shutil
+
+import pytest
+
+from ingest.pipeline import Ingestor
+from rag.services import Services
+from tests import docgen
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def embedder_services(tmp_path_factory):
+    """Services whose embedder is loaded once for the module; each test gets its own data dir."""
+    base = Services(make_settings(tmp_path_factory.mktemp("warm")))
+    base.embedder.warm_up()
+    return base
+
+
+@pytest.fixture
+def services(tmp_path, embedder_services):
+    s = Services(make_settings(tmp_path / "data"))
+    s.__dict__["embedder"] = embedder_services.embedder  # share the loaded model, not the data
+    return s
+
+
+def test_folder_with_good_and_bad_files_reports_each(services, docs, tmp_path):
+    folder = tmp_path / "inbox"
+    shutil.copytree(docs["facts"].parent, folder)
+    report = Ingestor(services).ingest_paths([folder, tmp_path / "missing.pdf"])
+    by_name = {f.path.rsplit("/", 1)[-1]: f for f in report.files}
+    assert by_name["missing.pdf"].reason.startswith("no such file or folder")
+    assert by_name["encrypted.pdf"].status == "failed" and "encrypted PDF" in by_name["encrypted.pdf"].reason
+    assert by_name["corrupt.pdf"].status == "failed" and "corrupt" in by_name["corrupt.pdf"].reason
+    assert by_name["empty.pdf"].status == "failed" and "empty file" in by_name["empty.pdf"].reason
+    assert by_name["notes.txt"].status == "failed" and "unsupported file type" in by_name["notes.txt"].reason
+    for good in ("facts.pdf", "two-column.pdf", "table.pdf", "merged.pdf", "scan.pdf", "invoice.png", "picture.pdf"):
+        assert by_name[good].status == "ok", by_name[good]
+        assert by_name[good].chunks >= 1 and by_name[good].pages >= 1
+    assert not report.ok and len(report.failed) == 5
+    hits, _ = services.kb.search("When does the cafeteria serve lunch?", 3)
+    assert hits[0].doc == "facts.pdf" and hits[0].page == 2
+    assert (services.settings.data_dir / "html").is_dir()
+    assert services.kb.index().size == services.kb.store.count_chunks()
+
+
+def test_unchanged_file_is_skipped_and_changed_file_replaces_its_chunks(services, tmp_path):
+    path = docgen.simple_pdf(tmp_path / "policy.pdf", [("Parking", ["Parking permits cost 40 EUR per month."])])
+    ingestor = Ingestor(services)
+    assert ingestor.ingest_file(path).status == "ok"
+    assert ingestor.ingest_file(path).status == "skipped"
+    size = services.kb.index().size
+    docgen.simple_pdf(path, [("Parking", ["Parking permits are now free for cyclists who also drive."])])
+    assert ingestor.ingest_file(path).status == "ok"
+    assert len(services.kb.store.documents()) == 1
+    assert services.kb.index().size == services.kb.store.count_chunks() == size
+    hits, _ = services.kb.search("How much do parking permits cost?", 5)
+    assert all("40 EUR" not in h.text for h in hits)
+
+
+def test_file_turned_corrupt_keeps_the_stored_version(services, docs, tmp_path):
+    path = tmp_path / "facts.pdf"
+    shutil.copy(docs["facts"], path)
+    ingestor = Ingestor(services)
+    assert ingestor.ingest_file(path).status == "ok"
+    docgen.corrupt_pdf(path, docs["facts"])
+    result = ingestor.ingest_file(path)
+    assert result.status == "failed" and "corrupt" in result.reason
+    hits, _ = services.kb.search("Who inspected the harbour crane?", 1)
+    assert hits and "Ingrid Solheim" in hits[0].text
+
+
+def test_crash_between_store_commit_and_index_publish_is_repaired(services, docs):
+    Ingestor(services).ingest_file(docs["facts"])
+    n = services.kb.index().size
+    (services.settings.data_dir / "current").unlink()  # as if the process died before publishing
+    services.kb._index = None
+    assert services.kb.index().size == 0
+    assert services.kb.repair()["vectors"] == n
+    hits, _ = services.kb.search("Who inspected the harbour crane?", 1)
+    assert "Ingrid Solheim" in hits[0].text
+
+
+def test_collections_filter_before_the_top_k_cut(services, docs):
+    ingestor = Ingestor(services)
+    ingestor.ingest_file(docs["facts"], collection="ops")
+    ingestor.ingest_file(docs["image"], collection="finance")
+    hits, _ = services.kb.search("Who inspected the harbour crane?", 5, collection="finance")
+    assert hits and {h.doc for h in hits} == {"invoice.png"}

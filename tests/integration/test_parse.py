@@ -1,0 +1,81 @@
+"""The PDF and image paths on generated documents whose text is known exactly (real pdfplumber, rapidocr)."""
+
+import re
+
+import pytest
+
+from ingest.html import to_html
+from ingest.ocr import RapidOcrReader
+from ingest.pdf import parse_image, parse_pdf
+from rag.errors import CorruptFile, EncryptedFile
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ocr():
+    return RapidOcrReader()
+
+
+def blocks(doc, kind=None):
+    return [b for p in doc.pages for b in p.blocks if kind is None or b.kind == kind]
+
+
+def test_text_layer_pdf_title_headings_and_pages(docs):
+    doc = parse_pdf(docs["facts"])
+    assert len(doc.pages) == 2 and all(p.source == "text" for p in doc.pages)
+    assert [b.text for b in blocks(doc, "title")] == ["Site Facts"]
+    assert [b.text for b in blocks(doc, "heading")] == ["Fleet maintenance", "Cafeteria"]
+    page2 = " ".join(b.text for b in doc.pages[1].blocks)
+    assert "The cafeteria on level 2 serves lunch between 11:30 and 13:30." in page2
+
+
+def test_two_columns_read_left_then_right(docs):
+    text = " ".join(b.text for b in parse_pdf(docs["two_column"]).pages[0].blocks)
+    order = [text.index(s) for s in ("Quarterly Review", "Left one", "Left two", "Right one", "Right two")]
+    assert order == sorted(order)
+
+
+def test_ruled_table_becomes_table_html(docs):
+    html = to_html(parse_pdf(docs["table"]))
+    assert "<thead><tr><th>Site</th><th>Q1</th><th>Q2</th></tr></thead>" in html
+    assert "<tr><td>Bergen</td><td>7</td><td>9</td></tr>" in html
+    assert "The table above lists the figures" in html
+
+
+def test_merged_cells_become_colspan_and_rowspan(docs):
+    html = to_html(parse_pdf(docs["merged"]))
+    assert '<th colspan="2">Sales</th>' in html
+    assert '<td rowspan="2">North</td>' in html
+
+
+def test_html_contract_every_block_has_page_and_bbox(docs):
+    html = to_html(parse_pdf(docs["facts"]))
+    assert html.startswith('<article data-doc="facts.pdf" data-pages="2">')
+    assert re.findall(r'<section data-page="(\d+)"', html) == ["1", "2"]
+    for tag in re.findall(r"<(h\d|p|table|header|footer)\b[^>]*>", html):
+        assert tag
+    assert len(re.findall(r'data-bbox="[\d.]+,[\d.]+,[\d.]+,[\d.]+"', html)) >= 5
+
+
+def test_scanned_pdf_is_read_with_ocr(docs, ocr):
+    doc = parse_pdf(docs["scan"], ocr)
+    assert doc.pages[0].source == "ocr"
+    text = " ".join(b.text for b in blocks(doc))
+    assert "The fire drill happens every second Tuesday." in text
+    x0, top, x1, bottom = blocks(doc)[0].bbox
+    assert 0 <= x0 < x1 <= doc.pages[0].width and 0 <= top < bottom <= doc.pages[0].height  # PDF points
+
+
+def test_page_image_is_read_with_ocr(docs, ocr):
+    doc = parse_image(docs["image"], ocr)
+    text = " ".join(b.text for b in blocks(doc))
+    assert "INVOICE 2291" in text and "4,310 EUR" in text
+    assert doc.pages[0].width == 1240  # pixels
+
+
+def test_encrypted_and_corrupt_pdfs_get_clear_errors(docs):
+    with pytest.raises(EncryptedFile, match="encrypted PDF"):
+        parse_pdf(docs["encrypted"])
+    with pytest.raises(CorruptFile, match="corrupt or unreadable PDF: corrupt.pdf"):
+        parse_pdf(docs["corrupt"])
