@@ -1,0 +1,145 @@
+"""End to end: `rag serve` as a real process on a free port, documents ingested through the CLI,
+questions over HTTP. Runs the shipped default answer model."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.answer import EMPTY_INDEX
+from tests import docgen
+from tests.conftest import MODELS_DIR
+
+pytestmark = pytest.mark.slow
+RAG = [sys.executable, "-m", "api"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rag(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR))
+    env.pop("RAG_GENERATOR__MODEL", None)
+    done = subprocess.run([*RAG, "--data-dir", str(data_dir), *args], capture_output=True, text=True, env=env,
+                          timeout=600)
+    if check and done.returncode != 0:
+        raise AssertionError(f"rag {args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("server-data")
+    port = free_port()
+    env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR))
+    env.pop("RAG_GENERATOR__MODEL", None)
+    log = open(data.parent / "server.log", "w")
+    proc = subprocess.Popen([*RAG, "--data-dir", str(data), "serve", "--port", str(port)], stdout=log,
+                            stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 300
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError("server exited:\n" + Path(log.name).read_text())
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.time() > deadline:
+                raise AssertionError("server did not become healthy:\n" + Path(log.name).read_text())
+            time.sleep(0.5)
+        with httpx.Client(base_url=base, timeout=300) as client:
+            yield client, data
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def two_pdfs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("e2e-docs")
+    handbook = docgen.simple_pdf(d / "handbook.pdf", [
+        ("Working hours", ["Core working hours are from 10:00 to 15:00 on weekdays."]),
+        ("Travel", ["The daily meal allowance on business trips is 55 EUR within Europe."]),
+    ], title="Staff Handbook")
+    plants = docgen.simple_pdf(d / "plants.pdf", [
+        ("Fjordvik", ["The Fjordvik hydro plant produced 455 GWh in the fourth quarter."]),
+    ], title="Plant Report")
+    return handbook, plants
+
+
+def test_empty_index_gets_a_clear_answer(server):
+    client, _ = server
+    r = client.post("/v1/ask", json={"question": "What is the meal allowance?"})
+    assert r.status_code == 200 and r.json()["answer"] == EMPTY_INDEX
+
+
+def test_ingest_through_cli_then_ask_over_http_cites_the_right_page(server, two_pdfs):
+    client, data = server
+    done = rag(data, "ingest", *map(str, two_pdfs))
+    assert "files: 2 ok, 0 unchanged, 0 failed" in done.stdout
+    docs = client.get("/v1/documents").json()
+    assert sorted(d["name"] for d in docs) == ["handbook.pdf", "plants.pdf"]
+
+    r = client.post("/v1/ask", json={"question": "What is the daily meal allowance on business trips?", "k": 3})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"answer", "citations", "model", "hits", "timings_ms"}
+    assert "55" in body["answer"]
+    assert body["citations"], body
+    assert {(c["doc"], c["page"]) for c in body["citations"]} == {("handbook.pdf", 2)}
+    for c in body["citations"]:
+        assert f"[{c['n']}]" in body["answer"] and "55 EUR" in c["quote"]
+    assert body["model"]["name"] == "qwen2.5-coder-1.5b-instruct-q4_k_m" and len(body["model"]["sha256"]) == 64
+
+    cli = json.loads(rag(data, "ask", "What is the daily meal allowance on business trips?", "-k", "3", "--json").stdout)
+    assert set(cli) == set(body) and cli["answer"] == body["answer"]
+
+
+def test_search_info_health_and_openapi(server, two_pdfs):
+    client, data = server
+    rag(data, "ingest", *map(str, two_pdfs))  # unchanged files are skipped
+    hits = client.post("/v1/search", json={"question": "Fjordvik fourth quarter output", "k": 2}).json()["hits"]
+    assert hits[0]["doc"] == "plants.pdf" and hits[0]["page"] == 1 and "455 GWh" in hits[0]["text"]
+    info = client.get("/v1/info").json()
+    assert info["index"]["vectors"] == info["index"]["chunks"] > 0
+    used = {m["name"]: m for m in info["models"] if m["in_use"]}
+    assert set(used) == {"all-MiniLM-L6-v2", "qwen2.5-coder-1.5b-instruct-q4_k_m"}
+    assert all(m["verified"] and len(m["sha256"]) == 64 for m in used.values())
+    assert client.get("/healthz").json()["status"] == "ok"
+    assert {"/v1/ask", "/v1/search", "/v1/documents", "/v1/info", "/healthz"} <= set(client.get("/openapi.json").json()["paths"])
+
+
+@pytest.mark.parametrize("body", [{}, {"question": ""}, {"question": "x", "k": 0}, {"question": "x", "k": "many"}])
+def test_malformed_requests_get_422_with_detail(server, body):
+    client, _ = server
+    r = client.post("/v1/ask", json=body)
+    assert r.status_code == 422 and "detail" in r.json()
+
+
+def test_bad_uploads_get_4xx_with_one_line_detail(server, docs):
+    client, _ = server
+    expected = {"encrypted": (422, "encrypted PDF"), "corrupt": (422, "corrupt or unreadable PDF"),
+                "empty": (422, "empty file"), "unsupported": (415, "unsupported file type")}
+    for kind, (status, words) in expected.items():
+        path = docs[kind]
+        r = client.post("/v1/parse", files={"file": (path.name, path.read_bytes())})
+        assert r.status_code == status, (kind, r.text)
+        assert words in r.json()["detail"] and "\n" not in r.json()["detail"]
+    ok = client.post("/v1/parse", files={"file": ("t.pdf", docs["table"].read_bytes())})
+    assert ok.status_code == 200 and "<th>Site</th>" in ok.text

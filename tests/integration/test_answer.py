@@ -1,0 +1,48 @@
+"""Answers from the real 0.5B GGUF through llama.cpp, over real retrieval."""
+
+import pytest
+
+from ingest.pipeline import Ingestor
+from rag.answer import EMPTY_INDEX
+from rag.errors import BadInput
+from rag.services import Services
+from tests.conftest import SMALL_MODEL, make_settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory, docs):
+    s = Services(make_settings(tmp_path_factory.mktemp("ask")))
+    report = Ingestor(s).ingest_paths([docs["facts"], docs["table"], docs["image"]])
+    assert report.ok, report.as_dict()
+    return s
+
+
+def test_answer_cites_sources_that_exist(services):
+    answer = services.ask("Who inspected the harbour crane?", k=3)
+    assert answer.model.name == SMALL_MODEL
+    assert answer.model.sha256 == services.registry.entry(SMALL_MODEL)["sha256"]
+    assert answer.hits and answer.hits[0].doc == "facts.pdf" and answer.hits[0].page == 1
+    assert answer.answer.strip()
+    hit_ids = {h.chunk_id for h in answer.hits}
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.answer
+        assert c.chunk_id in hit_ids and c.quote and c.quote in answer.hits[c.n - 1].text
+    assert set(answer.timings_ms) >= {"retrieval_ms", "generation_ms", "tokens_per_s", "total_ms"}
+
+
+def test_generator_reports_tokens(services):
+    gen = services.generator.generate([{"role": "user", "content": "Say OK."}], max_tokens=8)
+    assert gen.text and gen.completion_tokens >= 1 and gen.prompt_tokens > 3
+
+
+def test_question_over_an_empty_index_gets_a_clear_answer(tmp_path):
+    empty = Services(make_settings(tmp_path))
+    answer = empty.ask("What is the meal allowance?")
+    assert answer.answer == EMPTY_INDEX and answer.citations == [] and answer.hits == []
+
+
+def test_blank_question_is_bad_input(services):
+    with pytest.raises(BadInput, match="empty"):
+        services.ask("   ")
