@@ -128,3 +128,54 @@ def resolve_models(arg: str | None) -> list[str]:
     if arg == "both":
         return list(MODELS)
     return [m.strip() for m in arg.split(",") if m.strip()]
+
+
+def contains_answer(answer: str, expected: str) -> bool:
+    """Case-insensitive containment; a number must match exactly ('5' is not found in '25' or '5.5')."""
+    import re
+
+    answer = " ".join(answer.split()).lower()
+    expected = " ".join(expected.split()).lower()
+    if any(ch.isdigit() for ch in expected):
+        pattern = r"(?<![\d.,:])" + re.escape(expected) + r"(?![\d]|[.,:]\d)"
+        return re.search(pattern, answer) is not None
+    return expected in answer
+
+
+# ---- llama.cpp perf counters ----------------------------------------------------------------------
+# llama.cpp's context perf counters (t_p_eval_ms, t_eval_ms, n_p_eval, n_eval) are cumulative since the
+# context was created, so one call's prefill and decode come from the difference before/after that call.
+# The service's own timings_ms["tokens_per_s"] subtracts the *cumulative* prompt time from one call's
+# total; from the second call on that can exceed the call itself and the value is meaningless. The
+# benchmarks report it as the service gives it, flag it, and add the counter-delta numbers beside it.
+
+SVC_TPS_MAX = 10_000  # a service tokens_per_s above this is an artefact of the cumulative counter
+
+
+def llama_perf(generator) -> dict | None:
+    """A snapshot of the generator's llama.cpp counters, None when unavailable (another backend)."""
+    try:
+        import llama_cpp
+
+        d = llama_cpp.llama_perf_context(generator._llm._ctx.ctx)
+        return {f: float(getattr(d, f)) for f in ("t_p_eval_ms", "t_eval_ms", "n_p_eval", "n_eval")}
+    except Exception:  # noqa: BLE001 - informative only
+        return None
+
+
+def perf_delta(before: dict | None, after: dict | None) -> dict:
+    """Prefill and decode tokens, ms and tokens/s of one call, from two counter snapshots."""
+    if not before or not after:
+        return {"prefill_tokens": None, "prefill_ms": None, "prefill_tok_s": None,
+                "decode_tokens": None, "decode_ms": None, "decode_tok_s": None}
+    pt, pm = after["n_p_eval"] - before["n_p_eval"], after["t_p_eval_ms"] - before["t_p_eval_ms"]
+    dt, dm = after["n_eval"] - before["n_eval"], after["t_eval_ms"] - before["t_eval_ms"]
+    return {"prefill_tokens": int(pt), "prefill_ms": round(pm, 1),
+            "prefill_tok_s": round(pt / (pm / 1000), 2) if pm > 0 else None,
+            "decode_tokens": int(dt), "decode_ms": round(dm, 1),
+            "decode_tok_s": round(dt / (dm / 1000), 2) if dm > 0 else None}
+
+
+def service_tps(value) -> float | None:
+    """The service's tokens_per_s, or None when it is the cumulative-counter artefact."""
+    return value if value is not None and 0 < value <= SVC_TPS_MAX else None

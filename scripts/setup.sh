@@ -24,7 +24,7 @@ if [ ! -f "$STAMP" ]; then
   fi
   .venv/bin/python -m pip install -q --upgrade pip
   say "installing CPU torch 2.13.0 first (a looser pin could pull a multi-GB CUDA build)"
-  .venv/bin/python -m pip install -q torch==2.13.0
+  .venv/bin/python -m pip install -q ${TORCH_PIP_OPTIONS:-} torch==2.13.0
   if ! ls "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl >/dev/null 2>&1; then
     say "building llama-cpp-python $LLAMA_VERSION from source (about 5 minutes, once per machine)"
     mkdir -p "$WHEELS"
