@@ -27,8 +27,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import (contains_answer, env_info, examples_dir, llama_perf, median, peak_rss_mib,  # noqa: E402
-                           perf_delta, resolve_models, service_tps, services_for, setup_env, table, write_result)
+from bench._common import (  # noqa: E402
+    contains_answer,
+    env_info,
+    examples_dir,
+    llama_perf,
+    median,
+    peak_rss_mib,
+    perf_delta,
+    resolve_models,
+    service_tps,
+    services_for,
+    setup_env,
+    table,
+    write_result,
+)
 
 # (question, a string the right answer contains: a sanity check, not the point of this benchmark)
 QUESTIONS = [

@@ -93,6 +93,7 @@ def wait_healthy(client, base: str, proc: subprocess.Popen, timeout: float, log:
 
 
 def stop(proc: subprocess.Popen) -> int | None:
+    """SIGTERM, then SIGKILL after 30 s. uvicorn re-raises SIGTERM after a clean shutdown, so -15 is normal."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -169,8 +170,9 @@ def main() -> None:
                  after_asks["vms_mib"]]]
         print()
         print(table(["server memory (MiB)", "RSS", "USS", "peak (VmHWM)", "VMS"], rows,
-                    title=f"Server {info.get('settings', {}).get('generator')} + "
-                          f"{info.get('settings', {}).get('embedder')}, index {info.get('index')}"))
+                    title=f"Server: {info.get('settings', {}).get('generator')} + "
+                          f"{info.get('settings', {}).get('embedder')}; index {(info.get('index') or {}).get('vectors')} "
+                          f"vectors, {(info.get('index') or {}).get('documents')} documents"))
         growth = after_asks["rss_mib"] - after_warm["rss_mib"]
         print(f"\nRSS growth during the asks: {growth:+.0f} MiB; peak (VmHWM) {after_asks.get('VmHWM', '-')} MiB")
         result.update({"ingest": {"seconds": round(ingest_s, 2), "stdout": ing.stdout.strip(),

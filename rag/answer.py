@@ -61,8 +61,9 @@ def ask(kb: KnowledgeBase, generator: Generator, question: str, k: int = 5, coll
     hits = fit_sources(generator, result.query, result.hits, n_ctx - max_tokens - 64)
     gen = generator.generate(build_messages(result.query, hits), max_tokens=max_tokens)
     text, citations = resolve_citations(gen.text, hits)
-    decode_ms = max(gen.total_ms - gen.prompt_ms, 1e-6)
-    timings.update(generation_ms=round(gen.total_ms, 1), prompt_tokens=gen.prompt_tokens,
+    decode_ms = gen.decode_ms or max(gen.total_ms - gen.prompt_ms, 1e-6)
+    timings.update(generation_ms=round(gen.total_ms, 1), prompt_ms=round(gen.prompt_ms, 1),
+                   prompt_tokens=gen.prompt_tokens,
                    completion_tokens=gen.completion_tokens,
                    tokens_per_s=round(gen.completion_tokens / (decode_ms / 1000), 2),
                    total_ms=round((time.perf_counter() - t0) * 1000, 1))

@@ -19,7 +19,8 @@ class Generation:
     text: str
     prompt_tokens: int
     completion_tokens: int
-    prompt_ms: float
+    prompt_ms: float  # llama.cpp's prompt-eval time for this call (0 when unavailable)
+    decode_ms: float  # llama.cpp's token-generation time for this call (0 when unavailable)
     total_ms: float
 
 
@@ -72,24 +73,32 @@ class LlamaCppGenerator:
         """One deterministic completion (temperature from settings, 0 by default)."""
         llm = self.warm_up()
         with self._lock:  # a llama.cpp context serves one request at a time
+            _perf(llm, reset=True)
             t0 = time.perf_counter()
             out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stop=stop,
                                              temperature=self.settings.temperature, seed=0)
             total = (time.perf_counter() - t0) * 1000
+            prompt_ms, decode_ms = _perf(llm)
         usage = out.get("usage", {})
-        timings = getattr(llm, "_ctx", None)
         return Generation(text=out["choices"][0]["message"]["content"] or "",
                           prompt_tokens=int(usage.get("prompt_tokens", 0)),
                           completion_tokens=int(usage.get("completion_tokens", 0)),
-                          prompt_ms=_prompt_ms(llm) if timings is not None else 0.0, total_ms=total)
+                          prompt_ms=prompt_ms, decode_ms=decode_ms, total_ms=total)
 
 
-def _prompt_ms(llm) -> float:
-    """Prompt-eval time of the last call from llama.cpp's perf counters, 0 when unavailable."""
+def _perf(llm, reset: bool = False) -> tuple[float, float]:
+    """(prompt-eval ms, decode ms) from llama.cpp's per-context counters; `reset` zeroes them first.
+
+    The counters accumulate over the context's life, so they are reset before each call.
+    """
     try:
         import llama_cpp
 
-        data = llama_cpp.llama_perf_context(llm._ctx.ctx)
-        return float(data.t_p_eval_ms)
+        ctx = llm._ctx.ctx
+        if reset:
+            llama_cpp.llama_perf_context_reset(ctx)
+            return 0.0, 0.0
+        data = llama_cpp.llama_perf_context(ctx)
+        return float(data.t_p_eval_ms), float(data.t_eval_ms)
     except Exception:  # noqa: BLE001 - timings are informative only
-        return 0.0
+        return 0.0, 0.0
