@@ -50,16 +50,19 @@ def test_api_service_command_serves(tmp_path):
     command, env = local("api", tmp_path)
     port = free_port()
     command[command.index("8000")] = str(port)  # the only change: a free port instead of 8000
-    proc = subprocess.Popen(command + ["--no-warm-up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "api.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command + ["--no-warm-up"], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         for _ in range(120):
+            assert proc.poll() is None, "api service exited:\n" + log.read_text()
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.5)
         else:
-            raise AssertionError("api service did not come up")
+            raise AssertionError("api service did not come up:\n" + log.read_text())
     finally:
         proc.terminate()
         proc.wait(timeout=20)
