@@ -8,12 +8,24 @@ from rag.types import Citation, Hit
 log = logging.getLogger(__name__)
 
 MARK = re.compile(r"\[(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\]", re.IGNORECASE)
-SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(])")
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")  # a trailing "[n]" stays with its sentence
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%$-]*")
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE.split(text.strip()) if s.strip()]
+    """Sentences and lines; a fragment like "2." (a list or heading number) joins the next piece."""
+    pieces = [p.strip() for line in text.strip().splitlines() for p in SENTENCE.split(line) if p.strip()]
+    out: list[str] = []
+    carry = ""
+    for piece in pieces:
+        if len(piece) <= 4 and not MARK.fullmatch(piece):
+            carry = f"{carry} {piece}".strip()
+            continue
+        out.append(f"{carry} {piece}".strip())
+        carry = ""
+    if carry:
+        out.append(carry)
+    return out
 
 
 def _words(text: str) -> set[str]:
@@ -24,7 +36,7 @@ def best_quote(chunk_text: str, claim: str) -> str:
     """The sentence of the chunk sharing the most words with the claim that cites it."""
     sentences = split_sentences(chunk_text) or [chunk_text]
     claim_words = _words(MARK.sub("", claim))
-    best = max(sentences, key=lambda s: (len(_words(s) & claim_words), -len(s)))
+    best = max(sentences, key=lambda s: (len(_words(s) & claim_words), len(s.split()) >= 4, -len(s)))
     return best[:400]
 
 

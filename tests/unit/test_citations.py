@@ -39,3 +39,18 @@ def test_answer_without_markers_has_no_citations():
 def test_best_quote_prefers_overlapping_sentence():
     chunk = "Staff grew to 240. The Oslo office moved in March 2019. Parking is free."
     assert best_quote(chunk, "The office moved in March 2019 [1]") == "The Oslo office moved in March 2019."
+
+
+def test_marker_after_the_last_full_stop_belongs_to_that_sentence():
+    chunk = "2. Leave\nEvery employee is entitled to 25 days of paid annual leave per calendar year."
+    h = [Hit(chunk_id="c", doc_id="d", doc="h.pdf", page=2, score=1.0, text=chunk)]
+    text, cites = resolve_citations("Every employee is entitled to 25 days of paid annual leave. [1]", h)
+    assert text == "Every employee is entitled to 25 days of paid annual leave. [1]"
+    assert cites[0].quote == "Every employee is entitled to 25 days of paid annual leave per calendar year."
+
+
+def test_heading_numbers_do_not_become_sentences():
+    from rag.citations import split_sentences
+
+    assert split_sentences("2. Leave\nStaff get 25 days. Up to 5 carry over.") == [
+        "2. Leave", "Staff get 25 days.", "Up to 5 carry over."]
