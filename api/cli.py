@@ -49,12 +49,17 @@ def _dump(model) -> None:
 
 @app.command()
 def parse(file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG, TIFF)."),
-          out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the HTML here instead of stdout.")):
+          out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the HTML here instead of stdout."),
+          workers: Optional[int] = typer.Option(None, "--workers", "-w",
+                                                help="Processes for a long PDF (default: one per core).")):
     """Print the layout HTML of one PDF or page image."""
     from ingest.html import to_html
     from ingest.pipeline import Ingestor
 
-    html = to_html(Ingestor(services()).parse(file))
+    doc = Ingestor(services(), workers=workers).parse(file)
+    for error in doc.errors:
+        typer.echo(f"warning: {error}", err=True)
+    html = to_html(doc)
     if out:
         out.write_text(html, encoding="utf-8")
         typer.echo(f"wrote {out}", err=True)
@@ -66,6 +71,7 @@ def parse(file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG,
 def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (folders are read recursively)."),
            collection: str = typer.Option("default", "--collection", "-c"),
            fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first failed file."),
+           workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Processes per long PDF (default: cores)."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
     """Parse, chunk, embed and store documents; prints a report. Exit code 0 only if nothing failed."""
     from ingest.pipeline import Ingestor, relative
@@ -75,7 +81,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (fold
             detail = f"{r.pages} pages, {r.chunks} chunks" if r.status != "failed" else r.reason
             typer.echo(f"[{i}/{n}] {r.status:7s} {relative(r.path)}  ({detail}, {r.seconds:.1f}s)", err=True)
 
-    report = Ingestor(services()).ingest_paths(paths, collection, fail_fast, progress)
+    report = Ingestor(services(), workers=workers).ingest_paths(paths, collection, fail_fast, progress)
     data = report.as_dict()
     if as_json:
         _dump(data)

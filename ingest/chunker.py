@@ -3,7 +3,7 @@ tables whole (or split by rows with the header row repeated). Headers and footer
 
 import hashlib
 
-from ingest.html import block_html, table_html
+from ingest.html import blocks_html
 from ingest.model import Block, ParsedDocument
 from ingest.tables import table_text
 from rag.types import Chunk
@@ -15,6 +15,17 @@ def chunk_id(doc_id: str, page: int, text: str) -> str:
     `doc_id` already hashes (collection, path, file sha256), so two copies of one file stay distinct.
     """
     return hashlib.sha256(f"{doc_id}\x00{page}\x00{text}".encode()).hexdigest()[:32]
+
+
+def block_text(b: Block) -> str:
+    """The text a block contributes to a chunk: list items as "- item", figures as caption then inner text."""
+    if b.kind == "list_item":
+        return f"- {b.text}"
+    if b.kind == "figure":
+        return "\n".join(t for t in (b.caption, b.text) if t)
+    if b.kind == "table" and b.caption:
+        return f"{b.caption}\n{b.text}"
+    return b.text
 
 
 def _union(boxes: list[tuple]) -> list[float]:
@@ -33,7 +44,8 @@ def _table_pieces(block: Block, max_words: int) -> list[Block]:
             candidate = [row]
         current = candidate
     pieces.append(current)
-    return [Block(kind="table", bbox=block.bbox, rows=[header] + p, text=table_text([header] + p)) for p in pieces]
+    return [Block(kind="table", bbox=block.bbox, rows=[header] + p, text=table_text([header] + p), caption=block.caption)
+            for p in pieces]
 
 
 def _split_long(block: Block, max_words: int) -> list[Block]:
@@ -60,10 +72,10 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180,
     trail: dict[int, str] = {}
 
     def emit(page: int, blocks: list[Block], heading: str) -> None:
-        text = "\n".join(b.text for b in blocks).strip()
+        text = "\n".join(block_text(b) for b in blocks).strip()
         if not text:
             return
-        html = "\n".join(table_html(b) if b.kind == "table" else block_html(b) for b in blocks)
+        html = "\n".join(blocks_html(blocks))
         chunks.append(Chunk(id=chunk_id(doc_id, page, text), doc_id=doc_id, page=page,
                             bbox=[round(v, 1) for v in _union([b.bbox for b in blocks])],
                             heading=heading, text=text, html=html, ord=len(chunks)))

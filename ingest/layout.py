@@ -11,6 +11,8 @@ import statistics
 from ingest.model import Block, Word
 
 HYPHEN_END = re.compile(r"[A-Za-z]-$")
+BULLET = re.compile(r"^([\u2022\u25aa\u25cf\u25e6\u2013\u2014\u00b7*\-\u2212]|\(?\d{1,2}[.)]|\(?[a-z][.)])$")
+GLYPH_BULLET = re.compile(r"^[\u2022\u25aa\u25cf\u25e6\u2013\u2014\u00b7*\-\u2212]$")
 
 
 def group_lines(words: list[Word]) -> list[list[Word]]:
@@ -74,24 +76,35 @@ def build_blocks(words: list[Word]) -> list[Block]:
         bold = all(w.bold for w in seg)
         height = bottom - top
         target = None
-        for b in reversed(open_blocks):
+        bullet = bool(BULLET.match(seg[0].text)) and len(seg) > 1
+        for b in ([] if bullet else reversed(open_blocks)):
             bx0, _, bx1, bbottom = b["box"]
             overlap = min(x1, bx1) - max(x0, bx0)
             gap = top - bbottom
+            step = top - b["last_top"]  # line pitch: a paragraph break shows as a larger step
+            limit = 1.25 * b["pitch"] if b["pitch"] else 1.45 * max(height, b["height"], 1)
             similar = abs(size - b["size"]) <= 0.15 * max(size, b["size"], 1)
             if (overlap > 0.3 * min(x1 - x0, bx1 - bx0) and -0.3 * height <= gap < 0.9 * max(height, 1)
-                    and similar and bold == b["bold"]):
+                    and 0 < step <= limit and similar and bold == b["bold"]):
                 target = b
                 break
         line = " ".join(w.text for w in seg)
         if target:
+            target["pitch"] = target["pitch"] or top - target["last_top"]
+            target["last_top"] = top
             target["lines"].append(line)
             bx0, btop, bx1, bbottom = target["box"]
             target["box"] = (min(bx0, x0), btop, max(bx1, x1), max(bbottom, bottom))
         else:
-            open_blocks.append({"box": (x0, top, x1, bottom), "size": size, "bold": bold, "lines": [line]})
-    return [Block(kind="paragraph", bbox=tuple(round(v, 1) for v in b["box"]), text=join_lines(b["lines"]),
-                  size=b["size"], level=1 if b["bold"] else 0)
+            if bullet:
+                ordered = not GLYPH_BULLET.match(seg[0].text)
+                line = " ".join(w.text for w in seg[1:])
+            open_blocks.append({"box": (x0, top, x1, bottom), "size": size, "bold": bold, "lines": [line],
+                                "last_top": top, "pitch": 0.0, "height": height,
+                                "list": bullet, "ordered": bullet and ordered, "marker": seg[0].text if bullet else ""})
+    return [Block(kind="list_item" if b["list"] else "paragraph", bbox=tuple(round(v, 1) for v in b["box"]),
+                  text=join_lines(b["lines"]), size=b["size"], level=1 if b["bold"] else 0, ordered=b["ordered"],
+                  marker=b["marker"])
             for b in open_blocks]
 
 
@@ -137,26 +150,6 @@ def reading_order(blocks: list[Block]) -> list[Block]:
         if len(groups) > 1:
             return [b for g in groups for b in reading_order(g)]
     return sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0]))
-
-
-def classify(blocks: list[Block], page_height: float, body_size: float, first_page: bool) -> None:
-    """Tag headers/footers by position, headings and the title by font size and weight (in place)."""
-    for b in blocks:
-        words = len(b.text.split())
-        if b.kind == "table":
-            continue
-        if words <= 15 and b.bbox[3] < 0.07 * page_height:
-            b.kind = "header"
-        elif words <= 15 and b.bbox[1] > 0.93 * page_height:
-            b.kind = "footer"
-        elif body_size and b.size >= 1.6 * body_size and words <= 20 and first_page:
-            b.kind, b.level = "title", 1
-        elif body_size and b.size >= 1.15 * body_size and words <= 20:
-            b.kind, b.level = "heading", 2 if b.size >= 1.35 * body_size else 3
-        elif b.level == 1 and words <= 12 and not b.text.endswith("."):
-            b.kind, b.level = "heading", 3
-        else:
-            b.level = 0
 
 
 def body_font_size(words: list[Word]) -> float:

@@ -18,7 +18,11 @@ class Word:
 
 @dataclass
 class Block:
-    """A layout region. kind: title | heading | paragraph | table | header | footer."""
+    """A layout region.
+
+    kind: title | heading | paragraph | list_item | table | figure | caption | footnote | header | footer.
+    Figures hold the text found inside them in `text` and their caption in `caption`.
+    """
 
     kind: str
     bbox: tuple[float, float, float, float]
@@ -26,6 +30,10 @@ class Block:
     level: int = 0
     size: float = 0.0
     rows: list[list[dict]] = field(default_factory=list)  # tables: cells {text, colspan, rowspan}
+    caption: str = ""
+    ordered: bool = False  # list items: numbered (ol) or bulleted (ul)
+    marker: str = ""  # list items: the bullet or number that opened them ("•", "2.", "a)")
+    continued: bool = False  # a table that continues one from the previous page
 
 
 @dataclass
@@ -35,6 +43,8 @@ class Page:
     height: float
     blocks: list[Block] = field(default_factory=list)
     source: str = "text"  # text | ocr
+    error: str = ""  # why this page could not be read (the rest of the document still is)
+    rotation: int = 0  # degrees a scan was turned to read it upright
 
 
 @dataclass
@@ -42,3 +52,7 @@ class ParsedDocument:
     name: str
     pages: list[Page]
     kind: str  # pdf | image
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"page {p.number}: {p.error}" for p in self.pages if p.error]

@@ -1,10 +1,20 @@
-"""PDFs into pages of blocks: the text layer where there is one, rendering + OCR where there is not."""
+"""PDFs and page images into pages of blocks in reading order.
+
+Born-digital pages use their text layer through pdfium (no OCR); pages without one are rendered and
+read with OCR after being turned upright. Pages stream one at a time (memory stays flat on long
+documents), a page that fails carries its error while the rest of the document is read, and page
+ranges can be spread over worker processes.
+"""
 
 import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ingest.layout import body_font_size, build_blocks, classify, reading_order
+from ingest.layout import body_font_size, build_blocks, reading_order
 from ingest.model import Block, Page, ParsedDocument, Word
+from ingest.structure import finish
 from ingest.tables import extract_tables
 from rag.errors import CorruptFile, EmptyFile, EncryptedFile
 
@@ -12,10 +22,14 @@ log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 8  # fewer characters in the text layer than this: treat the page as a scan
 RENDER_DPI = 200
+MIN_PAGES_PER_WORKER = 50  # below this, starting processes costs more than it saves
 
 
 def check_pdf(path: Path) -> int:
-    """Open with pypdf to tell corrupt and encrypted files apart; returns the page count."""
+    """Open with pypdf to tell corrupt and encrypted files apart; returns the page count.
+
+    Files encrypted with an empty user password (RC4 or AES) open; others need a password and are refused.
+    """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -37,69 +51,159 @@ def check_pdf(path: Path) -> int:
     return pages
 
 
-def _text_words(page) -> list[Word]:
-    raw = page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False, use_text_flow=False)
-    return [Word(text=w["text"], x0=w["x0"], top=w["top"], x1=w["x1"], bottom=w["bottom"],
-                 size=float(w.get("size") or 0), bold="bold" in str(w.get("fontname", "")).lower())
-            for w in raw]
-
-
-def _ocr_words(path: Path, index: int, ocr) -> list[Word]:
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        scale = RENDER_DPI / 72
-        image = pdf[index].render(scale=scale).to_pil()
-    finally:
-        pdf.close()
-    return [Word(text=w.text, x0=w.x0 / scale, top=w.top / scale, x1=w.x1 / scale, bottom=w.bottom / scale,
-                 size=w.size / scale) for w in ocr.read(image)]
-
-
 def _inside(word: Word, box: tuple) -> bool:
     cx, cy = (word.x0 + word.x1) / 2, (word.top + word.bottom) / 2
     return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
 
 
 def layout_page(number: int, width: float, height: float, words: list[Word], tables: list[Block],
-                body_size: float, source: str) -> Page:
-    """Blocks of one page in reading order, classified (shared by PDFs and images)."""
+                figures: list[Block] = (), source: str = "text") -> Page:
+    """Blocks of one page in reading order (document-level classification comes later, in `finish`)."""
     words = [w for w in words if not any(_inside(w, t.bbox) for t in tables)]
-    blocks = reading_order(build_blocks(words) + tables)
-    classify(blocks, height, body_size, first_page=number == 1)
+    blocks = reading_order(build_blocks(words) + list(tables) + list(figures))
     return Page(number=number, width=round(width, 1), height=round(height, 1), blocks=blocks, source=source)
 
 
-def parse_pdf(path: Path, ocr=None) -> ParsedDocument:
-    """Parse a PDF page by page. Raises CorruptFile, EncryptedFile or EmptyFile with a one-line reason."""
-    import pdfplumber
+def _sizes(words: list[Word]) -> dict[float, int]:
+    hist: dict[float, int] = {}
+    for w in words:
+        size = round(w.size or (w.bottom - w.top), 1)
+        hist[size] = hist.get(size, 0) + len(w.text)
+    return hist
 
-    path = Path(path)
-    check_pdf(path)
+
+def ocr_page_image(image, ocr) -> tuple[list[Word], object, int]:
+    """OCR an image after turning it upright; returns words, the upright image and the rotation undone."""
+    rotation = 0
+    upright = getattr(ocr, "upright", None)
+    if upright is not None:
+        image, info = upright(image)
+        rotation = info.get("rotation", 0)
+    return ocr.read(image), image, rotation
+
+
+class _Range:
+    """Parses pages [start, end) of one PDF; one instance per worker process (models loaded once)."""
+
+    def __init__(self, path: Path, ocr):
+        import pypdfium2 as pdfium
+
+        self.path = path
+        self.pdf = pdfium.PdfDocument(str(path))
+        self.ocr = ocr
+        self._plumber = None
+
+    def plumber(self):
+        if self._plumber is None:
+            import pdfplumber
+
+            self._plumber = pdfplumber.open(str(self.path))
+        return self._plumber
+
+    def close(self):
+        if self._plumber is not None:
+            self._plumber.close()
+        self.pdf.close()
+
+    def page(self, index: int) -> tuple[Page, dict]:
+        from ingest.textlayer import read_layer
+
+        page = self.pdf[index]
+        try:
+            layer = read_layer(page)
+            text_chars = sum(len(w.text) for w in layer.words)
+            if text_chars < MIN_TEXT_CHARS and self.ocr is not None:
+                scale = RENDER_DPI / 72
+                image = page.render(scale=scale).to_pil()
+                words, image, rotation = ocr_page_image(image, self.ocr)
+                words = [Word(w.text, w.x0 / scale, w.top / scale, w.x1 / scale, w.bottom / scale, w.size / scale)
+                         for w in words]
+                result = layout_page(index + 1, image.width / scale, image.height / scale, words, [], [], "ocr")
+                result.rotation = rotation
+                return result, _sizes(words)
+            tables = []
+            if layer.rulings >= 4:
+                pp = self.plumber().pages[index]
+                tables = extract_tables(pp)
+                getattr(pp, "close", lambda: None)()
+            area = layer.width * layer.height
+            figures = [Block(kind="figure", bbox=box) for box in layer.images
+                       if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area]
+            return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures), _sizes(layer.words)
+        finally:
+            page.close()
+
+
+def _parse_range(path: str, start: int, end: int, use_ocr: bool, ocr=None) -> tuple[list[Page], dict]:
+    """Pages [start, end) with per-page errors; the font-size histogram of the range."""
+    if use_ocr and ocr is None:
+        from ingest.ocr import RapidOcrReader
+
+        ocr = RapidOcrReader()
+    reader = _Range(Path(path), ocr)
+    pages, hist = [], {}
     try:
-        pdf = pdfplumber.open(str(path))
-    except Exception as exc:  # noqa: BLE001
-        raise CorruptFile(f"corrupt or unreadable PDF: {path.name} ({exc})") from exc
-    with pdf:
-        raw = []
-        for i, page in enumerate(pdf.pages):
+        for i in range(start, end):
             try:
-                words = _text_words(page)
-                source = "text"
-                if sum(len(w.text) for w in words) < MIN_TEXT_CHARS and ocr is not None:
-                    words, source = _ocr_words(path, i, ocr), "ocr"
-                tables = extract_tables(page) if source == "text" else []
+                page, sizes = reader.page(i)
             except Exception as exc:  # noqa: BLE001 - one broken page must not sink the document
-                raise CorruptFile(f"page {i + 1} of {path.name} could not be read ({type(exc).__name__}: {exc})") from exc
-            raw.append((i + 1, float(page.width), float(page.height), words, tables, source))
-    body = body_font_size([w for r in raw for w in r[3]])
-    pages = [layout_page(n, w, h, words, tables, body, src) for n, w, h, words, tables, src in raw]
+                log.warning("page %d of %s could not be read: %s", i + 1, path, exc)
+                page, sizes = Page(number=i + 1, width=0, height=0, error=f"{type(exc).__name__}: {exc}"), {}
+            pages.append(page)
+            for k, v in sizes.items():
+                hist[k] = hist.get(k, 0) + v
+    finally:
+        reader.close()
+    return pages, hist
+
+
+def _outline(path: Path) -> list[tuple[int, str]]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            return [(item.level, item.title) for item in pdf.get_toc(max_depth=8)]
+        finally:
+            pdf.close()
+    except Exception:  # noqa: BLE001 - an unreadable outline is not worth failing for
+        return []
+
+
+def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
+    """Parse a PDF page by page (in `workers` processes for long files).
+
+    Raises CorruptFile, EncryptedFile or EmptyFile with a one-line reason when the whole file is unreadable;
+    a page that fails is kept with its `error` and the others are read.
+    """
+    path = Path(path)
+    n = check_pdf(path)
+    workers = max(1, min(workers, os.cpu_count() or 1, n // MIN_PAGES_PER_WORKER or 1))
+    try:
+        if workers == 1:
+            pages, hist = _parse_range(str(path), 0, n, ocr is not None, ocr)
+        else:
+            bounds = [(n * k // workers, n * (k + 1) // workers) for k in range(workers)]
+            # spawn, not fork: the parent may hold torch or llama.cpp threads that a fork would copy mid-state
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                parts = list(pool.map(_parse_range, [str(path)] * workers, [b[0] for b in bounds],
+                                      [b[1] for b in bounds], [ocr is not None] * workers))
+            pages = [p for part, _ in parts for p in part]
+            hist = {}
+            for _, h in parts:
+                for k, v in h.items():
+                    hist[k] = hist.get(k, 0) + v
+    except RuntimeError as exc:
+        raise CorruptFile(f"corrupt or unreadable PDF: {path.name} ({exc})") from exc
+    if all(p.error for p in pages):
+        raise CorruptFile(f"no page of {path.name} could be read ({pages[0].error})")
+    body = max(hist, key=hist.get) if hist else 0.0
+    finish(pages, body, _outline(path))
     return ParsedDocument(name=path.name, pages=pages, kind="pdf")
 
 
 def parse_image(path: Path, ocr) -> ParsedDocument:
-    """Parse a page image (PNG, JPEG, TIFF; first frame) with OCR; coordinates in pixels."""
+    """Parse a page image (PNG, JPEG, TIFF; first frame) with OCR after turning it upright; pixel coordinates."""
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
@@ -109,7 +213,8 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
             image = img.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
-    words = ocr.read(image)
-    body = body_font_size(words)
-    page = layout_page(1, image.width, image.height, words, [], body, "ocr")
+    words, image, rotation = ocr_page_image(image, ocr)
+    page = layout_page(1, image.width, image.height, words, [], [], "ocr")
+    page.rotation = rotation
+    finish([page], body_font_size(words))
     return ParsedDocument(name=path.name, pages=[page], kind="image")

@@ -68,14 +68,16 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
 class Ingestor:
     """Parses files into layout HTML and chunks, and writes them into the knowledge base."""
 
-    def __init__(self, services: Services, ocr=None):
+    def __init__(self, services: Services, ocr=None, workers: int | None = None):
         self.services = services
         self.ocr = ocr or RapidOcrReader()
+        configured = services.settings.parse.workers if workers is None else workers
+        self.workers = configured or os.cpu_count() or 1
 
     def parse(self, path: Path) -> ParsedDocument:
         """Layout of one PDF or page image (raises RagError subclasses with a one-line reason)."""
         kind = sniff(path)
-        return parse_pdf(path, self.ocr) if kind == "pdf" else parse_image(path, self.ocr)
+        return parse_pdf(path, self.ocr, self.workers) if kind == "pdf" else parse_image(path, self.ocr)
 
     def ingest_file(self, path: Path, collection: str = "default") -> FileResult:
         t0 = time.perf_counter()

@@ -27,6 +27,10 @@ class GeneratorSettings(BaseModel):
     gpu_layers: int = 0
 
 
+class ParseSettings(BaseModel):
+    workers: int = 0  # processes per PDF; 0 = one per core (long PDFs only: at least 8 pages a worker)
+
+
 class ChunkSettings(BaseModel):
     max_words: int = 180
     min_words: int = 8
@@ -46,6 +50,7 @@ class Settings(BaseSettings):
     index: IndexSettings = IndexSettings()
     generator: GeneratorSettings = GeneratorSettings()
     chunks: ChunkSettings = ChunkSettings()
+    parse: ParseSettings = ParseSettings()
 
     @property
     def models_path(self) -> Path:

@@ -1,4 +1,4 @@
-from ingest.layout import build_blocks, classify, group_lines, join_lines, reading_order
+from ingest.layout import build_blocks, group_lines, join_lines, reading_order
 from ingest.model import Block, Word
 
 
@@ -36,12 +36,9 @@ def test_full_width_block_between_column_bands_keeps_its_place():
     assert [b.text for b in reading_order(blocks)] == ["A", "B", "WIDE", "C", "D"]
 
 
-def test_classify_headers_footers_title_and_headings():
-    blocks = [Block("paragraph", (50, 10, 200, 20), "ACME Corp confidential", size=8),
-              Block("paragraph", (50, 60, 400, 90), "Annual Report", size=24),
-              Block("paragraph", (50, 100, 400, 114), "Results by region", size=14),
-              Block("paragraph", (50, 120, 500, 300), "Body text " * 30, size=10),
-              Block("paragraph", (290, 770, 310, 780), "3", size=9)]
-    classify(blocks, page_height=792, body_size=10, first_page=True)
-    assert [b.kind for b in blocks] == ["header", "title", "heading", "paragraph", "footer"]
-    assert blocks[1].level == 1 and blocks[2].level == 2
+def test_bullets_and_numbers_open_list_items():
+    words = words_line("\u2022 first point here", 50, 100, step=40) + words_line("continued text", 62, 112)
+    words += words_line("2. second point", 50, 124)
+    blocks = build_blocks(words)
+    assert [(b.kind, b.text, b.ordered) for b in blocks] == [
+        ("list_item", "first point here continued text", False), ("list_item", "second point", True)]

@@ -1,0 +1,146 @@
+"""Document-level structure, decided once every page is laid out.
+
+Running headers and footers by repetition across pages (and page-number patterns), the title and heading
+levels (PDF outline first, then section numbering, then font size and weight), lists, captions attached to
+their figures and tables, footnotes, and tables continued from the previous page.
+"""
+
+import math
+import re
+
+from ingest.model import Block, Page
+
+PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013(]?\s*(\d{1,4}|[ivxlcdm]{1,6})\s*[-\u2013)]?(\s*(of|/)\s*\d{1,4})?$", re.I)
+NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+\S")
+CAPTION = re.compile(r"^(figure|fig\.|chart|exhibit|diagram|illustration|photo|table)\s*[\dA-Z]*[.:\s]", re.I)
+MARGIN = 0.1
+CONTENT = ("title", "heading", "paragraph", "list_item", "table", "figure", "caption", "footnote")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def mark_running(pages: list[Page], body_size: float) -> None:
+    """Tag blocks in the top/bottom margins as header/footer when they repeat across pages or are page numbers."""
+    def in_margin(b: Block, p: Page) -> str:
+        if b.kind in ("table", "figure") or len(b.text.split()) > 20:
+            return ""
+        if b.bbox[3] < MARGIN * p.height:
+            return "header"
+        if b.bbox[1] > (1 - MARGIN) * p.height:
+            return "footer"
+        return ""
+
+    counts: dict[str, int] = {}
+    for p in pages:
+        for key in {_key(b.text) for b in p.blocks if in_margin(b, p)}:
+            counts[key] = counts.get(key, 0) + 1
+    threshold = max(2, math.ceil(0.4 * len(pages)))
+    for p in pages:
+        for b in p.blocks:
+            zone = in_margin(b, p)
+            if not zone:
+                continue
+            small = body_size and b.size < 0.95 * body_size
+            extreme = b.bbox[3] < 0.05 * p.height or b.bbox[1] > 0.95 * p.height
+            if counts.get(_key(b.text), 0) >= threshold or PAGE_NUMBER.match(b.text.strip()) or (extreme and small):
+                b.kind = zone
+
+
+def classify_page(page: Page, body_size: float, first: bool) -> None:
+    """Title, headings, captions, footnotes, list items and paragraphs of one page (in place)."""
+    for b in page.blocks:
+        if b.kind in ("header", "footer", "table", "figure"):
+            continue
+        full = f"{b.marker} {b.text}".strip() if b.kind == "list_item" else b.text
+        words = len(full.split())
+        bold = b.level == 1
+        big = body_size and b.size >= 1.12 * body_size
+        if first and body_size and b.size >= 1.6 * body_size and words <= 25 and b.bbox[1] < 0.4 * page.height \
+                and not any(x.kind == "title" for x in page.blocks):
+            b.kind, b.text, b.marker, b.level = "title", full, "", 1
+        elif (big and words <= 25) or (bold and words <= 15 and not full.endswith((".", ":", ";", ","))):
+            b.kind, b.text, b.marker = "heading", full, ""
+        elif CAPTION.match(full) and words <= 60:
+            b.kind, b.level = "caption", 0
+        elif body_size and b.size <= 0.85 * body_size and b.bbox[1] > 0.7 * page.height and b.kind != "list_item":
+            b.kind, b.level = "footnote", 0
+        else:
+            b.level = 0
+
+
+def assign_heading_levels(pages: list[Page], body_size: float, toc: list[tuple[int, str]]) -> None:
+    """h1 for the title; headings from the PDF outline depth, else numbering depth, else size rank, else bold."""
+    headings = [b for p in pages for b in p.blocks if b.kind == "heading"]
+    sizes = sorted({round(b.size * 2) / 2 for b in headings if body_size and b.size >= 1.12 * body_size}, reverse=True)
+    by_size = {s: min(2 + i, 4) for i, s in enumerate(sizes)}
+    bold_level = min(2 + len(sizes), 4)
+    outline = {_norm(title): depth for depth, title in toc if _norm(title)}
+    for b in headings:
+        numbered = NUMBERING.match(b.text)
+        if _norm(b.text) in outline:
+            b.level = min(outline[_norm(b.text)] + 2, 6)
+        elif numbered:
+            b.level = min(numbered.group(1).count(".") + 2, 6)
+        else:
+            b.level = by_size.get(round(b.size * 2) / 2, bold_level)
+
+
+def _overlap_x(a: tuple, b: tuple) -> float:
+    return min(a[2], b[2]) - max(a[0], b[0])
+
+
+def attach_figures_and_captions(page: Page) -> None:
+    """Move text inside each figure into it, and each caption next to a figure or table into that element."""
+    figures = [b for b in page.blocks if b.kind == "figure"]
+    for fig in figures:
+        inside = [b for b in page.blocks if b.kind in ("paragraph", "list_item", "heading") and _center_in(b, fig.bbox)]
+        fig.text = "\n".join(b.text for b in inside)
+        page.blocks = [b for b in page.blocks if b not in inside]
+    targets = [b for b in page.blocks if b.kind in ("figure", "table")]
+    for cap in [b for b in page.blocks if b.kind == "caption"]:
+        want = "table" if cap.text.lower().startswith("table") else "figure"
+        best, best_gap = None, 40.0
+        for t in targets:
+            if t.caption or _overlap_x(t.bbox, cap.bbox) <= 0 or (t.kind != want and want == "table"):
+                continue
+            gap = max(cap.bbox[1] - t.bbox[3], t.bbox[1] - cap.bbox[3])
+            if -2 <= gap < best_gap:
+                best, best_gap = t, gap
+        if best is not None:
+            best.caption = cap.text
+            page.blocks.remove(cap)
+
+
+def _center_in(b: Block, box: tuple) -> bool:
+    cx, cy = (b.bbox[0] + b.bbox[2]) / 2, (b.bbox[1] + b.bbox[3]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def _columns(table: Block) -> int:
+    return max((sum(c.get("colspan", 1) for c in row) for row in table.rows), default=0)
+
+
+def mark_continued_tables(pages: list[Page]) -> None:
+    """A page opening with a table of the same width as the table closing the previous page continues it."""
+    for prev, page in zip(pages, pages[1:]):
+        last = [b for b in prev.blocks if b.kind in CONTENT]
+        first = [b for b in page.blocks if b.kind in CONTENT]
+        if last and first and last[-1].kind == first[0].kind == "table" and _columns(last[-1]) == _columns(first[0]):
+            first[0].continued = True
+
+
+def finish(pages: list[Page], body_size: float, toc: list[tuple[int, str]] | None = None) -> None:
+    """Every document-level decision, in order, on pages already in reading order."""
+    mark_running(pages, body_size)
+    for p in pages:
+        classify_page(p, body_size, first=p.number == 1)
+    assign_heading_levels(pages, body_size, toc or [])
+    for p in pages:
+        attach_figures_and_captions(p)
+    mark_continued_tables(pages)
