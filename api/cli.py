@@ -14,6 +14,8 @@ app = typer.Typer(help="Grounded question answering over your own documents.", n
                   pretty_exceptions_enable=False, add_completion=False)
 models_app = typer.Typer(help="The pinned models: list, assemble, verify.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+eval_app = typer.Typer(help="Measure quality on data whose truth is known.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 
 class State:
@@ -166,6 +168,25 @@ def models_verify():
         typer.echo(f"{'ok' if m['verified'] else 'FAIL'} {m['name']}" + ("" if m["verified"] else f": {m['error']}"))
         bad += not m["verified"]
     raise typer.Exit(1 if bad else 0)
+
+
+@eval_app.command("parse")
+def eval_parse(folder: Path = typer.Argument(..., help="Pairs NAME.pdf|png + NAME.truth.html."),
+               as_json: bool = typer.Option(False, "--json")):
+    """Score the parser: CER of the text in reading order, TEDS of each table."""
+    from ingest.evaluate import evaluate
+    from ingest.pipeline import Ingestor
+
+    result = evaluate(folder, Ingestor(services()).parse)
+    if as_json:
+        return _dump(result)
+    typer.echo(f"{'fixture':34s} {'CER':>7s} {'TEDS':>6s} {'struct':>6s} {'tables':>7s} {'s':>6s}")
+    for r in result["fixtures"]:
+        teds = f"{sum(r['teds']) / len(r['teds']):.3f}" if r["teds"] else "-"
+        shape = f"{sum(r['teds_structure']) / len(r['teds_structure']):.3f}" if r["teds_structure"] else "-"
+        typer.echo(f"{r['name'][:34]:34s} {r['cer']:7.4f} {teds:>6s} {shape:>6s} "
+                   f"{r['tables_found']:>3d}/{r['tables_truth']:<3d} {r['seconds']:6.2f}" + (f"  {r['error']}" if r["error"] else ""))
+    typer.echo(json.dumps(result["summary"]))
 
 
 def main() -> None:
