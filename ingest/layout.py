@@ -66,6 +66,13 @@ def join_lines(lines: list[str]) -> str:
     return text
 
 
+def is_caps_heading(text: str) -> bool:
+    """A short line in capitals ("SAFETY NOTICE", "2. RESULTS"): a heading whatever its font size says."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and len(text.split()) <= 10 and all(c.isupper() for c in letters) \
+        and not text.rstrip().endswith(".")
+
+
 def build_blocks(words: list[Word]) -> list[Block]:
     """Merge line segments into paragraph blocks: close below, overlapping in x, similar font size."""
     segments = sorted(group_lines(words), key=lambda s: (_box(s)[1], _box(s)[0]))
@@ -84,7 +91,9 @@ def build_blocks(words: list[Word]) -> list[Block]:
             step = top - b["last_top"]  # line pitch: a paragraph break shows as a larger step
             limit = 1.25 * b["pitch"] if b["pitch"] else 1.45 * max(height, b["height"], 1)
             similar = abs(size - b["size"]) <= 0.15 * max(size, b["size"], 1)
-            if (overlap > 0.3 * min(x1 - x0, bx1 - bx0) and -0.3 * height <= gap < 0.9 * max(height, 1)
+            caps_head = len(b["lines"]) == 1 and is_caps_heading(b["lines"][0]) and not is_caps_heading(
+                " ".join(w.text for w in seg))
+            if not caps_head and (overlap > 0.3 * min(x1 - x0, bx1 - bx0) and -0.3 * height <= gap < 0.9 * max(height, 1)
                     and 0 < step <= limit and similar and bold == b["bold"]):
                 target = b
                 break

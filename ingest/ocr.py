@@ -28,6 +28,12 @@ class RapidOcrReader:
                 self._engine = RapidOCR(params={"Global.log_level": "error"})
             return self._engine
 
+    def upright(self, image):
+        """The page turned upright (90/180/270 and small skews undone) and what was done: {rotation, skew}."""
+        from ingest.orientation import upright
+
+        return upright(image, self.warm_up())
+
     def read(self, image) -> list[Word]:
         """OCR a PIL image or an RGB array; one Word per recognised text line."""
         engine = self.warm_up()

@@ -8,6 +8,7 @@ their figures and tables, footnotes, and tables continued from the previous page
 import math
 import re
 
+from ingest.layout import is_caps_heading
 from ingest.model import Block, Page
 
 PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013(]?\s*(\d{1,4}|[ivxlcdm]{1,6})\s*[-\u2013)]?(\s*(of|/)\s*\d{1,4})?$", re.I)
@@ -64,7 +65,8 @@ def classify_page(page: Page, body_size: float, first: bool) -> None:
         if first and body_size and b.size >= 1.6 * body_size and words <= 25 and b.bbox[1] < 0.4 * page.height \
                 and not any(x.kind == "title" for x in page.blocks):
             b.kind, b.text, b.marker, b.level = "title", full, "", 1
-        elif (big and words <= 25) or (bold and words <= 15 and not full.endswith((".", ":", ";", ","))):
+        elif (big and words <= 25) or (bold and words <= 15 and not full.endswith((".", ":", ";", ","))) \
+                or is_caps_heading(full):
             b.kind, b.text, b.marker = "heading", full, ""
         elif CAPTION.match(full) and words <= 60:
             b.kind, b.level = "caption", 0

@@ -9,8 +9,12 @@ LOREM = ("Operators review the maintenance log every morning and record any devi
          "Each entry names the unit, the shift and the person who signed it off. ")
 
 
-def simple_pdf(path: Path, pages: list[tuple[str, list[str]]], title: str | None = None) -> Path:
-    """One heading and some paragraphs per page (reportlab flowables, real text layer)."""
+def simple_pdf(path: Path, pages: list[tuple[str, list[str]]], title: str | None = None,
+               running_header: str | None = None) -> Path:
+    """One heading and some paragraphs per page (reportlab flowables, real text layer).
+
+    With `running_header`, every page also gets that line at the top and its number at the bottom.
+    """
     from reportlab.lib.pagesizes import letter
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
@@ -24,7 +28,13 @@ def simple_pdf(path: Path, pages: list[tuple[str, list[str]]], title: str | None
         story += [Paragraph(p, styles["BodyText"]) for p in paragraphs]
         if i < len(pages) - 1:
             story.append(PageBreak())
-    SimpleDocTemplate(str(path), pagesize=letter, title=title or "").build(story)
+    def decorate(canvas, doc):
+        if running_header:
+            canvas.setFont("Helvetica", 8)
+            canvas.drawString(72, letter[1] - 40, running_header)
+            canvas.drawCentredString(letter[0] / 2, 30, str(doc.page))
+
+    SimpleDocTemplate(str(path), pagesize=letter, title=title or "").build(story, onFirstPage=decorate, onLaterPages=decorate)
     return Path(path)
 
 

@@ -79,3 +79,54 @@ def test_encrypted_and_corrupt_pdfs_get_clear_errors(docs):
         parse_pdf(docs["encrypted"])
     with pytest.raises(CorruptFile, match="corrupt or unreadable PDF: corrupt.pdf"):
         parse_pdf(docs["corrupt"])
+
+
+def test_rotated_page_image_is_read_upright(docs, ocr, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "rotated.png"
+    Image.open(docs["image"]).rotate(-90, expand=True).save(path)
+    doc = parse_image(path, ocr)
+    assert doc.pages[0].rotation == 90
+    assert "Total due: 4,310 EUR" in " ".join(b.text for b in blocks(doc))
+    assert '<section data-page="1" data-width="1240" data-height="1754" data-source="ocr" data-rotation="90">' in to_html(doc)
+
+
+def test_pdf_mixing_text_and_scanned_pages_is_read_page_by_page(docs, ocr, tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for source in (docs["facts"], docs["scan"]):
+        for page in PdfReader(str(source)).pages:
+            writer.add_page(page)
+    path = tmp_path / "mixed.pdf"
+    with open(path, "wb") as f:
+        writer.write(f)
+    doc = parse_pdf(path, ocr)
+    assert [p.source for p in doc.pages] == ["text", "text", "ocr"]
+    assert "fire drill happens every second Tuesday" in " ".join(b.text for b in doc.pages[2].blocks)
+
+
+def test_pdf_encrypted_with_an_empty_user_password_opens(docs, tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for page in PdfReader(str(docs["facts"])).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="", owner_password="owner-secret", algorithm="AES-256")
+    path = tmp_path / "aes.pdf"
+    with open(path, "wb") as f:
+        writer.write(f)
+    assert "Ingrid Solheim" in to_html(parse_pdf(path))
+
+
+def test_lists_and_running_headers_in_a_generated_report(tmp_path):
+    from tests import docgen
+
+    pages = [(f"Part {i}", ["\u2022 first item of the list", "\u2022 second item of the list",
+                            "A closing paragraph with enough words to be body text for this page."]) for i in (1, 2, 3)]
+    path = docgen.simple_pdf(tmp_path / "lists.pdf", pages, title="List Report", running_header="Northwind internal")
+    html = to_html(parse_pdf(path))
+    assert html.count("<header") == 3 and "Northwind internal" in html
+    assert html.count("<footer") == 3  # page numbers
+    assert "<ul>" in html and "<li" in html and "first item of the list</li>" in html
