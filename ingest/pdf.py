@@ -72,14 +72,9 @@ def _sizes(words: list[Word]) -> dict[float, int]:
     return hist
 
 
-def ocr_page_image(image, ocr) -> tuple[list[Word], object, int]:
-    """OCR an image after turning it upright; returns words, the upright image and the rotation undone."""
-    rotation = 0
-    upright = getattr(ocr, "upright", None)
-    if upright is not None:
-        image, info = upright(image)
-        rotation = info.get("rotation", 0)
-    return ocr.read(image), image, rotation
+def _scaled(block: Block, scale: float) -> Block:
+    block.bbox = tuple(round(v / scale, 1) for v in block.bbox)
+    return block
 
 
 class _Range:
@@ -114,12 +109,13 @@ class _Range:
             text_chars = sum(len(w.text) for w in layer.words)
             if text_chars < MIN_TEXT_CHARS and self.ocr is not None:
                 scale = RENDER_DPI / 72
-                image = page.render(scale=scale).to_pil()
-                words, image, rotation = ocr_page_image(image, self.ocr)
+                scan = self.ocr.read(page.render(scale=scale).to_pil())
                 words = [Word(w.text, w.x0 / scale, w.top / scale, w.x1 / scale, w.bottom / scale, w.size / scale)
-                         for w in words]
-                result = layout_page(index + 1, image.width / scale, image.height / scale, words, [], [], "ocr")
-                result.rotation = rotation
+                         for w in scan.words]
+                result = layout_page(index + 1, scan.image.width / scale, scan.image.height / scale, words,
+                                     [_scaled(t, scale) for t in scan.tables], [_scaled(f, scale) for f in scan.figures],
+                                     "ocr")
+                result.rotation = scan.rotation
                 return result, _sizes(words)
             tables = []
             if layer.rulings >= 4:
@@ -137,9 +133,11 @@ class _Range:
 def _parse_range(path: str, start: int, end: int, use_ocr: bool, ocr=None) -> tuple[list[Page], dict]:
     """Pages [start, end) with per-page errors; the font-size histogram of the range."""
     if use_ocr and ocr is None:
-        from ingest.ocr import RapidOcrReader
+        from ingest.scan import ScanReader
+        from rag.models import ModelRegistry
+        from rag.settings import Settings
 
-        ocr = RapidOcrReader()
+        ocr = ScanReader(registry=ModelRegistry(Settings()))
     reader = _Range(Path(path), ocr)
     pages, hist = [], {}
     try:
@@ -171,7 +169,7 @@ def _outline(path: Path) -> list[tuple[int, str]]:
 
 
 def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
-    """Parse a PDF page by page (in `workers` processes for long files).
+    """Parse a PDF page by page (in `workers` processes for long files); `ocr` is a ScanReader (None: no OCR).
 
     Raises CorruptFile, EncryptedFile or EmptyFile with a one-line reason when the whole file is unreadable;
     a page that fails is kept with its `error` and the others are read.
@@ -213,8 +211,8 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
             image = img.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
-    words, image, rotation = ocr_page_image(image, ocr)
-    page = layout_page(1, image.width, image.height, words, [], [], "ocr")
-    page.rotation = rotation
-    finish([page], body_font_size(words))
+    scan = ocr.read(image)
+    page = layout_page(1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr")
+    page.rotation = scan.rotation
+    finish([page], body_font_size(scan.words))
     return ParsedDocument(name=path.name, pages=[page], kind="image")

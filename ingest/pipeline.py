@@ -10,8 +10,8 @@ from pathlib import Path
 from ingest.chunker import chunk_document
 from ingest.html import to_html
 from ingest.model import ParsedDocument
-from ingest.ocr import RapidOcrReader
 from ingest.pdf import parse_image, parse_pdf
+from ingest.scan import ScanReader
 from ingest.sniff import sniff
 from rag.errors import EmptyFile, RagError
 from rag.hashing import sha256_file
@@ -70,7 +70,7 @@ class Ingestor:
 
     def __init__(self, services: Services, ocr=None, workers: int | None = None):
         self.services = services
-        self.ocr = ocr or RapidOcrReader()
+        self.ocr = ocr or ScanReader(registry=services.registry)
         configured = services.settings.parse.workers if workers is None else workers
         self.workers = configured or os.cpu_count() or 1
 

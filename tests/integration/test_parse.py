@@ -5,7 +5,7 @@ import re
 import pytest
 
 from ingest.html import to_html
-from ingest.ocr import RapidOcrReader
+from ingest.scan import ScanReader
 from ingest.pdf import parse_image, parse_pdf
 from rag.errors import CorruptFile, EncryptedFile
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def ocr():
-    return RapidOcrReader()
+    return ScanReader()
 
 
 def blocks(doc, kind=None):
@@ -130,3 +130,15 @@ def test_lists_and_running_headers_in_a_generated_report(tmp_path):
     assert html.count("<header") == 3 and "Northwind internal" in html
     assert html.count("<footer") == 3  # page numbers
     assert "<ul>" in html and "<li" in html and "first item of the list</li>" in html
+
+
+def test_scanned_table_is_rebuilt_from_the_image(docs, ocr, tmp_path):
+    import pypdfium2 as pdfium
+
+    image = pdfium.PdfDocument(str(docs["merged"]))[0].render(scale=200 / 72).to_pil()
+    path = tmp_path / "merged-scan.png"
+    image.save(path)
+    html = to_html(parse_image(path, ocr))
+    table = html[html.index("<table"): html.index("</table>")]
+    assert '<th colspan="2">Sales</th>' in table and '<td rowspan="2">North</td>' in table
+    assert "<td>12</td><td>13</td>" in table
