@@ -11,12 +11,66 @@ import statistics
 from ingest.model import Block, Word
 
 HYPHEN_END = re.compile(r"[A-Za-z]-$")
-BULLET = re.compile(r"^([\u2022\u25aa\u25cf\u25e6\u2013\u2014\u00b7*\-\u2212]|\(?\d{1,2}[.)]|\(?[a-z][.)])$")
-GLYPH_BULLET = re.compile(r"^[\u2022\u25aa\u25cf\u25e6\u2013\u2014\u00b7*\-\u2212]$")
+BULLET = re.compile(r"^([\u2022\u25aa\u25cf\u25e6\u2013\u2014\u00b7\-\u2212]|\(?\d{1,2}[.)]|\(?[a-z][.)])$")
+GLYPH_BULLET = re.compile(r"^[\u2022\u25aa\u25cf\u25e6\u2013\u2014\u00b7\-\u2212]$")
 
 
-def group_lines(words: list[Word]) -> list[list[Word]]:
-    """Words on the same baseline band, split where a horizontal gap looks like a column gutter."""
+def find_gutters(words: list[Word]) -> list[float]:
+    """x positions of column gutters: tall vertical strips almost no word covers, with text on both sides.
+
+    Full-width titles and headings may cross a gutter; they are few next to the column lines, so a strip
+    counts as empty when its coverage is under a fifth of the typical coverage of text.
+    """
+    if len(words) < 30:
+        return []
+    left, right = min(w.x0 for w in words), max(w.x1 for w in words)
+    heights = sorted(w.bottom - w.top for w in words)
+    unit = max(heights[len(heights) // 2], 1.0)
+    step = unit / 4
+    bins = int((right - left) / step) + 2
+    cover = [0] * bins
+    for w in words:
+        for i in range(int((w.x0 - left) / step), int((w.x1 - left) / step) + 1):
+            cover[i] += 1
+    typical = sorted(c for c in cover if c)[len([c for c in cover if c]) // 2]
+    low = [c <= 0.2 * typical for c in cover]
+    gutters, i = [], 0
+    while i < bins:
+        if not low[i]:
+            i += 1
+            continue
+        j = i
+        while j < bins and low[j]:
+            j += 1
+        x0, x1 = left + i * step, left + j * step
+        if (x1 - x0) >= 0.5 * unit and x0 - left > 0.15 * (right - left) and right - x1 > 0.15 * (right - left):
+            gutters.append((x0 + x1) / 2)
+        i = j
+    return gutters
+
+
+def _attach_bullets(segments: list[list[Word]]) -> list[list[Word]]:
+    """A bullet glyph often sits a little off its text's baseline and lands alone: join it to the text it opens."""
+    def lone(seg):
+        return len(seg) == 1 and GLYPH_BULLET.match(seg[0].text)
+
+    kept = []
+    for seg in segments:
+        if lone(seg):
+            b = seg[0]
+            mid, h = (b.top + b.bottom) / 2, max(b.bottom - b.top, 1)
+            home = next((s for s in segments if not lone(s) and min(w.top for w in s) <= mid <= max(w.bottom for w in s)
+                         and 0 <= s[0].x0 - b.x1 < 3 * h), None)
+            if home is not None:
+                home.insert(0, b)
+                continue
+        kept.append(seg)
+    return kept
+
+
+def group_lines(words: list[Word], gutters: list[float] | None = None) -> list[list[Word]]:
+    """Words on the same baseline band, split at column gutters and at gaps wider than 1.5 line heights."""
+    gutters = find_gutters(words) if gutters is None else gutters
     segments: list[list[Word]] = []
     rows: list[list[Word]] = []
     for w in sorted(words, key=lambda w: (round(w.top, 1), w.x0)):
@@ -33,13 +87,16 @@ def group_lines(words: list[Word]) -> list[list[Word]]:
         current = [row[0]]
         for w in row[1:]:
             height = max(w.bottom - w.top, current[-1].bottom - current[-1].top, 1)
-            if w.x0 - current[-1].x1 > 1.5 * height:
+            gap = w.x0 - current[-1].x1
+            at_gutter = gap > 0.4 * height and any(current[-1].x1 <= g <= w.x0 for g in gutters)
+            bullet = len(current) == 1 and GLYPH_BULLET.match(current[0].text) and gap < 3 * height and not at_gutter
+            if not bullet and (gap > 1.5 * height or at_gutter):
                 segments.append(current)
                 current = [w]
             else:
                 current.append(w)
         segments.append(current)
-    return segments
+    return _attach_bullets(segments)
 
 
 def _box(words: list[Word]) -> tuple[float, float, float, float]:
@@ -73,9 +130,9 @@ def is_caps_heading(text: str) -> bool:
         and not text.rstrip().endswith(".")
 
 
-def build_blocks(words: list[Word]) -> list[Block]:
+def build_blocks(words: list[Word], gutters: list[float] | None = None) -> list[Block]:
     """Merge line segments into paragraph blocks: close below, overlapping in x, similar font size."""
-    segments = sorted(group_lines(words), key=lambda s: (_box(s)[1], _box(s)[0]))
+    segments = sorted(group_lines(words, gutters), key=lambda s: (_box(s)[1], _box(s)[0]))
     open_blocks: list[dict] = []
     for seg in segments:
         x0, top, x1, bottom = _box(seg)
@@ -131,11 +188,12 @@ def _split(blocks: list[Block], axis: int, min_gap: float) -> list[list[Block]]:
     return groups
 
 
-def _split_at_wide(blocks: list[Block]) -> list[list[Block]]:
-    """Bands of the region cut just above and below each block wider than 60% of the region."""
+def _split_at_wide(blocks: list[Block], gutters: list[float]) -> list[list[Block]]:
+    """Bands of the region cut just above and below each block wider than 60% of the region or crossing a gutter."""
     x0 = min(b.bbox[0] for b in blocks)
     x1 = max(b.bbox[2] for b in blocks)
-    wide = [b for b in blocks if b.bbox[2] - b.bbox[0] >= 0.6 * (x1 - x0)]
+    wide = [b for b in blocks if b.bbox[2] - b.bbox[0] >= 0.6 * (x1 - x0)
+            or any(b.bbox[0] + 2 < g < b.bbox[2] - 2 for g in gutters)]
     if not wide or len(wide) == len(blocks):
         return [blocks]
     groups: list[list[Block]] = []
@@ -151,13 +209,16 @@ def _split_at_wide(blocks: list[Block]) -> list[list[Block]]:
     return groups
 
 
-def reading_order(blocks: list[Block]) -> list[Block]:
-    """Order blocks as a person reads: bands top to bottom, columns left to right within a band."""
+def reading_order(blocks: list[Block], gutters: list[float] = ()) -> list[Block]:
+    """Order blocks as a person reads: bands top to bottom, columns left to right within a band.
+
+    Blocks crossing a column gutter (titles, centred page numbers, spanning tables) cut the page into bands.
+    """
     if len(blocks) <= 1:
         return list(blocks)
-    for groups in (_split(blocks, 0, 4.0), _split_at_wide(blocks), _split(blocks, 1, 1.0)):
+    for groups in (_split(blocks, 0, 4.0), _split_at_wide(blocks, list(gutters)), _split(blocks, 1, 1.0)):
         if len(groups) > 1:
-            return [b for g in groups for b in reading_order(g)]
+            return [b for g in groups for b in reading_order(g, gutters)]
     return sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0]))
 
 

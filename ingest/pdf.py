@@ -12,7 +12,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ingest.layout import body_font_size, build_blocks, reading_order
+from ingest.layout import body_font_size, build_blocks, find_gutters, reading_order
 from ingest.model import Block, Page, ParsedDocument, Word
 from ingest.structure import finish
 from ingest.tables import extract_tables
@@ -60,7 +60,8 @@ def layout_page(number: int, width: float, height: float, words: list[Word], tab
                 figures: list[Block] = (), source: str = "text") -> Page:
     """Blocks of one page in reading order (document-level classification comes later, in `finish`)."""
     words = [w for w in words if not any(_inside(w, t.bbox) for t in tables)]
-    blocks = reading_order(build_blocks(words) + list(tables) + list(figures))
+    gutters = find_gutters(words)
+    blocks = reading_order(build_blocks(words, gutters) + list(tables) + list(figures), gutters)
     return Page(number=number, width=round(width, 1), height=round(height, 1), blocks=blocks, source=source)
 
 
