@@ -34,18 +34,19 @@ def _union(boxes: list[tuple]) -> list[float]:
 
 def _table_pieces(block: Block, max_words: int) -> list[Block]:
     """Split a long table by rows, repeating the header row in every piece."""
-    if len(block.text.split()) <= max_words or len(block.rows) <= 2:
+    n = block.header_rows
+    if len(block.text.split()) <= max_words or len(block.rows) <= n + 1:
         return [block]
-    header, pieces, current = block.rows[0], [], []
-    for row in block.rows[1:]:
+    header, pieces, current = block.rows[:n], [], []
+    for row in block.rows[n:]:
         candidate = current + [row]
-        if current and len(table_text([header] + candidate).split()) > max_words:
+        if current and len(table_text(header + candidate).split()) > max_words:
             pieces.append(current)
             candidate = [row]
         current = candidate
     pieces.append(current)
-    return [Block(kind="table", bbox=block.bbox, rows=[header] + p, text=table_text([header] + p), caption=block.caption)
-            for p in pieces]
+    return [Block(kind="table", bbox=block.bbox, rows=header + p, text=table_text(header + p), caption=block.caption,
+                  header_rows=n) for p in pieces]
 
 
 def _split_long(block: Block, max_words: int) -> list[Block]:

@@ -21,7 +21,8 @@ def table_html(block: Block) -> str:
             cells.append(f"<{cell_tag}{span}>{escape(c['text'])}</{cell_tag}>")
         return "<tr>" + "".join(cells) + "</tr>"
 
-    head, body = block.rows[:1], block.rows[1:]
+    n = block.header_rows if len(block.rows) > block.header_rows else 0
+    head, body = block.rows[:n], block.rows[n:]
     if block.continued:  # a continuation repeats no header unless it printed one; keep rows as body
         head, body = [], block.rows
     caption = f"<caption>{escape(block.caption)}</caption>" if block.caption else ""

@@ -34,6 +34,7 @@ class Block:
     ordered: bool = False  # list items: numbered (ol) or bulleted (ul)
     marker: str = ""  # list items: the bullet or number that opened them ("•", "2.", "a)")
     continued: bool = False  # a table that continues one from the previous page
+    header_rows: int = 1  # tables: how many leading rows form the <thead>
 
 
 @dataclass

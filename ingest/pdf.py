@@ -118,14 +118,16 @@ class _Range:
                                      "ocr")
                 result.rotation = scan.rotation
                 return result, _sizes(words)
-            tables = []
+            found = []
             if layer.rulings >= 4:
                 pp = self.plumber().pages[index]
-                tables = extract_tables(pp)
+                found = extract_tables(pp)
                 getattr(pp, "close", lambda: None)()
+            tables = [b for b in found if b.kind == "table"]
             area = layer.width * layer.height
-            figures = [Block(kind="figure", bbox=box) for box in layer.images
-                       if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area]
+            figures = [b for b in found if b.kind == "figure"]
+            figures += [Block(kind="figure", bbox=box) for box in layer.images
+                        if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area]
             return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures), _sizes(layer.words)
         finally:
             page.close()

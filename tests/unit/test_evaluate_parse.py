@@ -21,3 +21,9 @@ def test_pairs_match_documents_to_truth(tmp_path):
     (tmp_path / "a.truth.html").write_text(TRUTH)
     (tmp_path / "b.truth.html").write_text(TRUTH)  # no document: skipped
     assert pairs(tmp_path) == [(tmp_path / "a.pdf", tmp_path / "a.truth.html")]
+
+
+def test_an_invented_table_scores_zero():
+    truth = "<article><p>Alpha beta.</p></article>"
+    ours = "<article><p>Alpha beta.</p><table><tr><td>x</td></tr></table></article>"
+    assert score_html("x", truth, ours).teds == [0.0]
