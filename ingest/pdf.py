@@ -16,6 +16,7 @@ from ingest.layout import body_font_size, build_blocks, find_gutters, reading_or
 from ingest.model import Block, Page, ParsedDocument, Word
 from ingest.structure import finish
 from ingest.tables import extract_tables
+from ingest.unruled import find_unruled_tables
 from rag.errors import CorruptFile, EmptyFile, EncryptedFile
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,11 @@ def layout_page(number: int, width: float, height: float, words: list[Word], tab
     """Blocks of one page in reading order (document-level classification comes later, in `finish`)."""
     words = [w for w in words if not any(_inside(w, t.bbox) for t in tables)]
     gutters = find_gutters(words)
+    unruled = find_unruled_tables(words, gutters)
+    if unruled:
+        tables = list(tables) + unruled
+        words = [w for w in words if not any(_inside(w, t.bbox) for t in unruled)]
+        gutters = find_gutters(words)
     blocks = reading_order(build_blocks(words, gutters) + list(tables) + list(figures), gutters)
     return Page(number=number, width=round(width, 1), height=round(height, 1), blocks=blocks, source=source)
 
