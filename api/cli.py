@@ -184,8 +184,9 @@ def eval_parse(folder: Path = typer.Argument(..., help="Pairs NAME.pdf|png + NAM
     for r in result["fixtures"]:
         teds = f"{sum(r['teds']) / len(r['teds']):.3f}" if r["teds"] else "-"
         shape = f"{sum(r['teds_structure']) / len(r['teds_structure']):.3f}" if r["teds_structure"] else "-"
+        error = f"  {r['error']}" if r["error"] else ""
         typer.echo(f"{r['name'][:34]:34s} {r['cer']:7.4f} {teds:>6s} {shape:>6s} "
-                   f"{r['tables_found']:>3d}/{r['tables_truth']:<3d} {r['seconds']:6.2f}" + (f"  {r['error']}" if r["error"] else ""))
+                   f"{r['tables_found']:>3d}/{r['tables_truth']:<3d} {r['seconds']:6.2f}{error}")
     typer.echo(json.dumps(result["summary"]))
 
 

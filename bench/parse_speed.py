@@ -90,7 +90,8 @@ def main() -> None:
     big = docgen.long_pdf(tmp / "big.pdf", args.big)
     results["big"] = [big_parse_rss(big, w) for w in workers]
     print(table(["pages", "workers", "seconds", "pages/s", "peak RSS MiB"],
-                [[args.big, r["workers"], r["seconds"], f"{args.big / r['seconds']:.1f}", r["peak_rss_mib"]] for r in results["big"]],
+                [[args.big, r["workers"], r["seconds"], f"{args.big / r['seconds']:.1f}", r["peak_rss_mib"]]
+                 for r in results["big"]],
                 title=f"{args.big}-page PDF through `rag parse` (child process)"))
     results["baseline_pypdf_pages_per_s"] = round(args.pages / base, 1)
     write_result("parse_speed", {"benchmark": "parse_speed", "params": vars(args), "results": results, "env": env_info()})

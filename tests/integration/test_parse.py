@@ -5,8 +5,8 @@ import re
 import pytest
 
 from ingest.html import to_html
-from ingest.scan import ScanReader
 from ingest.pdf import parse_image, parse_pdf
+from ingest.scan import ScanReader
 from rag.errors import CorruptFile, EncryptedFile
 
 pytestmark = pytest.mark.slow
