@@ -50,11 +50,11 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
 
     @app.post("/v1/search", response_model=SearchResult)
     def search(body: SearchRequest) -> SearchResult:
-        return services.search(body.question, body.k, body.collection)
+        return services.search(body.question, body.k, body.collection, body.filters)
 
     @app.post("/v1/ask", response_model=Answer)
     def ask(body: AskRequest) -> Answer:
-        return services.ask(body.question, body.k, body.collection)
+        return services.ask(body.question, body.k, body.collection, body.filters)
 
     @app.post("/v1/parse", response_class=HTMLResponse)
     def parse(file: UploadFile = File(...)) -> HTMLResponse:

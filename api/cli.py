@@ -96,11 +96,31 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (fold
     raise typer.Exit(0 if report.ok else 1)
 
 
+def _filters(docs: Optional[list[str]], pages: Optional[str]):
+    import re
+
+    from rag.errors import BadInput
+    from rag.types import Filters
+
+    lo = hi = None
+    if pages:
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", pages)
+        if not m:
+            raise BadInput(f"--pages wants N or N-M, got {pages!r}")
+        lo, hi = int(m[1]), int(m[2] or m[1])
+    return Filters(docs=docs or [], page_from=lo, page_to=hi)
+
+
+DOC_OPTION = typer.Option(None, "--doc", "-d", help="Only these documents (name or id); repeatable.")
+PAGES_OPTION = typer.Option(None, "--pages", help="Only these pages: N or N-M.")
+
+
 @app.command()
 def search(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str] = typer.Option(None, "--collection", "-c"),
+           doc: Optional[list[str]] = DOC_OPTION, pages: Optional[str] = PAGES_OPTION,
            as_json: bool = typer.Option(False, "--json")):
     """Ranked chunks for a question: document, page, score, text."""
-    result = services().search(question, k, collection)
+    result = services().search(question, k, collection, _filters(doc, pages))
     if as_json:
         return _dump(result)
     if not result.hits:
@@ -112,9 +132,10 @@ def search(question: str, k: int = typer.Option(5, "-k"), collection: Optional[s
 
 @app.command()
 def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str] = typer.Option(None, "--collection", "-c"),
+        doc: Optional[list[str]] = DOC_OPTION, pages: Optional[str] = PAGES_OPTION,
         as_json: bool = typer.Option(False, "--json")):
     """Answer a question from the documents, citing document and page for each claim."""
-    answer = services().ask(question, k, collection)
+    answer = services().ask(question, k, collection, _filters(doc, pages))
     if as_json:
         return _dump(answer)
     typer.echo(answer.answer)

@@ -121,13 +121,14 @@ class Ingestor:
         if fail_fast and missing:
             report.seconds = time.perf_counter() - t0
             return report
-        for i, f in enumerate(files, 1):
-            result = self.ingest_file(f, collection)
-            report.files.append(result)
-            if progress:
-                progress(i, len(files), result)
-            if fail_fast and result.status == "failed":
-                break
+        with self.services.kb.bulk():  # one index publication for the whole batch
+            for i, f in enumerate(files, 1):
+                result = self.ingest_file(f, collection)
+                report.files.append(result)
+                if progress:
+                    progress(i, len(files), result)
+                if fail_fast and result.status == "failed":
+                    break
         report.seconds = time.perf_counter() - t0
         return report
 

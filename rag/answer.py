@@ -8,7 +8,7 @@ from rag.errors import BadInput
 from rag.generator import Generator
 from rag.knowledge import KnowledgeBase
 from rag.prompts import build_messages
-from rag.types import Answer, Hit, ModelRef, SearchResult
+from rag.types import Answer, Filters, Hit, ModelRef, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,11 @@ def check_question(question: str, k: int) -> str:
     return question
 
 
-def search(kb: KnowledgeBase, question: str, k: int, collection: str | None = None) -> SearchResult:
+def search(kb: KnowledgeBase, question: str, k: int, collection: str | None = None,
+           filters: Filters | None = None) -> SearchResult:
     """Ranked chunks for a question (the shared core of `rag search` and `POST /v1/search`)."""
     question = check_question(question, k)
-    hits, timings = kb.search(question, k, collection)
+    hits, timings = kb.search(question, k, collection, filters)
     return SearchResult(query=question, hits=hits, timings_ms=timings)
 
 
@@ -49,10 +50,10 @@ def fit_sources(generator: Generator, question: str, hits: list[Hit], budget: in
 
 
 def ask(kb: KnowledgeBase, generator: Generator, question: str, k: int = 5, collection: str | None = None,
-        max_tokens: int = 256, n_ctx: int = 4096) -> Answer:
+        max_tokens: int = 256, n_ctx: int = 4096, filters: Filters | None = None) -> Answer:
     """A cited answer from the top-k chunks (the shared core of `rag ask` and `POST /v1/ask`)."""
     t0 = time.perf_counter()
-    result = search(kb, question, k, collection)
+    result = search(kb, question, k, collection, filters)
     model = ModelRef(name=generator.name, sha256=generator.sha256)
     timings = dict(result.timings_ms, retrieval_ms=round((time.perf_counter() - t0) * 1000, 2))
     if not result.hits:

@@ -1,9 +1,10 @@
-"""The knowledge base: the SQLite store, the published FAISS index and the embedder, kept in agreement.
+"""The knowledge base: the SQLite store, the published FAISS and BM25 indexes and the embedder, kept in agreement.
 
-Writers hold a file lock on the data dir, commit to SQLite, then publish a new index version.
-If a crash falls between the two, `repair()` (run under the same lock before every write and
-at server start) re-embeds what the index lacks and drops what SQLite no longer has.
-Readers notice a newly published version (from any process) and reload it.
+Writers hold a file lock on the data dir, commit to SQLite, then publish a new index version (FAISS vectors and
+the BM25 index side by side). If a crash falls between the two, `repair()` (run under the same lock before every
+write and at server start) re-embeds what the index lacks and drops what SQLite no longer has. Readers notice a
+newly published version (from any process) and reload it. `bulk()` holds the lock over many documents and
+publishes once at the end.
 """
 
 import fcntl
@@ -12,20 +13,29 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from rag.embedder import Embedder
+from rag.lexical import Bm25Index
+from rag.retrieval import diversify, rrf, weighted
 from rag.settings import Settings
 from rag.store import SqliteStore
-from rag.types import Chunk, Document, Hit
+from rag.types import Chunk, Document, Filters, Hit
 from rag.vector_index import FaissIndex, IndexVersions
 
 log = logging.getLogger(__name__)
 
 
 def embed_text(heading: str, text: str) -> str:
-    """What the embedder sees for a chunk: its heading breadcrumb, then its text."""
+    """What the embedder and BM25 see for a chunk: its heading breadcrumb, then its text."""
     return f"{heading}\n{text}" if heading else text
+
+
+@dataclass
+class Live:
+    vectors: FaissIndex
+    lexical: Bm25Index
 
 
 class KnowledgeBase:
@@ -36,52 +46,80 @@ class KnowledgeBase:
         self.store = SqliteStore(self.data_dir / "store.sqlite")
         self.versions = IndexVersions(self.data_dir, settings.index.keep_versions)
         self.embedder = embedder
-        self._index: FaissIndex | None = None
+        self._live: Live | None = None
         self._version: Path | None = None
         self._read_lock = threading.Lock()
+        self._bulk: FaissIndex | None = None
 
     # ---- reading -------------------------------------------------------------------------------
-    def index(self) -> FaissIndex:
-        """The live index, reloaded when another process has published a newer version."""
+    def live(self) -> Live:
+        """The live indexes, reloaded when another process has published a newer version."""
         with self._read_lock:
             current = self.versions.current()
-            if self._index is None or current != self._version:
-                self._index = self._load(current)
+            if self._live is None or current != self._version:
+                self._live = Live(self._load(current), Bm25Index.load(current) if current else Bm25Index())
                 self._version = current
-            return self._index
+            return self._live
+
+    def index(self) -> FaissIndex:
+        return self.live().vectors
 
     def _load(self, folder: Path | None) -> FaissIndex:
         if folder is None:
             return FaissIndex(self.embedder.dim, self.settings.index.use_gpu)
         return FaissIndex.load(folder, self.settings.index.use_gpu)
 
-    def search(self, query: str, k: int, collection: str | None = None) -> tuple[list[Hit], dict]:
-        """Top-k chunks for a question, best first, with embed and search timings in ms."""
-        index = self.index()
-        if index.size == 0:
-            return [], {"embed_ms": 0.0, "search_ms": 0.0}
+    def search(self, query: str, k: int, collection: str | None = None,
+               filters: Filters | None = None) -> tuple[list[Hit], dict]:
+        """Top-k chunks for a question, best first: dense and BM25 candidates fused (RRF by default),
+        at most `max_per_page` chunks per page; filters apply before any cut. Timings in ms."""
+        cfg = self.settings.retrieval
+        live = self.live()
+        timings = {"embed_ms": 0.0, "dense_ms": 0.0, "lexical_ms": 0.0, "fuse_ms": 0.0}
+        if live.vectors.size == 0:
+            return [], timings
+        filters = (filters or Filters()).model_copy(update={"collection": collection} if collection else {})
+        allowed = self.store.vids_matching(filters) if filters.active else None
+        n = max(cfg.candidates, k)
+        dense, lexical = [], []
+        if cfg.mode in ("hybrid", "dense"):
+            t0 = time.perf_counter()
+            qvec = self.embedder.embed([query])[0]
+            t1 = time.perf_counter()
+            dense = live.vectors.search(qvec, n, allowed)
+            timings.update(embed_ms=round((t1 - t0) * 1000, 2), dense_ms=round((time.perf_counter() - t1) * 1000, 2))
+        if cfg.mode in ("hybrid", "lexical"):
+            t0 = time.perf_counter()
+            lexical = live.lexical.search(query, n, allowed)
+            timings["lexical_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         t0 = time.perf_counter()
-        qvec = self.embedder.embed([query])[0]
-        t1 = time.perf_counter()
-        allowed = self.store.vids_in_collection(collection) if collection else None
-        found = index.search(qvec, k, allowed)
-        rows = self.store.chunks_by_vid([vid for vid, _ in found])
-        hits = [Hit(chunk_id=r["id"], doc_id=r["doc_id"], doc=r["doc_name"], page=r["page"],
-                    bbox=json.loads(r["bbox"]), score=round(score, 4), text=r["text"])
-                for vid, score in found if (r := rows.get(vid))]
-        t2 = time.perf_counter()
-        return hits, {"embed_ms": round((t1 - t0) * 1000, 2), "search_ms": round((t2 - t1) * 1000, 2)}
+        lists, weights = [dense, lexical], [cfg.dense_weight, cfg.lexical_weight]
+        fused = weighted(lists, weights) if cfg.fusion == "weighted" else rrf(lists, cfg.rrf_k, weights)
+        rows = self.store.chunks_by_vid([vid for vid, _ in fused[: n * 2]])
+        fused = [(vid, s) for vid, s in fused if vid in rows]
+        top = diversify(fused, lambda vid: (rows[vid]["doc_id"], rows[vid]["page"]), cfg.max_per_page, k)
+        dense_of, lexical_of = dict(dense), dict(lexical)
+        hits = [Hit(chunk_id=r["id"], doc_id=r["doc_id"], doc=r["doc_name"], page=r["page"], bbox=json.loads(r["bbox"]),
+                    score=round(score, 5), dense_score=_round(dense_of.get(vid)),
+                    lexical_score=_round(lexical_of.get(vid)), text=r["text"])
+                for vid, score in top if (r := rows[vid])]
+        timings["fuse_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        return hits, timings
 
     def info(self) -> dict:
         manifest = self.versions.manifest()
-        return {"version": manifest.get("version"), "vectors": self.index().size,
+        live = self.live()
+        return {"version": manifest.get("version"), "vectors": live.vectors.size, "lexical_terms_docs": live.lexical.size,
                 "chunks": self.store.count_chunks(), "documents": len(self.store.documents()),
-                "device": self.index().device, "embedder": manifest.get("embedder")}
+                "device": live.vectors.device, "embedder": manifest.get("embedder")}
 
     # ---- writing -------------------------------------------------------------------------------
     @contextmanager
     def writing(self):
-        """Exclusive write access across processes; yields the freshly loaded, repaired index."""
+        """Exclusive write access across processes; yields the freshly loaded, repaired vector index."""
+        if self._bulk is not None:
+            yield self._bulk
+            return
         lock_path = self.data_dir / ".write.lock"
         with open(lock_path, "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
@@ -92,8 +130,19 @@ class KnowledgeBase:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    @contextmanager
+    def bulk(self):
+        """Hold the write lock over many documents and publish once at the end (also on error: nothing is lost)."""
+        with self.writing() as index:
+            self._bulk = index
+            try:
+                yield
+            finally:
+                self._bulk = None
+                self._publish(index)
+
     def repair(self) -> dict:
-        """Make the index agree with SQLite; publishes a new version only when something changed."""
+        """Make the indexes agree with SQLite; publishes a new version only when something changed."""
         with self.writing() as index:
             pass
         return {"vectors": index.size}
@@ -119,18 +168,26 @@ class KnowledgeBase:
             old_vids, new_vids = self.store.replace_document(doc, size, mtime, chunks)
             index.remove(old_vids)
             index.add(new_vids, vecs)
-            self._publish(index)
+            if self._bulk is None:
+                self._publish(index)
         return len(new_vids)
 
     def delete_document(self, doc_id: str) -> int:
         with self.writing() as index:
             vids = self.store.delete_document(doc_id)
             index.remove(vids)
-            self._publish(index)
+            if self._bulk is None:
+                self._publish(index)
         return len(vids)
 
     def _publish(self, index: FaissIndex) -> None:
+        """Write the vectors and a BM25 index rebuilt from the store, as one new version."""
+        rows = self.store.all_texts()
+        lexical = Bm25Index.build([v for v, _, _ in rows], [embed_text(h, t) for _, h, t in rows])
         embedder = {"name": self.embedder.name, "sha256": getattr(self.embedder, "sha256", "")}
-        self.versions.publish(index, {"embedder": embedder})
+        self.versions.publish(index, {"embedder": embedder, "lexical": {"kind": "bm25s", "count": lexical.size}},
+                              extra=lexical.save)
 
 
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -11,7 +11,7 @@ from rag.generator import LlamaCppGenerator
 from rag.knowledge import KnowledgeBase
 from rag.models import ModelRegistry
 from rag.settings import Settings
-from rag.types import Answer, SearchResult
+from rag.types import Answer, Filters, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,15 @@ class Services:
         self.kb.repair()
         self.kb.index()
 
-    def search(self, question: str, k: int | None = None, collection: str | None = None) -> SearchResult:
-        return search(self.kb, question, k or self.settings.top_k, collection)
+    def search(self, question: str, k: int | None = None, collection: str | None = None,
+               filters: Filters | None = None) -> SearchResult:
+        return search(self.kb, question, k or self.settings.top_k, collection, filters)
 
-    def ask(self, question: str, k: int | None = None, collection: str | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, collection: str | None = None,
+            filters: Filters | None = None) -> Answer:
         g = self.settings.generator
         return ask(self.kb, self.generator, question, k or self.settings.top_k, collection,
-                   max_tokens=g.max_tokens, n_ctx=g.n_ctx)
+                   max_tokens=g.max_tokens, n_ctx=g.n_ctx, filters=filters)
 
     def info(self) -> dict:
         """Versions, models with their sha256, and the index size (for `GET /v1/info`)."""

@@ -27,6 +27,16 @@ class GeneratorSettings(BaseModel):
     gpu_layers: int = 0
 
 
+class RetrievalSettings(BaseModel):
+    mode: str = "hybrid"  # hybrid | dense | lexical
+    fusion: str = "rrf"  # rrf | weighted
+    candidates: int = 50  # top-N from each retriever before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    max_per_page: int = 2  # at most this many chunks of one page in the final top-k (0 = no limit)
+
+
 class ParseSettings(BaseModel):
     workers: int = 0  # processes per PDF; 0 = one per core (long PDFs only: at least 8 pages a worker)
 
@@ -51,6 +61,7 @@ class Settings(BaseSettings):
     generator: GeneratorSettings = GeneratorSettings()
     chunks: ChunkSettings = ChunkSettings()
     parse: ParseSettings = ParseSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
 
     @property
     def models_path(self) -> Path:

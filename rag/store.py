@@ -125,6 +125,29 @@ class SqliteStore:
             "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.collection=?", (collection,))
         return [r[0] for r in rows]
 
+    def vids_matching(self, filters) -> list[int]:
+        """Vector ids of the chunks a `Filters` admits (collection, documents by name or id, page range)."""
+        where, args = [], []
+        if filters.collection:
+            where.append("d.collection=?")
+            args.append(filters.collection)
+        if filters.docs:
+            marks = ",".join("?" * len(filters.docs))
+            where.append(f"(d.name IN ({marks}) OR d.id IN ({marks}))")
+            args += list(filters.docs) * 2
+        if filters.page_from is not None:
+            where.append("c.page>=?")
+            args.append(filters.page_from)
+        if filters.page_to is not None:
+            where.append("c.page<=?")
+            args.append(filters.page_to)
+        sql = "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id" + (" WHERE " + " AND ".join(where) if where else "")
+        return [r[0] for r in self._conn().execute(sql, args)]
+
+    def all_texts(self) -> list[tuple[int, str, str]]:
+        """(vector id, heading, text) of every chunk, for rebuilding the lexical index."""
+        return [(r[0], r[1], r[2]) for r in self._conn().execute("SELECT vid, heading, text FROM chunks ORDER BY vid")]
+
     def all_vids(self) -> list[int]:
         return [r[0] for r in self._conn().execute("SELECT vid FROM chunks")]
 

@@ -19,8 +19,21 @@ class Chunk(BaseModel):
     ord: int = 0
 
 
+class Filters(BaseModel):
+    """What a search may return; applied before the top-k cut."""
+
+    collection: str | None = None
+    docs: list[str] = Field(default_factory=list, description="document names or ids")
+    page_from: int | None = Field(default=None, ge=1)
+    page_to: int | None = Field(default=None, ge=1)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.collection or self.docs or self.page_from or self.page_to)
+
+
 class Hit(BaseModel):
-    """A retrieved chunk with its score (higher is better)."""
+    """A retrieved chunk with its fused score (higher is better) and the scores that made it."""
 
     chunk_id: str
     doc_id: str
@@ -28,6 +41,8 @@ class Hit(BaseModel):
     page: int
     bbox: list[float] = Field(default_factory=list)
     score: float
+    dense_score: float | None = None  # cosine similarity to the question, when dense retrieval ran
+    lexical_score: float | None = None  # BM25 score, when the chunk matched lexically
     text: str
 
 

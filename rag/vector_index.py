@@ -119,11 +119,13 @@ class IndexVersions:
         folder = self.current()
         return json.loads((folder / "manifest.json").read_text()) if folder else {}
 
-    def publish(self, index: FaissIndex, meta: dict) -> Path:
-        """Write `index` as a new version, then switch `current` to it atomically."""
+    def publish(self, index: FaissIndex, meta: dict, extra=None) -> Path:
+        """Write `index` (and whatever `extra(folder)` writes) as a new version, then switch `current` to it atomically."""
         version = f"{self._next_number():08d}-{time.strftime('%Y%m%dT%H%M%S')}"
         folder = self.root / version
         index.save(folder)
+        if extra is not None:
+            extra(folder)
         manifest = dict(meta, version=version, dim=index.dim, count=index.size,
                         kind="flat-ip", created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))

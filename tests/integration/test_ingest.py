@@ -90,3 +90,33 @@ def test_collections_filter_before_the_top_k_cut(services, docs):
     ingestor.ingest_file(docs["image"], collection="finance")
     hits, _ = services.kb.search("Who inspected the harbour crane?", 5, collection="finance")
     assert hits and {h.doc for h in hits} == {"invoice.png"}
+
+
+def test_hybrid_search_finds_codes_dense_alone_misses_and_filters_apply_before_the_cut(services, tmp_path):
+    pages = [(f"Part {i}", [f"Spare part XK-{4400 + i} fits the pump model P{i}. Store it dry."]) for i in range(1, 9)]
+    path = docgen.simple_pdf(tmp_path / "parts.pdf", pages)
+    Ingestor(services).ingest_paths([path])
+    services.settings.retrieval.mode = "lexical"
+    lexical, _ = services.kb.search("XK-4405", 3)
+    assert lexical[0].page == 5 and lexical[0].lexical_score > 0 and lexical[0].dense_score is None
+    services.settings.retrieval.mode = "hybrid"
+    hybrid, timings = services.kb.search("Which pump does spare part XK-4405 fit?", 3)
+    assert hybrid[0].page == 5 and {"embed_ms", "dense_ms", "lexical_ms", "fuse_ms"} <= set(timings)
+    from rag.types import Filters
+
+    only, _ = services.kb.search("spare part", 5, filters=Filters(page_from=7, page_to=8))
+    assert {h.page for h in only} == {7, 8}
+    none, _ = services.kb.search("spare part", 5, filters=Filters(docs=["other.pdf"]))
+    assert none == []
+
+
+def test_deleting_a_document_removes_it_from_both_indexes(services, docs):
+    Ingestor(services).ingest_paths([docs["facts"], docs["table"]])
+    doc = next(d for d in services.kb.store.documents() if d.name == "facts.pdf")
+    services.kb.delete_document(doc.id)
+    live = services.kb.live()
+    assert live.vectors.size == live.lexical.size == services.kb.store.count_chunks()
+    services.settings.retrieval.mode = "lexical"
+    hits, _ = services.kb.search("harbour crane Ingrid Solheim", 5)
+    services.settings.retrieval.mode = "hybrid"
+    assert all(h.doc != "facts.pdf" for h in hits)

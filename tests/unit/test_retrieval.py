@@ -1,0 +1,26 @@
+from rag.retrieval import diversify, rrf, weighted
+
+
+def test_rrf_rewards_items_ranked_well_by_both():
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
+    lexical = [(3, 12.0), (1, 9.0), (4, 1.0)]
+    fused = rrf([dense, lexical], k=60)
+    assert [i for i, _ in fused] == [1, 3, 2, 4]
+    assert fused[0][1] == 1 / 61 + 1 / 62
+
+
+def test_rrf_weights_and_ties_are_deterministic():
+    assert [i for i, _ in rrf([[(1, 1)], [(2, 1)]], weights=[1.0, 2.0])] == [2, 1]
+    assert [i for i, _ in rrf([[(5, 1)], [(4, 1)]])] == [4, 5]  # equal scores: lower id first
+
+
+def test_weighted_fusion_normalises_each_list():
+    fused = weighted([[(1, 0.9), (2, 0.5)], [(2, 30.0), (3, 10.0)]], weights=[1.0, 2.0])
+    assert fused[0] == (2, 2.0) and dict(fused)[1] == 1.0 and dict(fused)[3] == 0.0
+
+
+def test_diversify_caps_items_per_page():
+    ranked = [(1, 9), (2, 8), (3, 7), (4, 6), (5, 5)]
+    page = {1: "a", 2: "a", 3: "a", 4: "b", 5: "c"}
+    assert [i for i, _ in diversify(ranked, page.get, 2, 4)] == [1, 2, 4, 5]
+    assert [i for i, _ in diversify(ranked, page.get, 0, 3)] == [1, 2, 3]
