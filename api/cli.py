@@ -211,6 +211,54 @@ def eval_parse(folder: Path = typer.Argument(..., help="Pairs NAME.pdf|png + NAM
     typer.echo(json.dumps(result["summary"]))
 
 
+def _modes(modes: str) -> list[str]:
+    from rag.errors import BadInput
+
+    chosen = [m.strip() for m in modes.split(",") if m.strip()]
+    if not chosen or any(m not in ("dense", "lexical", "hybrid") for m in chosen):
+        raise BadInput(f"--modes takes dense, lexical, hybrid (comma separated), got {modes!r}")
+    return chosen
+
+
+def _report(result: dict, out: Optional[Path]) -> None:
+    if out:
+        out.write_text(json.dumps(result, indent=2))
+        typer.echo(f"wrote {out}", err=True)
+    for mode, scores in result["modes"].items():
+        typer.echo(f"{mode:8s} " + "  ".join(f"{k} {v}" for k, v in scores.items()))
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(corpus: Path = typer.Option(..., "--corpus"), queries: Path = typer.Option(..., "--queries"),
+                   qrels: Path = typer.Option(..., "--qrels"), modes: str = typer.Option("dense,lexical,hybrid", "--modes"),
+                   limit: Optional[int] = typer.Option(None, "--limit", help="Score only the first N judged queries."),
+                   out: Optional[Path] = typer.Option(None, "--out", help="Write the JSON report here.")):
+    """BEIR-format retrieval quality (nDCG@10, Recall@10/100, MRR@10); each corpus record becomes a document."""
+    from ingest.evaluate_retrieval import eval_beir
+
+    result = eval_beir(services(), corpus, queries, qrels, _modes(modes), limit,
+                       progress=lambda msg: typer.echo(msg, err=True))
+    typer.echo(f"{result['documents']} documents ({result['ingest_seconds']}s to ingest), {result['queries']} queries")
+    _report(result, out)
+
+
+@eval_app.command("pages")
+def eval_pages_cmd(questions: Path = typer.Option(..., "--questions"), docs: Path = typer.Option(..., "--docs"),
+                   modes: str = typer.Option("dense,lexical,hybrid", "--modes"),
+                   limit: Optional[int] = typer.Option(None, "--limit"),
+                   out: Optional[Path] = typer.Option(None, "--out", help="Write the JSON report here.")):
+    """Evidence-page recall@1/5/10 for questions with `doc` and `page`/`evidence_pages`, over one index of DOCS."""
+    from ingest.evaluate_retrieval import eval_pages
+
+    def progress(i, n, r):
+        typer.echo(f"[{i}/{n}] {r.status} {Path(r.path).name} ({r.pages} pages, {r.chunks} chunks, {r.seconds:.0f}s)", err=True)
+
+    result = eval_pages(services(), questions, docs, _modes(modes), limit, progress)
+    typer.echo(f"{result['pages']} pages, {result['chunks']} chunks ({result['ingest_seconds']}s to ingest), "
+               f"{result['questions']} questions")
+    _report(result, out)
+
+
 def main() -> None:
     """Console entry point: RagError becomes a one-line message and an exit code (2 for bad input)."""
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ingest.chunker import chunk_document
 from ingest.html import to_html
-from ingest.model import ParsedDocument
+from ingest.model import Block, Page, ParsedDocument
 from ingest.pdf import parse_image, parse_pdf
 from ingest.scan import ScanReader
 from ingest.sniff import sniff
@@ -111,6 +111,25 @@ class Ingestor:
         except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
             log.exception("unexpected error ingesting %s", path)
             return FileResult(str(path), "failed", f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0)
+
+    def ingest_text(self, name: str, text: str, collection: str = "default") -> FileResult:
+        """Ingest a plain-text record (one paragraph per line) as a one-page document named `name`."""
+        t0 = time.perf_counter()
+        kb = self.services.kb
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        key = f"text:{name}"
+        old = kb.store.find_document(collection, key)
+        if old and old.sha256 == digest:
+            return FileResult(key, "skipped", "unchanged", 1, 0, time.perf_counter() - t0)
+        blocks = [Block(kind="paragraph", bbox=(0, 0, 0, 0), text=line.strip()) for line in text.splitlines() if line.strip()]
+        if not blocks:
+            return FileResult(key, "failed", f"empty text record: {name}")
+        doc_id = hashlib.sha256(f"{collection}\x00{key}\x00{digest}".encode()).hexdigest()[:16]
+        cfg = self.services.settings.chunks
+        chunks = chunk_document(ParsedDocument(name, [Page(1, 0, 0, blocks)], "text"), doc_id, cfg.max_words, cfg.min_words)
+        doc = Document(id=doc_id, name=name, path=key, collection=collection, sha256=digest, status="ok", pages=1)
+        n = kb.put_document(doc, len(text), 0.0, chunks)
+        return FileResult(key, "ok", "", 1, n, time.perf_counter() - t0)
 
     def ingest_paths(self, paths: list[Path], collection: str = "default", fail_fast: bool = False,
                      progress=None) -> Report:

@@ -5,12 +5,14 @@ inside numbers ("4,310" and "4310" match) and numbers kept whole ("3.5", "2024",
 """
 
 import json
+import logging
 import re
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 THOUSANDS = re.compile(r"(?<=\d)[,\u202f\u00a0'](?=\d{3}(?!\d))")
 TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+", re.UNICODE)
 STOPWORDS = frozenset(

@@ -1,0 +1,54 @@
+"""Kill -9 an ingest in the middle of a batch: the previous index version keeps answering, nothing is
+half-visible, and the next write makes the indexes agree with the store again."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rag.services import Services
+from tests import docgen
+from tests.conftest import MODELS_DIR, make_settings
+
+pytestmark = pytest.mark.slow
+
+
+def test_killed_ingest_leaves_the_previous_index_serving(tmp_path):
+    data = tmp_path / "data"
+    first = docgen.simple_pdf(tmp_path / "first.pdf", [("Parking", ["Parking permits cost 40 EUR per month."])])
+    env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR))
+    cmd = [sys.executable, "-m", "api", "--data-dir", str(data), "ingest"]
+    subprocess.run(cmd + [str(first)], env=env, check=True, capture_output=True, timeout=600)
+    before = (data / "current").read_text()
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for i in range(40):
+        docgen.simple_pdf(batch / f"memo-{i:02d}.pdf", [(f"Memo {i}", [f"Memo number {i} concerns valve V{i}."])])
+    proc = subprocess.Popen(cmd + [str(batch)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = data / "store.sqlite"
+    deadline = time.time() + 300
+    while time.time() < deadline:  # wait until part of the batch is committed to SQLite
+        with sqlite3.connect(db) as conn:
+            if conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] >= 4:
+                break
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    assert (data / "current").read_text() == before  # the batch was never published
+    services = Services(make_settings(data))
+    hits, _ = services.kb.search("How much does a parking permit cost?", 3)
+    assert hits and hits[0].doc == "first.pdf"
+    stored = services.kb.store.count_chunks()
+    assert stored > services.kb.index().size  # committed chunks are not visible yet
+
+    services.kb.repair()  # what the next ingest or server start does
+    live = services.kb.live()
+    assert live.vectors.size == live.lexical.size == stored
+    hits, _ = services.kb.search("Which valve does memo number 2 concern?", 3)
+    assert hits[0].doc == "memo-02.pdf"
