@@ -22,7 +22,7 @@ from rag.retrieval import diversify, rrf, weighted
 from rag.settings import Settings
 from rag.store import SqliteStore
 from rag.types import Chunk, Document, Filters, Hit
-from rag.vector_index import FaissIndex, IndexVersions
+from rag.vector_index import FaissIndex, IndexVersions, choose_kind
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,9 @@ class KnowledgeBase:
 
     def _publish(self, index: FaissIndex) -> None:
         """Write the vectors and a BM25 index rebuilt from the store, as one new version."""
+        cfg = self.settings.index
+        kind = choose_kind(cfg.kind, index.size, cfg.hnsw_above, cfg.ivfpq_above)
+        index.build_ann(kind, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.ivf_nprobe)
         rows = self.store.all_texts()
         lexical = Bm25Index.build([v for v, _, _ in rows], [embed_text(h, t) for _, h, t in rows])
         embedder = {"name": self.embedder.name, "sha256": getattr(self.embedder, "sha256", "")}

@@ -29,31 +29,43 @@ def gpu_available() -> bool:
 
 
 class FaissIndex:
-    """Flat inner-product index with ids (`IndexIDMap2`). On GPU for search when asked and possible."""
+    """Exact inner-product storage with ids (`IndexIDMap2` over `IndexFlatIP`), plus an optional approximate
+    index (HNSW or IVF-PQ) rebuilt from the stored vectors when a version is published. Searched on the GPU
+    when asked and possible."""
 
-    def __init__(self, dim: int, use_gpu: str = "auto", index=None):
+    def __init__(self, dim: int, use_gpu: str = "auto", index=None, ann=None, ann_meta: dict | None = None):
         faiss = _faiss()
         self.dim = dim
         self.cpu = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self.use_gpu = use_gpu
+        self.ann = ann if ann is not None and ann.ntotal == self.cpu.ntotal else None
+        self.ann_meta = (ann_meta or {}) if self.ann is not None else {"kind": "flat-ip"}
         self._gpu = None
+        self._gpu_stale = True
         self.device = "cpu"
-        self._to_gpu()
 
-    def _to_gpu(self):
+    def _searcher(self):
+        """The exact index to search: on the GPU (copied lazily after changes) when enabled, else the CPU one."""
         if self.use_gpu == "never" or (self.use_gpu == "auto" and not gpu_available()):
-            self._gpu, self.device = None, "cpu"
-            return
-        faiss = _faiss()
-        try:
-            self._res = getattr(self, "_res", None) or faiss.StandardGpuResources()
-            self._gpu = faiss.index_cpu_to_gpu(self._res, 0, self.cpu)
-            self.device = "cuda:0"
-        except Exception as exc:  # noqa: BLE001 - fall back, never fail a query for want of a GPU
-            if self.use_gpu == "always":
-                raise
-            log.warning("FAISS GPU unavailable (%s); searching on CPU", exc)
-            self._gpu, self.device = None, "cpu"
+            self.device = "cpu"
+            return self.cpu
+        if self._gpu_stale:
+            faiss = _faiss()
+            try:
+                self._res = getattr(self, "_res", None) or faiss.StandardGpuResources()
+                self._gpu = faiss.index_cpu_to_gpu(self._res, 0, self.cpu)
+                self.device = "cuda:0"
+            except Exception as exc:  # noqa: BLE001 - fall back, never fail a query for want of a GPU
+                if self.use_gpu == "always":
+                    raise
+                log.warning("FAISS GPU unavailable (%s); searching on CPU", exc)
+                self._gpu, self.device = None, "cpu"
+            self._gpu_stale = False
+        return self._gpu or self.cpu
+
+    def _changed(self) -> None:
+        self._gpu_stale = True
+        self.ann, self.ann_meta = None, {"kind": "flat-ip"}
 
     @property
     def size(self) -> int:
@@ -66,17 +78,49 @@ class FaissIndex:
         if len(ids) == 0:
             return
         self.cpu.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32), np.asarray(ids, dtype=np.int64))
-        self._to_gpu()
+        self._changed()
 
     def remove(self, ids: list[int]) -> int:
         if len(ids) == 0:
             return 0
         n = self.cpu.remove_ids(np.asarray(ids, dtype=np.int64))
-        self._to_gpu()
+        self._changed()
         return int(n)
 
+    def build_ann(self, kind: str, hnsw_m: int = 32, ef_search: int = 96, nprobe: int = 16) -> dict:
+        """(Re)build the approximate index over every stored vector: "hnsw", "ivfpq" or "flat" (none)."""
+        faiss = _faiss()
+        if kind == "flat" or self.size == 0:
+            self.ann, self.ann_meta = None, {"kind": "flat-ip"}
+            return self.ann_meta
+        vecs = self.cpu.index.reconstruct_n(0, self.size)
+        ids = self.ids()
+        if kind == "hnsw":
+            inner = faiss.IndexHNSWFlat(self.dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = max(2 * hnsw_m, 64)
+            inner.hnsw.efSearch = ef_search
+            meta = {"kind": "hnsw", "M": hnsw_m, "efConstruction": inner.hnsw.efConstruction, "efSearch": ef_search}
+        elif kind == "ivfpq":
+            nlist = max(16, int(4 * np.sqrt(self.size)))
+            m = next(m for m in (48, 32, 24, 16, 12, 8, 4, 2, 1) if self.dim % m == 0)
+            inner = faiss.IndexIVFPQ(faiss.IndexFlatIP(self.dim), self.dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
+            sample = vecs[np.random.default_rng(0).choice(self.size, min(self.size, 64 * nlist), replace=False)]
+            inner.train(sample)
+            inner.nprobe = nprobe
+            meta = {"kind": "ivfpq", "nlist": nlist, "m": m, "nbits": 8, "nprobe": nprobe}
+        else:
+            raise ValueError(f"unknown index kind {kind!r} (flat, hnsw, ivfpq)")
+        ann = faiss.IndexIDMap(inner)
+        ann.add_with_ids(vecs, ids)
+        self.ann, self.ann_meta = ann, meta
+        return meta
+
     def search(self, query: np.ndarray, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]:
-        """Top-k (id, score) for one query vector; `allowed` restricts the ids searched (before the cut)."""
+        """Top-k (id, score) for one query vector; `allowed` restricts the ids searched (before the cut).
+
+        Unfiltered queries use the approximate index when there is one; filtered ones search the exact vectors
+        of the allowed ids only.
+        """
         if self.size == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
         faiss = _faiss()
@@ -85,18 +129,56 @@ class FaissIndex:
         if allowed is not None:
             sel = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
             scores, ids = self.cpu.search(q, k, params=faiss.SearchParameters(sel=sel))
+        elif self.ann is not None:
+            return self._refined(q, k)
         else:
-            scores, ids = (self._gpu or self.cpu).search(q, k)
+            scores, ids = self._searcher().search(q, k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def _refined(self, q: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Approximate candidates (4x k for HNSW, 10x for IVF-PQ), re-scored exactly with the stored vectors."""
+        factor = 10 if self.ann_meta.get("kind") == "ivfpq" else 4
+        _, ids = self.ann.search(q, min(k * factor, self.size))
+        cand = np.asarray([i for i in ids[0] if i >= 0], dtype=np.int64)
+        if len(cand) == 0:
+            return []
+        vecs = self.cpu.reconstruct_batch(cand)
+        exact = vecs @ q[0]
+        order = np.argsort(-exact)[:k]
+        return [(int(cand[j]), float(exact[j])) for j in order]
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         _faiss().write_index(self.cpu, str(folder / "faiss.index"))
+        if self.ann is not None:
+            _faiss().write_index(self.ann, str(folder / "ann.index"))
 
     @classmethod
     def load(cls, folder: Path, use_gpu: str = "auto") -> "FaissIndex":
-        index = _faiss().read_index(str(folder / "faiss.index"))
-        return cls(index.d, use_gpu, index)
+        faiss = _faiss()
+        index = faiss.read_index(str(folder / "faiss.index"))
+        ann, meta = None, None
+        if (folder / "ann.index").exists():
+            ann = faiss.read_index(str(folder / "ann.index"))
+            try:
+                meta = json.loads((folder / "manifest.json").read_text()).get("ann")
+            except (OSError, ValueError):
+                meta = None
+            inner = faiss.downcast_index(ann.index)
+            if meta and meta.get("kind") == "hnsw":
+                inner.hnsw.efSearch = meta.get("efSearch", 64)
+            elif meta and meta.get("kind") == "ivfpq":
+                inner.nprobe = meta.get("nprobe", 16)
+        return cls(index.d, use_gpu, index, ann, meta)
+
+
+def choose_kind(setting: str, size: int, hnsw_above: int, ivfpq_above: int) -> str:
+    """The index kind for a collection size: the setting, or by size when it is "auto"."""
+    if setting != "auto":
+        return setting
+    if size >= ivfpq_above:
+        return "ivfpq"
+    return "hnsw" if size >= hnsw_above else "flat"
 
 
 class IndexVersions:
@@ -127,7 +209,8 @@ class IndexVersions:
         if extra is not None:
             extra(folder)
         manifest = dict(meta, version=version, dim=index.dim, count=index.size,
-                        kind="flat-ip", created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                        kind=index.ann_meta.get("kind", "flat-ip"), ann=index.ann_meta if index.ann is not None else None,
+                        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
         _fsync_dir(folder)
         tmp = self.pointer.with_name("current.tmp")

@@ -44,3 +44,45 @@ def test_versions_publish_atomically_and_prune(tmp_path):
 def test_dangling_pointer_means_no_index(tmp_path):
     (tmp_path / "current").write_text("does-not-exist")
     assert IndexVersions(tmp_path).current() is None
+
+
+def test_approximate_indexes_agree_with_exact_search_and_survive_a_reload(tmp_path):
+    from rag.vector_index import choose_kind
+
+    vecs = unit_rows(3000, dim=32, seed=1)
+    exact = FaissIndex(32, use_gpu="never")
+    exact.add(list(range(3000)), vecs)
+    queries = unit_rows(20, dim=32, seed=2)
+    truth = [{i for i, _ in exact.search(q, 10)} for q in queries]
+    for kind in ("hnsw", "ivfpq"):
+        index = FaissIndex(32, use_gpu="never")
+        index.add(list(range(3000)), vecs)
+        meta = index.build_ann(kind, ef_search=128, nprobe=32)
+        assert meta["kind"] == kind and index.ann is not None
+        recall = sum(len(t & {i for i, _ in index.search(q, 10)}) for q, t in zip(queries, truth)) / 200
+        assert recall >= (0.95 if kind == "hnsw" else 0.5), (kind, recall)
+        IndexVersions(tmp_path / kind).publish(index, {})
+        loaded = FaissIndex.load(IndexVersions(tmp_path / kind).current(), use_gpu="never")
+        assert loaded.ann is not None and loaded.ann_meta["kind"] == kind
+        assert loaded.search(queries[0], 10) == index.search(queries[0], 10)
+        index.remove([0])  # any change drops the approximate index until the next publication
+        assert index.ann is None
+    assert choose_kind("auto", 10, 100_000, 2_000_000) == "flat"
+    assert choose_kind("auto", 150_000, 100_000, 2_000_000) == "hnsw"
+    assert choose_kind("auto", 3_000_000, 100_000, 2_000_000) == "ivfpq"
+    assert choose_kind("hnsw", 10, 100_000, 2_000_000) == "hnsw"
+
+
+def test_gpu_search_matches_cpu():
+    import pytest
+
+    from rag.vector_index import gpu_available
+
+    if not gpu_available():
+        pytest.skip("no GPU: faiss has no GPU support here or sees no device")
+    vecs = unit_rows(2000, dim=64)
+    gpu, cpu = FaissIndex(64, use_gpu="always"), FaissIndex(64, use_gpu="never")
+    for index in (gpu, cpu):
+        index.add(list(range(2000)), vecs)
+    assert [i for i, _ in gpu.search(vecs[5], 10)] == [i for i, _ in cpu.search(vecs[5], 10)]
+    assert gpu.device == "cuda:0"

@@ -1,0 +1,76 @@
+"""Vector index kinds at scale: query latency p50/p95, recall@10 against exact search, build time and memory.
+
+    .venv/bin/python bench/index_kinds.py [--sizes 10000,100000] [--queries 200] [--dim 384]
+
+Synthetic unit vectors (clustered, so approximate search is not trivially easy); the index part only.
+"""
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import env_info, table, write_result  # noqa: E402
+from rag.vector_index import FaissIndex  # noqa: E402
+
+
+def vectors(n: int, dim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(max(n // 500, 8), dim))
+    v = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.normal(size=(n, dim))
+    v = v.astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def file_mib(index: FaissIndex) -> float:
+    with tempfile.TemporaryDirectory() as d:
+        index.save(Path(d))
+        return round(sum(p.stat().st_size for p in Path(d).iterdir()) / 2**20, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--dim", type=int, default=384)
+    ap.add_argument("--kinds", default="flat,hnsw,ivfpq")
+    args = ap.parse_args()
+    rows, results = [], []
+    for n in [int(x) for x in args.sizes.split(",")]:
+        data = vectors(n, args.dim, 0)
+        queries = vectors(args.queries, args.dim, 1)
+        exact = FaissIndex(args.dim, use_gpu="never")
+        exact.add(list(range(n)), data)
+        truth = [{i for i, _ in exact.search(q, 10)} for q in queries]
+        for kind in args.kinds.split(","):
+            index = FaissIndex(args.dim, use_gpu="never")
+            index.add(list(range(n)), data)
+            t0 = time.perf_counter()
+            meta = index.build_ann(kind)
+            build = time.perf_counter() - t0
+            lat, recall = [], 0
+            for q, t in zip(queries, truth):
+                t1 = time.perf_counter()
+                found = index.search(q, 10)
+                lat.append((time.perf_counter() - t1) * 1000)
+                recall += len(t & {i for i, _ in found})
+            p50, p95 = np.percentile(lat, 50), np.percentile(lat, 95)
+            mib = file_mib(index)
+            r = {"n": n, "kind": kind, "params": meta, "build_s": round(build, 2), "p50_ms": round(float(p50), 3),
+                 "p95_ms": round(float(p95), 3), "recall@10": round(recall / (10 * len(queries)), 4), "files_mib": mib,
+                 "mib_per_million": round(mib * 1e6 / n, 0)}
+            results.append(r)
+            rows.append([n, kind, r["build_s"], r["p50_ms"], r["p95_ms"], r["recall@10"], mib, r["mib_per_million"]])
+            print(rows[-1], flush=True)
+    print(table(["vectors", "kind", "build s", "p50 ms", "p95 ms", "recall@10", "files MiB", "MiB per 1M"], rows,
+                title=f"Vector index kinds, dim {args.dim}, {args.queries} queries, one thread of search at a time"))
+    write_result("index_kinds", {"benchmark": "index_kinds", "params": vars(args), "results": results, "env": env_info()})
+
+
+if __name__ == "__main__":
+    main()
