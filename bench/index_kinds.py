@@ -19,10 +19,10 @@ from bench._common import env_info, table, write_result  # noqa: E402
 from rag.vector_index import FaissIndex  # noqa: E402
 
 
-def vectors(n: int, dim: int, seed: int) -> np.ndarray:
+def vectors(n: int, dim: int, seed: int, noise: float) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(max(n // 500, 8), dim))
-    v = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.normal(size=(n, dim))
+    v = centres[rng.integers(0, len(centres), n)] + noise * rng.normal(size=(n, dim))
     v = v.astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
@@ -39,11 +39,28 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--kinds", default="flat,hnsw,ivfpq")
+    ap.add_argument("--noise", type=float, default=0.3, help="cluster spread of the synthetic vectors (x centre norm)")
+    ap.add_argument("--real", help="a faiss.index of real embeddings (e.g. a data dir's indexes/<v>/faiss.index): "
+                                   "its vectors are the collection, a held-out sample of them the queries")
     args = ap.parse_args()
     rows, results = [], []
-    for n in [int(x) for x in args.sizes.split(",")]:
-        data = vectors(n, args.dim, 0)
-        queries = vectors(args.queries, args.dim, 1)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    real = None
+    if args.real:
+        import faiss
+
+        stored = faiss.read_index(args.real)
+        flat = faiss.downcast_index(stored.index) if hasattr(stored, "id_map") else stored
+        real = flat.reconstruct_n(0, stored.ntotal)
+        sizes = [len(real) - args.queries]
+    for n in sizes:
+        if real is not None:
+            perm = np.random.default_rng(0).permutation(len(real))
+            data, queries = real[perm[: n]], real[perm[n:]]
+            args.dim = real.shape[1]
+        else:
+            data = vectors(n, args.dim, 0, args.noise)
+            queries = vectors(args.queries, args.dim, 1, args.noise)
         exact = FaissIndex(args.dim, use_gpu="never")
         exact.add(list(range(n)), data)
         truth = [{i for i, _ in exact.search(q, 10)} for q in queries]
@@ -68,7 +85,8 @@ def main() -> None:
             rows.append([n, kind, r["build_s"], r["p50_ms"], r["p95_ms"], r["recall@10"], mib, r["mib_per_million"]])
             print(rows[-1], flush=True)
     print(table(["vectors", "kind", "build s", "p50 ms", "p95 ms", "recall@10", "files MiB", "MiB per 1M"], rows,
-                title=f"Vector index kinds, dim {args.dim}, {args.queries} queries, one thread of search at a time"))
+                title=f"Vector index kinds, dim {args.dim}, {args.queries} queries, "
+                      f"{'real embeddings' if real is not None else f'synthetic, noise {args.noise}'}"))
     write_result("index_kinds", {"benchmark": "index_kinds", "params": vars(args), "results": results, "env": env_info()})
 
 

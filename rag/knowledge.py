@@ -183,7 +183,7 @@ class KnowledgeBase:
     def _publish(self, index: FaissIndex) -> None:
         """Write the vectors and a BM25 index rebuilt from the store, as one new version."""
         cfg = self.settings.index
-        kind = choose_kind(cfg.kind, index.size, cfg.hnsw_above, cfg.ivfpq_above)
+        kind = choose_kind(cfg.kind, index.size, cfg.ann_above)
         index.build_ann(kind, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.ivf_nprobe)
         rows = self.store.all_texts()
         lexical = Bm25Index.build([v for v, _, _ in rows], [embed_text(h, t) for _, h, t in rows])

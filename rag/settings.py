@@ -15,9 +15,8 @@ class EmbedderSettings(BaseModel):
 class IndexSettings(BaseModel):
     use_gpu: str = "auto"  # auto | never | always
     keep_versions: int = 2
-    kind: str = "auto"  # auto | flat | hnsw | ivfpq ("auto": exact below hnsw_above vectors)
-    hnsw_above: int = 100_000
-    ivfpq_above: int = 2_000_000
+    kind: str = "auto"  # auto | flat | hnsw | ivfpq ("auto": exact below ann_above vectors, IVF-PQ above)
+    ann_above: int = 100_000
     hnsw_m: int = 32
     hnsw_ef_search: int = 96
     ivf_nprobe: int = 16
