@@ -82,6 +82,8 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (fold
         if not as_json:
             detail = f"{r.pages} pages, {r.chunks} chunks" if r.status != "failed" else r.reason
             typer.echo(f"[{i}/{n}] {r.status:7s} {relative(r.path)}  ({detail}, {r.seconds:.1f}s)", err=True)
+            for warning in r.warnings:
+                typer.echo(f"        warning: {warning}", err=True)
 
     report = Ingestor(services(), workers=workers).ingest_paths(paths, collection, fail_fast, progress)
     data = report.as_dict()

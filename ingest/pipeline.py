@@ -29,6 +29,7 @@ class FileResult:
     pages: int = 0
     chunks: int = 0
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # pages that could not be read (the rest were)
 
 
 @dataclass
@@ -104,7 +105,7 @@ class Ingestor:
             n = kb.put_document(doc, stat.st_size, stat.st_mtime, chunks)
             if old and old.id != doc_id:
                 (html_dir / f"{old.id}.html").unlink(missing_ok=True)
-            return FileResult(str(path), "ok", "", len(parsed.pages), n, time.perf_counter() - t0)
+            return FileResult(str(path), "ok", "", len(parsed.pages), n, time.perf_counter() - t0, parsed.errors)
         except RagError as exc:
             log.warning("ingest failed: %s", exc.message)
             return FileResult(str(path), "failed", exc.message, seconds=time.perf_counter() - t0)

@@ -142,3 +142,20 @@ def test_scanned_table_is_rebuilt_from_the_image(docs, ocr, tmp_path):
     table = html[html.index("<table"): html.index("</table>")]
     assert '<th colspan="2">Sales</th>' in table and '<td rowspan="2">North</td>' in table
     assert "<td>12</td><td>13</td>" in table
+
+
+def test_a_page_that_fails_is_reported_and_the_rest_is_read(docs, monkeypatch):
+    import ingest.pdf as pdf_module
+
+    real = pdf_module._Range.page
+
+    def flaky(self, index):
+        if index == 0:
+            raise ValueError("malformed content stream")
+        return real(self, index)
+
+    monkeypatch.setattr(pdf_module._Range, "page", flaky)
+    doc = parse_pdf(docs["facts"])
+    assert doc.errors == ["page 1: ValueError: malformed content stream"]
+    assert "cafeteria on level 2" in " ".join(b.text for b in doc.pages[1].blocks)
+    assert 'data-error="ValueError: malformed content stream"' in to_html(doc)
