@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 THOUSANDS = re.compile(r"(?<=\d)[,\u202f\u00a0'](?=\d{3}(?!\d))")
 TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+", re.UNICODE)
 STOPWORDS = frozenset(
@@ -56,6 +55,7 @@ class Bm25Index:
     def build(cls, ids: list[int], texts: list[str]) -> "Bm25Index":
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG otherwise
         if not ids:
             return cls()
         model = bm25s.BM25()
