@@ -38,7 +38,7 @@ class RetrievalSettings(BaseModel):
     candidates: int = 50  # top-N from each retriever before fusion
     rrf_k: int = 60
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    lexical_weight: float = 0.5  # tuned on SciFact-train and FinanceBench-dev: see docs/benchmarks.md
     max_per_page: int = 2  # at most this many chunks of one page in the final top-k (0 = no limit)
 
 
