@@ -66,11 +66,25 @@ def _split_long(block: Block, max_words: int) -> list[Block]:
             for p in pieces]
 
 
+def _with_header(block: Block, header: list[list[dict]]) -> Block:
+    """A table continued from the previous page gets that table's header rows, unless it repeats them itself."""
+    if not block.continued or not header:
+        return block
+    texts = [[c["text"] for c in row] for row in header]
+    if [[c["text"] for c in row] for row in block.rows[: len(header)]] == texts:
+        rows = block.rows
+    else:
+        rows = header + block.rows
+    return Block(kind="table", bbox=block.bbox, rows=rows, text=table_text(rows), caption=block.caption,
+                 continued=True, header_rows=len(header))
+
+
 def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180,
                    min_words: int = 8) -> list[Chunk]:
     """Chunks in reading order; each carries its page, bbox, heading breadcrumb, text and HTML."""
     chunks: list[Chunk] = []
     trail: dict[int, str] = {}
+    last_header: list[list[dict]] = []  # header rows of the last table, for its continuation on the next page
 
     def emit(page: int, blocks: list[Block], heading: str) -> None:
         text = "\n".join(block_text(b) for b in blocks).strip()
@@ -101,6 +115,9 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180,
                 if pending and words >= min_words:
                     emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
                     pending, words = [], 0
+                block = _with_header(block, last_header)
+                if block.header_rows:
+                    last_header = block.rows[: block.header_rows]
                 for piece in _table_pieces(block, max_words):
                     emit(page.number, pending + [piece], " > ".join(trail[k] for k in sorted(trail)))
                     pending, words = [], 0

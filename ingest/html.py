@@ -23,8 +23,6 @@ def table_html(block: Block) -> str:
 
     n = block.header_rows if len(block.rows) > block.header_rows else 0
     head, body = block.rows[:n], block.rows[n:]
-    if block.continued:  # a continuation repeats no header unless it printed one; keep rows as body
-        head, body = [], block.rows
     caption = f"<caption>{escape(block.caption)}</caption>" if block.caption else ""
     thead = "<thead>" + "".join(row_html(r, "th") for r in head) + "</thead>" if head else ""
     tbody = "<tbody>" + "".join(row_html(r, "td") for r in body) + "</tbody>"

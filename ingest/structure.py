@@ -134,7 +134,11 @@ def mark_continued_tables(pages: list[Page]) -> None:
         last = [b for b in prev.blocks if b.kind in CONTENT]
         first = [b for b in page.blocks if b.kind in CONTENT]
         if last and first and last[-1].kind == first[0].kind == "table" and _columns(last[-1]) == _columns(first[0]):
-            first[0].continued = True
+            table, previous = first[0], last[-1]
+            table.continued = True
+            header = [[c["text"] for c in row] for row in previous.rows[: previous.header_rows]]
+            if [[c["text"] for c in row] for row in table.rows[: len(header)]] != header:
+                table.header_rows = 0  # no repeated header: every row is data
 
 
 def finish(pages: list[Page], body_size: float, toc: list[tuple[int, str]] | None = None) -> None:

@@ -50,3 +50,17 @@ def test_long_paragraph_is_cut_below_the_word_limit():
     page = Page(1, 612, 792, [Block("paragraph", (0, 0, 1, 1), " ".join(f"Sentence {i} has six words." for i in range(100)))])
     chunks = chunk_document(ParsedDocument("x.pdf", [page], "pdf"), "d", max_words=50)
     assert len(chunks) >= 10 and all(len(c.text.split()) <= 50 for c in chunks)
+
+
+def test_table_continued_on_the_next_page_carries_the_header_into_its_chunks():
+    def cells(*texts):
+        return [{"text": t, "colspan": 1, "rowspan": 1} for t in texts]
+
+    first = [cells("Date", "Amount"), cells("1 May", "10"), cells("2 May", "20")]
+    rest = [cells("3 May", "30"), cells("4 May", "40")]
+    p1 = Page(1, 612, 792, [Block("table", (50, 500, 500, 740), text=table_text(first), rows=first)])
+    p2 = Page(2, 612, 792, [Block("table", (50, 60, 500, 200), text=table_text(rest), rows=rest, continued=True)])
+    chunks = chunk_document(ParsedDocument("ledger.pdf", [p1, p2], "pdf"), "d", max_words=100)
+    second = [c for c in chunks if c.page == 2][0]
+    assert second.text.startswith("Date | Amount\n3 May | 30")
+    assert "<thead><tr><th>Date</th><th>Amount</th></tr></thead>" in second.html
