@@ -3,6 +3,12 @@
 from dataclasses import dataclass, field
 
 
+def center_in(box: tuple, region: tuple) -> bool:
+    """Whether the centre of `box` (x0, top, x1, bottom) lies inside `region`."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
+
+
 @dataclass
 class Word:
     """A run of text with its box (page units, origin top-left) and font size."""
@@ -14,6 +20,10 @@ class Word:
     bottom: float
     size: float = 0.0
     bold: bool = False
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return (self.x0, self.top, self.x1, self.bottom)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ingest.layout import body_font_size, build_blocks, find_gutters, reading_order
-from ingest.model import Block, Page, ParsedDocument, Word
+from ingest.model import Block, Page, ParsedDocument, Word, center_in
 from ingest.structure import finish
 from ingest.tables import extract_tables
 from ingest.unruled import find_unruled_tables
@@ -52,20 +52,15 @@ def check_pdf(path: Path) -> int:
     return pages
 
 
-def _inside(word: Word, box: tuple) -> bool:
-    cx, cy = (word.x0 + word.x1) / 2, (word.top + word.bottom) / 2
-    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
-
-
 def layout_page(number: int, width: float, height: float, words: list[Word], tables: list[Block],
                 figures: list[Block] = (), source: str = "text") -> Page:
     """Blocks of one page in reading order (document-level classification comes later, in `finish`)."""
-    words = [w for w in words if not any(_inside(w, t.bbox) for t in tables)]
+    words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in tables)]
     gutters = find_gutters(words)
     unruled = find_unruled_tables(words, gutters)
     if unruled:
         tables = list(tables) + unruled
-        words = [w for w in words if not any(_inside(w, t.bbox) for t in unruled)]
+        words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in unruled)]
         gutters = find_gutters(words)
     blocks = reading_order(build_blocks(words, gutters) + list(tables) + list(figures), gutters)
     return Page(number=number, width=round(width, 1), height=round(height, 1), blocks=blocks, source=source)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.model import Block, Word
+from ingest.model import Block, Word, center_in
 from ingest.ocr import RapidOcrReader
 from ingest.tables import table_text
 
@@ -61,11 +61,6 @@ def html_rows(html: str) -> list[list[dict]]:
     parser = _RowsParser()
     parser.feed(html)
     return [r for r in parser.rows if r]
-
-
-def _center_in(w: Word, box: tuple) -> bool:
-    cx, cy = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
-    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
 
 
 def ruled_table_boxes(image, min_cells: int = 4) -> list[tuple]:
@@ -144,7 +139,7 @@ class ScanReader:
         _, engine = self._models()
         x0, y0 = int(max(box[0] - 4, 0)), int(max(box[1] - 4, 0))
         crop = image.crop((x0, y0, int(box[2] + 4), int(box[3] + 4)))
-        inside = [w for w in words if _center_in(w, box)]
+        inside = [w for w in words if center_in(w.bbox, box)]
         if not inside:
             return None
         ocr_result = [[[[w.x0 - x0, w.top - y0], [w.x1 - x0, w.top - y0], [w.x1 - x0, w.bottom - y0],

@@ -9,7 +9,7 @@ import math
 import re
 
 from ingest.layout import is_caps_heading
-from ingest.model import Block, Page
+from ingest.model import Block, Page, center_in
 
 PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013(]?\s*(\d{1,4}|[ivxlcdm]{1,6})\s*[-\u2013)]?(\s*(of|/)\s*\d{1,4})?$", re.I)
 NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+\S")
@@ -101,7 +101,7 @@ def attach_figures_and_captions(page: Page) -> None:
     """Move text inside each figure into it, and each caption next to a figure or table into that element."""
     figures = [b for b in page.blocks if b.kind == "figure"]
     for fig in figures:
-        inside = [b for b in page.blocks if b.kind in ("paragraph", "list_item", "heading") and _center_in(b, fig.bbox)]
+        inside = [b for b in page.blocks if b.kind in ("paragraph", "list_item", "heading") and center_in(b.bbox, fig.bbox)]
         fig.text = "\n".join(b.text for b in inside)
         page.blocks = [b for b in page.blocks if b not in inside]
     targets = [b for b in page.blocks if b.kind in ("figure", "table")]
@@ -117,11 +117,6 @@ def attach_figures_and_captions(page: Page) -> None:
         if best is not None:
             best.caption = cap.text
             page.blocks.remove(cap)
-
-
-def _center_in(b: Block, box: tuple) -> bool:
-    cx, cy = (b.bbox[0] + b.bbox[2]) / 2, (b.bbox[1] + b.bbox[3]) / 2
-    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
 
 
 def _columns(table: Block) -> int:
