@@ -143,8 +143,16 @@ def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str]
     typer.echo(answer.answer)
     for c in answer.citations:
         typer.echo(f"  [{c.n}] {c.doc}, page {c.page}: \"{c.quote}\"")
-    typer.echo(f"model: {answer.model.name} (sha256 {answer.model.sha256[:12]}...)  "
-               f"{answer.timings_ms.get('total_ms', 0):.0f} ms", err=True)
+    typer.echo(f"model: {_model_label(answer.model)}  {answer.timings_ms.get('total_ms', 0):.0f} ms", err=True)
+
+
+def _model_label(ref) -> str:
+    """`name (sha256 abc...)`, `name @ endpoint`, plus the adapter when there is one."""
+    if ref is None:
+        return "none (no generation)"
+    where = f"@ {ref.endpoint}" if ref.endpoint else f"(sha256 {(ref.sha256 or '?')[:12]}...)"
+    adapter = f" + adapter {ref.adapter_sha256[:12]}..." if ref.adapter_sha256 else ""
+    return f"{ref.name} {where}{adapter}"
 
 
 @app.command()

@@ -54,7 +54,7 @@ def ask(kb: KnowledgeBase, generator: Generator, question: str, k: int = 5, coll
     """A cited answer from the top-k chunks (the shared core of `rag ask` and `POST /v1/ask`)."""
     t0 = time.perf_counter()
     result = search(kb, question, k, collection, filters)
-    model = ModelRef(name=generator.name, sha256=generator.sha256)
+    model = generator.ref()
     timings = dict(result.timings_ms, retrieval_ms=round((time.perf_counter() - t0) * 1000, 2))
     if not result.hits:
         text = EMPTY_INDEX if kb.index().size == 0 else NO_MATCH

@@ -1,17 +1,28 @@
-"""Generator seam: `generate(messages, max_tokens, stop) -> text`, via llama.cpp on a verified GGUF."""
+"""Generator seam: `generate(messages, max_tokens, stop, on_token) -> Generation`.
+
+The default backend is llama.cpp on a verified GGUF (optionally with a LoRA adapter). Other backends
+(transformers, an OpenAI-compatible endpoint) follow the same protocol and are chosen by `make_generator`.
+`on_token` receives each piece of text as it is produced (streaming); if it raises, generation stops and
+the exception propagates (that is how a disconnected client cancels its generation).
+"""
 
 import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.errors import MissingExtra
+from rag.errors import BadInput, MissingExtra
+from rag.hashing import sha256_file
 from rag.models import ModelRegistry, ResolvedModel
 from rag.settings import GeneratorSettings
+from rag.types import ModelRef
 
 log = logging.getLogger(__name__)
+
+OnToken = Callable[[str], None]
 
 
 @dataclass
@@ -19,15 +30,31 @@ class Generation:
     text: str
     prompt_tokens: int
     completion_tokens: int
-    prompt_ms: float  # llama.cpp's prompt-eval time for this call (0 when unavailable)
-    decode_ms: float  # llama.cpp's token-generation time for this call (0 when unavailable)
+    prompt_ms: float  # prompt-eval time for this call (0 when the backend cannot tell)
+    decode_ms: float  # token-generation time for this call (0 when the backend cannot tell)
     total_ms: float
+    first_token_ms: float = 0.0  # time until the first piece of text arrived
 
 
 class Generator(Protocol):
     name: str
 
-    def generate(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None) -> Generation: ...
+    def warm_up(self) -> object: ...
+
+    def ref(self) -> ModelRef: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def generate(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None,
+                 on_token: OnToken | None = None) -> Generation: ...
+
+
+def make_generator(settings: GeneratorSettings, registry: ModelRegistry) -> Generator:
+    """The generator the settings ask for (backend: llama.cpp | transformers | openai)."""
+    backend = settings.backend.lower().replace("_", "").replace("-", "")
+    if backend in ("llama.cpp", "llamacpp"):
+        return LlamaCppGenerator(settings, registry)
+    raise BadInput(f"unknown generator backend {settings.backend!r} (llama.cpp, transformers or openai)")
 
 
 class LlamaCppGenerator:
@@ -39,6 +66,7 @@ class LlamaCppGenerator:
         self.name = settings.model
         self._llm = None
         self._resolved: ResolvedModel | None = None
+        self._adapter_sha: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -51,6 +79,13 @@ class LlamaCppGenerator:
     def sha256(self) -> str:
         return self.resolved.sha256
 
+    def ref(self) -> ModelRef:
+        lora = self.settings.lora_path
+        if lora and self._adapter_sha is None:
+            self._adapter_sha = sha256_file(lora)
+        return ModelRef(name=self.name, backend="llama.cpp", sha256=self.sha256,
+                        adapter=str(lora) if lora else None, adapter_sha256=self._adapter_sha)
+
     def warm_up(self):
         """Verify the GGUF's sha256 and load it (idempotent)."""
         if self._llm is not None:
@@ -61,33 +96,63 @@ class LlamaCppGenerator:
             raise MissingExtra("llama-cpp-python is not installed: run the setup script (scripts/setup.sh)") from exc
         path = self.resolved.path
         threads = self.settings.threads or os.cpu_count() or 2
+        lora = self.settings.lora_path
+        if lora and not os.path.isfile(lora):
+            raise BadInput(f"LoRA adapter not found: {lora}")
         self._llm = Llama(model_path=str(path), n_ctx=self.settings.n_ctx, n_threads=threads,
-                          n_gpu_layers=self.settings.gpu_layers, verbose=False, seed=0)
-        log.info("generator %s loaded (%d threads)", self.name, threads)
+                          n_gpu_layers=self.settings.gpu_layers, verbose=False, seed=0,
+                          lora_path=str(lora) if lora else None)
+        log.info("generator %s loaded (%d threads%s)", self.name, threads, f", adapter {lora}" if lora else "")
         return self._llm
 
     def count_tokens(self, text: str) -> int:
         return len(self.warm_up().tokenize(text.encode(), add_bos=False, special=True))
 
-    def generate(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None) -> Generation:
-        """One deterministic completion (temperature from settings, 0 by default)."""
+    def generate(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None,
+                 on_token: OnToken | None = None) -> Generation:
+        """One deterministic completion (temperature from settings, 0 by default), streamed to `on_token`."""
         llm = self.warm_up()
         with self._lock:  # a llama.cpp context serves one request at a time
             _perf(llm, reset=True)
             t0 = time.perf_counter()
-            out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stop=stop,
-                                             temperature=self.settings.temperature, seed=0)
+            pieces: list[str] = []
+            first = 0.0
+            usage: dict = {}
+            stream = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stop=stop,
+                                                temperature=self.settings.temperature, seed=0, stream=True)
+            try:
+                for chunk in stream:
+                    piece = chunk["choices"][0]["delta"].get("content") or ""
+                    usage = chunk.get("usage") or usage
+                    if not piece:
+                        continue
+                    if not pieces:
+                        first = (time.perf_counter() - t0) * 1000
+                    pieces.append(piece)
+                    if on_token is not None:
+                        on_token(piece)
+            finally:
+                stream.close()
             total = (time.perf_counter() - t0) * 1000
-            prompt_ms, decode_ms = _perf(llm)
-        usage = out.get("usage", {})
-        return Generation(text=out["choices"][0]["message"]["content"] or "",
-                          prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                          completion_tokens=int(usage.get("completion_tokens", 0)),
-                          prompt_ms=prompt_ms, decode_ms=decode_ms, total_ms=total)
+            prompt_ms, decode_ms, n_prompt, n_decode = _perf(llm)
+        text = "".join(pieces)
+        prompt_tokens = int(usage.get("prompt_tokens", 0)) or n_prompt or _count(llm, messages)
+        completion_tokens = int(usage.get("completion_tokens", 0)) or n_decode or len(pieces)
+        return Generation(text=text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                          prompt_ms=prompt_ms, decode_ms=decode_ms, total_ms=total, first_token_ms=first)
 
 
-def _perf(llm, reset: bool = False) -> tuple[float, float]:
-    """(prompt-eval ms, decode ms) from llama.cpp's per-context counters; `reset` zeroes them first.
+def _count(llm, messages: list[dict]) -> int:
+    """Approximate prompt tokens when the stream does not report usage."""
+    try:
+        return len(llm.tokenize("\n".join(m["content"] for m in messages).encode(), add_bos=False, special=True))
+    except Exception:  # noqa: BLE001 - informative only
+        return 0
+
+
+def _perf(llm, reset: bool = False) -> tuple[float, float, int, int]:
+    """(prompt-eval ms, decode ms, prompt tokens evaluated, tokens decoded) from llama.cpp's per-context
+    counters; `reset` zeroes them first.
 
     The counters accumulate over the context's life, so they are reset before each call.
     """
@@ -97,8 +162,8 @@ def _perf(llm, reset: bool = False) -> tuple[float, float]:
         ctx = llm._ctx.ctx
         if reset:
             llama_cpp.llama_perf_context_reset(ctx)
-            return 0.0, 0.0
+            return 0.0, 0.0, 0, 0
         data = llama_cpp.llama_perf_context(ctx)
-        return float(data.t_p_eval_ms), float(data.t_eval_ms)
+        return float(data.t_p_eval_ms), float(data.t_eval_ms), int(data.n_p_eval), int(data.n_eval)
     except Exception:  # noqa: BLE001 - timings are informative only
-        return 0.0, 0.0
+        return 0.0, 0.0, 0, 0

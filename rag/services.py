@@ -7,7 +7,7 @@ from functools import cached_property
 import rag
 from rag.answer import ask, search
 from rag.embedder import SentenceTransformerEmbedder
-from rag.generator import LlamaCppGenerator
+from rag.generator import Generator, make_generator
 from rag.knowledge import KnowledgeBase
 from rag.models import ModelRegistry
 from rag.settings import Settings
@@ -31,8 +31,8 @@ class Services:
         return SentenceTransformerEmbedder(self.settings.embedder, self.registry)
 
     @cached_property
-    def generator(self) -> LlamaCppGenerator:
-        return LlamaCppGenerator(self.settings.generator, self.registry)
+    def generator(self) -> Generator:
+        return make_generator(self.settings.generator, self.registry)
 
     @cached_property
     def kb(self) -> KnowledgeBase:

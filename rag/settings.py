@@ -23,13 +23,25 @@ class IndexSettings(BaseModel):
 
 
 class GeneratorSettings(BaseModel):
+    backend: str = "llama.cpp"  # llama.cpp | transformers | openai (an OpenAI-compatible HTTP endpoint)
     # Default chosen by measured quality and latency: see docs/benchmarks.md ("Choosing the answer model").
+    # For llama.cpp and transformers: a manifest model name; for openai: the model name the endpoint serves.
     model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    endpoint: str | None = None  # openai backend: base URL, e.g. http://127.0.0.1:8080/v1
+    api_key: str | None = None  # openai backend: sent as a bearer token when set
+    lora_path: Path | None = None  # llama.cpp: a GGUF LoRA adapter applied on top of the base model
+    timeout_s: float = 120.0  # one generation (and one HTTP call) may take at most this long
     n_ctx: int = 4096
     max_tokens: int = 256
     temperature: float = 0.0
     threads: int = 0  # 0 = all cores
     gpu_layers: int = 0
+
+
+class ServingSettings(BaseModel):
+    max_concurrent: int = 1  # generations running at once (llama.cpp on CPU: 1 is fastest overall)
+    queue_size: int = 8  # requests that may wait for a slot; more get 503 with Retry-After
+    queue_timeout_s: float = 60.0  # a waiting request gives up (503) after this long
 
 
 class RetrievalSettings(BaseModel):
@@ -40,6 +52,14 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = 1.0
     lexical_weight: float = 0.5  # tuned on SciFact-train and FinanceBench-dev: see docs/benchmarks.md
     max_per_page: int = 2  # at most this many chunks of one page in the final top-k (0 = no limit)
+
+
+class AnswerSettings(BaseModel):
+    mode: str = "generate"  # generate | extract (verbatim quotes only, no free generation)
+    check: bool = True  # verify every cited sentence against its source; drop unsupported ones
+    min_support: float = 0.5  # share of a sentence's content words that must appear in the cited source
+    min_retrieval: float = 0.0  # refuse without generating when the best dense score is below this
+    regenerate: bool = True  # when no sentence survives the check, ask the model once more
 
 
 class ParseSettings(BaseModel):
@@ -67,6 +87,8 @@ class Settings(BaseSettings):
     chunks: ChunkSettings = ChunkSettings()
     parse: ParseSettings = ParseSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    serving: ServingSettings = ServingSettings()
 
     @property
     def models_path(self) -> Path:

@@ -55,17 +55,27 @@ class Citation(BaseModel):
     chunk_id: str
     quote: str
     bbox: list[float] = Field(default_factory=list)
+    support: float | None = None  # share of the citing sentences' content words found in the source
 
 
 class ModelRef(BaseModel):
+    """Which model wrote an answer: a pinned file (sha256) or an endpoint, plus any adapter."""
+
     name: str
-    sha256: str
+    backend: str = "llama.cpp"
+    sha256: str | None = None
+    endpoint: str | None = None
+    adapter: str | None = None
+    adapter_sha256: str | None = None
 
 
 class Answer(BaseModel):
     answer: str
+    refused: bool = False  # true when the documents do not answer the question (answer says so)
+    mode: str = "generate"  # generate | extract
     citations: list[Citation]
-    model: ModelRef
+    dropped: list[str] = Field(default_factory=list, description="sentences removed: their citation did not support them")
+    model: ModelRef | None = None
     hits: list[Hit]
     timings_ms: dict[str, float]
 

@@ -46,3 +46,22 @@ def test_question_over_an_empty_index_gets_a_clear_answer(tmp_path):
 def test_blank_question_is_bad_input(services):
     with pytest.raises(BadInput, match="empty"):
         services.ask("   ")
+
+
+def test_generation_streams_its_pieces_and_can_be_cancelled(services):
+    pieces = []
+    gen = services.generator.generate([{"role": "user", "content": "Count from 1 to 5."}], max_tokens=16,
+                                      on_token=pieces.append)
+    assert len(pieces) > 1 and "".join(pieces) == gen.text and gen.first_token_ms > 0
+
+    class Stop(Exception):
+        pass
+
+    def cancel(piece):
+        raise Stop
+
+    with pytest.raises(Stop):
+        services.generator.generate([{"role": "user", "content": "Count from 1 to 50."}], max_tokens=64,
+                                    on_token=cancel)
+    after = services.generator.generate([{"role": "user", "content": "Say OK."}], max_tokens=4)
+    assert after.text  # the context is usable after a cancelled generation
