@@ -135,14 +135,31 @@ def search(question: str, k: int = typer.Option(5, "-k"), collection: Optional[s
 @app.command()
 def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str] = typer.Option(None, "--collection", "-c"),
         doc: Optional[list[str]] = DOC_OPTION, pages: Optional[str] = PAGES_OPTION,
+        mode: Optional[str] = typer.Option(None, "--mode", "-m",
+                                           help="generate (default): checked, cited answer; extract: verbatim quotes"),
+        summarize: bool = typer.Option(False, "--summarize", help="extract mode: add a summary of the quotes"),
         as_json: bool = typer.Option(False, "--json")):
-    """Answer a question from the documents, citing document and page for each claim."""
-    answer = services().ask(question, k, collection, _filters(doc, pages))
+    """Answer a question from the documents, citing document and page for each claim (printed as it is written)."""
+    streamed: list[str] = []
+
+    def show(piece: str) -> None:
+        streamed.append(piece)
+        typer.echo(piece, nl=False)
+
+    answer = services().ask(question, k, collection, _filters(doc, pages), mode=mode, summarize=summarize,
+                            on_token=None if as_json else show)
     if as_json:
         return _dump(answer)
-    typer.echo(answer.answer)
+    if streamed:
+        typer.echo("")
+    if not streamed or answer.refused or answer.dropped:
+        typer.echo(("Checked answer: " if streamed else "") + answer.answer)
+    if answer.summary:
+        typer.echo(f"Summary: {answer.summary}")
     for c in answer.citations:
         typer.echo(f"  [{c.n}] {c.doc}, page {c.page}: \"{c.quote}\"")
+    for sentence in answer.dropped:
+        typer.echo(f"  removed, not supported by its source: {sentence}", err=True)
     typer.echo(f"model: {_model_label(answer.model)}  {answer.timings_ms.get('total_ms', 0):.0f} ms", err=True)
 
 

@@ -3,6 +3,7 @@
 import logging
 import re
 
+from rag.support import support
 from rag.types import Citation, Hit
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,60 @@ def best_quote(chunk_text: str, claim: str) -> str:
     claim_words = _words(MARK.sub("", claim))
     best = max(sentences, key=lambda s: (len(_words(s) & claim_words), len(s.split()) >= 4, -len(s)))
     return best[:400]
+
+
+def _valid(sentence: str, n_hits: int) -> list[int]:
+    found = [int(x) for m in MARK.finditer(sentence) for x in re.findall(r"\d+", m.group(1))]
+    for n in found:
+        if not 1 <= n <= n_hits:
+            log.warning("answer cites [%d] but only %d sources were given; removed", n, n_hits)
+    return list(dict.fromkeys(n for n in found if 1 <= n <= n_hits))
+
+
+def _source(hit: Hit) -> str:
+    """What a citation may rely on: the chunk's text and its document's name (which often names the company)."""
+    return f"{hit.doc}\n{hit.text}"
+
+
+def check_citations(answer: str, hits: list[Hit], question: str = "",
+                    min_support: float = 0.5) -> tuple[str, list[Citation], list[str]]:
+    """Keep only the sentences their cited sources back; returns (answer, citations, dropped sentences).
+
+    Each sentence is checked against the sources it cites: every number in it must appear there (or in the
+    question) and at least `min_support` of its content words. A sentence that cites nothing is checked
+    against each source and cites the best one that backs it, else it is dropped. Markers pointing to no
+    source are removed. Citations are numbered as the sources were, in order of first appearance.
+    """
+    kept: list[str] = []
+    dropped: list[str] = []
+    cited: dict[int, list[tuple[str, float]]] = {}
+    for sentence in split_sentences(answer):
+        claim = re.sub(r"\s+([.,;:!?])", r"\1", MARK.sub("", sentence)).strip()
+        if not claim or not re.search(r"\w", claim):
+            continue
+        numbers = _valid(sentence, len(hits))
+        if numbers:
+            result = support(claim, [_source(hits[n - 1]) for n in numbers], question)
+        else:
+            scored = [(support(claim, [_source(h)], question), n) for n, h in enumerate(hits, 1)]
+            result, best = max(scored, key=lambda x: (x[0].ok(min_support), x[0].score), default=(None, 0))
+            numbers = [best] if result else []
+        if result is None or not result.ok(min_support):
+            log.info("unsupported sentence dropped: %r (%s)", claim, result)
+            dropped.append(claim)
+            continue
+        for n in numbers:
+            cited.setdefault(n, []).append((claim, result.score))
+        end = re.search(r"[.!?]$", claim)
+        marks = "".join(f"[{n}]" for n in numbers)
+        kept.append(f"{claim[:-1]} {marks}{end.group()}" if end else f"{claim} {marks}")
+    citations = [
+        Citation(n=n, doc=hits[n - 1].doc, page=hits[n - 1].page, chunk_id=hits[n - 1].chunk_id,
+                 bbox=hits[n - 1].bbox, quote=best_quote(hits[n - 1].text, " ".join(c for c, _ in claims)),
+                 support=min(score for _, score in claims))
+        for n, claims in cited.items()
+    ]
+    return " ".join(kept).strip(), citations, dropped
 
 
 def resolve_citations(answer: str, hits: list[Hit]) -> tuple[str, list[Citation]]:

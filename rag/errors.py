@@ -67,3 +67,25 @@ class TooLarge(BadInput):
     """The upload exceeds the configured size limit."""
 
     status = 413
+
+
+class Busy(RagError):
+    """Every generation slot is taken and the waiting queue is full (or the wait ran out)."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Cancelled(RagError):
+    """The caller went away (a closed connection); the work was stopped."""
+
+    status = 499
+
+
+class TimedOut(RagError):
+    """The request took longer than its time limit; the generation was stopped."""
+
+    status = 504

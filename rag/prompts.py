@@ -34,3 +34,30 @@ def build_messages(question: str, hits: list[Hit]) -> list[dict]:
     sources = "\n\n".join(source_block(i, h) for i, h in enumerate(hits, 1))
     user = f"{sources}\n\nQuestion: {question.strip()}"
     return [{"role": "system", "content": SYSTEM}, *EXAMPLE, {"role": "user", "content": user}]
+
+
+SUMMARY_SYSTEM = (
+    "You summarise quotes from documents. Use only the words and numbers of the numbered quotes. "
+    "Write one or two short sentences that answer the question, each ending with the quote number in "
+    "square brackets, for example [1]. Add nothing that the quotes do not say. "
+    "If the quotes do not answer the question, reply only: Not found in the documents."
+)
+
+RETRY = ("Some of that answer is not written in the sources. Answer again using only facts the sources state, "
+         "copying names and numbers exactly, with the source number after every sentence; if the sources do not "
+         "answer the question, reply only: Not found in the documents.")
+
+
+def summary_messages(question: str, quotes: list[tuple[int, str]]) -> list[dict]:
+    """Messages asking for a summary of verbatim quotes, numbered as their sources are."""
+    body = "\n".join(f"[{n}] {text}" for n, text in quotes)
+    return [{"role": "system", "content": SUMMARY_SYSTEM},
+            {"role": "user", "content": f"Quotes:\n{body}\n\nQuestion: {question.strip()}"}]
+
+
+def is_refusal(text: str) -> bool:
+    """True when the model said the sources do not answer (it may add words around the phrase)."""
+    t = " ".join(text.lower().split())
+    if t.startswith(("not found", "the documents do not", "the sources do not")) or t.strip(". ") == "":
+        return True
+    return "not found in the documents" in t and len(t) < 160

@@ -7,7 +7,7 @@ from functools import cached_property
 import rag
 from rag.answer import ask, search
 from rag.embedder import SentenceTransformerEmbedder
-from rag.generator import Generator, make_generator
+from rag.generator import Generator, OnToken, make_generator
 from rag.knowledge import KnowledgeBase
 from rag.models import ModelRegistry
 from rag.settings import Settings
@@ -50,10 +50,13 @@ class Services:
         return search(self.kb, question, k or self.settings.top_k, collection, filters)
 
     def ask(self, question: str, k: int | None = None, collection: str | None = None,
-            filters: Filters | None = None) -> Answer:
+            filters: Filters | None = None, mode: str | None = None, summarize: bool = False,
+            on_token: OnToken | None = None) -> Answer:
+        """A checked, cited answer; `on_token` receives generated text as it is produced."""
         g = self.settings.generator
         return ask(self.kb, self.generator, question, k or self.settings.top_k, collection,
-                   max_tokens=g.max_tokens, n_ctx=g.n_ctx, filters=filters)
+                   max_tokens=g.max_tokens, n_ctx=g.n_ctx, filters=filters, settings=self.settings.answer,
+                   mode=mode, summarize=summarize, on_token=on_token)
 
     def info(self) -> dict:
         """Versions, models with their sha256, and the index size (for `GET /v1/info`)."""

@@ -60,6 +60,7 @@ class AnswerSettings(BaseModel):
     min_support: float = 0.5  # share of a sentence's content words that must appear in the cited source
     min_retrieval: float = 0.0  # refuse without generating when the best dense score is below this
     regenerate: bool = True  # when no sentence survives the check, ask the model once more
+    max_quotes: int = 3  # extract mode: verbatim sentences or table rows returned
 
 
 class ParseSettings(BaseModel):

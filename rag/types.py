@@ -75,9 +75,11 @@ class Answer(BaseModel):
     mode: str = "generate"  # generate | extract
     citations: list[Citation]
     dropped: list[str] = Field(default_factory=list, description="sentences removed: their citation did not support them")
+    summary: str | None = Field(default=None, description="extract mode: a short summary written only from the quotes")
+    draft: str | None = Field(default=None, description="the model's first text, before the citation check")
     model: ModelRef | None = None
-    hits: list[Hit]
-    timings_ms: dict[str, float]
+    hits: list[Hit] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
 class SearchResult(BaseModel):

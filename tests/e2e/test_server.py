@@ -40,7 +40,8 @@ def rag(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedP
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("server-data")
     port = free_port()
-    env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR))
+    # One generation at a time and no queue, so a second concurrent request is refused (503).
+    env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR), RAG_SERVING__MAX_CONCURRENT="1", RAG_SERVING__QUEUE_SIZE="0")
     env.pop("RAG_GENERATOR__MODEL", None)
     log = open(data.parent / "server.log", "w")
     proc = subprocess.Popen([*RAG, "--data-dir", str(data), "serve", "--port", str(port)], stdout=log,
@@ -60,7 +61,7 @@ def server(tmp_path_factory):
                 raise AssertionError("server did not become healthy:\n" + Path(log.name).read_text())
             time.sleep(0.5)
         with httpx.Client(base_url=base, timeout=300) as client:
-            yield client, data
+            yield client, data, Path(log.name)
     finally:
         proc.terminate()
         try:
@@ -84,13 +85,13 @@ def two_pdfs(tmp_path_factory):
 
 
 def test_empty_index_gets_a_clear_answer(server):
-    client, _ = server
+    client, _, _ = server
     r = client.post("/v1/ask", json={"question": "What is the meal allowance?"})
     assert r.status_code == 200 and r.json()["answer"] == EMPTY_INDEX
 
 
 def test_ingest_through_cli_then_ask_over_http_cites_the_right_page(server, two_pdfs):
-    client, data = server
+    client, data, _ = server
     done = rag(data, "ingest", *map(str, two_pdfs))
     assert "files: 2 ok, 0 unchanged, 0 failed" in done.stdout
     docs = client.get("/v1/documents").json()
@@ -99,7 +100,9 @@ def test_ingest_through_cli_then_ask_over_http_cites_the_right_page(server, two_
     r = client.post("/v1/ask", json={"question": "What is the daily meal allowance on business trips?", "k": 3})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"answer", "citations", "model", "hits", "timings_ms"}
+    assert set(body) == {"answer", "refused", "mode", "citations", "dropped", "summary", "draft", "model", "hits",
+                         "timings_ms"}
+    assert body["refused"] is False and body["mode"] == "generate"
     assert "55" in body["answer"]
     assert body["citations"], body
     assert {(c["doc"], c["page"]) for c in body["citations"]} == {("handbook.pdf", 2)}
@@ -112,7 +115,7 @@ def test_ingest_through_cli_then_ask_over_http_cites_the_right_page(server, two_
 
 
 def test_search_info_health_and_openapi(server, two_pdfs):
-    client, data = server
+    client, data, _ = server
     rag(data, "ingest", *map(str, two_pdfs))  # unchanged files are skipped
     hits = client.post("/v1/search", json={"question": "Fjordvik fourth quarter output", "k": 2}).json()["hits"]
     assert hits[0]["doc"] == "plants.pdf" and hits[0]["page"] == 1 and "455 GWh" in hits[0]["text"]
@@ -127,13 +130,13 @@ def test_search_info_health_and_openapi(server, two_pdfs):
 
 @pytest.mark.parametrize("body", [{}, {"question": ""}, {"question": "x", "k": 0}, {"question": "x", "k": "many"}])
 def test_malformed_requests_get_422_with_detail(server, body):
-    client, _ = server
+    client, _, _ = server
     r = client.post("/v1/ask", json=body)
     assert r.status_code == 422 and "detail" in r.json()
 
 
 def test_bad_uploads_get_4xx_with_one_line_detail(server, docs):
-    client, _ = server
+    client, _, _ = server
     expected = {"encrypted": (422, "encrypted PDF"), "corrupt": (422, "corrupt or unreadable PDF"),
                 "empty": (422, "empty file"), "unsupported": (415, "unsupported file type")}
     for kind, (status, words) in expected.items():
@@ -143,3 +146,79 @@ def test_bad_uploads_get_4xx_with_one_line_detail(server, docs):
         assert words in r.json()["detail"] and "\n" not in r.json()["detail"]
     ok = client.post("/v1/parse", files={"file": ("t.pdf", docs["table"].read_bytes())})
     assert ok.status_code == 200 and "<th>Site</th>" in ok.text
+
+
+def sse_events(lines) -> list[tuple[str, dict]]:
+    """Parse a server-sent event stream into (event, data) pairs; every event must be well formed."""
+    events, event = [], None
+    for line in lines:
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            assert event, "data before event"
+            events.append((event, json.loads(line[6:])))
+            event = None
+        else:
+            assert line == "", f"unexpected line {line!r}"
+    return events
+
+
+def test_streamed_answer_is_well_formed_and_ends_with_the_answer(server, two_pdfs):
+    client, data, _ = server
+    rag(data, "ingest", *map(str, two_pdfs))
+    body = {"question": "What is the daily meal allowance on business trips?", "k": 3, "stream": True}
+    with client.stream("POST", "/v1/ask", json=body) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(r.iter_lines())
+    kinds = [e for e, _ in events]
+    assert kinds[-1] == "answer" and set(kinds[:-1]) == {"token"} and len(kinds) > 2
+    final = events[-1][1]
+    assert "55" in final["answer"] and final["citations"][0]["page"] == 2
+    assert "55" in "".join(d["text"] for e, d in events if e == "token")
+
+
+def test_extract_mode_over_http(server, two_pdfs):
+    client, data, _ = server
+    rag(data, "ingest", *map(str, two_pdfs))
+    r = client.post("/v1/ask", json={"question": "How much is the daily meal allowance?", "mode": "extract"})
+    body = r.json()
+    assert r.status_code == 200 and body["mode"] == "extract" and body["model"] is None
+    assert body["citations"][0]["quote"] == "The daily meal allowance on business trips is 55 EUR within Europe."
+
+
+LONG = {"question": "Describe everything the staff handbook and the plant report say, in detail, section by section.",
+        "k": 3, "stream": True}
+
+
+def first_token(response) -> None:
+    for line in response.iter_lines():
+        if line.startswith("event: token"):
+            return
+    raise AssertionError("no token arrived")
+
+
+def test_busy_server_answers_503_with_retry_after(server, two_pdfs):
+    client, data, _ = server
+    rag(data, "ingest", *map(str, two_pdfs))
+    with client.stream("POST", "/v1/ask", json=LONG) as running:
+        first_token(running)  # the only slot is now generating
+        busy = client.post("/v1/ask", json={"question": "What are the core working hours?"})
+        assert busy.status_code == 503, busy.text
+        assert int(busy.headers["Retry-After"]) >= 1 and "busy" in busy.json()["detail"]
+
+
+def test_client_disconnect_stops_the_generation_and_frees_the_slot(server, two_pdfs):
+    client, data, log = server
+    rag(data, "ingest", *map(str, two_pdfs))
+    with client.stream("POST", "/v1/ask", json=LONG) as running:
+        first_token(running)
+    # the client is gone: the server must stop generating and free the slot (not finish the answer)
+    deadline = time.time() + 120
+    while "generation stopped: the client disconnected" not in log.read_text():
+        assert time.time() < deadline, log.read_text()[-2000:]
+        time.sleep(0.2)
+    while client.get("/v1/info").json()["serving"]["admitted"]:
+        assert time.time() < deadline
+        time.sleep(0.2)
+    r = client.post("/v1/ask", json={"question": "What are the core working hours?", "mode": "extract"})
+    assert r.status_code == 200

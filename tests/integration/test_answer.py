@@ -65,3 +65,27 @@ def test_generation_streams_its_pieces_and_can_be_cancelled(services):
                                     on_token=cancel)
     after = services.generator.generate([{"role": "user", "content": "Say OK."}], max_tokens=4)
     assert after.text  # the context is usable after a cancelled generation
+
+
+def test_question_about_an_absent_fact_is_refused_with_the_closest_sources(services):
+    answer = services.ask("What is the capital of France?", k=3)
+    assert answer.refused and answer.answer.startswith("Not found in the documents.")
+    assert answer.citations == [] and answer.hits  # the closest sources still come back
+    assert "page" in answer.answer
+
+
+def test_extract_mode_quotes_the_documents_verbatim(services):
+    answer = services.ask("Who inspected the harbour crane?", k=3, mode="extract")
+    assert not answer.refused and answer.mode == "extract" and "Ingrid Solheim" in answer.answer
+    by_id = {h.chunk_id: h.text for h in answer.hits}
+    for c in answer.citations:
+        assert c.quote in by_id[c.chunk_id]  # character for character
+    for line in answer.answer.splitlines():
+        body = line.rsplit(" [", 1)[0]
+        assert any(body in text for text in by_id.values()), line
+
+
+def test_streamed_pieces_make_up_the_generated_text(services):
+    pieces = []
+    answer = services.ask("Who inspected the harbour crane?", k=3, on_token=pieces.append)
+    assert pieces and answer.timings_ms["first_token_ms"] <= answer.timings_ms["total_ms"]

@@ -1,6 +1,6 @@
 import logging
 
-from rag.citations import best_quote, resolve_citations
+from rag.citations import best_quote, check_citations, resolve_citations
 from rag.types import Hit
 
 
@@ -54,3 +54,30 @@ def test_heading_numbers_do_not_become_sentences():
 
     assert split_sentences("2. Leave\nStaff get 25 days. Up to 5 carry over.") == [
         "2. Leave", "Staff get 25 days.", "Up to 5 carry over."]
+
+
+def test_check_keeps_supported_sentences_and_drops_the_rest():
+    text, cites, dropped = check_citations(
+        "The crane was inspected on 14 March 2024 [1]. It was inspected again on 2 May 2024 [1]. Lunch is at noon [2].",
+        hits(3))
+    assert text == "The crane was inspected on 14 March 2024 [1]. Lunch is at noon [2]."
+    assert dropped == ["It was inspected again on 2 May 2024."]
+    assert [(c.n, c.chunk_id) for c in cites] == [(1, "c0"), (2, "c1")]
+    assert all(0.5 <= c.support <= 1 for c in cites)
+
+
+def test_check_cites_the_source_backing_an_uncited_sentence_or_drops_it():
+    text, cites, dropped = check_citations("Lunch is served at noon. The CEO is Kari Nordmann.", hits(3))
+    assert text == "Lunch is served at noon [2]." and dropped == ["The CEO is Kari Nordmann."]
+    assert [c.n for c in cites] == [2]
+
+
+def test_check_with_malformed_markers():
+    text, cites, dropped = check_citations("Lunch is at noon [9]. The crane [x] is red [1, 7].", hits(2))
+    assert text == "Lunch is at noon [2]. The crane [x] is red [1]."  # [9] removed, best source found instead
+    assert {c.n for c in cites} == {1, 2} and dropped == []
+
+
+def test_check_of_a_citation_to_the_wrong_source_drops_the_sentence():
+    text, cites, dropped = check_citations("Lunch is served at noon [1].", hits(2))
+    assert text == "" and cites == [] and dropped == ["Lunch is served at noon."]

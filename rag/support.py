@@ -1,0 +1,90 @@
+"""Does a cited source back a sentence? Numbers must appear in it; most content words must too.
+
+The check is lexical and deliberately strict: a sentence whose number is not in the source it cites
+is unsupported, whatever the model meant. Words of the question count as neither supported nor
+unsupported, except names (a question about "Siemens" answered from a source about 3M fails): only what the sentence adds to the question is scored, so
+"The capital of France is Paris" scores 0 against a source without "Paris", however many question
+words it repeats.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from rag.lexical import tokens
+
+NUMBER = re.compile(r"(?<![\w.])[-+]?\(?\$?\d[\d,\u202f\u00a0]*(?:\.\d+)?")
+MARKS = re.compile(r"\[\d+\]")
+SCALES = (1.0, 1e3, 1e6, 1e9, 1e-3, 1e-6, 1e-9, 100.0, 0.01)  # units and percent written differently
+
+
+def written(text: str) -> list[tuple[float, int]]:
+    """Every number written in `text` with its count of decimals ("$1,577.00" -> (1577.0, 2), "(370)" -> (370.0, 0))."""
+    out = []
+    for raw in NUMBER.findall(MARKS.sub(" ", text)):
+        digits = re.sub(r"[^\d.]", "", raw).rstrip(".")
+        try:
+            out.append((float(digits), len(digits.split(".")[1]) if "." in digits else 0))
+        except ValueError:
+            continue
+    return out
+
+
+def numbers(text: str) -> list[float]:
+    """Every number written in `text` as a float ("$1,577.00" -> 1577.0, "(370)" -> 370.0, "4.5%" -> 4.5)."""
+    return [value for value, _ in written(text)]
+
+
+def number_found(value: float, pool: list[float], decimals: int | None = None) -> bool:
+    """True when `value`, as precise as it is written, is a number of `pool`, possibly in another unit.
+
+    "1.58" matches 1,577 (millions written as billions, rounded to what is written); 2018 never matches 2019.
+    """
+    if decimals is None:
+        text = repr(value)
+        decimals = 0 if value == int(value) else len(text.split(".")[1])
+    slack = 0.5 * 10 ** -decimals
+    for have in pool:
+        for scale in SCALES:
+            target = have * scale
+            if abs(target - value) <= slack + 1e-9 * abs(target):
+                return True
+    return False
+
+
+def names(text: str) -> set[str]:
+    """Terms of the capitalised words inside a sentence (likely names: "Siemens", "Oslo"), not acronyms."""
+    words = re.findall(r"(?<=[\s(\"'])([A-Z][a-z][\w&'-]{1,})", f" {text}")
+    first = re.match(r"\s*([A-Z][a-z]+)", text)
+    return set(tokens(" ".join(w for w in words if not first or w != first.group(1))))
+
+
+@dataclass
+class Support:
+    """How well the cited sources back one sentence."""
+
+    score: float  # share of the sentence's content terms not in the question that the sources contain
+    missing_numbers: list[float] = field(default_factory=list)
+    missing_terms: list[str] = field(default_factory=list)
+    missing_names: list[str] = field(default_factory=list)
+
+    def ok(self, min_score: float) -> bool:
+        """Backed: every number and every name is in the sources, and enough of the other words."""
+        return not self.missing_numbers and not self.missing_names and self.score >= min_score
+
+
+def support(sentence: str, sources: list[str], question: str = "") -> Support:
+    """Score `sentence` (its `[n]` markers ignored) against the text of the sources it cites."""
+    claim = MARKS.sub(" ", sentence)
+    pool_text = "\n".join(sources)
+    pool_numbers = numbers(pool_text)
+    missing_numbers = [v for v, d in written(claim) if not number_found(v, pool_numbers, d)]
+    asked_names = names(question)
+    asked = set(tokens(question)) - asked_names
+    terms = [t for t in tokens(claim) if not t[0].isdigit() and t not in asked]
+    if not terms:
+        return Support(score=1.0, missing_numbers=missing_numbers)  # it only restates the question
+    known = set(tokens(pool_text))
+    missing = [t for t in terms if t not in known]
+    claimed_names = names(claim)
+    return Support(score=round(1 - len(missing) / len(terms), 3), missing_numbers=missing_numbers,
+                   missing_terms=missing, missing_names=[t for t in missing if t in claimed_names or t in asked_names])

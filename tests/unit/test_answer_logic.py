@@ -1,0 +1,109 @@
+"""The logic around the generator (packing, checking, retrying, refusing), with a scripted stand-in model.
+The real model is exercised in tests/integration/test_answer.py."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from rag.answer import ask, fit_sources
+from rag.errors import BadInput
+from rag.generator import Generation
+from rag.prompts import build_messages
+from rag.settings import AnswerSettings
+from rag.types import Hit, ModelRef
+
+SOURCES = ["The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
+           "The cafeteria serves lunch between 11:30 and 13:30."]
+
+
+class ScriptedGenerator:
+    name = "scripted"
+
+    def __init__(self, *replies: str):
+        self.replies = list(replies)
+        self.calls: list[list[dict]] = []
+
+    def ref(self) -> ModelRef:
+        return ModelRef(name=self.name, backend="test")
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def generate(self, messages, max_tokens, stop=None, on_token=None) -> Generation:
+        self.calls.append(messages)
+        text = self.replies.pop(0)
+        for word in text.split(" "):
+            if on_token:
+                on_token(word + " ")
+        return Generation(text=text, prompt_tokens=10, completion_tokens=len(text.split()), prompt_ms=1,
+                          decode_ms=1, total_ms=2, first_token_ms=1)
+
+
+def kb(dense: float = 0.6):
+    hits = [Hit(chunk_id=f"c{i}", doc_id="d", doc="site.pdf", page=i + 1, score=1.0, dense_score=dense, text=t)
+            for i, t in enumerate(SOURCES)]
+    return SimpleNamespace(search=lambda q, k, c, f: (hits[:k], {"embed_ms": 1.0}), index=lambda: SimpleNamespace(size=2))
+
+
+def test_a_supported_answer_passes_with_its_citation():
+    gen = ScriptedGenerator("Ingrid Solheim inspected the harbour crane on 14 March 2024 [1].")
+    streamed = []
+    answer = ask(kb(), gen, "Who inspected the harbour crane?", on_token=streamed.append)
+    assert not answer.refused and answer.answer.endswith("[1].") and answer.citations[0].page == 1
+    assert "".join(streamed).strip() == "Ingrid Solheim inspected the harbour crane on 14 March 2024 [1]."
+    assert len(gen.calls) == 1 and answer.model.name == "scripted" and answer.timings_ms["first_token_ms"] > 0
+
+
+def test_an_unsupported_answer_is_retried_once_then_refused():
+    gen = ScriptedGenerator("The crane was inspected by Ola Nordmann [1].", "It was inspected on 3 June 2023 [1].")
+    answer = ask(kb(), gen, "Who inspected the harbour crane?")
+    assert answer.refused and answer.answer.startswith("Not found in the documents.")
+    assert "site.pdf page 1" in answer.answer  # the closest sources are named
+    assert answer.dropped == ["The crane was inspected by Ola Nordmann.", "It was inspected on 3 June 2023."]
+    assert len(gen.calls) == 2 and gen.calls[1][-1]["role"] == "user"
+
+
+def test_a_retry_that_is_supported_is_kept():
+    gen = ScriptedGenerator("Ola Nordmann did [1].", "Ingrid Solheim inspected it [1].")
+    answer = ask(kb(), gen, "Who inspected the harbour crane?")
+    assert not answer.refused and answer.answer == "Ingrid Solheim inspected it [1]."
+
+
+def test_the_model_refusing_is_a_refusal():
+    answer = ask(kb(), ScriptedGenerator("Not found in the documents."), "Who is the CEO?")
+    assert answer.refused and answer.citations == []
+
+
+def test_weak_retrieval_refuses_without_generating():
+    gen = ScriptedGenerator()
+    answer = ask(kb(dense=0.1), gen, "Who is the CEO?", settings=AnswerSettings(min_retrieval=0.2))
+    assert answer.refused and gen.calls == [] and answer.model is None and answer.hits
+
+
+def test_checks_can_be_switched_off():
+    gen = ScriptedGenerator("The crane was inspected by Ola Nordmann [1].")
+    answer = ask(kb(), gen, "Who inspected it?", settings=AnswerSettings(check=False))
+    assert not answer.refused and "Ola Nordmann" in answer.answer
+
+
+def test_extract_mode_never_calls_the_model_unless_asked_to_summarize():
+    gen = ScriptedGenerator("Ingrid Solheim inspected the crane [1].")
+    answer = ask(kb(), gen, "Who inspected the harbour crane?", mode="extract")
+    assert gen.calls == [] and answer.mode == "extract" and answer.model is None
+    assert answer.answer == f"{SOURCES[0]} [1]" and answer.citations[0].quote == SOURCES[0]
+    summarized = ask(kb(), gen, "Who inspected the harbour crane?", mode="extract", summarize=True)
+    assert summarized.summary == "Ingrid Solheim inspected the crane [1]." and len(gen.calls) == 1
+    with pytest.raises(BadInput, match="mode"):
+        ask(kb(), gen, "x", mode="poem")
+
+
+def test_sources_are_dropped_from_the_end_to_fit_the_budget():
+    hits = [Hit(chunk_id=str(i), doc_id="d", doc="d.pdf", page=i, score=1.0, text="word " * 100) for i in range(5)]
+    gen = ScriptedGenerator()
+    def size(some):
+        return gen.count_tokens("\n".join(m["content"] for m in build_messages("q?", some)))
+
+    kept = fit_sources(gen, "q?", hits, budget=450)
+    assert 1 < len(kept) < 5 and [h.chunk_id for h in kept] == [h.chunk_id for h in hits[: len(kept)]]
+    assert size(kept) <= 450 < size(hits[: len(kept) + 1])  # the most relevant that fit, in order
+    assert len(fit_sources(gen, "q?", hits, budget=10)) == 1  # one source is always kept

@@ -1,0 +1,40 @@
+from rag.support import names, number_found, numbers, support
+
+
+def test_numbers_are_read_as_written():
+    assert numbers("Capex was $1,577.00 in 2018 [2], down (370) or 4.5%.") == [1577.0, 2018.0, 370.0, 4.5]
+    assert numbers("no digits here") == []
+
+
+def test_a_number_may_change_unit_but_not_value():
+    assert number_found(1.577, [1577.0])  # "1.577 billion" vs "1,577 million"
+    assert number_found(45.0, [0.45])  # percent
+    assert number_found(1577.0, [1577.3]) and number_found(1.58, [1577.0])  # rounded to what is written
+    assert not number_found(1600.0, [1577.0]) and not number_found(2018.0, [2019.0])
+
+
+def test_a_fabricated_number_is_caught():
+    source = "The harbour crane was inspected on 14 March 2024 by Ingrid Solheim."
+    assert support("The crane was inspected on 14 March 2024.", [source]).ok(0.5)
+    bad = support("The crane was inspected on 19 March 2024.", [source])
+    assert bad.missing_numbers == [19.0] and not bad.ok(0.5)
+
+
+def test_only_what_the_sentence_adds_to_the_question_is_scored():
+    source = "Lunch is served at noon in the canteen."
+    result = support("The capital of France is Paris.", [source], question="What is the capital of France?")
+    assert result.score == 0.0 and result.missing_terms == ["franc", "pari"]  # a name must be in the source
+    echo = support("The capital city.", [source], question="What is the capital city?")
+    assert echo.score == 1.0  # adds nothing, claims nothing
+
+
+def test_numbers_and_names_from_the_question_must_be_in_the_source():
+    source = ["The plant made 455 GWh in 2019."]
+    assert not support("In 2018 the plant made 455 GWh.", source, question="What did it make in 2018?").ok(0.5)
+    asked = "What did the Fjordvik plant make in 2019?"
+    assert not support("The Fjordvik plant made 455 GWh in 2019.", source, question=asked).ok(0.6)
+    assert support("The Fjordvik plant made 455 GWh in 2019.", ["Fjordvik: " + source[0]], question=asked).ok(0.6)
+
+
+def test_names_are_capitalised_words_inside_a_sentence():
+    assert names("What was the FY2018 capex of Siemens and PepsiCo in the USA?") == {"siemen", "pepsico"}
