@@ -286,6 +286,79 @@ def eval_pages_cmd(questions: Path = typer.Option(..., "--questions"), docs: Pat
     _report(result, out)
 
 
+@eval_app.command("answers")
+def eval_answers_cmd(
+    questions: Path = typer.Option(..., "--questions", help="JSONL: question, answer, doc, page/evidence_pages, answerable."),
+    docs: Path = typer.Option(..., "--docs", help="Folder (or file) of documents, ingested into one index."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the JSON report here."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write a static review page (grade per question) here."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Ask only the first N questions."),
+    k: Optional[int] = typer.Option(None, "-k", help="Sources per answer (default: the top_k setting)."),
+    collection: str = typer.Option("default", "--collection", "-c", help="Collection to ingest into and ask from."),
+    judge: str = typer.Option("none", "--judge", help="none | local (the answer model, or --judge-model) | openai."),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Manifest model (local) or served model (openai)."),
+    judge_endpoint: Optional[str] = typer.Option(None, "--judge-endpoint", help="openai: base URL, e.g. http://host:8080/v1"),
+    judge_api_key: Optional[str] = typer.Option(None, "--judge-api-key", envvar="RAG_JUDGE_API_KEY"),
+    f1_threshold: float = typer.Option(0.5, "--f1-threshold", help="Token F1 at which a non-numeric answer is correct."),
+    contains: bool = typer.Option(True, "--contains/--no-contains",
+                                  help="Also count an answer correct when it holds every token of the gold answer."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data directory (same as `rag --data-dir`)."),
+):
+    """Answer quality: correctness (numbers within 1%, else token F1), cited-page precision/recall, refusals, latency."""
+    from ingest.evaluate_answers import eval_answers
+    from ingest.review_page import review_html
+    from rag.judge import make_judge
+
+    if data_dir is not None:
+        State.settings = State.settings.model_copy(update={"data_dir": data_dir})
+        State.services = None
+    s = services()
+    grader = make_judge(judge, s.generator, s.settings.generator, s.registry, judge_model, judge_endpoint, judge_api_key)
+
+    def progress(i, n, r):
+        typer.echo(f"[{i}/{n}] {r.status} {Path(r.path).name} ({r.pages} pages, {r.chunks} chunks, {r.seconds:.0f}s)", err=True)
+
+    def on_answer(i, n, row):
+        status = "error" if row.get("error") else row["outcome"]
+        typer.echo(f"[{i}/{n}] {status:16s} {' '.join(row['question'].split())[:70]}", err=True)
+
+    result = eval_answers(s, questions, docs, limit, grader, k, collection, f1_threshold, contains, progress, on_answer)
+    if out:
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+    if html:
+        html.write_text(review_html(result, title=f"Answer review: {questions.name}"), encoding="utf-8")
+        typer.echo(f"wrote {html}", err=True)
+    typer.echo(_answers_table(result))
+
+
+def _answers_table(result: dict) -> str:
+    """The summary of `rag eval answers` as a few aligned lines."""
+    s = result["summary"]
+
+    def f(value) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    o = s["outcomes"]
+    lines = [
+        f"{result['pages']} pages, {result['chunks']} chunks ({result['ingest_seconds']}s to ingest); "
+        f"{s['questions']} questions: {s['answerable']} answerable ({s['numeric']} numeric), "
+        f"{s['unanswerable']} unanswerable, {s['errors']} errors",
+        f"{'correctness':14s} accuracy {f(s['accuracy'])}  when answered {f(s['accuracy_when_answered'])}  "
+        f"mean F1 {f(s['mean_f1'])}  judge {f(s['judge_accuracy'])}  judge agreement {f(s['judge_agreement'])}",
+        f"{'citations':14s} page precision {f(s['citation_precision'])}  page recall {f(s['citation_recall'])}  "
+        f"uncited answers {s['answered_without_citation']}  dropped sentences {s['dropped_sentences']}",
+        f"{'refusal':14s} rate {f(s['refusal_rate'])}  on unanswerable {f(s['refusal_accuracy'])}  "
+        f"false refusals {f(s['false_refusal_rate'])}",
+        f"{'outcomes':14s} answerable: correct {o['answerable']['answered_correct']}, wrong {o['answerable']['answered_wrong']}, "
+        f"refused {o['answerable']['refused']} | unanswerable: answered {o['unanswerable']['answered_wrong']}, "
+        f"refused {o['unanswerable']['refused']}",
+    ]
+    for key, v in s["latency_ms"].items():
+        lines.append(f"{key:14s} p50 {v['p50']:.0f}  p95 {v['p95']:.0f}  mean {v['mean']:.0f} ms  (n={v['n']})")
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Console entry point: RagError becomes a one-line message and an exit code (2 for bad input)."""
     try:
