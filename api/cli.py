@@ -303,6 +303,7 @@ def eval_answers_cmd(
     contains: bool = typer.Option(True, "--contains/--no-contains",
                                   help="Also count an answer correct when it holds every token of the gold answer."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data directory (same as `rag --data-dir`)."),
+    mode: Optional[str] = typer.Option(None, "--mode", "-m", help="generate | extract (default: the answer.mode setting)"),
 ):
     """Answer quality: correctness (numbers within 1%, else token F1), cited-page precision/recall, refusals, latency."""
     from ingest.evaluate_answers import eval_answers
@@ -322,7 +323,8 @@ def eval_answers_cmd(
         status = "error" if row.get("error") else row["outcome"]
         typer.echo(f"[{i}/{n}] {status:16s} {' '.join(row['question'].split())[:70]}", err=True)
 
-    result = eval_answers(s, questions, docs, limit, grader, k, collection, f1_threshold, contains, progress, on_answer)
+    result = eval_answers(s, questions, docs, limit, grader, k, collection, f1_threshold, contains, progress, on_answer,
+                          mode=mode)
     if out:
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
         typer.echo(f"wrote {out}", err=True)
@@ -354,6 +356,12 @@ def _answers_table(result: dict) -> str:
         f"refused {o['answerable']['refused']} | unanswerable: answered {o['unanswerable']['answered_wrong']}, "
         f"refused {o['unanswerable']['refused']}",
     ]
+    if s.get("unchecked"):
+        u = s["unchecked"]["outcomes"]
+        lines.append(f"{'unchecked':14s} (the drafts, before the citation check) answerable: correct "
+                     f"{u['answerable']['answered_correct']}, wrong {u['answerable']['answered_wrong']}, refused "
+                     f"{u['answerable']['refused']} | unanswerable: answered {u['unanswerable']['answered_wrong']}, "
+                     f"refused {u['unanswerable']['refused']}")
     for key, v in s["latency_ms"].items():
         lines.append(f"{key:14s} p50 {v['p50']:.0f}  p95 {v['p95']:.0f}  mean {v['mean']:.0f} ms  (n={v['n']})")
     return "\n".join(lines)

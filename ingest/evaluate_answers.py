@@ -71,6 +71,7 @@ def score_row(i: int, record: dict, answer, judge: Judge | None = None, f1_thres
         verdict, raw = judge.verdict(record["question"], gold, answer.answer)
     cites = m.citation_scores([(c.doc, c.page) for c in answer.citations], pages)
     t = answer.timings_ms
+    dense = [h.dense_score for h in answer.hits if h.dense_score is not None]
     return {"id": record.get("id", i), "question": record["question"], "gold_answer": gold, "answerable": answerable,
             "gold_pages": sorted([{"doc": d, "page": p} for d, p in pages], key=lambda x: (x["doc"] or "", x["page"])),
             "answer": answer.answer, "refused": refused, "mode": answer.mode, "method": auto["method"],
@@ -80,7 +81,18 @@ def score_row(i: int, record: dict, answer, judge: Judge | None = None, f1_thres
             "citations": _citations(answer, pages), "dropped": list(answer.dropped),
             "timings_ms": {k: t[k] for k in ("retrieval_ms", "generation_ms", "first_token_ms", "total_ms",
                                              "prompt_tokens", "completion_tokens", "tokens_per_s") if k in t},
+            "top_dense": max(dense) if dense else None, "unchecked": _unchecked(answer, gold, answerable, f1_threshold, contains),
             "error": None}
+
+
+def _unchecked(answer, gold: str, answerable: bool, f1_threshold: float, contains: bool) -> dict | None:
+    """The same scores for the model's draft (its text before the citation check): what the check changed."""
+    if answer.draft is None:
+        return None
+    refused = m.is_refusal(answer.draft) or not answer.draft.strip()
+    auto = _auto_score(answer.draft, gold, answerable, refused, f1_threshold, contains)
+    return {"answer": answer.draft, "refused": refused, "correct": auto["correct"],
+            "outcome": m.outcome(answerable, refused, auto["correct"])}
 
 
 def error_row(i: int, record: dict, message: str) -> dict:
@@ -110,12 +122,17 @@ def summarize(rows: list[dict]) -> dict:
         "judge_accuracy": m.mean_of(float(r["judge"]) for r in judged),
         "judge_agreement": m.mean_of(float(r["judge"] == r["correct"]) for r in judged if r["correct"] is not None),
     }
-    return summary | m.refusal_summary(ok) | {"latency_ms": m.latency_summary(r["timings_ms"] for r in ok)}
+    drafts = [dict(r, **r["unchecked"]) for r in ok if r.get("unchecked")]
+    unchecked = ({"unchecked": {"questions": len(drafts),
+                                "accuracy": m.mean_of(float(bool(r["correct"])) for r in drafts if r["answerable"])}
+                  | m.refusal_summary(drafts)} if drafts else {})
+    return (summary | m.refusal_summary(ok) | {"latency_ms": m.latency_summary(r["timings_ms"] for r in ok)}
+            | unchecked)
 
 
 def eval_answers(services, questions: Path, docs: Path, limit: int | None = None, judge: Judge | None = None,
                  k: int | None = None, collection: str = "default", f1_threshold: float = 0.5, contains: bool = True,
-                 progress=None, on_answer=None) -> dict:
+                 progress=None, on_answer=None, mode: str | None = None) -> dict:
     """Ingest `docs` into one index, ask every question of `questions`, score each answer; the JSON report.
 
     `progress(i, n, file_result)` follows ingestion, `on_answer(i, n, row)` each scored question.
@@ -128,7 +145,7 @@ def eval_answers(services, questions: Path, docs: Path, limit: int | None = None
     t0 = time.perf_counter()
     for i, record in enumerate(records, 1):
         try:
-            answer = services.ask(record["question"], k, collection)
+            answer = services.ask(record["question"], k, collection, mode=mode)
         except RagError as exc:
             rows.append(error_row(i, record, exc.message))
         else:
@@ -141,7 +158,7 @@ def eval_answers(services, questions: Path, docs: Path, limit: int | None = None
             "files": report["counts"], "pages": report["pages"], "chunks": services.kb.store.count_chunks(),
             "ingest_seconds": round(ingest_s, 1), "answer_seconds": round(time.perf_counter() - t0, 1),
             "model": model, "judge": judge.describe() if judge else None,
-            "settings": {"top_k": k or settings.top_k, "retrieval_mode": settings.retrieval.mode,
+            "settings": {"top_k": k or settings.top_k, "mode": mode or settings.answer.mode, "retrieval_mode": settings.retrieval.mode,
                          "answer": settings.answer.model_dump(), "max_tokens": settings.generator.max_tokens,
                          "n_ctx": settings.generator.n_ctx},
             "scoring": {"number_tolerance": 0.01, "f1_threshold": f1_threshold, "contains": contains},
