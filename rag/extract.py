@@ -75,3 +75,50 @@ def extract(question: str, hits: list[Hit], max_quotes: int = 3, min_terms: int 
         scored.append(Quote(n=n, text=unit, header=header, score=round(_score(terms, q, idf) * prior, 4)))
     scored.sort(key=lambda x: -x.score)
     return [q for q in scored[:max_quotes] if q.score >= RELATIVE * scored[0].score]
+
+
+def focus(text: str, question: str, max_words: int) -> str:
+    """The lines and sentences of `text` that best match the question, in their order, within `max_words`.
+
+    Tighter packing for a slow model: prompt prefill dominates answer latency on a CPU, so each source can be
+    cut to its most relevant part. A table keeps its header row above any row kept. Skipped stretches are
+    marked with "...". `max_words <= 0`, or a text already short enough, returns the text unchanged.
+    """
+    if max_words <= 0 or len(text.split()) <= max_words:
+        return text
+    q = set(tokens(question))
+    pieces: list[tuple[str, str]] = []  # (piece, header of its table or "")
+    header = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if ROW in line:
+            header = header or line
+            pieces.append((line, header if line != header else ""))
+        else:
+            header = ""
+            pieces.extend((p.strip(), "") for p in SENTENCE.split(line) if p.strip())
+    overlap = [len(q.intersection(tokens(p))) for p, _ in pieces]
+    ranked = sorted(range(len(pieces)), key=lambda i: (-overlap[i], i))
+    keep: set[int] = set()
+    words = 0
+    for i in ranked:
+        if keep and not overlap[i]:
+            break  # nothing else mentions the question
+        piece, head = pieces[i]
+        extra = [i] + ([pieces.index((head, ""))] if head and (head, "") in pieces else [])
+        cost = sum(len(pieces[j][0].split()) for j in extra if j not in keep)
+        if words + cost > max_words and keep:
+            continue
+        keep.update(extra)
+        words += cost
+    out, last = [], -1
+    for i in sorted(keep):
+        if i != last + 1:
+            out.append("...")
+        out.append(pieces[i][0])
+        last = i
+    if last != len(pieces) - 1:
+        out.append("...")
+    return "\n".join(out)

@@ -1,5 +1,6 @@
 """Prompts: numbered sources with document and page, the question last, citations as [n]."""
 
+from rag.extract import focus
 from rag.types import Hit
 
 SYSTEM = (
@@ -25,13 +26,16 @@ EXAMPLE = [
 ]
 
 
-def source_block(n: int, hit: Hit) -> str:
-    return f"Source [{n}] ({hit.doc}, page {hit.page}):\n{hit.text.strip()}"
+def source_block(n: int, hit: Hit, text: str | None = None) -> str:
+    return f"Source [{n}] ({hit.doc}, page {hit.page}):\n{(hit.text if text is None else text).strip()}"
 
 
-def build_messages(question: str, hits: list[Hit]) -> list[dict]:
-    """Chat messages: the rules, then the sources numbered from 1, then the question."""
-    sources = "\n\n".join(source_block(i, h) for i, h in enumerate(hits, 1))
+def build_messages(question: str, hits: list[Hit], source_words: int = 0) -> list[dict]:
+    """Chat messages: the rules, then the sources numbered from 1, then the question.
+
+    `source_words > 0` cuts each source to its lines that best match the question (rag.extract.focus).
+    """
+    sources = "\n\n".join(source_block(i, h, focus(h.text, question, source_words)) for i, h in enumerate(hits, 1))
     user = f"{sources}\n\nQuestion: {question.strip()}"
     return [{"role": "system", "content": SYSTEM}, *EXAMPLE, {"role": "user", "content": user}]
 

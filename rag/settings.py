@@ -61,6 +61,7 @@ class AnswerSettings(BaseModel):
     min_retrieval: float = 0.0  # refuse without generating when the best dense score is below this
     regenerate: bool = True  # when no sentence survives the check, ask the model once more
     max_quotes: int = 3  # extract mode: verbatim sentences or table rows returned
+    source_words: int = 0  # cut each source to its best-matching lines within this many words (0: whole chunks)
 
 
 class ParseSettings(BaseModel):

@@ -47,3 +47,15 @@ def test_nothing_matching_gives_no_quotes():
 def test_quote_count_is_bounded():
     assert len(extract("crane inspected lunch served Oslo", hits(), max_quotes=2)) <= 2
     assert all(re.search(r"\w", q.text) for q in extract("crane", hits()))
+
+
+def test_focus_keeps_the_matching_lines_in_order_within_the_budget():
+    from rag.extract import focus
+
+    text = TEXTS[0] + "\n" + TEXTS[1]
+    cut = focus(text, "What was the Q2 output in Bergen?", 12)
+    assert cut.splitlines() == ["...", "Site | Q1 | Q2", "...", "Bergen | 7 | 9", "..."]
+    assert focus(text, "anything", 0) == text and focus("short text", "q", 50) == "short text"
+    crane = focus(text, "Who inspected the harbour crane?", 20)
+    assert crane.startswith("...\nThe harbour crane was inspected on 14 March 2024 by Ingrid Solheim.")
+    assert all(line == "..." or line in text for line in crane.splitlines())
