@@ -67,3 +67,21 @@ class TooLarge(BadInput):
     """The upload exceeds the configured size limit."""
 
     status = 413
+
+
+class GeneratorError(RagError):
+    """The generator backend failed: an endpoint answered with an error or broke off mid-answer."""
+
+    status = 502
+
+
+class GeneratorUnavailable(GeneratorError):
+    """The generator endpoint cannot be reached (connection refused, unknown host)."""
+
+    status = 503
+
+
+class GeneratorTimeout(GeneratorError):
+    """The generator did not answer within `RAG_GENERATOR__TIMEOUT_S`."""
+
+    status = 504
