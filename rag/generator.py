@@ -50,10 +50,22 @@ class Generator(Protocol):
 
 
 def make_generator(settings: GeneratorSettings, registry: ModelRegistry) -> Generator:
-    """The generator the settings ask for (backend: llama.cpp | transformers | openai)."""
+    """The generator the settings ask for (backend: llama.cpp | transformers | openai).
+
+    Building one is cheap (weights load on `warm_up()`), but a backend whose optional packages are missing
+    raises MissingExtra here, naming what to install.
+    """
     backend = settings.backend.lower().replace("_", "").replace("-", "")
     if backend in ("llama.cpp", "llamacpp"):
         return LlamaCppGenerator(settings, registry)
+    if backend in ("transformers", "hf"):
+        from rag.hf_generator import TransformersGenerator
+
+        return TransformersGenerator(settings, registry)
+    if backend in ("openai", "openaicompatible"):
+        from rag.openai_generator import OpenAIGenerator
+
+        return OpenAIGenerator(settings)
     raise BadInput(f"unknown generator backend {settings.backend!r} (llama.cpp, transformers or openai)")
 
 
