@@ -89,3 +89,21 @@ class TimedOut(RagError):
     """The request took longer than its time limit; the generation was stopped."""
 
     status = 504
+
+
+class GeneratorError(RagError):
+    """The generator backend failed: an endpoint answered with an error or broke off mid-answer."""
+
+    status = 502
+
+
+class GeneratorUnavailable(GeneratorError):
+    """The generator endpoint cannot be reached (connection refused, unknown host)."""
+
+    status = 503
+
+
+class GeneratorTimeout(GeneratorError):
+    """The generator did not answer within `RAG_GENERATOR__TIMEOUT_S`."""
+
+    status = 504

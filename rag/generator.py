@@ -1,7 +1,9 @@
 """Generator seam: `generate(messages, max_tokens, stop, on_token) -> Generation`.
 
-The default backend is llama.cpp on a verified GGUF (optionally with a LoRA adapter). Other backends
-(transformers, an OpenAI-compatible endpoint) follow the same protocol and are chosen by `make_generator`.
+The default backend is llama.cpp on a verified GGUF (optionally with a LoRA adapter). Other backends follow
+the same protocol and are chosen by `make_generator` from `settings.backend`: transformers on the same
+verified GGUF (`rag.hf_generator`) and an OpenAI-compatible HTTP endpoint (`rag.openai_generator`).
+`ref()` names the model behind every answer: a manifest name with its sha256, or an endpoint's model and URL.
 `on_token` receives each piece of text as it is produced (streaming); if it raises, generation stops and
 the exception propagates (that is how a disconnected client cancels its generation).
 """
@@ -50,10 +52,22 @@ class Generator(Protocol):
 
 
 def make_generator(settings: GeneratorSettings, registry: ModelRegistry) -> Generator:
-    """The generator the settings ask for (backend: llama.cpp | transformers | openai)."""
+    """The generator the settings ask for (backend: llama.cpp | transformers | openai).
+
+    Building one is cheap (weights load on `warm_up()`), but a backend whose optional packages are missing
+    raises MissingExtra here, naming what to install.
+    """
     backend = settings.backend.lower().replace("_", "").replace("-", "")
     if backend in ("llama.cpp", "llamacpp"):
         return LlamaCppGenerator(settings, registry)
+    if backend in ("transformers", "hf"):
+        from rag.hf_generator import TransformersGenerator
+
+        return TransformersGenerator(settings, registry)
+    if backend in ("openai", "openaicompatible"):
+        from rag.openai_generator import OpenAIGenerator
+
+        return OpenAIGenerator(settings)
     raise BadInput(f"unknown generator backend {settings.backend!r} (llama.cpp, transformers or openai)")
 
 

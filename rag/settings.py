@@ -30,12 +30,14 @@ class GeneratorSettings(BaseModel):
     endpoint: str | None = None  # openai backend: base URL, e.g. http://127.0.0.1:8080/v1
     api_key: str | None = None  # openai backend: sent as a bearer token when set
     lora_path: Path | None = None  # llama.cpp: a GGUF LoRA adapter applied on top of the base model
+    device: str = "auto"  # transformers: auto (cuda when available, else cpu) | cpu | cuda
+    hf_cache_dir: Path | None = None  # transformers: dense checkpoints of the GGUFs (default <models dir>/hf)
     timeout_s: float = 120.0  # one generation (and one HTTP call) may take at most this long
     n_ctx: int = 4096
     max_tokens: int = 256
     temperature: float = 0.0
-    threads: int = 0  # 0 = all cores
-    gpu_layers: int = 0
+    threads: int = 0  # 0 = all cores (llama.cpp); 0 = torch's default (transformers)
+    gpu_layers: int = 0  # llama.cpp: layers offloaded to the GPU
 
 
 class ServingSettings(BaseModel):
