@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 import rag
 from api.schemas import AskRequest, SearchRequest
 from rag.errors import Busy, Cancelled, RagError, TooLarge
-from rag.serving import Gate, Ticket
 from rag.services import Services
+from rag.serving import Gate, Ticket
 from rag.settings import Settings
 from rag.types import Answer, Document, SearchResult
 

@@ -1,10 +1,11 @@
 """Does a cited source back a sentence? Numbers must appear in it; most content words must too.
 
 The check is lexical and deliberately strict: a sentence whose number is not in the source it cites
-is unsupported, whatever the model meant. Words of the question count as neither supported nor
-unsupported, except names (a question about "Siemens" answered from a source about 3M fails): only what the sentence adds to the question is scored, so
-"The capital of France is Paris" scores 0 against a source without "Paris", however many question
-words it repeats.
+is unsupported, whatever the model meant; so is one naming someone or something (a capitalised word,
+the question's included: a question about "Siemens" answered from a source about 3M fails) that the
+source does not name. Other words of the question count as neither supported nor unsupported: only
+what the sentence adds to the question is scored, so "The capital of France is Paris" scores 0
+against a source without "Paris", however many question words it repeats.
 """
 
 import re
