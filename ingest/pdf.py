@@ -12,8 +12,10 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ingest.layout import body_font_size, build_blocks, find_gutters, reading_order
+from ingest.formula import mark_formulas
+from ingest.layout import body_font_size, build_blocks, find_gutters
 from ingest.model import Block, Page, ParsedDocument, Word, center_in
+from ingest.sidebar import order_with_sidebars
 from ingest.structure import finish
 from ingest.tables import extract_tables
 from ingest.unruled import find_unruled_tables
@@ -53,8 +55,13 @@ def check_pdf(path: Path) -> int:
 
 
 def layout_page(number: int, width: float, height: float, words: list[Word], tables: list[Block],
-                figures: list[Block] = (), source: str = "text") -> Page:
-    """Blocks of one page in reading order (document-level classification comes later, in `finish`)."""
+                figures: list[Block] = (), source: str = "text", formulas: list[tuple] = (),
+                boxes: list[tuple] = ()) -> Page:
+    """Blocks of one page in reading order (document-level classification comes later, in `finish`).
+
+    `formulas` are formula boxes a layout model found (scans); born-digital formulas are found from the text.
+    `boxes` are rectangles drawn on the page: those holding text beside the main text are sidebars.
+    """
     words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in tables)]
     gutters = find_gutters(words)
     unruled = find_unruled_tables(words, gutters)
@@ -62,7 +69,8 @@ def layout_page(number: int, width: float, height: float, words: list[Word], tab
         tables = list(tables) + unruled
         words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in unruled)]
         gutters = find_gutters(words)
-    blocks = reading_order(build_blocks(words, gutters) + list(tables) + list(figures), gutters)
+    blocks = mark_formulas(build_blocks(words, gutters), gutters, formulas)
+    blocks = order_with_sidebars(blocks + list(tables) + list(figures), boxes, gutters, height)
     return Page(number=number, width=round(width, 1), height=round(height, 1), blocks=blocks, source=source)
 
 
@@ -116,7 +124,7 @@ class _Range:
                          for w in scan.words]
                 result = layout_page(index + 1, scan.image.width / scale, scan.image.height / scale, words,
                                      [_scaled(t, scale) for t in scan.tables], [_scaled(f, scale) for f in scan.figures],
-                                     "ocr")
+                                     "ocr", [tuple(v / scale for v in box) for box in scan.formulas])
                 result.rotation = scan.rotation
                 return result, _sizes(words)
             found = []
@@ -129,7 +137,8 @@ class _Range:
             figures = [b for b in found if b.kind == "figure"]
             figures += [Block(kind="figure", bbox=box) for box in layer.images
                         if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area]
-            return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures), _sizes(layer.words)
+            return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures,
+                               boxes=layer.boxes), _sizes(layer.words)
         finally:
             page.close()
 
@@ -216,7 +225,8 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
     scan = ocr.read(image)
-    page = layout_page(1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr")
+    page = layout_page(1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr",
+                       scan.formulas)
     page.rotation = scan.rotation
     finish([page], body_font_size(scan.words))
     return ParsedDocument(name=path.name, pages=[page], kind="image")

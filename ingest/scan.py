@@ -28,6 +28,7 @@ class ScanResult:
     words: list[Word]
     tables: list[Block] = field(default_factory=list)
     figures: list[Block] = field(default_factory=list)
+    formulas: list[tuple] = field(default_factory=list)  # boxes of the layout model's `equation` regions
     rotation: int = 0
 
 
@@ -161,7 +162,12 @@ class ScanReader:
         regions = [("table", box, 1.0) for box in ruled_table_boxes(image)]
         regions += [r for r in self.regions(image) if not (r[0] == "table" and any(_overlaps(r[1], b[1]) for b in regions))]
         for kind, box, score in regions:
-            if score < MIN_REGION_SCORE or kind not in REGION_KINDS:
+            if score < MIN_REGION_SCORE:
+                continue
+            if kind == "equation":
+                result.formulas.append(tuple(round(v, 1) for v in box))
+                continue
+            if kind not in REGION_KINDS:
                 continue
             if kind == "figure":
                 result.figures.append(Block(kind="figure", bbox=tuple(round(v, 1) for v in box)))

@@ -15,7 +15,7 @@ PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013(]?\s*(\d{1,4}|[ivxlcdm]{1,6})\s*[
 NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+\S")
 CAPTION = re.compile(r"^(figure|fig\.|chart|exhibit|diagram|illustration|photo|table)\s*[\dA-Z]*[.:\s]", re.I)
 MARGIN = 0.1
-CONTENT = ("title", "heading", "paragraph", "list_item", "table", "figure", "caption", "footnote")
+CONTENT = ("title", "heading", "paragraph", "list_item", "table", "figure", "caption", "footnote", "formula")
 
 
 def _key(text: str) -> str:
@@ -56,7 +56,7 @@ def mark_running(pages: list[Page], body_size: float) -> None:
 def classify_page(page: Page, body_size: float, first: bool) -> None:
     """Title, headings, captions, footnotes, list items and paragraphs of one page (in place)."""
     for b in page.blocks:
-        if b.kind in ("header", "footer", "table", "figure"):
+        if b.kind in ("header", "footer", "table", "figure", "formula"):
             continue
         full = f"{b.marker} {b.text}".strip() if b.kind == "list_item" else b.text
         words = len(full.split())

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ingest.model import Word
 
+MIN_BOX = 24.0  # points: a path larger than this both ways may be a panel around text (a sidebar)
 SPACES = {0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x2002, 0x2003, 0x2009, 0x200B, 0xFFFE}
 
 
@@ -19,6 +20,7 @@ class PageLayer:
     words: list[Word] = field(default_factory=list)
     images: list[tuple[float, float, float, float]] = field(default_factory=list)
     rulings: int = 0  # thin paths (lines, cell borders): a hint that ruled tables may be present
+    boxes: list[tuple[float, float, float, float]] = field(default_factory=list)  # drawn rectangles: panels, frames
     chars: int = 0
 
 
@@ -108,4 +110,6 @@ def read_layer(page) -> PageLayer:
                 layer.images.append((round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)))
         else:
             layer.rulings += 1
+            if (x1 - x0) > MIN_BOX and (y1 - y0) > MIN_BOX:
+                layer.boxes.append((round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)))
     return layer

@@ -1,9 +1,13 @@
 """Parser quality on the generated fixture set (born-digital part): reading order, headings, lists,
-running headers, ruled, unruled, merged-cell and two-page tables, figures. Scores, not timings."""
+running headers, ruled, unruled, merged-cell and two-page tables, figures, display formulas, a sidebar.
+Scores, not timings."""
+
+import re
 
 import pytest
 
 from ingest.evaluate import evaluate
+from ingest.html import to_html
 from ingest.pipeline import Ingestor
 from rag.services import Services
 from tests.conftest import make_settings
@@ -13,10 +17,19 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def scores(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fixtures")
-    build_fixtures(folder, scans=False)
-    ingestor = Ingestor(Services(make_settings(tmp_path_factory.mktemp("data"))))
+def folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fixtures")
+    build_fixtures(out, scans=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ingestor(tmp_path_factory):
+    return Ingestor(Services(make_settings(tmp_path_factory.mktemp("data"))))
+
+
+@pytest.fixture(scope="module")
+def scores(folder, ingestor):
     return evaluate(folder, ingestor.parse)
 
 
@@ -33,3 +46,26 @@ def test_born_digital_tables_structure_and_cells(scores):
     assert by_name["table-unruled.pdf"]["teds"] == [1.0]
     assert by_name["figure.pdf"]["tables_found"] == 0  # charts are figures, not tables
     assert scores["summary"]["teds_born_digital"] >= 0.95
+
+
+def test_display_formulas_are_formula_blocks_with_their_numbers(folder, ingestor, scores):
+    by_name = {r["name"]: r for r in scores["fixtures"]}
+    assert by_name["formula.pdf"]["cer"] <= 0.01
+    html = to_html(ingestor.parse(folder / "formula.pdf"))
+    formulas = re.findall(r'<p class="formula" data-bbox="[^"]+"( data-number="(\d+)")?>([^<]*)</p>', html)
+    assert [(n, text) for _, n, text in formulas] == [
+        ("1", "E = p \u00d7 g \u00d7 V \u00d7 H / (3.6 \u00d7 10^6 \u00d7 n) (1)"),
+        ("2", "H = Hs + k \u00d7 Q\u00b2 (2)"),
+        ("", "e = E / V = 0.2127 kWh/m\u00b3")]
+    assert "<p>(1)</p>" not in html and "class=\"formula\"" not in html.split("4. Pumping energy")[0]
+
+
+def test_sidebar_is_one_aside_after_the_main_text(folder, ingestor, scores):
+    by_name = {r["name"]: r for r in scores["fixtures"]}
+    assert by_name["sidebar.pdf"]["cer"] <= 0.01  # the truth reads the main text through, then the panel
+    html = to_html(ingestor.parse(folder / "sidebar.pdf"))
+    assert html.count("<aside") == 1
+    aside = html[html.index("<aside"):html.index("</aside>")]
+    assert "At a glance" in aside and "First water: 3 June 2024." in aside and "treatment works at" not in aside
+    main = html[:html.index("<aside")]
+    assert main.index("took its first water") < main.index("sand filters") < main.index("softer, clearer water")
