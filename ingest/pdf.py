@@ -12,9 +12,9 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ingest.formula import mark_formulas
-from ingest.layout import body_font_size, build_blocks, find_gutters
+from ingest.layout import body_font_size, find_gutters
 from ingest.model import Block, Page, ParsedDocument, Word, center_in
+from ingest.regions import blocks_from_regions
 from ingest.sidebar import order_with_sidebars
 from ingest.structure import finish
 from ingest.tables import extract_tables
@@ -55,11 +55,12 @@ def check_pdf(path: Path) -> int:
 
 
 def layout_page(number: int, width: float, height: float, words: list[Word], tables: list[Block],
-                figures: list[Block] = (), source: str = "text", formulas: list[tuple] = (),
+                figures: list[Block] = (), source: str = "text", hints: list[tuple[str, tuple]] = (),
                 boxes: list[tuple] = ()) -> Page:
     """Blocks of one page in reading order (document-level classification comes later, in `finish`).
 
-    `formulas` are formula boxes a layout model found (scans); born-digital formulas are found from the text.
+    `hints` are (kind, box) regions a layout model found on a scan (title, header, footer, equation; see
+    `ingest.regions`); born-digital formulas are found from the text alone.
     `boxes` are rectangles drawn on the page: those holding text beside the main text are sidebars.
     """
     words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in tables)]
@@ -69,7 +70,7 @@ def layout_page(number: int, width: float, height: float, words: list[Word], tab
         tables = list(tables) + unruled
         words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in unruled)]
         gutters = find_gutters(words)
-    blocks = mark_formulas(build_blocks(words, gutters), gutters, formulas)
+    blocks = blocks_from_regions(words, gutters, list(hints), height)
     blocks = order_with_sidebars(blocks + list(tables) + list(figures), boxes, gutters, height)
     return Page(number=number, width=round(width, 1), height=round(height, 1), blocks=blocks, source=source)
 
@@ -124,7 +125,7 @@ class _Range:
                          for w in scan.words]
                 result = layout_page(index + 1, scan.image.width / scale, scan.image.height / scale, words,
                                      [_scaled(t, scale) for t in scan.tables], [_scaled(f, scale) for f in scan.figures],
-                                     "ocr", [tuple(v / scale for v in box) for box in scan.formulas])
+                                     "ocr", [(kind, tuple(v / scale for v in box)) for kind, box in scan.hints])
                 result.rotation = scan.rotation
                 return result, _sizes(words)
             found = []
@@ -226,7 +227,7 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
     scan = ocr.read(image)
     page = layout_page(1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr",
-                       scan.formulas)
+                       scan.hints)
     page.rotation = scan.rotation
     finish([page], body_font_size(scan.words))
     return ParsedDocument(name=path.name, pages=[page], kind="image")

@@ -19,6 +19,7 @@ from ingest.tables import table_text
 log = logging.getLogger(__name__)
 
 REGION_KINDS = {"table": "table", "figure": "figure"}
+HINT_KINDS = ("title", "header", "footer", "equation")  # passed on to the layout (ingest.regions)
 MIN_REGION_SCORE = 0.5
 
 
@@ -28,7 +29,7 @@ class ScanResult:
     words: list[Word]
     tables: list[Block] = field(default_factory=list)
     figures: list[Block] = field(default_factory=list)
-    formulas: list[tuple] = field(default_factory=list)  # boxes of the layout model's `equation` regions
+    hints: list[tuple[str, tuple]] = field(default_factory=list)  # (kind, box): title/header/footer/equation regions
     rotation: int = 0
 
 
@@ -164,8 +165,8 @@ class ScanReader:
         for kind, box, score in regions:
             if score < MIN_REGION_SCORE:
                 continue
-            if kind == "equation":
-                result.formulas.append(tuple(round(v, 1) for v in box))
+            if kind in HINT_KINDS:
+                result.hints.append((kind, tuple(round(v, 1) for v in box)))
                 continue
             if kind not in REGION_KINDS:
                 continue

@@ -69,3 +69,22 @@ def test_sidebar_is_one_aside_after_the_main_text(folder, ingestor, scores):
     assert "At a glance" in aside and "First water: 3 June 2024." in aside and "treatment works at" not in aside
     main = html[:html.index("<aside")]
     assert main.index("took its first water") < main.index("sand filters") < main.index("softer, clearer water")
+
+
+def test_scanned_article_gets_its_headings_with_levels_and_its_running_head(ingestor, tmp_path):
+    """No font sizes on a scan: headings come from box heights, numbering and the layout model's title regions."""
+    from rag.evaluation import cer, html_text
+    from tests.parse_fixtures import article_2col, render_page
+
+    rendered = article_2col(tmp_path / "article.pdf")
+    scan = tmp_path / "scan-article-200dpi.pdf"
+    render_page(tmp_path / "article.pdf", 200).save(scan, "PDF", resolution=200)
+    html = to_html(ingestor.parse(scan))
+    heads = [(int(level), " ".join(text.split())) for level, text in re.findall(r"<h(\d)[^>]*>([^<]*)</h\d>", html)]
+    assert heads[0] == (1, "Reservoir Operations in the Third Quarter of 2024")
+    assert [t for lv, t in heads if lv == 2] == ["1. Summary", "2. Storage and inflows", "3. Water quality",
+                                                "4. Maintenance and assets", "5. Customers"]
+    h3 = [t.replace(" ", "") for lv, t in heads if lv == 3]  # OCR may drop the space after "2.1"
+    assert h3 == ["2.1Uplandreservoirs", "2.2Lowlandsources", "4.1Pumpingstations"]
+    assert re.search(r"<header[^>]*>Northwind Water Authority", html)  # one page: the layout model tags it
+    assert cer(html_text(rendered.truth(scan.name, only=[1])), html_text(html)) <= 0.03
