@@ -51,3 +51,16 @@ class RapidOcrReader:
             words.append(Word(text=text.strip(), x0=float(min(xs)), top=top, x1=float(max(xs)), bottom=bottom,
                               size=(bottom - top) * 0.8))
         return words
+
+
+def make_ocr(engine: str = "rapidocr", lang: str = "eng"):
+    """The OCR reader named by `RAG_PARSE__OCR_ENGINE`; tesseract fails here, naming what to install, if absent."""
+    if engine == "tesseract":
+        from ingest.tesseract import TesseractReader
+
+        reader = TesseractReader(lang=lang)
+        reader.warm_up()
+        return reader
+    if engine != "rapidocr":
+        raise ValueError(f"unknown OCR engine {engine!r} (rapidocr or tesseract)")
+    return RapidOcrReader()

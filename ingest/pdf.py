@@ -144,14 +144,18 @@ class _Range:
             page.close()
 
 
-def _parse_range(path: str, start: int, end: int, use_ocr: bool, ocr=None) -> tuple[list[Page], dict]:
-    """Pages [start, end) with per-page errors; the font-size histogram of the range."""
-    if use_ocr and ocr is None:
+def _parse_range(path: str, start: int, end: int, engine: str, ocr=None, lang: str = "eng") -> tuple[list[Page], dict]:
+    """Pages [start, end) with per-page errors; the font-size histogram of the range.
+
+    `engine` names the OCR engine a worker process builds its own reader with ("": no OCR).
+    """
+    if engine and ocr is None:
+        from ingest.ocr import make_ocr
         from ingest.scan import ScanReader
         from rag.models import ModelRegistry
         from rag.settings import Settings
 
-        ocr = ScanReader(registry=ModelRegistry(Settings()))
+        ocr = ScanReader(make_ocr(engine, lang), registry=ModelRegistry(Settings()))
     reader = _Range(Path(path), ocr)
     pages, hist = [], {}
     try:
@@ -191,15 +195,18 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
     path = Path(path)
     n = check_pdf(path)
     workers = max(1, min(workers, os.cpu_count() or 1, n // MIN_PAGES_PER_WORKER or 1))
+    engine = getattr(getattr(ocr, "ocr", None), "name", "rapidocr") if ocr is not None else ""
+    lang = getattr(getattr(ocr, "ocr", None), "lang", "eng")
     try:
         if workers == 1:
-            pages, hist = _parse_range(str(path), 0, n, ocr is not None, ocr)
+            pages, hist = _parse_range(str(path), 0, n, engine, ocr, lang)
         else:
             bounds = [(n * k // workers, n * (k + 1) // workers) for k in range(workers)]
             # spawn, not fork: the parent may hold torch or llama.cpp threads that a fork would copy mid-state
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 parts = list(pool.map(_parse_range, [str(path)] * workers, [b[0] for b in bounds],
-                                      [b[1] for b in bounds], [ocr is not None] * workers))
+                                      [b[1] for b in bounds], [engine] * workers, [None] * workers,
+                                      [lang] * workers))
             pages = [p for part, _ in parts for p in part]
             hist = {}
             for _, h in parts:

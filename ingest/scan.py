@@ -97,7 +97,8 @@ class ScanReader:
 
     MODELS = ("pp-ocrv6-small", "pp-layout-cdla", "slanet-plus")
 
-    def __init__(self, ocr: RapidOcrReader | None = None, use_layout: bool = True, registry=None):
+    def __init__(self, ocr=None, use_layout: bool = True, registry=None):
+        """`ocr`: a reader with `read` and `upright` (RapidOcrReader by default, or TesseractReader)."""
         self.ocr = ocr or RapidOcrReader()
         self.use_layout = use_layout
         self.registry = registry
@@ -110,6 +111,8 @@ class ScanReader:
         """Check the OCR, layout and table models against their pinned sha256 (once; refuses a mismatch)."""
         if not self._verified:
             for name in self.MODELS:
+                if name == "pp-ocrv6-small" and getattr(self.ocr, "name", "") != "rapidocr":
+                    continue  # another OCR engine: the PP-OCR models are not used
                 self.registry.resolve(name)
             self._verified = True
 

@@ -17,7 +17,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import FrameBreak, PageTemplate, Paragraph
 
-from tests.parse_fixtures import BODY, STYLES, Item, Rendered, Story, _frame, _single, _T, render, running
+from tests.parse_fixtures import _T, BODY, STYLES, Item, Rendered, Story, _frame, _single, render, running
 
 FORMULA = ParagraphStyle("fx-formula", parent=BODY, fontName="Times-Italic", fontSize=11, leading=14,
                          alignment=TA_CENTER, spaceAfter=0)
@@ -112,7 +112,7 @@ def sidebar_page(path: Path) -> Rendered:
     s.add("p", *SIDEBAR_MAIN)
     s.flowables.append(FrameBreak())
     for tag, *texts in SIDEBAR_BOX:
-        for i, text in enumerate(texts):
+        for text in texts:
             para = s.para(tag, text, "\u2022" if tag == "ul" else None, style=SMALL.get(tag))
             s.items[para.truth_id].aside = True
             s.flowables.append(para)
