@@ -2,11 +2,11 @@
 
 A person reads the main text through and the panel as one piece, so a sidebar's blocks are taken out of the
 page's reading order and put back together, in their own reading order, after the main text of the page
-(before anything in the bottom margin: footnotes, page numbers). Each of its blocks carries the panel's box
+(before blocks starting in the bottom 10% of the page: page numbers, footers). Each of its blocks carries the panel's box
 in `aside`, and the HTML wraps them in one `<aside data-bbox>`.
 
 A drawn rectangle is a sidebar when text lies inside it, it is at most about half as wide as the page's text,
-and main text runs beside it (left or right, at the same height). A full-width box in the flow of the text is
+main text runs beside it (left or right, at the same height), and it is not the frame of a figure or table. A full-width box in the flow of the text is
 not a sidebar: it is read where it stands.
 """
 
@@ -21,6 +21,14 @@ def _contains(outer: tuple, inner: tuple) -> bool:
     return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
 
 
+def _area(box: tuple) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _overlap(a: tuple, b: tuple) -> float:
+    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+
+
 def _beside(block: Block, box: tuple) -> bool:
     """Left or right of the box and overlapping it vertically."""
     b = block.bbox
@@ -33,10 +41,12 @@ def find_sidebars(blocks: list[Block], boxes: list[tuple]) -> list[tuple[tuple, 
     text = [b for b in blocks if b.kind not in ("table", "figure")]
     if not text or not boxes:
         return []
+    floats = [b.bbox for b in blocks if b.kind in ("table", "figure")]
     left, right = min(b.bbox[0] for b in text), max(b.bbox[2] for b in text)
     found: list[tuple[tuple, list[Block]]] = []
     for box in sorted(boxes, key=lambda r: -(r[2] - r[0]) * (r[3] - r[1])):  # outermost first
-        if any(_contains(f[0], box) for f in found) or (box[2] - box[0]) > MAX_WIDTH * (right - left):
+        if any(_contains(f[0], box) for f in found) or (box[2] - box[0]) > MAX_WIDTH * (right - left) \
+                or any(_overlap(box, f) > 0.5 * _area(f) for f in floats):  # a chart's frame, a table's cells
             continue
         inside = [b for b in text if center_in(b.bbox, box)]
         outside = [b for b in text if b not in inside]

@@ -44,3 +44,20 @@ def test_boxed_text_with_nothing_beside_it_stays_in_the_flow():
               Block("paragraph", (54, 220, 541, 260), "after")]
     order = [b.text for b in order_with_sidebars(blocks, [(140, 150, 410, 210)], [], 842)]
     assert order == ["before", "note", "after"]
+
+
+def test_the_frame_of_a_figure_is_not_a_sidebar():
+    blocks = page_blocks() + [Block("figure", (372, 96, 548, 228))]
+    assert find_sidebars(blocks, [PANEL]) == []
+
+
+def test_chunks_keep_the_aside_around_sidebar_blocks():
+    from ingest.chunker import chunk_document
+    from ingest.model import Page, ParsedDocument
+
+    blocks = order_with_sidebars(page_blocks(), [PANEL], [365.0], 842)
+    for b in blocks:
+        b.text = b.text + " words" * 10
+    chunks = chunk_document(ParsedDocument("d.pdf", [Page(1, 595, 842, blocks)], "pdf"), "doc", max_words=1000)
+    html = "\n".join(c.html for c in chunks)
+    assert html.count("<aside") == 1 and "At a glance" in html.split("<aside")[1]
