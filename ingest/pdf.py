@@ -125,7 +125,8 @@ class _Range:
                          for w in scan.words]
                 result = layout_page(index + 1, scan.image.width / scale, scan.image.height / scale, words,
                                      [_scaled(t, scale) for t in scan.tables], [_scaled(f, scale) for f in scan.figures],
-                                     "ocr", [(kind, tuple(v / scale for v in box)) for kind, box in scan.hints])
+                                     "ocr", [(kind, tuple(v / scale for v in box)) for kind, box in scan.hints],
+                                     [tuple(v / scale for v in box) for box in scan.boxes])
                 result.rotation = scan.rotation
                 return result, _sizes(words)
             found = []
@@ -234,7 +235,7 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
     scan = ocr.read(image)
     page = layout_page(1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr",
-                       scan.hints)
+                       scan.hints, scan.boxes)
     page.rotation = scan.rotation
     finish([page], body_font_size(scan.words))
     return ParsedDocument(name=path.name, pages=[page], kind="image")

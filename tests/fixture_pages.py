@@ -4,6 +4,8 @@
   one unnumbered one. Truth: `<p class="formula">` holding the formula, then its number in brackets.
 - `sidebar`: a full-width title, the main text in a left column that continues full width below a shaded,
   boxed sidebar on the right. Truth: the main text flows unbroken; the sidebar is one `<aside>` after it.
+
+With scans, `build_fixtures` also writes a 200-dpi image-only copy of each (`scan-formula-200dpi.pdf`, ...).
 """
 
 from __future__ import annotations
@@ -126,3 +128,4 @@ SMALL = {"h3": ParagraphStyle("fx-side-h", parent=STYLES["h3"], fontSize=10.5, l
          "p": ParagraphStyle("fx-side-p", parent=BODY, fontName="Helvetica", fontSize=9, leading=11.5, alignment=0),
          "ul": ParagraphStyle("fx-side-li", parent=STYLES["ul"], fontName="Helvetica", fontSize=9, leading=11.5)}
 MORE_FIXTURES = {"formula": formula_page, "sidebar": sidebar_page}
+SCANNED_200 = {"formula": "scan-formula", "sidebar": "scan-sidebar"}  # one 200-dpi image-only PDF of each

@@ -707,21 +707,24 @@ def scan_variants(pdf: Path, out_dir: Path, prefix: str) -> list[Path]:
 
 def build_fixtures(out_dir: Path, scans: bool = True) -> list[Path]:
     """Write every fixture document and its NAME.truth.html into `out_dir`; returns the document paths."""
+    from tests.fixture_pages import MORE_FIXTURES, SCANNED_200  # it imports this module: imported late
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    from tests.fixture_pages import MORE_FIXTURES
-
     docs = []
     for name, build in {**FIXTURES, **MORE_FIXTURES}.items():
         pdf = out_dir / f"{name}.pdf"
         rendered = build(pdf)
         (out_dir / f"{name}.truth.html").write_text(rendered.truth(pdf.name), encoding="utf-8")
         docs.append(pdf)
-        if scans and name in SCANNED:
-            for path in scan_variants(pdf, out_dir, SCANNED[name]):
-                truth = rendered.truth(path.name, only=[1])
-                path.with_name(path.name.rsplit(".", 1)[0] + ".truth.html").write_text(truth, encoding="utf-8")
-                docs.append(path)
+        variants = scan_variants(pdf, out_dir, SCANNED[name]) if scans and name in SCANNED else []
+        if scans and name in SCANNED_200:
+            variants = [out_dir / f"{SCANNED_200[name]}-200dpi.pdf"]
+            render_page(pdf, 200).save(variants[0], "PDF", resolution=200)
+        for path in variants:
+            truth = rendered.truth(path.name, only=[1])
+            path.with_name(path.name.rsplit(".", 1)[0] + ".truth.html").write_text(truth, encoding="utf-8")
+            docs.append(path)
     return docs
 
 

@@ -102,3 +102,24 @@ def test_scanned_page_with_long_full_width_lines_reads_cleanly_at_200_dpi(ingest
     assert "Revenue grew in every region except the South" in html
     assert "Operating margin for the group improved by 0.7 percentage points" in html
     assert cer(html_text(rendered.truth(scan.name, only=[1])), html_text(html)) <= 0.02
+
+
+@pytest.mark.parametrize("name", ["formula", "sidebar"])
+def test_scanned_formula_and_sidebar_pages(ingestor, tmp_path, name):
+    """On a 200-dpi scan: formulas from the OCR text (and the layout model), the sidebar from its drawn frame."""
+    from rag.evaluation import cer, html_text
+    from tests.fixture_pages import MORE_FIXTURES
+    from tests.parse_fixtures import render_page
+
+    rendered = MORE_FIXTURES[name](tmp_path / f"{name}.pdf")
+    scan = tmp_path / f"scan-{name}-200dpi.pdf"
+    render_page(tmp_path / f"{name}.pdf", 200).save(scan, "PDF", resolution=200)
+    html = to_html(ingestor.parse(scan))
+    assert cer(html_text(rendered.truth(scan.name, only=[1])), html_text(html)) <= 0.02
+    if name == "formula":
+        numbers = re.findall(r'<p class="formula" data-bbox="[^"]+"(?: data-number="(\d+)")?>', html)
+        assert numbers == ["1", "2", ""]
+    else:
+        assert html.count("<aside") == 1
+        aside = html[html.index("<aside"):html.index("</aside>")]
+        assert "At a glance" in aside and "First water" in aside and "sand filters" not in aside

@@ -61,3 +61,20 @@ def test_chunks_keep_the_aside_around_sidebar_blocks():
     chunks = chunk_document(ParsedDocument("d.pdf", [Page(1, 595, 842, blocks)], "pdf"), "doc", max_words=1000)
     html = "\n".join(c.html for c in chunks)
     assert html.count("<aside") == 1 and "At a glance" in html.split("<aside")[1]
+
+
+def test_a_drawn_frame_on_a_scan_is_a_panel_and_a_grid_is_a_table():
+    from PIL import Image, ImageDraw
+
+    from ingest.scan import frame_boxes, ruled_table_boxes
+
+    img = Image.new("RGB", (1200, 1600), "white")
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((800, 200, 1150, 600), outline="black", width=3)  # a panel's frame
+    for y in range(900, 1301, 100):  # a 4 x 3 ruled grid
+        draw.line((100, y, 700, y), fill="black", width=3)
+    for x in range(100, 701, 200):
+        draw.line((x, 900, x, 1300), fill="black", width=3)
+    frames, tables = frame_boxes(img), ruled_table_boxes(img)
+    assert len(frames) == 1 and abs(frames[0][0] - 800) < 4 and abs(frames[0][3] - 600) < 4
+    assert len(tables) == 1 and abs(tables[0][0] - 100) < 4 and abs(tables[0][1] - 900) < 4
