@@ -2,12 +2,13 @@
 
 A person reads the main text through and the panel as one piece, so a sidebar's blocks are taken out of the
 page's reading order and put back together, in their own reading order, after the main text of the page
-(before blocks starting in the bottom 10% of the page: page numbers, footers). Each of its blocks carries the panel's box
-in `aside`, and the HTML wraps them in one `<aside data-bbox>`.
+(before blocks starting in the bottom 10% of the page: page numbers, footers). Each of its blocks carries the
+panel's box in `aside`, and the HTML wraps them in one `<aside data-bbox>`.
 
 A drawn rectangle is a sidebar when text lies inside it, it is at most about half as wide as the page's text,
-main text runs beside it (left or right, at the same height), and it is not the frame of a figure or table. A full-width box in the flow of the text is
-not a sidebar: it is read where it stands.
+main text runs beside it (left or right, at the same height), and it is not the frame of a figure or table.
+A full-width box in the flow of the text is not a sidebar: it is read where it stands. Rectangles come from the
+text layer's paths (born-digital) or from frames of long strokes in the image (scans, `ingest.scan.frame_boxes`).
 """
 
 from ingest.layout import reading_order
