@@ -72,6 +72,7 @@ def read_layer(page) -> PageLayer:
         rect = raw.FS_RECTF()
         fonts: dict = {}
         current: list = []  # [text chars, x0, top, x1, bottom, size, weight]
+        last_x0 = [float("nan")]  # left edge of the previous character
 
         def flush():
             if current and current[0]:
@@ -91,9 +92,12 @@ def read_layer(page) -> PageLayer:
             size = raw.FPDFText_GetFontSize(tp, i)
             if current:
                 gap = x0 - current[3]
-                same_line = abs(top - current[2]) < 0.5 * max(size, 1) and -0.5 * size < gap < 0.25 * max(size, 1)
+                ligature = abs(x0 - last_x0[0]) < 0.5  # "ff", "fi": pdfium gives each letter the glyph's box
+                same_line = abs(top - current[2]) < 0.5 * max(size, 1) and (
+                    -0.5 * size < gap < 0.25 * max(size, 1) or ligature)
                 if not same_line:
                     flush()
+            last_x0[0] = x0
             if not current:
                 current.extend([[], x0, top, x1, bottom, size, _weight(raw, tp, i, fonts)])
             current[0].append(chr(code))

@@ -6,6 +6,7 @@
   boxed sidebar on the right. Truth: the main text flows unbroken; the sidebar is one `<aside>` after it.
 
 With scans, `build_fixtures` also writes a 200-dpi image-only copy of each (`scan-formula-200dpi.pdf`, ...).
+`office_pdf` makes one more document with LibreOffice headless, only for tests that skip when `soffice` is absent.
 """
 
 from __future__ import annotations
@@ -129,3 +130,65 @@ SMALL = {"h3": ParagraphStyle("fx-side-h", parent=STYLES["h3"], fontSize=10.5, l
          "ul": ParagraphStyle("fx-side-li", parent=STYLES["ul"], fontName="Helvetica", fontSize=9, leading=11.5)}
 MORE_FIXTURES = {"formula": formula_page, "sidebar": sidebar_page}
 SCANNED_200 = {"formula": "scan-formula", "sidebar": "scan-sidebar"}  # one 200-dpi image-only PDF of each
+
+
+# ---- a document made by LibreOffice (optional: only where `soffice` is installed) ----------------------------------
+
+OFFICE_BLOCKS = [
+    ("h1", "Depot Safety Handbook"),
+    ("p", "This handbook applies to every depot operated by Harbourline Logistics. It sets out the rules that keep "
+          "drivers, warehouse staff and visitors safe, and it is reviewed each year by the safety committee."),
+    ("h2", "Vehicle movements"),
+    ("p", "Vehicles move at walking pace inside the depot gates. Reversing is allowed only with a banksman, and "
+          "pedestrians keep to the marked walkways at all times."),
+    ("ul", "Speed limit inside the gates: 8 km/h.", "High-visibility vests are worn in every yard.",
+     "Keys stay in the key cabinet when a vehicle is parked."),
+    ("h2", "Inspection intervals"),
+    ("p", "Equipment is inspected at the intervals below; the depot manager keeps the records for five years."),
+    ("table", [["Equipment", "Interval", "Inspector"], ["Forklift trucks", "6 months", "Hartley Engineering"],
+               ["Loading dock levellers", "12 months", "Depot manager"], ["Fire extinguishers", "12 months",
+                                                                           "Northgate Fire Ltd"]]),
+    ("p", "Any defect found between inspections is reported to the duty supervisor the same day."),
+]
+
+
+def office_html(blocks=OFFICE_BLOCKS, truth: bool = False) -> str:
+    """The document as HTML: the source LibreOffice converts (with table borders) or the truth (thead/tbody)."""
+    out, items = [], None
+    for tag, *rest in blocks:
+        if tag != "ul" and items is not None:
+            out.append("<ul>" + "".join(f"<li>{escape(t, quote=False)}</li>" for t in items) + "</ul>")
+            items = None
+        if tag == "ul":
+            items = list(rest)
+        elif tag == "table":
+            rows = rest[0]
+            head = "".join(f"<th>{escape(c, quote=False)}</th>" for c in rows[0])
+            body = "".join("<tr>" + "".join(f"<td>{escape(c, quote=False)}</td>" for c in r) + "</tr>" for r in rows[1:])
+            border = "" if truth else ' border="1" cellpadding="4"'
+            out.append(f"<table{border}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        else:
+            out.append(f"<{tag}>{escape(rest[0], quote=False)}</{tag}>")
+    if items is not None:
+        out.append("<ul>" + "".join(f"<li>{escape(t, quote=False)}</li>" for t in items) + "</ul>")
+    if truth:
+        return '<article data-doc="office.pdf" data-pages="1">\n<section data-page="1">\n' + "\n".join(out) \
+            + "\n</section>\n</article>\n"
+    return "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Depot Safety Handbook</title></head><body>" \
+        + "\n".join(out) + "</body></html>"
+
+
+def office_pdf(out_dir: Path, soffice: str, timeout: float = 180) -> Path:
+    """`office.pdf` (+ `office.truth.html`) converted from HTML by LibreOffice headless; returns the PDF path."""
+    import subprocess
+
+    out_dir = Path(out_dir)
+    src = out_dir / "office.html"
+    src.write_text(office_html(), encoding="utf-8")
+    profile = out_dir / "lo-profile"  # its own profile: no clash with another soffice running
+    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+                    "--infilter=HTML (StarWriter)",  # Writer, not Writer/Web (which dropped the h1 onto a blank page)
+                    "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out_dir), str(src)],
+                   check=True, capture_output=True, timeout=timeout)
+    (out_dir / "office.truth.html").write_text(office_html(truth=True), encoding="utf-8")
+    return out_dir / "office.pdf"
