@@ -36,8 +36,13 @@ def looks_like_math(text: str) -> bool:
         return False
     math = sum(_math_token(t) for t in tokens)
     words = sum(len(re.sub(r"[^A-Za-z]", "", t)) >= 4 for t in tokens)
-    return math / len(tokens) >= 0.7 and words <= max(1, len(tokens) // 4) \
-        and (any(c in RELATIONS for c in text) or math == len(tokens))
+    if math / len(tokens) < 0.7 or words > max(1, len(tokens) // 4):
+        return False
+    if any(c in RELATIONS for c in text):
+        return True
+    # no relation sign: an expression of variables ("a + b x c"), not a range of numbers ("2023 - 2024")
+    variables = any(re.fullmatch(r"[A-Za-z\u0391-\u03c9]", t.strip("()[]{},.;")) for t in tokens)
+    return math == len(tokens) and variables and sum(c in OPERATORS for c in text) >= 2
 
 
 def _column(block: Block, gutters: list[float], left: float, right: float) -> tuple[float, float]:

@@ -16,6 +16,9 @@ def test_math_lines_are_told_from_prose():
     assert not looks_like_math("The head is the static lift plus the friction loss in the main.")
     assert not looks_like_math("Total due: 4,310 EUR")  # no relation or operator sign
     assert not looks_like_math("Revenue = turnover minus returns and discounts")  # words, not symbols
+    assert not looks_like_math("2023 - 2024")  # a range on a cover page
+    assert not looks_like_math("- 5 -")  # a page number
+    assert looks_like_math("a + b \u00d7 c")
 
 
 def test_centred_formula_with_its_number_becomes_one_formula_block():
