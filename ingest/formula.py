@@ -20,13 +20,13 @@ MAX_LINES = 3
 
 
 def _math_token(token: str) -> bool:
-    """One or two letters (a variable), a number, or a token holding a math sign."""
+    """One or two letters (a variable), a number, an indexed variable, or a token holding a math sign."""
     core = token.strip("()[]{},.;")
     if not core:
         return True
     if len(core) <= 2 or any(c in MATH_CHARS for c in core):
         return True
-    return bool(re.fullmatch(r"[\d.,]+", core))
+    return bool(re.fullmatch(r"[\d.,]+|[A-Za-z]{1,2}\d{1,2}", core))  # a number, or an indexed variable ("Q2", "mc2")
 
 
 def looks_like_math(text: str) -> bool:

@@ -19,6 +19,7 @@ def test_math_lines_are_told_from_prose():
     assert not looks_like_math("2023 - 2024")  # a range on a cover page
     assert not looks_like_math("- 5 -")  # a page number
     assert looks_like_math("a + b \u00d7 c")
+    assert looks_like_math("E = mc2")  # OCR often reads a superscript as a digit
 
 
 def test_centred_formula_with_its_number_becomes_one_formula_block():
