@@ -62,8 +62,8 @@ def _split_long(block: Block, max_words: int) -> list[Block]:
             current = []
     if current:
         pieces.append(current)
-    return [Block(kind=block.kind, bbox=block.bbox, text=" ".join(p), level=block.level, size=block.size)
-            for p in pieces]
+    return [Block(kind=block.kind, bbox=block.bbox, text=" ".join(p), level=block.level, size=block.size,
+                  marker=block.marker, aside=block.aside) for p in pieces]
 
 
 def _with_header(block: Block, header: list[list[dict]]) -> Block:

@@ -44,6 +44,9 @@ def block_html(block: Block) -> str:
         return figure_html(block)
     if block.kind == "list_item":
         return f'<li data-bbox="{bbox_attr(block.bbox)}">{escape(block.text)}</li>'
+    if block.kind == "formula":
+        number = f' data-number="{escape(block.marker)}"' if block.marker else ""
+        return f'<p class="formula" data-bbox="{bbox_attr(block.bbox)}"{number}>{escape(block.text)}</p>'
     if block.kind in ("caption", "footnote"):
         return f'<p class="{block.kind}" data-bbox="{bbox_attr(block.bbox)}">{escape(block.text)}</p>'
     tag = f"h{block.level}" if block.kind == "heading" else TAGS.get(block.kind, "p")
@@ -51,20 +54,30 @@ def block_html(block: Block) -> str:
 
 
 def blocks_html(blocks: list[Block], indent: str = "") -> list[str]:
-    """Blocks as HTML lines, consecutive list items of one kind wrapped in <ul> or <ol>."""
+    """Blocks as HTML lines: consecutive list items of one kind wrapped in <ul> or <ol>, the blocks of one
+    sidebar in <aside>."""
     lines: list[str] = []
-    open_list = ""
+    open_list, aside = "", None
     for b in blocks:
         want = ("ol" if b.ordered else "ul") if b.kind == "list_item" else ""
-        if open_list and want != open_list:
-            lines.append(f"{indent}</{open_list}>")
+        if open_list and (want != open_list or b.aside != aside):
+            lines.append(f"{indent}{'  ' if aside else ''}</{open_list}>")
             open_list = ""
+        if b.aside != aside:
+            if aside:
+                lines.append(f"{indent}</aside>")
+            if b.aside:
+                lines.append(f'{indent}<aside data-bbox="{bbox_attr(b.aside)}">')
+            aside = b.aside
+        pad = indent + ("  " if aside else "")
         if want and not open_list:
-            lines.append(f"{indent}<{want}>")
+            lines.append(f"{pad}<{want}>")
             open_list = want
-        lines.append(indent + ("  " if open_list else "") + block_html(b))
+        lines.append(pad + ("  " if open_list else "") + block_html(b))
     if open_list:
-        lines.append(f"{indent}</{open_list}>")
+        lines.append(f"{indent}{'  ' if aside else ''}</{open_list}>")
+    if aside:
+        lines.append(f"{indent}</aside>")
     return lines
 
 

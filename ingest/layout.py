@@ -88,7 +88,7 @@ def group_lines(words: list[Word], gutters: list[float] | None = None) -> list[l
         for w in row[1:]:
             height = max(w.bottom - w.top, current[-1].bottom - current[-1].top, 1)
             gap = w.x0 - current[-1].x1
-            at_gutter = gap > 0.4 * height and any(current[-1].x1 <= g <= w.x0 for g in gutters)
+            at_gutter = gap > 0.8 * height and any(current[-1].x1 <= g <= w.x0 for g in gutters)
             bullet = len(current) == 1 and GLYPH_BULLET.match(current[0].text) and gap < 3 * height and not at_gutter
             if not bullet and (gap > 1.5 * height or at_gutter):
                 segments.append(current)

@@ -30,8 +30,9 @@ class Word:
 class Block:
     """A layout region.
 
-    kind: title | heading | paragraph | list_item | table | figure | caption | footnote | header | footer.
-    Figures hold the text found inside them in `text` and their caption in `caption`.
+    kind: title | heading | paragraph | list_item | table | figure | caption | footnote | formula | header | footer.
+    Figures hold the text found inside them in `text` and their caption in `caption`; a formula's equation
+    number ("1", "2.3") is in `marker` (its text ends with it in brackets).
     """
 
     kind: str
@@ -42,9 +43,10 @@ class Block:
     rows: list[list[dict]] = field(default_factory=list)  # tables: cells {text, colspan, rowspan}
     caption: str = ""
     ordered: bool = False  # list items: numbered (ol) or bulleted (ul)
-    marker: str = ""  # list items: the bullet or number that opened them ("•", "2.", "a)")
+    marker: str = ""  # list items: the bullet or number that opened them ("•", "2."); formulas: their number
     continued: bool = False  # a table that continues one from the previous page
     header_rows: int = 1  # tables: how many leading rows form the <thead>
+    aside: tuple | None = None  # the box of the sidebar panel this block belongs to (read after the main text)
 
 
 @dataclass

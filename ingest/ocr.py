@@ -2,12 +2,23 @@
 
 import logging
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 
 from ingest.model import Word
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _cls_off(engine):
+    """rapidocr keeps use_cls passed to a call as engine state: put it back afterwards."""
+    saved = engine.use_cls
+    try:
+        yield
+    finally:
+        engine.use_cls = saved
 
 
 class RapidOcrReader:
@@ -35,10 +46,15 @@ class RapidOcrReader:
         return upright(image, self.warm_up())
 
     def read(self, image) -> list[Word]:
-        """OCR a PIL image or an RGB array; one Word per recognised text line."""
+        """OCR a PIL image or an RGB array (already upright); one Word per recognised text line.
+
+        The per-line direction classifier is off: pages are turned upright first (`upright`), and the classifier
+        flips long lines (a full-width line of small text at 150-200 dpi) by 180 degrees, which reads as garbage.
+        """
         engine = self.warm_up()
         arr = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
-        result = engine(arr)
+        with _cls_off(engine):
+            result = engine(arr, use_cls=False)
         boxes = getattr(result, "boxes", None)
         if boxes is None:
             return []
@@ -51,3 +67,16 @@ class RapidOcrReader:
             words.append(Word(text=text.strip(), x0=float(min(xs)), top=top, x1=float(max(xs)), bottom=bottom,
                               size=(bottom - top) * 0.8))
         return words
+
+
+def make_ocr(engine: str = "rapidocr", lang: str = "eng"):
+    """The OCR reader named by `RAG_PARSE__OCR_ENGINE`; tesseract fails here, naming what to install, if absent."""
+    if engine == "tesseract":
+        from ingest.tesseract import TesseractReader
+
+        reader = TesseractReader(lang=lang)
+        reader.warm_up()
+        return reader
+    if engine != "rapidocr":
+        raise ValueError(f"unknown OCR engine {engine!r} (rapidocr or tesseract)")
+    return RapidOcrReader()

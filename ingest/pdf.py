@@ -12,8 +12,10 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ingest.layout import body_font_size, build_blocks, find_gutters, reading_order
+from ingest.layout import body_font_size, find_gutters
 from ingest.model import Block, Page, ParsedDocument, Word, center_in
+from ingest.regions import blocks_from_regions
+from ingest.sidebar import order_with_sidebars
 from ingest.structure import finish
 from ingest.tables import extract_tables
 from ingest.unruled import find_unruled_tables
@@ -53,8 +55,14 @@ def check_pdf(path: Path) -> int:
 
 
 def layout_page(number: int, width: float, height: float, words: list[Word], tables: list[Block],
-                figures: list[Block] = (), source: str = "text") -> Page:
-    """Blocks of one page in reading order (document-level classification comes later, in `finish`)."""
+                figures: list[Block] = (), source: str = "text", hints: list[tuple[str, tuple]] = (),
+                boxes: list[tuple] = ()) -> Page:
+    """Blocks of one page in reading order (document-level classification comes later, in `finish`).
+
+    `hints` are (kind, box) regions a layout model found on a scan (title, header, footer, equation; see
+    `ingest.regions`); born-digital formulas are found from the text alone.
+    `boxes` are rectangles drawn on the page: those holding text beside the main text are sidebars.
+    """
     words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in tables)]
     gutters = find_gutters(words)
     unruled = find_unruled_tables(words, gutters)
@@ -62,7 +70,8 @@ def layout_page(number: int, width: float, height: float, words: list[Word], tab
         tables = list(tables) + unruled
         words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in unruled)]
         gutters = find_gutters(words)
-    blocks = reading_order(build_blocks(words, gutters) + list(tables) + list(figures), gutters)
+    blocks = blocks_from_regions(words, gutters, list(hints), height)
+    blocks = order_with_sidebars(blocks + list(tables) + list(figures), boxes, gutters, height)
     return Page(number=number, width=round(width, 1), height=round(height, 1), blocks=blocks, source=source)
 
 
@@ -116,7 +125,8 @@ class _Range:
                          for w in scan.words]
                 result = layout_page(index + 1, scan.image.width / scale, scan.image.height / scale, words,
                                      [_scaled(t, scale) for t in scan.tables], [_scaled(f, scale) for f in scan.figures],
-                                     "ocr")
+                                     "ocr", [(kind, tuple(v / scale for v in box)) for kind, box in scan.hints],
+                                     [tuple(v / scale for v in box) for box in scan.boxes])
                 result.rotation = scan.rotation
                 return result, _sizes(words)
             found = []
@@ -129,19 +139,24 @@ class _Range:
             figures = [b for b in found if b.kind == "figure"]
             figures += [Block(kind="figure", bbox=box) for box in layer.images
                         if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area]
-            return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures), _sizes(layer.words)
+            return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures,
+                               boxes=layer.boxes), _sizes(layer.words)
         finally:
             page.close()
 
 
-def _parse_range(path: str, start: int, end: int, use_ocr: bool, ocr=None) -> tuple[list[Page], dict]:
-    """Pages [start, end) with per-page errors; the font-size histogram of the range."""
-    if use_ocr and ocr is None:
+def _parse_range(path: str, start: int, end: int, engine: str, ocr=None, lang: str = "eng") -> tuple[list[Page], dict]:
+    """Pages [start, end) with per-page errors; the font-size histogram of the range.
+
+    `engine` names the OCR engine a worker process builds its own reader with ("": no OCR).
+    """
+    if engine and ocr is None:
+        from ingest.ocr import make_ocr
         from ingest.scan import ScanReader
         from rag.models import ModelRegistry
         from rag.settings import Settings
 
-        ocr = ScanReader(registry=ModelRegistry(Settings()))
+        ocr = ScanReader(make_ocr(engine, lang), registry=ModelRegistry(Settings()))
     reader = _Range(Path(path), ocr)
     pages, hist = [], {}
     try:
@@ -181,15 +196,18 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
     path = Path(path)
     n = check_pdf(path)
     workers = max(1, min(workers, os.cpu_count() or 1, n // MIN_PAGES_PER_WORKER or 1))
+    engine = getattr(getattr(ocr, "ocr", None), "name", "rapidocr") if ocr is not None else ""
+    lang = getattr(getattr(ocr, "ocr", None), "lang", "eng")
     try:
         if workers == 1:
-            pages, hist = _parse_range(str(path), 0, n, ocr is not None, ocr)
+            pages, hist = _parse_range(str(path), 0, n, engine, ocr, lang)
         else:
             bounds = [(n * k // workers, n * (k + 1) // workers) for k in range(workers)]
             # spawn, not fork: the parent may hold torch or llama.cpp threads that a fork would copy mid-state
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 parts = list(pool.map(_parse_range, [str(path)] * workers, [b[0] for b in bounds],
-                                      [b[1] for b in bounds], [ocr is not None] * workers))
+                                      [b[1] for b in bounds], [engine] * workers, [None] * workers,
+                                      [lang] * workers))
             pages = [p for part, _ in parts for p in part]
             hist = {}
             for _, h in parts:
@@ -216,7 +234,8 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
     scan = ocr.read(image)
-    page = layout_page(1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr")
+    page = layout_page(1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr",
+                       scan.hints, scan.boxes)
     page.rotation = scan.rotation
     finish([page], body_font_size(scan.words))
     return ParsedDocument(name=path.name, pages=[page], kind="image")

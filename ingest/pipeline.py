@@ -10,6 +10,7 @@ from pathlib import Path
 from ingest.chunker import chunk_document
 from ingest.html import to_html
 from ingest.model import Block, Page, ParsedDocument
+from ingest.ocr import make_ocr
 from ingest.pdf import parse_image, parse_pdf
 from ingest.scan import ScanReader
 from ingest.sniff import sniff
@@ -71,7 +72,8 @@ class Ingestor:
 
     def __init__(self, services: Services, ocr=None, workers: int | None = None):
         self.services = services
-        self.ocr = ocr or ScanReader(registry=services.registry)
+        parse = services.settings.parse
+        self.ocr = ocr or ScanReader(make_ocr(parse.ocr_engine, parse.tesseract_lang), registry=services.registry)
         configured = services.settings.parse.workers if workers is None else workers
         self.workers = configured or os.cpu_count() or 1
 

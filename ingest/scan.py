@@ -19,6 +19,7 @@ from ingest.tables import table_text
 log = logging.getLogger(__name__)
 
 REGION_KINDS = {"table": "table", "figure": "figure"}
+HINT_KINDS = ("title", "header", "footer", "equation")  # passed on to the layout (ingest.regions)
 MIN_REGION_SCORE = 0.5
 
 
@@ -28,6 +29,8 @@ class ScanResult:
     words: list[Word]
     tables: list[Block] = field(default_factory=list)
     figures: list[Block] = field(default_factory=list)
+    boxes: list[tuple] = field(default_factory=list)  # drawn frames (possible sidebars), pixels
+    hints: list[tuple[str, tuple]] = field(default_factory=list)  # (kind, box): title/header/footer/equation regions
     rotation: int = 0
 
 
@@ -63,8 +66,8 @@ def html_rows(html: str) -> list[list[dict]]:
     return [r for r in parser.rows if r]
 
 
-def ruled_table_boxes(image, min_cells: int = 4) -> list[tuple]:
-    """Boxes of ruled tables in a page image: where long horizontal and vertical strokes form a grid."""
+def _line_masks(image) -> tuple[np.ndarray, np.ndarray]:
+    """Long horizontal and long vertical strokes of a page image (binary masks)."""
     import cv2
 
     gray = np.asarray(image.convert("L"))
@@ -72,18 +75,35 @@ def ruled_table_boxes(image, min_cells: int = 4) -> list[tuple]:
     h, w = binary.shape
     horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 40, 10), 1)))
     vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 60, 10))))
+    return horizontal, vertical
+
+
+def _stroke_boxes(image) -> list[tuple[tuple, int]]:
+    """(box, number of joints) of each connected figure of long strokes: grids, frames."""
+    import cv2
+
+    horizontal, vertical = _line_masks(image)
     grid = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8))
     contours, _ = cv2.findContours(grid, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    boxes = []
+    out = []
     for c in contours:
         x, y, bw, bh = cv2.boundingRect(c)
         if bw < 40 or bh < 20:
             continue
         joints = cv2.bitwise_and(horizontal[y:y + bh, x:x + bw], vertical[y:y + bh, x:x + bw])
         n_joints = cv2.connectedComponents(cv2.dilate(joints, np.ones((3, 3), np.uint8)))[0] - 1
-        if n_joints >= min_cells + 2:
-            boxes.append((float(x), float(y), float(x + bw), float(y + bh)))
-    return boxes
+        out.append(((float(x), float(y), float(x + bw), float(y + bh)), n_joints))
+    return out
+
+
+def ruled_table_boxes(image, min_cells: int = 4, strokes: list | None = None) -> list[tuple]:
+    """Boxes of ruled tables in a page image: where long horizontal and vertical strokes form a grid."""
+    return [box for box, joints in (strokes if strokes is not None else _stroke_boxes(image)) if joints >= min_cells + 2]
+
+
+def frame_boxes(image, strokes: list | None = None) -> list[tuple]:
+    """Boxes drawn as a plain frame (four corners, nothing ruled inside): sidebar panels, callouts."""
+    return [box for box, joints in (strokes if strokes is not None else _stroke_boxes(image)) if 4 <= joints <= 5]
 
 
 def _overlaps(a: tuple, b: tuple) -> bool:
@@ -95,7 +115,8 @@ class ScanReader:
 
     MODELS = ("pp-ocrv6-small", "pp-layout-cdla", "slanet-plus")
 
-    def __init__(self, ocr: RapidOcrReader | None = None, use_layout: bool = True, registry=None):
+    def __init__(self, ocr=None, use_layout: bool = True, registry=None):
+        """`ocr`: a reader with `read` and `upright` (RapidOcrReader by default, or TesseractReader)."""
         self.ocr = ocr or RapidOcrReader()
         self.use_layout = use_layout
         self.registry = registry
@@ -108,6 +129,8 @@ class ScanReader:
         """Check the OCR, layout and table models against their pinned sha256 (once; refuses a mismatch)."""
         if not self._verified:
             for name in self.MODELS:
+                if name == "pp-ocrv6-small" and getattr(self.ocr, "name", "") != "rapidocr":
+                    continue  # another OCR engine: the PP-OCR models are not used
                 self.registry.resolve(name)
             self._verified = True
 
@@ -158,10 +181,17 @@ class ScanReader:
         result = ScanResult(image=image, words=words, rotation=info.get("rotation", 0))
         if not self.use_layout or not words:
             return result
-        regions = [("table", box, 1.0) for box in ruled_table_boxes(image)]
+        strokes = _stroke_boxes(image)
+        result.boxes = frame_boxes(image, strokes)
+        regions = [("table", box, 1.0) for box in ruled_table_boxes(image, strokes=strokes)]
         regions += [r for r in self.regions(image) if not (r[0] == "table" and any(_overlaps(r[1], b[1]) for b in regions))]
         for kind, box, score in regions:
-            if score < MIN_REGION_SCORE or kind not in REGION_KINDS:
+            if score < MIN_REGION_SCORE:
+                continue
+            if kind in HINT_KINDS:
+                result.hints.append((kind, tuple(round(v, 1) for v in box)))
+                continue
+            if kind not in REGION_KINDS:
                 continue
             if kind == "figure":
                 result.figures.append(Block(kind="figure", bbox=tuple(round(v, 1) for v in box)))

@@ -12,10 +12,10 @@ from ingest.layout import is_caps_heading
 from ingest.model import Block, Page, center_in
 
 PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013(]?\s*(\d{1,4}|[ivxlcdm]{1,6})\s*[-\u2013)]?(\s*(of|/)\s*\d{1,4})?$", re.I)
-NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+\S")
+NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?(?:\s+\S|(?=[A-Z][a-z]))")  # OCR may drop the space
 CAPTION = re.compile(r"^(figure|fig\.|chart|exhibit|diagram|illustration|photo|table)\s*[\dA-Z]*[.:\s]", re.I)
 MARGIN = 0.1
-CONTENT = ("title", "heading", "paragraph", "list_item", "table", "figure", "caption", "footnote")
+CONTENT = ("title", "heading", "paragraph", "list_item", "table", "figure", "caption", "footnote", "formula")
 
 
 def _key(text: str) -> str:
@@ -53,15 +53,36 @@ def mark_running(pages: list[Page], body_size: float) -> None:
                 b.kind = zone
 
 
+def ocr_heading(b: Block, full: str, body_size: float) -> bool:
+    """A heading on a scan, where there is no font weight and box heights are only roughly font sizes.
+
+    A line clearly taller than the body text (25%), or one short numbered line ("2.1 Upland reservoirs"),
+    that does not end like a sentence.
+    """
+    words = len(full.split())
+    if words > 12 or full.rstrip().endswith((".", ",", ";", ":")):
+        return False
+    one_line = (b.bbox[3] - b.bbox[1]) < 2.0 * max(b.size, 1)
+    numbered = NUMBERING.match(full) and words <= 8 and not re.match(r"^[\d.]+\s+[a-z]", full)
+    return bool(body_size and b.size >= 1.25 * body_size) or bool(numbered and one_line)
+
+
 def classify_page(page: Page, body_size: float, first: bool) -> None:
-    """Title, headings, captions, footnotes, list items and paragraphs of one page (in place)."""
+    """Title, headings, captions, footnotes, list items and paragraphs of one page (in place).
+
+    A block already marked `heading` came from a layout model's title region (scans) and stays one when short.
+    """
     for b in page.blocks:
-        if b.kind in ("header", "footer", "table", "figure"):
+        if b.kind in ("header", "footer", "table", "figure", "formula"):
             continue
         full = f"{b.marker} {b.text}".strip() if b.kind == "list_item" else b.text
         words = len(full.split())
         bold = b.level == 1
-        big = body_size and b.size >= 1.12 * body_size
+        if page.source == "ocr":
+            bold = False  # OCR has no weight; level 1 here only means nothing
+            big = ocr_heading(b, full, body_size) or (b.kind == "heading" and words <= 25)
+        else:
+            big = body_size and b.size >= 1.12 * body_size
         if first and body_size and b.size >= 1.6 * body_size and words <= 25 and b.bbox[1] < 0.4 * page.height \
                 and not any(x.kind == "title" for x in page.blocks):
             b.kind, b.text, b.marker, b.level = "title", full, "", 1
@@ -76,12 +97,29 @@ def classify_page(page: Page, body_size: float, first: bool) -> None:
             b.level = 0
 
 
+def size_levels(sizes: list[float], tolerance: float = 0.0) -> dict[float, int]:
+    """Heading level by size rank (largest h2, at most h4); sizes within `tolerance` (a fraction) of the first
+    size of their group share its level (OCR box heights vary a little from line to line)."""
+    levels: dict[float, int] = {}
+    level, lead = 1, None
+    for size in sorted(set(sizes), reverse=True):
+        if lead is None or size < (1 - tolerance) * lead:
+            level, lead = level + 1, size
+        levels[size] = min(level, 4)
+    return levels
+
+
 def assign_heading_levels(pages: list[Page], body_size: float, toc: list[tuple[int, str]]) -> None:
-    """h1 for the title; headings from the PDF outline depth, else numbering depth, else size rank, else bold."""
+    """h1 for the title; headings from the PDF outline depth, else numbering depth, else size rank, else bold.
+
+    On scans, sizes (box heights) within 10% of each other count as one size.
+    """
     headings = [b for p in pages for b in p.blocks if b.kind == "heading"]
-    sizes = sorted({round(b.size * 2) / 2 for b in headings if body_size and b.size >= 1.12 * body_size}, reverse=True)
-    by_size = {s: min(2 + i, 4) for i, s in enumerate(sizes)}
-    bold_level = min(2 + len(sizes), 4)
+    ocr = {id(b) for p in pages if p.source == "ocr" for b in p.blocks}
+    sized = [b for b in headings if body_size and b.size >= 1.12 * body_size]
+    by_size = size_levels([round(b.size * 2) / 2 for b in sized if id(b) not in ocr])
+    by_ocr_size = size_levels([round(b.size * 2) / 2 for b in sized if id(b) in ocr], 0.1)
+    bold_level = min(2 + len(set(by_size.values())), 4)
     outline = {_norm(title): depth for depth, title in toc if _norm(title)}
     for b in headings:
         numbered = NUMBERING.match(b.text)
@@ -90,7 +128,8 @@ def assign_heading_levels(pages: list[Page], body_size: float, toc: list[tuple[i
         elif numbered:
             b.level = min(numbered.group(1).count(".") + 2, 6)
         else:
-            b.level = by_size.get(round(b.size * 2) / 2, bold_level)
+            levels = by_ocr_size if id(b) in ocr else by_size
+            b.level = levels.get(round(b.size * 2) / 2, bold_level)
 
 
 def _overlap_x(a: tuple, b: tuple) -> float:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ingest.model import Word
 
+MIN_BOX = 24.0  # points: a path larger than this both ways may be a panel around text (a sidebar)
 SPACES = {0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x2002, 0x2003, 0x2009, 0x200B, 0xFFFE}
 
 
@@ -19,6 +20,7 @@ class PageLayer:
     words: list[Word] = field(default_factory=list)
     images: list[tuple[float, float, float, float]] = field(default_factory=list)
     rulings: int = 0  # thin paths (lines, cell borders): a hint that ruled tables may be present
+    boxes: list[tuple[float, float, float, float]] = field(default_factory=list)  # drawn rectangles: panels, frames
     chars: int = 0
 
 
@@ -70,6 +72,7 @@ def read_layer(page) -> PageLayer:
         rect = raw.FS_RECTF()
         fonts: dict = {}
         current: list = []  # [text chars, x0, top, x1, bottom, size, weight]
+        last_x0 = [float("nan")]  # left edge of the previous character
 
         def flush():
             if current and current[0]:
@@ -89,9 +92,12 @@ def read_layer(page) -> PageLayer:
             size = raw.FPDFText_GetFontSize(tp, i)
             if current:
                 gap = x0 - current[3]
-                same_line = abs(top - current[2]) < 0.5 * max(size, 1) and -0.5 * size < gap < 0.25 * max(size, 1)
+                ligature = abs(x0 - last_x0[0]) < 0.5  # "ff", "fi": pdfium gives each letter the glyph's box
+                same_line = abs(top - current[2]) < 0.5 * max(size, 1) and (
+                    -0.5 * size < gap < 0.25 * max(size, 1) or ligature)
                 if not same_line:
                     flush()
+            last_x0[0] = x0
             if not current:
                 current.extend([[], x0, top, x1, bottom, size, _weight(raw, tp, i, fonts)])
             current[0].append(chr(code))
@@ -108,4 +114,6 @@ def read_layer(page) -> PageLayer:
                 layer.images.append((round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)))
         else:
             layer.rulings += 1
+            if (x1 - x0) > MIN_BOX and (y1 - y0) > MIN_BOX:
+                layer.boxes.append((round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)))
     return layer

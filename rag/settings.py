@@ -1,6 +1,7 @@
 """One settings tree (`RAG_` prefix, nested with `__`), built once and passed down."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,8 @@ class AnswerSettings(BaseModel):
 
 class ParseSettings(BaseModel):
     workers: int = 0  # processes per PDF; 0 = one per core (long PDFs only: at least 8 pages a worker)
+    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"  # tesseract: the `tesseract` program must be installed
+    tesseract_lang: str = "eng"  # tesseract -l value, e.g. "eng+deu" (its language data must be installed)
 
 
 class ChunkSettings(BaseModel):

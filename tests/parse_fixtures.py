@@ -89,21 +89,28 @@ class TableData:
 
 @dataclass
 class Item:
-    """One truth block: tag h1|h2|h3|p|ul|ol (a list item)|table|figure, with its text or table."""
+    """One truth block: tag h1|h2|h3|p|ul|ol (a list item)|table|figure|formula, with its text or table.
+
+    `aside`: the block belongs to a sidebar; consecutive sidebar blocks are wrapped in one <aside>.
+    """
 
     tag: str
     text: str = ""
     table: TableData | None = None
+    aside: bool = False
 
 
 def _html_items(items: list[Item], tables: dict[int, list[str]], ids: list[int]) -> list[str]:
-    lines, open_list = [], ""
+    lines, open_list, in_aside = [], "", False
     for i in ids:
         item = items[i]
         want = item.tag if item.tag in ("ul", "ol") else ""
-        if open_list and want != open_list:
+        if open_list and (want != open_list or item.aside != in_aside):
             lines.append(f"</{open_list}>")
             open_list = ""
+        if item.aside != in_aside:
+            lines.append("<aside>" if item.aside else "</aside>")
+            in_aside = item.aside
         if want and not open_list:
             lines.append(f"<{want}>")
             open_list = want
@@ -112,12 +119,16 @@ def _html_items(items: list[Item], tables: dict[int, list[str]], ids: list[int])
             lines.extend(tables[i])
         elif item.tag == "figure":
             lines.append(f"<figure><figcaption>{text}</figcaption></figure>")
+        elif item.tag == "formula":
+            lines.append(f'<p class="formula">{text}</p>')
         elif want:
             lines.append(f"  <li>{text}</li>")
         else:
             lines.append(f"<{item.tag}>{text}</{item.tag}>")
     if open_list:
         lines.append(f"</{open_list}>")
+    if in_aside:
+        lines.append("</aside>")
     return lines
 
 
@@ -656,7 +667,7 @@ def figure(path: Path) -> Rendered:
 
 FIXTURES = {"article-2col": article_2col, "article-3col": article_3col, "table-ruled": table_ruled,
             "table-unruled": table_unruled, "table-2pages": table_2pages, "figure": figure}
-SCANNED = {"article-2col": "scan-article", "table-ruled": "scan-table"}
+SCANNED = {"article-2col": "scan-article", "table-ruled": "scan-table"}  # formula and sidebar pages: tests/fixture_pages.py
 
 
 # ---- scans -------------------------------------------------------------------------------------------------------
@@ -696,19 +707,24 @@ def scan_variants(pdf: Path, out_dir: Path, prefix: str) -> list[Path]:
 
 def build_fixtures(out_dir: Path, scans: bool = True) -> list[Path]:
     """Write every fixture document and its NAME.truth.html into `out_dir`; returns the document paths."""
+    from tests.fixture_pages import MORE_FIXTURES, SCANNED_200  # it imports this module: imported late
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     docs = []
-    for name, build in FIXTURES.items():
+    for name, build in {**FIXTURES, **MORE_FIXTURES}.items():
         pdf = out_dir / f"{name}.pdf"
         rendered = build(pdf)
         (out_dir / f"{name}.truth.html").write_text(rendered.truth(pdf.name), encoding="utf-8")
         docs.append(pdf)
-        if scans and name in SCANNED:
-            for path in scan_variants(pdf, out_dir, SCANNED[name]):
-                truth = rendered.truth(path.name, only=[1])
-                path.with_name(path.name.rsplit(".", 1)[0] + ".truth.html").write_text(truth, encoding="utf-8")
-                docs.append(path)
+        variants = scan_variants(pdf, out_dir, SCANNED[name]) if scans and name in SCANNED else []
+        if scans and name in SCANNED_200:
+            variants = [out_dir / f"{SCANNED_200[name]}-200dpi.pdf"]
+            render_page(pdf, 200).save(variants[0], "PDF", resolution=200)
+        for path in variants:
+            truth = rendered.truth(path.name, only=[1])
+            path.with_name(path.name.rsplit(".", 1)[0] + ".truth.html").write_text(truth, encoding="utf-8")
+            docs.append(path)
     return docs
 
 
