@@ -74,4 +74,6 @@ class Services:
         return {"service": "grounded-rag", "version": rag.__version__, "python": platform.python_version(),
                 "packages": {p: version(p) for p in pkgs}, "models": models, "index": self.kb.info(),
                 "settings": {"data_dir": str(self.settings.data_dir), "top_k": self.settings.top_k,
-                             "generator": self.settings.generator.model, "embedder": self.settings.embedder.model}}
+                             "generator": self.settings.generator.model, "embedder": self.settings.embedder.model,
+                             "generator_backend": self.settings.generator.backend,
+                             "ocr_engine": self.settings.parse.ocr_engine}}
