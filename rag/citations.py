@@ -49,10 +49,6 @@ def _valid(sentence: str, n_hits: int) -> list[int]:
     return list(dict.fromkeys(n for n in found if 1 <= n <= n_hits))
 
 
-def _source(hit: Hit) -> str:
-    """What a citation may rely on: the chunk's text and its document's name (which often names the company)."""
-    return f"{hit.doc}\n{hit.text}"
-
 
 def check_citations(answer: str, hits: list[Hit], question: str = "",
                     min_support: float = 0.5) -> tuple[str, list[Citation], list[str]]:
@@ -72,9 +68,9 @@ def check_citations(answer: str, hits: list[Hit], question: str = "",
             continue
         numbers = _valid(sentence, len(hits))
         if numbers:
-            result = support(claim, [_source(hits[n - 1]) for n in numbers], question)
+            result = support(claim, [hits[n - 1].text for n in numbers], question, [hits[n - 1].doc for n in numbers])
         else:
-            scored = [(support(claim, [_source(h)], question), n) for n, h in enumerate(hits, 1)]
+            scored = [(support(claim, [h.text], question, [h.doc]), n) for n, h in enumerate(hits, 1)]
             result, best = max(scored, key=lambda x: (x[0].ok(min_support), x[0].score), default=(None, 0))
             numbers = [best] if result else []
         if result is None or not result.ok(min_support):

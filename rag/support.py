@@ -53,10 +53,15 @@ def number_found(value: float, pool: list[float], decimals: int | None = None) -
 
 
 def names(text: str) -> set[str]:
-    """Terms of the capitalised words inside a sentence (likely names: "Siemens", "Oslo"), not acronyms."""
-    words = re.findall(r"(?<=[\s(\"'])([A-Z][a-z][\w&'-]{1,})", f" {text}")
-    first = re.match(r"\s*([A-Z][a-z]+)", text)
-    return set(tokens(" ".join(w for w in words if not first or w != first.group(1))))
+    """Terms of the capitalised words inside sentences (likely names: "Siemens", "Oslo"), not acronyms and not
+    the first word of a sentence."""
+    padded = " " + text.strip()
+    found = []
+    for m in re.finditer(r"(?<=[\s(\"'])([A-Z][a-z][\w&'-]+)", padded):
+        before = padded[: m.start()].rstrip(" (\"'")
+        if before and before[-1] not in ".!?:;\n":
+            found.append(m.group(1))
+    return {t for t in tokens(" ".join(found)) if len(t) >= 3}
 
 
 @dataclass
@@ -73,19 +78,31 @@ class Support:
         return not self.missing_numbers and not self.missing_names and self.score >= min_score
 
 
-def support(sentence: str, sources: list[str], question: str = "") -> Support:
-    """Score `sentence` (its `[n]` markers ignored) against the text of the sources it cites."""
+def support(sentence: str, sources: list[str], question: str = "", titles: list[str] | tuple = ()) -> Support:
+    """Score `sentence` (its `[n]` markers ignored) against the text of the sources it cites.
+
+    `titles` (document names) may hold a name glued to others ("AMERICANEXPRESS_2022_10K.pdf" names American
+    Express). When the question names someone or something, at least one of those names must be in the sources.
+    """
     claim = MARKS.sub(" ", sentence)
-    pool_text = "\n".join(sources)
-    pool_numbers = numbers(pool_text)
+    pool_text = "\n".join([*titles, *sources])
+    pool_numbers = numbers("\n".join(sources))
     missing_numbers = [v for v, d in written(claim) if not number_found(v, pool_numbers, d)]
-    asked_names = names(question)
-    asked = set(tokens(question)) - asked_names
-    terms = [t for t in tokens(claim) if not t[0].isdigit() and t not in asked]
-    if not terms:
-        return Support(score=1.0, missing_numbers=missing_numbers)  # it only restates the question
     known = set(tokens(pool_text))
+    squashed = re.sub(r"[^a-z0-9]", "", " ".join(titles).lower())
+
+    def present(term: str) -> bool:
+        return term in known or (len(term) >= 4 and term in squashed)
+
+    asked_names = names(question)
+    claim_terms = set(tokens(claim))
+    missing_names = sorted(t for t in names(claim) | (asked_names & claim_terms) if not present(t))
+    if asked_names and not any(present(t) for t in asked_names):
+        missing_names = sorted(set(missing_names) | asked_names)  # the sources are about someone else
+    asked = set(tokens(question)) - asked_names
+    terms = [t for t in tokens(claim) if not t[0].isdigit() and t not in asked and t not in names(claim)]
+    if not terms:  # it only restates the question (and names)
+        return Support(score=1.0, missing_numbers=missing_numbers, missing_names=missing_names)
     missing = [t for t in terms if t not in known]
-    claimed_names = names(claim)
     return Support(score=round(1 - len(missing) / len(terms), 3), missing_numbers=missing_numbers,
-                   missing_terms=missing, missing_names=[t for t in missing if t in claimed_names or t in asked_names])
+                   missing_terms=missing, missing_names=missing_names)
