@@ -16,6 +16,8 @@ models_app = typer.Typer(help="The pinned models: list, assemble, verify.", no_a
 app.add_typer(models_app, name="models")
 eval_app = typer.Typer(help="Measure quality on data whose truth is known.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+index_app = typer.Typer(help="The published vector and BM25 indexes.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
 
 
 class State:
@@ -162,6 +164,15 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 def info():
     """Versions, models with their sha256, and the index size."""
     _dump(services().info())
+
+
+@index_app.command("rebuild")
+def index_rebuild():
+    """Re-embed every stored chunk with the configured embedder (after changing RAG_EMBEDDER__BACKEND or the
+    model) and publish the result as a new index version."""
+    result = services().kb.rebuild()
+    e = result["embedder"]
+    typer.echo(f"rebuilt {result['vectors']} vectors with {e['name']} ({e['backend']} backend)")
 
 
 @models_app.command("list")

@@ -67,3 +67,9 @@ class TooLarge(BadInput):
     """The upload exceeds the configured size limit."""
 
     status = 413
+
+
+class IndexMismatch(RagError):
+    """The live index was built by another embedder (model, weights or backend) than the one configured."""
+
+    status = 409

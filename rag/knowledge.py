@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.embedder import Embedder
+from rag.errors import IndexMismatch
 from rag.lexical import Bm25Index
 from rag.retrieval import diversify, rrf, weighted
 from rag.settings import Settings
@@ -25,6 +26,27 @@ from rag.types import Chunk, Document, Filters, Hit
 from rag.vector_index import FaissIndex, IndexVersions, choose_kind
 
 log = logging.getLogger(__name__)
+
+
+def embedder_identity(embedder: Embedder) -> dict:
+    """Name, weights sha256 and backend of an embedder, as recorded in an index manifest."""
+    if hasattr(embedder, "identity"):
+        return embedder.identity()
+    return {"name": embedder.name, "sha256": getattr(embedder, "sha256", ""), "backend": getattr(embedder, "backend", "torch")}
+
+
+def identity_mismatch(recorded: dict | None, current: dict) -> str | None:
+    """Why vectors recorded as made by `recorded` cannot be searched with `current`, or None when they can.
+
+    Manifests written before backends existed carry no backend: they were made by torch.
+    """
+    if not recorded:
+        return None
+    for key, default in (("name", None), ("sha256", ""), ("backend", "torch")):
+        old, new = recorded.get(key) or default, current.get(key) or default
+        if old and new and old != new:
+            return f"{key} {old!r} in the index, {new!r} configured"
+    return None
 
 
 def embed_text(heading: str, text: str) -> str:
@@ -50,6 +72,7 @@ class KnowledgeBase:
         self._version: Path | None = None
         self._read_lock = threading.Lock()
         self._bulk: FaissIndex | None = None
+        self._mismatch: str | None = None
 
     # ---- reading -------------------------------------------------------------------------------
     def live(self) -> Live:
@@ -59,7 +82,20 @@ class KnowledgeBase:
             if self._live is None or current != self._version:
                 self._live = Live(self._load(current), Bm25Index.load(current) if current else Bm25Index())
                 self._version = current
+                self._mismatch = self._check_embedder()
             return self._live
+
+    def _check_embedder(self) -> str | None:
+        """Why the live version's vectors do not fit the configured embedder (None when they do)."""
+        recorded = self.versions.manifest().get("embedder")
+        if not recorded or self.versions.manifest().get("count", 0) == 0:
+            return None
+        return identity_mismatch(recorded, embedder_identity(self.embedder))
+
+    def _refuse_mismatch(self, reason: str | None) -> None:
+        if reason:
+            raise IndexMismatch(f"the index was built by another embedder ({reason}); rebuild it with "
+                                f"`rag index rebuild` or configure the embedder it was built with")
 
     def index(self) -> FaissIndex:
         return self.live().vectors
@@ -75,6 +111,7 @@ class KnowledgeBase:
         at most `max_per_page` chunks per page; filters apply before any cut. Timings in ms."""
         cfg = self.settings.retrieval
         live = self.live()
+        self._refuse_mismatch(self._mismatch)
         timings = {"embed_ms": 0.0, "dense_ms": 0.0, "lexical_ms": 0.0, "fuse_ms": 0.0}
         if live.vectors.size == 0:
             return [], timings
@@ -124,6 +161,9 @@ class KnowledgeBase:
         with open(lock_path, "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
+                if self.versions.manifest().get("count", 0):
+                    self._refuse_mismatch(identity_mismatch(self.versions.manifest().get("embedder"),
+                                                            embedder_identity(self.embedder)))
                 index = self._load(self.versions.current())
                 self._repair(index)
                 yield index
@@ -161,6 +201,24 @@ class KnowledgeBase:
         self._publish(index)
         return True
 
+    def rebuild(self) -> dict:
+        """Re-embed every stored chunk with the configured embedder and publish the vectors as a new version
+        (after a change of embedder backend or model). The old version serves until the new one is published."""
+        lock_path = self.data_dir / ".write.lock"
+        with open(lock_path, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                index = FaissIndex(self.embedder.dim, self.settings.index.use_gpu)
+                rows = self.store.all_texts()
+                batch = 1024
+                for start in range(0, len(rows), batch):
+                    part = rows[start:start + batch]
+                    index.add([v for v, _, _ in part], self.embedder.embed([embed_text(h, t) for _, h, t in part]))
+                self._publish(index)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return {"vectors": index.size, "embedder": embedder_identity(self.embedder)}
+
     def put_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> int:
         """Store a document with its chunks, replacing an earlier version at the same path; returns vectors added."""
         vecs = self.embedder.embed([embed_text(c.heading, c.text) for c in chunks])
@@ -187,8 +245,7 @@ class KnowledgeBase:
         index.build_ann(kind, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.ivf_nprobe)
         rows = self.store.all_texts()
         lexical = Bm25Index.build([v for v, _, _ in rows], [embed_text(h, t) for _, h, t in rows])
-        embedder = {"name": self.embedder.name, "sha256": getattr(self.embedder, "sha256", "")}
-        self.versions.publish(index, {"embedder": embedder, "lexical": {"kind": "bm25s", "count": lexical.size}},
+        self.versions.publish(index, {"embedder": embedder_identity(self.embedder), "lexical": {"kind": "bm25s", "count": lexical.size}},
                               extra=lexical.save)
 
 
