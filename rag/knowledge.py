@@ -245,7 +245,8 @@ class KnowledgeBase:
         index.build_ann(kind, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.ivf_nprobe)
         rows = self.store.all_texts()
         lexical = Bm25Index.build([v for v, _, _ in rows], [embed_text(h, t) for _, h, t in rows])
-        self.versions.publish(index, {"embedder": embedder_identity(self.embedder), "lexical": {"kind": "bm25s", "count": lexical.size}},
+        meta = {"embedder": embedder_identity(self.embedder), "lexical": {"kind": "bm25s", "count": lexical.size}}
+        self.versions.publish(index, meta,
                               extra=lexical.save)
 
 
