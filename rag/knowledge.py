@@ -246,8 +246,7 @@ class KnowledgeBase:
         rows = self.store.all_texts()
         lexical = Bm25Index.build([v for v, _, _ in rows], [embed_text(h, t) for _, h, t in rows])
         meta = {"embedder": embedder_identity(self.embedder), "lexical": {"kind": "bm25s", "count": lexical.size}}
-        self.versions.publish(index, meta,
-                              extra=lexical.save)
+        self.versions.publish(index, meta, extra=lexical.save)
 
 
 def _round(value: float | None) -> float | None:
