@@ -65,7 +65,7 @@ def export_onnx(model_dir: Path, out_dir: Path, source_sha256: str) -> Path:
     meta = {"source_sha256": source_sha256, "onnx_sha256": sha256_file(target), "opset": 17,
             "torch": torch.__version__, "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (out_dir / "export.json").write_text(json.dumps(meta, indent=1))
-    log.warning("exported %s to ONNX at %s in %.1fs (once per model version)", model_dir.name, target,
+    log.warning("exported %s to ONNX at %s in %.1fs (once per model version)", out_dir.name, target,
                 time.perf_counter() - t0)
     return target
 

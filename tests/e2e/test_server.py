@@ -147,6 +147,7 @@ def test_bad_uploads_get_4xx_with_one_line_detail(server, docs):
 
 def test_tags_at_ingest_listed_and_filtered_over_http_and_cli(server, two_pdfs, tmp_path):
     client, data = server
+    rag(data, "ingest", *map(str, two_pdfs))  # untagged (skipped when an earlier test ingested them)
     budget = docgen.simple_pdf(tmp_path / "budget.pdf", [
         ("Travel", ["The finance department's travel budget for business trips is 80,000 EUR in 2024."])])
     done = rag(data, "ingest", str(budget), "--tag", "department=finance", "--tag", "year=2024")
