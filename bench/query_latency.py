@@ -50,9 +50,9 @@ def vocabulary(corpus: Path) -> tuple[np.ndarray, np.ndarray]:
     return words, freq / freq.sum()
 
 
-def synthetic_texts(n: int, words_per_chunk: int, corpus: Path, seed: int = 0):
-    """Yield n texts of `words_per_chunk` words sampled from the corpus' unigram distribution, in blocks."""
-    words, p = vocabulary(corpus)
+def synthetic_texts(n: int, words_per_chunk: int, vocab: tuple[np.ndarray, np.ndarray], seed: int = 0):
+    """Yield n texts of `words_per_chunk` words sampled from a unigram distribution, in blocks."""
+    words, p = vocab
     rng = np.random.default_rng(seed)
     for start in range(0, n, 50_000):
         m = min(50_000, n - start)
@@ -73,22 +73,24 @@ def synthetic_vectors(n: int, dim: int, seed: int = 0, noise: float = 0.3) -> np
 
 
 def fill_store(store, n: int, texts) -> list[int]:
-    """Documents of CHUNKS_PER_DOC chunks (CHUNKS_PER_PAGE per page) straight into SQLite; returns the vector ids."""
-    from rag.types import Chunk, Document
-
-    vids, i = [], 0
-    for block in texts:
-        for start in range(0, len(block), CHUNKS_PER_DOC):
-            part = block[start:start + CHUNKS_PER_DOC]
-            doc_id = f"doc{i // CHUNKS_PER_DOC:06d}"
-            doc = Document(id=doc_id, name=f"{doc_id}.pdf", path=f"/synthetic/{doc_id}.pdf", collection="default",
-                           sha256=doc_id, status="ok", pages=len(part) // CHUNKS_PER_PAGE + 1)
-            chunks = [Chunk(id=f"{doc_id}-{j}", doc_id=doc_id, page=j // CHUNKS_PER_PAGE + 1, text=t, ord=j)
-                      for j, t in enumerate(part)]
-            vids += store.replace_document(doc, 0, 0.0, chunks)[1]
-            i += len(part)
+    """Documents of CHUNKS_PER_DOC chunks (CHUNKS_PER_PAGE per page) written into the store's SQLite tables in
+    bulk (the same rows `replace_document` writes, without building a pydantic object per chunk); returns vids."""
+    db, i = store._conn(), 0
+    with db:
+        for block in texts:
+            docs, rows = {}, []
+            for j, text in enumerate(block, i):
+                doc_id = f"doc{j // CHUNKS_PER_DOC:06d}"
+                docs[doc_id] = j % CHUNKS_PER_DOC // CHUNKS_PER_PAGE + 1
+                rows.append((f"{doc_id}-{j}", doc_id, j % CHUNKS_PER_DOC // CHUNKS_PER_PAGE + 1, "[]", "", text, "", j))
+            db.executemany("INSERT OR REPLACE INTO documents(id,name,path,collection,sha256,status,pages) "
+                           "VALUES (?,?,?,'default',?,'ok',?)",
+                           [(d, f"{d}.pdf", f"/synthetic/{d}.pdf", d, pages) for d, pages in docs.items()])
+            db.executemany("INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)", rows)
+            i += len(block)
+    vids = store.all_vids()
     assert len(vids) == n
-    return vids
+    return sorted(vids)
 
 
 def worker(args) -> dict:
@@ -108,8 +110,9 @@ def worker(args) -> dict:
     kb = KnowledgeBase(settings, embedder)
     mem, build = {"start": rss_mib()}, {}
 
+    vocab = vocabulary(Path(args.scifact) / "corpus.jsonl")
     t0 = time.perf_counter()
-    vids = fill_store(kb.store, n, synthetic_texts(n, args.words, Path(args.scifact) / "corpus.jsonl"))
+    vids = fill_store(kb.store, n, synthetic_texts(n, args.words, vocab))
     build["sqlite_s"] = time.perf_counter() - t0
     mem["after_sqlite"] = rss_mib()
     t0 = time.perf_counter()
