@@ -104,6 +104,11 @@ def worker(args) -> dict:
     n = args.size
     settings = Settings(data_dir=Path(args.data_dir), models_dir=args.models_dir)
     settings.index.use_gpu = "never"
+    if args.threads:  # on a busy machine one thread avoids OpenMP barriers waiting for descheduled threads
+        import faiss
+
+        settings.embedder.threads = args.threads
+        faiss.omp_set_num_threads(args.threads)
     embedder = SentenceTransformerEmbedder(settings.embedder, ModelRegistry(settings))
     embedder.warm_up()
     questions = [json.loads(line)["text"] for line in open(Path(args.scifact) / "queries.jsonl")][: args.queries]
@@ -180,6 +185,7 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=60, help="words per synthetic chunk")
     ap.add_argument("--scifact", default=SCIFACT, help="folder with corpus.jsonl (vocabulary) and queries.jsonl")
     ap.add_argument("--models-dir", default=os.environ.get("RAG_MODELS_DIR"))
+    ap.add_argument("--threads", type=int, default=0, help="embedder and FAISS threads (0: every core)")
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -195,7 +201,7 @@ def main() -> None:
             res = Path(tmp) / "result.json"
             cmd = [sys.executable, __file__, "--size", str(n), "--data-dir", str(Path(tmp) / "data"), "--result", str(res),
                    "--queries", str(args.queries), "--kinds", args.kinds, "--words", str(args.words),
-                   "--scifact", args.scifact, "--models-dir", str(args.models_dir)]
+                   "--scifact", args.scifact, "--models-dir", str(args.models_dir), "--threads", str(args.threads)]
             print(f"== {n} chunks, load {os.getloadavg()[0]:.2f}", flush=True)
             subprocess.run(cmd, check=True)
             runs.append(json.loads(res.read_text()))
@@ -203,7 +209,8 @@ def main() -> None:
     rows = [[r["n"], k["kind"], k["p50_ms"], k["p95_ms"], k["embed_ms_p50"], k["dense_ms_p50"], k["lexical_ms_p50"],
              k["fuse_ms_p50"], k["ann_build_s"]] for r in runs for k in r["kinds"]]
     print(table(["chunks", "kind", "p50 ms", "p95 ms", "embed p50", "dense p50", "bm25 p50", "fuse p50", "ann build s"],
-                rows, title=f"End-to-end query latency (hybrid, k 5), {args.queries} SciFact questions"))
+                rows, title=f"End-to-end query latency (hybrid, k 5), {args.queries} SciFact questions, "
+                            f"threads {args.threads or 'all'}, load {os.getloadavg()[0]:.2f}"))
     mem_rows = [[r["n"], r["build_s"]["sqlite_s"], r["build_s"]["bm25_s"], r["memory"]["vectors_mib_per_m"],
                  r["memory"]["bm25_mib_per_m"], r["memory"]["sqlite_mib_per_m"], r["memory"]["peak_rss_mib"]] for r in runs]
     print(table(["chunks", "sqlite s", "bm25 build s", "vectors MiB/1M", "bm25 MiB/1M", "sqlite MiB/1M", "peak RSS MiB"],
