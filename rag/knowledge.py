@@ -27,6 +27,8 @@ from rag.vector_index import FaissIndex, IndexVersions, choose_kind
 
 log = logging.getLogger(__name__)
 
+EMBED_BLOCK = 256  # chunks embedded together within a bulk (sorted by length into batches by the embedder)
+
 
 def embedder_identity(embedder: Embedder) -> dict:
     """Name, weights sha256 and backend of an embedder, as recorded in an index manifest."""
@@ -72,6 +74,7 @@ class KnowledgeBase:
         self._version: Path | None = None
         self._read_lock = threading.Lock()
         self._bulk: FaissIndex | None = None
+        self._pending: dict[int, str] = {}  # in a bulk: vector id -> text stored but not yet embedded
         self._mismatch: str | None = None
 
     # ---- reading -------------------------------------------------------------------------------
@@ -172,14 +175,26 @@ class KnowledgeBase:
 
     @contextmanager
     def bulk(self):
-        """Hold the write lock over many documents and publish once at the end (also on error: nothing is lost)."""
+        """Hold the write lock over many documents and publish once at the end (also on error: nothing is lost).
+
+        Within a bulk, chunks are embedded in blocks of `EMBED_BLOCK` across documents rather than one document
+        at a time, so many small documents still make full, length-sorted batches."""
         with self.writing() as index:
-            self._bulk = index
+            self._bulk, self._pending = index, {}
             try:
                 yield
             finally:
-                self._bulk = None
-                self._publish(index)
+                try:
+                    self._embed_pending(index)
+                finally:  # a failed embedding leaves rows without vectors: the next write repairs them
+                    self._bulk, self._pending = None, {}
+                    self._publish(index)
+
+    def _embed_pending(self, index: FaissIndex) -> None:
+        """Embed the chunks a bulk has stored but not embedded yet, in one length-sorted call."""
+        pending, self._pending = self._pending, {}
+        if pending:
+            index.add(list(pending), self.embedder.embed(list(pending.values())))
 
     def repair(self) -> dict:
         """Make the indexes agree with SQLite; publishes a new version only when something changed."""
@@ -221,7 +236,10 @@ class KnowledgeBase:
 
     def put_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> int:
         """Store a document with its chunks, replacing an earlier version at the same path; returns vectors added."""
-        vecs = self.embedder.embed([embed_text(c.heading, c.text) for c in chunks])
+        texts = [embed_text(c.heading, c.text) for c in chunks]
+        if self._bulk is not None:
+            return self._put_in_bulk(doc, size, mtime, chunks, texts)
+        vecs = self.embedder.embed(texts)
         with self.writing() as index:
             old_vids, new_vids = self.store.replace_document(doc, size, mtime, chunks)
             index.remove(old_vids)
@@ -230,9 +248,23 @@ class KnowledgeBase:
                 self._publish(index)
         return len(new_vids)
 
+    def _put_in_bulk(self, doc: Document, size: int, mtime: float, chunks: list[Chunk], texts: list[str]) -> int:
+        """In a bulk: store now, embed later together with other documents' chunks (every EMBED_BLOCK chunks)."""
+        index = self._bulk
+        old_vids, new_vids = self.store.replace_document(doc, size, mtime, chunks)
+        for vid in old_vids:
+            self._pending.pop(vid, None)
+        index.remove(old_vids)  # ids never added (still pending) are simply not found
+        self._pending.update(zip(new_vids, texts))
+        if len(self._pending) >= EMBED_BLOCK:
+            self._embed_pending(index)
+        return len(new_vids)
+
     def delete_document(self, doc_id: str) -> int:
         with self.writing() as index:
             vids = self.store.delete_document(doc_id)
+            for vid in vids:
+                self._pending.pop(vid, None)
             index.remove(vids)
             if self._bulk is None:
                 self._publish(index)

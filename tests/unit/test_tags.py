@@ -123,3 +123,26 @@ def test_parse_tags(given, expected):
 def test_parse_tags_refuses_malformed(bad):
     with pytest.raises(BadInput):
         parse_tags([bad])
+
+
+def test_a_bulk_embeds_across_documents_in_blocks_and_handles_replacement_and_deletion(tmp_path, monkeypatch):
+    import rag.knowledge
+
+    monkeypatch.setattr(rag.knowledge, "EMBED_BLOCK", 4)
+    embedder = WordHashEmbedder()
+    calls = []
+    real = embedder.embed
+    embedder.embed = lambda texts: calls.append(len(texts)) or real(texts)
+    kb = KnowledgeBase(Settings(data_dir=tmp_path, models_dir=tmp_path / "models"), embedder)
+    with kb.bulk():
+        for i in range(5):
+            kb.put_document(doc(f"d{i}"), 1, 1, chunks(f"d{i}", [f"alpha {i}", f"beta {i}"]))
+        replaced = doc("d9").model_copy(update={"path": "/x/d4.pdf"})  # d4 again, new content, still pending
+        kb.put_document(replaced, 1, 1, chunks("d9", ["gamma"]))
+        kb.delete_document("d3")
+    assert calls == [4, 4, 1]  # blocks of 4 chunks across documents, then the rest at the end
+    live = kb.live()
+    assert live.vectors.size == live.lexical.size == kb.store.count_chunks() == 7
+    assert sorted(live.vectors.ids().tolist()) == sorted(kb.store.all_vids())
+    hits, _ = kb.search("gamma", 1)
+    assert hits[0].doc == "d9.pdf"
