@@ -98,7 +98,7 @@ class KnowledgeBase:
     def _refuse_mismatch(self, reason: str | None) -> None:
         if reason:
             raise IndexMismatch(f"the index was built by another embedder ({reason}); rebuild it with "
-                                f"`rag index rebuild` or configure the embedder it was built with")
+                                f"`rag index rebuild` (any ingest also does) or configure the embedder it was built with")
 
     def index(self) -> FaissIndex:
         return self.live().vectors
@@ -164,11 +164,13 @@ class KnowledgeBase:
         with open(lock_path, "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                if self.versions.manifest().get("count", 0):
-                    self._refuse_mismatch(identity_mismatch(self.versions.manifest().get("embedder"),
-                                                            embedder_identity(self.embedder)))
-                index = self._load(self.versions.current())
-                self._repair(index)
+                reason = self._check_embedder()
+                if reason:  # vectors from another embedder must not be mixed with ours: re-embed them all first
+                    log.warning("index built by another embedder (%s): re-embedding every chunk", reason)
+                    index = self._reembed_all()
+                else:
+                    index = self._load(self.versions.current())
+                    self._repair(index)
                 yield index
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
@@ -218,21 +220,25 @@ class KnowledgeBase:
 
     def rebuild(self) -> dict:
         """Re-embed every stored chunk with the configured embedder and publish the vectors as a new version
-        (after a change of embedder backend or model). The old version serves until the new one is published."""
+        (after a change of embedder backend or model; any write does it too when it finds the index mismatched)."""
         lock_path = self.data_dir / ".write.lock"
         with open(lock_path, "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                index = FaissIndex(self.embedder.dim, self.settings.index.use_gpu)
-                rows = self.store.all_texts()
-                batch = 1024
-                for start in range(0, len(rows), batch):
-                    part = rows[start:start + batch]
-                    index.add([v for v, _, _ in part], self.embedder.embed([embed_text(h, t) for _, h, t in part]))
-                self._publish(index)
+                index = self._reembed_all()
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
         return {"vectors": index.size, "embedder": embedder_identity(self.embedder)}
+
+    def _reembed_all(self) -> FaissIndex:
+        """A new vector index of every stored chunk, published (callers hold the write lock)."""
+        index = FaissIndex(self.embedder.dim, self.settings.index.use_gpu)
+        rows = self.store.all_texts()
+        for start in range(0, len(rows), 4 * EMBED_BLOCK):
+            part = rows[start:start + 4 * EMBED_BLOCK]
+            index.add([v for v, _, _ in part], self.embedder.embed([embed_text(h, t) for _, h, t in part]))
+        self._publish(index)
+        return index
 
     def put_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> int:
         """Store a document with its chunks, replacing an earlier version at the same path; returns vectors added."""

@@ -66,11 +66,12 @@ def test_int8_vectors_stay_close_to_torch_and_rank_the_same(tmp_path, models_tmp
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
 
 
-def test_index_records_the_backend_and_refuses_search_with_another_until_rebuilt(tmp_path, models_tmp):
+def test_index_records_the_backend_refuses_search_with_another_and_writes_rebuild_it(tmp_path, models_tmp):
     from ingest.pipeline import Ingestor
 
     data = tmp_path / "data"
     torch_side = Services(make_settings(data).model_copy(update={"models_dir": models_tmp}))
+    torch_side.settings.embedder = torch_side.settings.embedder.model_copy(update={"backend": "torch"})
     Ingestor(torch_side).ingest_text("canteen", "The cafeteria serves lunch from 11:30 to 13:30 on weekdays.")
     manifest = torch_side.kb.versions.manifest()
     assert manifest["embedder"]["backend"] == "torch" and manifest["embedder"]["name"] == "all-MiniLM-L6-v2"
@@ -80,11 +81,18 @@ def test_index_records_the_backend_and_refuses_search_with_another_until_rebuilt
     int8_side = Services(settings)
     with pytest.raises(IndexMismatch, match="backend 'torch' in the index, 'int8' configured"):
         int8_side.kb.search("When is lunch?", 3)
-    with pytest.raises(IndexMismatch):  # nor may it add int8 vectors beside torch ones
-        Ingestor(int8_side).ingest_text("parking", "Parking permits cost 40 EUR per month.")
     assert int8_side.kb.rebuild()["vectors"] == 1
     assert int8_side.kb.versions.manifest()["embedder"]["backend"] == "int8"
     hits, _ = int8_side.kb.search("When is lunch?", 3)
     assert hits and hits[0].doc == "canteen"
     with pytest.raises(IndexMismatch):  # and now the torch side is the one refused
         torch_side.kb.search("When is lunch?", 3)
+
+    # a write never mixes backends: it re-embeds the stored chunks with its own backend first
+    Ingestor(torch_side).ingest_text("parking", "Parking permits cost 40 EUR per month.")
+    manifest = torch_side.kb.versions.manifest()
+    assert manifest["embedder"]["backend"] == "torch" and manifest["count"] == 2
+    hits, _ = torch_side.kb.search("How much is a parking permit?", 1)
+    assert hits[0].doc == "parking"
+    vec = torch_side.embedder.embed(["The cafeteria serves lunch from 11:30 to 13:30 on weekdays."])[0]
+    assert torch_side.kb.index().search(vec, 1)[0][1] > 0.9999  # the canteen vector is torch's again
