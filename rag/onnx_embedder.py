@@ -3,7 +3,7 @@
 The export is made once, from the sha256-verified model folder, into `<models>/onnx/<name>-<sha12>/`, with an
 `export.json` that records the source model's sha256 and the export's own sha256. At load the export is checked
 against both: a changed source model gets a new export folder, a tampered export is refused. Exporting needs the
-`onnx` package (extra `onnx`); running needs only `onnxruntime` (a core dependency, used by OCR too).
+`onnx` package; running needs only `onnxruntime` (used by OCR too).
 Pooling is the model's: mean over the attention mask, then L2 normalisation.
 """
 
@@ -34,8 +34,8 @@ def export_onnx(model_dir: Path, out_dir: Path, source_sha256: str) -> Path:
     try:
         import onnx  # noqa: F401 - torch's exporter needs it
     except ImportError as exc:
-        raise MissingExtra("the onnx embedder backend exports the model once and needs the `onnx` package: "
-                           "pip install 'grounded-rag[onnx]'") from exc
+        raise MissingExtra("the onnx embedder backend exports the model once and needs the `onnx` package "
+                           "(a dependency of grounded-rag): pip install onnx==1.23.2") from exc
     import torch
     from transformers import AutoModel, AutoTokenizer
 

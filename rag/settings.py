@@ -10,7 +10,7 @@ class EmbedderSettings(BaseModel):
     model: str = "all-MiniLM-L6-v2"
     device: str = "auto"  # auto | cpu | cuda
     batch_size: int = 32
-    backend: str = "torch"  # torch | int8 | onnx (same model; chosen by measurement: see docs/benchmarks.md)
+    backend: str = "auto"  # auto | torch | int8 | onnx; auto = onnx on CPU, torch on GPU (docs/benchmarks.md)
     threads: int = 0  # inference threads; 0 = every core this process may use
 
 
