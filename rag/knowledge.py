@@ -104,9 +104,10 @@ class KnowledgeBase:
         return self.live().vectors
 
     def _load(self, folder: Path | None) -> FaissIndex:
+        cfg = self.settings.index
         if folder is None:
-            return FaissIndex(self.embedder.dim, self.settings.index.use_gpu)
-        return FaissIndex.load(folder, self.settings.index.use_gpu)
+            return FaissIndex(self.embedder.dim, cfg.use_gpu, search_threads=cfg.search_threads)
+        return FaissIndex.load(folder, cfg.use_gpu, cfg.search_threads)
 
     def search(self, query: str, k: int, collection: str | None = None,
                filters: Filters | None = None) -> tuple[list[Hit], dict]:
@@ -232,7 +233,7 @@ class KnowledgeBase:
 
     def _reembed_all(self) -> FaissIndex:
         """A new vector index of every stored chunk, published (callers hold the write lock)."""
-        index = FaissIndex(self.embedder.dim, self.settings.index.use_gpu)
+        index = self._load(None)
         rows = self.store.all_texts()
         for start in range(0, len(rows), 4 * EMBED_BLOCK):
             part = rows[start:start + 4 * EMBED_BLOCK]
