@@ -90,10 +90,10 @@ class KnowledgeBase:
 
     def _check_embedder(self) -> str | None:
         """Why the live version's vectors do not fit the configured embedder (None when they do)."""
-        recorded = self.versions.manifest().get("embedder")
-        if not recorded or self.versions.manifest().get("count", 0) == 0:
+        manifest = self.versions.manifest()
+        if not manifest.get("embedder") or manifest.get("count", 0) == 0:
             return None
-        return identity_mismatch(recorded, embedder_identity(self.embedder))
+        return identity_mismatch(manifest["embedder"], embedder_identity(self.embedder))
 
     def _refuse_mismatch(self, reason: str | None) -> None:
         if reason:
@@ -115,7 +115,8 @@ class KnowledgeBase:
         at most `max_per_page` chunks per page; filters apply before any cut. Timings in ms."""
         cfg = self.settings.retrieval
         live = self.live()
-        self._refuse_mismatch(self._mismatch)
+        if cfg.mode != "lexical":  # BM25 alone does not use the vectors
+            self._refuse_mismatch(self._mismatch)
         timings = {"embed_ms": 0.0, "dense_ms": 0.0, "lexical_ms": 0.0, "fuse_ms": 0.0}
         if live.vectors.size == 0:
             return [], timings
