@@ -209,6 +209,10 @@ def models_fetch(names: Optional[list[str]] = typer.Argument(None, help="Models 
     for name in names or list(registry.manifest):
         resolved = registry.fetch(name, progress=lambda msg: typer.echo(msg, err=True))
         typer.echo(f"ok {name} sha256 {resolved.sha256}")
+    embedder = services().embedder
+    if embedder.backend == "onnx" and (not names or embedder.name in names):
+        embedder.warm_up()  # makes the local ONNX export now (setup / image build), not at the first start
+        typer.echo(f"ok {embedder.name} onnx export sha256 {embedder.identity()['artifact_sha256']}")
 
 
 @models_app.command("verify")
