@@ -7,6 +7,7 @@ against both: a changed source model gets a new export folder, a tampered export
 Pooling is the model's: mean over the attention mask, then L2 normalisation.
 """
 
+import fcntl
 import json
 import logging
 import os
@@ -64,7 +65,9 @@ def export_onnx(model_dir: Path, out_dir: Path, source_sha256: str) -> Path:
     os.replace(tmp, target)
     meta = {"source_sha256": source_sha256, "onnx_sha256": sha256_file(target), "opset": 17,
             "torch": torch.__version__, "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    (out_dir / "export.json").write_text(json.dumps(meta, indent=1))
+    tmp_meta = out_dir / f"export.json.tmp{os.getpid()}"
+    tmp_meta.write_text(json.dumps(meta, indent=1))
+    os.replace(tmp_meta, out_dir / "export.json")  # written last: its presence means the export is complete
     log.warning("exported %s to ONNX at %s in %.1fs (once per model version)", out_dir.name, target,
                 time.perf_counter() - t0)
     return target
@@ -73,8 +76,15 @@ def export_onnx(model_dir: Path, out_dir: Path, source_sha256: str) -> Path:
 def verified_export(models_dir: Path, name: str, model_dir: Path, source_sha256: str, cache: HashCache) -> tuple[Path, str]:
     """The export of this exact source model (made now if missing) and its sha256; refuses a mismatch."""
     folder = export_dir(models_dir, name, source_sha256)
-    if not (folder / "export.json").exists() or not (folder / "model.onnx").exists():
-        export_onnx(model_dir, folder, source_sha256)
+    if not (folder / "export.json").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "a") as lock:  # two processes starting together export once
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if not (folder / "export.json").exists():
+                    export_onnx(model_dir, folder, source_sha256)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
     meta = json.loads((folder / "export.json").read_text())
     digest = cache.sha256(folder / "model.onnx")
     if meta.get("source_sha256") != source_sha256 or meta.get("onnx_sha256") != digest:
