@@ -96,3 +96,22 @@ def test_index_records_the_backend_refuses_search_with_another_and_writes_rebuil
     assert hits[0].doc == "parking"
     vec = torch_side.embedder.embed(["The cafeteria serves lunch from 11:30 to 13:30 on weekdays."])[0]
     assert torch_side.kb.index().search(vec, 1)[0][1] > 0.9999  # the canteen vector is torch's again
+
+
+def test_a_mismatched_index_is_a_409_with_a_one_line_reason_over_http(tmp_path, models_tmp):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from ingest.pipeline import Ingestor
+
+    data = tmp_path / "data"
+    built = Services(make_settings(data).model_copy(update={"models_dir": models_tmp}))
+    built.settings.embedder = built.settings.embedder.model_copy(update={"backend": "torch"})
+    Ingestor(built).ingest_text("canteen", "The cafeteria serves lunch from 11:30 to 13:30 on weekdays.")
+    settings = make_settings(data).model_copy(update={"models_dir": models_tmp})
+    settings.embedder = settings.embedder.model_copy(update={"backend": "onnx"})
+    with TestClient(create_app(settings, warm_up=False)) as client:
+        r = client.post("/v1/search", json={"question": "When is lunch?"})
+        assert r.status_code == 409 and "rag index rebuild" in r.json()["detail"]
+        assert "\n" not in r.json()["detail"]
+        assert client.get("/v1/info").json()["index"]["embedder"]["backend"] == "torch"
