@@ -16,6 +16,8 @@ models_app = typer.Typer(help="The pinned models: list, assemble, verify.", no_a
 app.add_typer(models_app, name="models")
 eval_app = typer.Typer(help="Measure quality on data whose truth is known.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+index_app = typer.Typer(help="The published vector and BM25 indexes.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
 
 
 class State:
@@ -72,6 +74,9 @@ def parse(file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG,
 @app.command()
 def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (folders are read recursively)."),
            collection: str = typer.Option("default", "--collection", "-c"),
+           tag: Optional[list[str]] = typer.Option(
+               None, "--tag", "-t", help="KEY=VALUE metadata for every file (repeatable); replaces the files' tags. "
+                                         "Without --tag, tags already stored are kept."),
            fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first failed file."),
            workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Processes per long PDF (default: cores)."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
@@ -85,7 +90,8 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (fold
             for warning in r.warnings:
                 typer.echo(f"        warning: {warning}", err=True)
 
-    report = Ingestor(services(), workers=workers).ingest_paths(paths, collection, fail_fast, progress)
+    tags = parse_tags(tag) if tag else None
+    report = Ingestor(services(), workers=workers).ingest_paths(paths, collection, fail_fast, progress, tags)
     data = report.as_dict()
     if as_json:
         _dump(data)
@@ -98,10 +104,22 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (fold
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _filters(docs: Optional[list[str]], pages: Optional[str]):
+def parse_tags(values: list[str] | None) -> dict[str, str]:
+    """`KEY=VALUE` strings into a dict; a key may contain letters, digits and `_.-`, a value anything non-empty."""
     import re
 
-    from rag.errors import BadInput
+    tags = {}
+    for value in values or []:
+        m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*=\s*(.*?)\s*", value)
+        if not m or not m[2]:
+            raise BadInput(f"--tag wants KEY=VALUE (key of letters, digits, _ . -), got {value!r}")
+        tags[m[1]] = m[2]
+    return tags
+
+
+def _filters(docs: Optional[list[str]], pages: Optional[str], tags: Optional[list[str]] = None):
+    import re
+
     from rag.types import Filters
 
     lo = hi = None
@@ -110,19 +128,20 @@ def _filters(docs: Optional[list[str]], pages: Optional[str]):
         if not m:
             raise BadInput(f"--pages wants N or N-M, got {pages!r}")
         lo, hi = int(m[1]), int(m[2] or m[1])
-    return Filters(docs=docs or [], page_from=lo, page_to=hi)
+    return Filters(docs=docs or [], page_from=lo, page_to=hi, tags=parse_tags(tags))
 
 
 DOC_OPTION = typer.Option(None, "--doc", "-d", help="Only these documents (name or id); repeatable.")
 PAGES_OPTION = typer.Option(None, "--pages", help="Only these pages: N or N-M.")
+TAG_OPTION = typer.Option(None, "--tag", "-t", help="Only documents with this tag, KEY=VALUE; repeatable (all must match).")
 
 
 @app.command()
 def search(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str] = typer.Option(None, "--collection", "-c"),
            doc: Optional[list[str]] = DOC_OPTION, pages: Optional[str] = PAGES_OPTION,
-           as_json: bool = typer.Option(False, "--json")):
+           tag: Optional[list[str]] = TAG_OPTION, as_json: bool = typer.Option(False, "--json")):
     """Ranked chunks for a question: document, page, score, text."""
-    result = services().search(question, k, collection, _filters(doc, pages))
+    result = services().search(question, k, collection, _filters(doc, pages, tag))
     if as_json:
         return _dump(result)
     if not result.hits:
@@ -135,6 +154,7 @@ def search(question: str, k: int = typer.Option(5, "-k"), collection: Optional[s
 @app.command()
 def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str] = typer.Option(None, "--collection", "-c"),
         doc: Optional[list[str]] = DOC_OPTION, pages: Optional[str] = PAGES_OPTION,
+        tag: Optional[list[str]] = TAG_OPTION,
         mode: Optional[str] = typer.Option(None, "--mode", "-m",
                                            help="generate (default): checked, cited answer; extract: verbatim quotes"),
         summarize: bool = typer.Option(False, "--summarize", help="extract mode: add a summary of the quotes"),
@@ -146,7 +166,7 @@ def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str]
         streamed.append(piece)
         typer.echo(piece, nl=False)
 
-    answer = services().ask(question, k, collection, _filters(doc, pages), mode=mode, summarize=summarize,
+    answer = services().ask(question, k, collection, _filters(doc, pages, tag), mode=mode, summarize=summarize,
                             on_token=None if as_json else show)
     if as_json:
         return _dump(answer)
@@ -189,6 +209,15 @@ def info():
     _dump(services().info())
 
 
+@index_app.command("rebuild")
+def index_rebuild():
+    """Re-embed every stored chunk with the configured embedder (after changing RAG_EMBEDDER__BACKEND or the
+    model) and publish the result as a new index version."""
+    result = services().kb.rebuild()
+    e = result["embedder"]
+    typer.echo(f"rebuilt {result['vectors']} vectors with {e['name']} ({e['backend']} backend)")
+
+
 @models_app.command("list")
 def models_list():
     """Every model in the manifest: kind, licence, sha256, and whether it is present and verified."""
@@ -206,6 +235,10 @@ def models_fetch(names: Optional[list[str]] = typer.Argument(None, help="Models 
     for name in names or list(registry.manifest):
         resolved = registry.fetch(name, progress=lambda msg: typer.echo(msg, err=True))
         typer.echo(f"ok {name} sha256 {resolved.sha256}")
+    embedder = services().embedder
+    if embedder.backend == "onnx" and (not names or embedder.name in names):
+        embedder.warm_up()  # makes the local ONNX export now (setup / image build), not at the first start
+        typer.echo(f"ok {embedder.name} onnx export sha256 {embedder.identity()['artifact_sha256']}")
 
 
 @models_app.command("verify")

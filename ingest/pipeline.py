@@ -82,7 +82,9 @@ class Ingestor:
         kind = sniff(path)
         return parse_pdf(path, self.ocr, self.workers) if kind == "pdf" else parse_image(path, self.ocr)
 
-    def ingest_file(self, path: Path, collection: str = "default") -> FileResult:
+    def ingest_file(self, path: Path, collection: str = "default", tags: dict[str, str] | None = None) -> FileResult:
+        """Parse, chunk, embed and store one file. `tags` (key=value metadata) replace the document's tags;
+        None keeps the tags it already has (so a nightly re-ingest without tags does not erase them)."""
         t0 = time.perf_counter()
         path = Path(path).resolve()
         kb = self.services.kb
@@ -91,7 +93,8 @@ class Ingestor:
             digest = sha256_file(path)
             old = kb.store.find_document(collection, str(path))
             if old and old.sha256 == digest and old.status == "ok":
-                return FileResult(str(path), "skipped", "unchanged", old.pages, 0, time.perf_counter() - t0)
+                reason = _retag(kb.store, old, tags)
+                return FileResult(str(path), "skipped", reason, old.pages, 0, time.perf_counter() - t0)
             parsed = self.parse(path)
             doc_id = hashlib.sha256(f"{collection}\x00{path}\x00{digest}".encode()).hexdigest()[:16]
             cfg = self.services.settings.chunks
@@ -102,7 +105,7 @@ class Ingestor:
             html_dir.mkdir(parents=True, exist_ok=True)
             (html_dir / f"{doc_id}.html").write_text(to_html(parsed), encoding="utf-8")
             doc = Document(id=doc_id, name=path.name, path=str(path), collection=collection, sha256=digest,
-                           status="ok", pages=len(parsed.pages))
+                           status="ok", pages=len(parsed.pages), tags=_tags_for(old, tags))
             stat = path.stat()
             n = kb.put_document(doc, stat.st_size, stat.st_mtime, chunks)
             if old and old.id != doc_id:
@@ -115,28 +118,30 @@ class Ingestor:
             log.exception("unexpected error ingesting %s", path)
             return FileResult(str(path), "failed", f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0)
 
-    def ingest_text(self, name: str, text: str, collection: str = "default") -> FileResult:
-        """Ingest a plain-text record (one paragraph per line) as a one-page document named `name`."""
+    def ingest_text(self, name: str, text: str, collection: str = "default", tags: dict[str, str] | None = None) -> FileResult:
+        """Ingest a plain-text record (one paragraph per line) as a one-page document named `name`;
+        `tags` as in `ingest_file`."""
         t0 = time.perf_counter()
         kb = self.services.kb
         digest = hashlib.sha256(text.encode()).hexdigest()
         key = f"text:{name}"
         old = kb.store.find_document(collection, key)
         if old and old.sha256 == digest:
-            return FileResult(key, "skipped", "unchanged", 1, 0, time.perf_counter() - t0)
+            return FileResult(key, "skipped", _retag(kb.store, old, tags), 1, 0, time.perf_counter() - t0)
         blocks = [Block(kind="paragraph", bbox=(0, 0, 0, 0), text=line.strip()) for line in text.splitlines() if line.strip()]
         if not blocks:
             return FileResult(key, "failed", f"empty text record: {name}")
         doc_id = hashlib.sha256(f"{collection}\x00{key}\x00{digest}".encode()).hexdigest()[:16]
         cfg = self.services.settings.chunks
         chunks = chunk_document(ParsedDocument(name, [Page(1, 0, 0, blocks)], "text"), doc_id, cfg.max_words, cfg.min_words)
-        doc = Document(id=doc_id, name=name, path=key, collection=collection, sha256=digest, status="ok", pages=1)
+        doc = Document(id=doc_id, name=name, path=key, collection=collection, sha256=digest, status="ok", pages=1,
+                       tags=_tags_for(old, tags))
         n = kb.put_document(doc, len(text), 0.0, chunks)
         return FileResult(key, "ok", "", 1, n, time.perf_counter() - t0)
 
     def ingest_paths(self, paths: list[Path], collection: str = "default", fail_fast: bool = False,
-                     progress=None) -> Report:
-        """Ingest files and folders (recursively); every file gets a line in the report."""
+                     progress=None, tags: dict[str, str] | None = None) -> Report:
+        """Ingest files and folders (recursively), each tagged with `tags`; every file gets a line in the report."""
         t0 = time.perf_counter()
         files, missing = expand(paths)
         report = Report(files=list(missing))
@@ -145,7 +150,7 @@ class Ingestor:
             return report
         with self.services.kb.bulk():  # one index publication for the whole batch
             for i, f in enumerate(files, 1):
-                result = self.ingest_file(f, collection)
+                result = self.ingest_file(f, collection, tags)
                 report.files.append(result)
                 if progress:
                     progress(i, len(files), result)
@@ -153,6 +158,21 @@ class Ingestor:
                     break
         report.seconds = time.perf_counter() - t0
         return report
+
+
+def _tags_for(old: Document | None, tags: dict[str, str] | None) -> dict[str, str]:
+    """The tags a new version of a document gets: those given, else those of the version it replaces."""
+    if tags is not None:
+        return dict(tags)
+    return dict(old.tags) if old else {}
+
+
+def _retag(store, old: Document, tags: dict[str, str] | None) -> str:
+    """For an unchanged document: store new tags when they differ; the report's reason."""
+    if tags is None or tags == old.tags:
+        return "unchanged"
+    store.set_tags(old.id, tags)
+    return "unchanged; tags updated"
 
 
 def relative(path: str) -> str:

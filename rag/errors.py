@@ -107,3 +107,9 @@ class GeneratorTimeout(GeneratorError):
     """The generator did not answer within `RAG_GENERATOR__TIMEOUT_S`."""
 
     status = 504
+
+
+class IndexMismatch(RagError):
+    """The live index was built by another embedder (model, weights or backend) than the one configured."""
+
+    status = 409

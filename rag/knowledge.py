@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.embedder import Embedder
+from rag.errors import IndexMismatch
 from rag.lexical import Bm25Index
 from rag.retrieval import diversify, rrf, weighted
 from rag.settings import Settings
@@ -25,6 +26,29 @@ from rag.types import Chunk, Document, Filters, Hit
 from rag.vector_index import FaissIndex, IndexVersions, choose_kind
 
 log = logging.getLogger(__name__)
+
+EMBED_BLOCK = 256  # chunks embedded together within a bulk (sorted by length into batches by the embedder)
+
+
+def embedder_identity(embedder: Embedder) -> dict:
+    """Name, weights sha256 and backend of an embedder, as recorded in an index manifest."""
+    if hasattr(embedder, "identity"):
+        return embedder.identity()
+    return {"name": embedder.name, "sha256": getattr(embedder, "sha256", ""), "backend": getattr(embedder, "backend", "torch")}
+
+
+def identity_mismatch(recorded: dict | None, current: dict) -> str | None:
+    """Why vectors recorded as made by `recorded` cannot be searched with `current`, or None when they can.
+
+    Manifests written before backends existed carry no backend: they were made by torch.
+    """
+    if not recorded:
+        return None
+    for key, default in (("name", None), ("sha256", ""), ("backend", "torch")):
+        old, new = recorded.get(key) or default, current.get(key) or default
+        if old and new and old != new:
+            return f"{key} {old!r} in the index, {new!r} configured"
+    return None
 
 
 def embed_text(heading: str, text: str) -> str:
@@ -50,6 +74,8 @@ class KnowledgeBase:
         self._version: Path | None = None
         self._read_lock = threading.Lock()
         self._bulk: FaissIndex | None = None
+        self._pending: dict[int, str] = {}  # in a bulk: vector id -> text stored but not yet embedded
+        self._mismatch: str | None = None
 
     # ---- reading -------------------------------------------------------------------------------
     def live(self) -> Live:
@@ -59,15 +85,29 @@ class KnowledgeBase:
             if self._live is None or current != self._version:
                 self._live = Live(self._load(current), Bm25Index.load(current) if current else Bm25Index())
                 self._version = current
+                self._mismatch = self._check_embedder()
             return self._live
+
+    def _check_embedder(self) -> str | None:
+        """Why the live version's vectors do not fit the configured embedder (None when they do)."""
+        manifest = self.versions.manifest()
+        if not manifest.get("embedder") or manifest.get("count", 0) == 0:
+            return None
+        return identity_mismatch(manifest["embedder"], embedder_identity(self.embedder))
+
+    def _refuse_mismatch(self, reason: str | None) -> None:
+        if reason:
+            raise IndexMismatch(f"the index was built by another embedder ({reason}); rebuild it with "
+                                f"`rag index rebuild` (any ingest also does) or configure the embedder it was built with")
 
     def index(self) -> FaissIndex:
         return self.live().vectors
 
     def _load(self, folder: Path | None) -> FaissIndex:
+        cfg = self.settings.index
         if folder is None:
-            return FaissIndex(self.embedder.dim, self.settings.index.use_gpu)
-        return FaissIndex.load(folder, self.settings.index.use_gpu)
+            return FaissIndex(self.embedder.dim, cfg.use_gpu, search_threads=cfg.search_threads)
+        return FaissIndex.load(folder, cfg.use_gpu, cfg.search_threads)
 
     def search(self, query: str, k: int, collection: str | None = None,
                filters: Filters | None = None) -> tuple[list[Hit], dict]:
@@ -75,6 +115,8 @@ class KnowledgeBase:
         at most `max_per_page` chunks per page; filters apply before any cut. Timings in ms."""
         cfg = self.settings.retrieval
         live = self.live()
+        if cfg.mode != "lexical":  # BM25 alone does not use the vectors
+            self._refuse_mismatch(self._mismatch)
         timings = {"embed_ms": 0.0, "dense_ms": 0.0, "lexical_ms": 0.0, "fuse_ms": 0.0}
         if live.vectors.size == 0:
             return [], timings
@@ -124,22 +166,39 @@ class KnowledgeBase:
         with open(lock_path, "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                index = self._load(self.versions.current())
-                self._repair(index)
+                reason = self._check_embedder()
+                if reason:  # vectors from another embedder must not be mixed with ours: re-embed them all first
+                    log.warning("index built by another embedder (%s): re-embedding every chunk", reason)
+                    index = self._reembed_all()
+                else:
+                    index = self._load(self.versions.current())
+                    self._repair(index)
                 yield index
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     @contextmanager
     def bulk(self):
-        """Hold the write lock over many documents and publish once at the end (also on error: nothing is lost)."""
+        """Hold the write lock over many documents and publish once at the end (also on error: nothing is lost).
+
+        Within a bulk, chunks are embedded in blocks of `EMBED_BLOCK` across documents rather than one document
+        at a time, so many small documents still make full, length-sorted batches."""
         with self.writing() as index:
-            self._bulk = index
+            self._bulk, self._pending = index, {}
             try:
                 yield
             finally:
-                self._bulk = None
-                self._publish(index)
+                try:
+                    self._embed_pending(index)
+                finally:  # a failed embedding leaves rows without vectors: the next write repairs them
+                    self._bulk, self._pending = None, {}
+                    self._publish(index)
+
+    def _embed_pending(self, index: FaissIndex) -> None:
+        """Embed the chunks a bulk has stored but not embedded yet, in one length-sorted call."""
+        pending, self._pending = self._pending, {}
+        if pending:
+            index.add(list(pending), self.embedder.embed(list(pending.values())))
 
     def repair(self) -> dict:
         """Make the indexes agree with SQLite; publishes a new version only when something changed."""
@@ -161,9 +220,34 @@ class KnowledgeBase:
         self._publish(index)
         return True
 
+    def rebuild(self) -> dict:
+        """Re-embed every stored chunk with the configured embedder and publish the vectors as a new version
+        (after a change of embedder backend or model; any write does it too when it finds the index mismatched)."""
+        lock_path = self.data_dir / ".write.lock"
+        with open(lock_path, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                index = self._reembed_all()
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return {"vectors": index.size, "embedder": embedder_identity(self.embedder)}
+
+    def _reembed_all(self) -> FaissIndex:
+        """A new vector index of every stored chunk, published (callers hold the write lock)."""
+        index = self._load(None)
+        rows = self.store.all_texts()
+        for start in range(0, len(rows), 4 * EMBED_BLOCK):
+            part = rows[start:start + 4 * EMBED_BLOCK]
+            index.add([v for v, _, _ in part], self.embedder.embed([embed_text(h, t) for _, h, t in part]))
+        self._publish(index)
+        return index
+
     def put_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> int:
         """Store a document with its chunks, replacing an earlier version at the same path; returns vectors added."""
-        vecs = self.embedder.embed([embed_text(c.heading, c.text) for c in chunks])
+        texts = [embed_text(c.heading, c.text) for c in chunks]
+        if self._bulk is not None:
+            return self._put_in_bulk(doc, size, mtime, chunks, texts)
+        vecs = self.embedder.embed(texts)
         with self.writing() as index:
             old_vids, new_vids = self.store.replace_document(doc, size, mtime, chunks)
             index.remove(old_vids)
@@ -172,9 +256,23 @@ class KnowledgeBase:
                 self._publish(index)
         return len(new_vids)
 
+    def _put_in_bulk(self, doc: Document, size: int, mtime: float, chunks: list[Chunk], texts: list[str]) -> int:
+        """In a bulk: store now, embed later together with other documents' chunks (every EMBED_BLOCK chunks)."""
+        index = self._bulk
+        old_vids, new_vids = self.store.replace_document(doc, size, mtime, chunks)
+        for vid in old_vids:
+            self._pending.pop(vid, None)
+        index.remove(old_vids)  # ids never added (still pending) are simply not found
+        self._pending.update(zip(new_vids, texts))
+        if len(self._pending) >= EMBED_BLOCK:
+            self._embed_pending(index)
+        return len(new_vids)
+
     def delete_document(self, doc_id: str) -> int:
         with self.writing() as index:
             vids = self.store.delete_document(doc_id)
+            for vid in vids:
+                self._pending.pop(vid, None)
             index.remove(vids)
             if self._bulk is None:
                 self._publish(index)
@@ -187,9 +285,8 @@ class KnowledgeBase:
         index.build_ann(kind, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.ivf_nprobe)
         rows = self.store.all_texts()
         lexical = Bm25Index.build([v for v, _, _ in rows], [embed_text(h, t) for _, h, t in rows])
-        embedder = {"name": self.embedder.name, "sha256": getattr(self.embedder, "sha256", "")}
-        self.versions.publish(index, {"embedder": embedder, "lexical": {"kind": "bm25s", "count": lexical.size}},
-                              extra=lexical.save)
+        meta = {"embedder": embedder_identity(self.embedder), "lexical": {"kind": "bm25s", "count": lexical.size}}
+        self.versions.publish(index, meta, extra=lexical.save)
 
 
 def _round(value: float | None) -> float | None:

@@ -35,7 +35,16 @@ CREATE TABLE IF NOT EXISTS chunks (
     ord INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS document_tags (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (doc_id, key)
+);
+CREATE INDEX IF NOT EXISTS document_tags_kv ON document_tags(key, value);
 """
+# Databases made before tags existed gain the `document_tags` table (CREATE IF NOT EXISTS) the first time they
+# are opened; their documents and chunks are untouched and simply have no tags.
 
 
 def _now() -> str:
@@ -67,7 +76,29 @@ class SqliteStore:
     def find_document(self, collection: str, path: str) -> Document | None:
         row = self._conn().execute(
             "SELECT * FROM documents WHERE collection=? AND path=?", (collection, path)).fetchone()
-        return self._doc(row) if row else None
+        return self._doc(row, self._tags([row["id"]]).get(row["id"], {})) if row else None
+
+    def _tags(self, doc_ids: list[str] | None = None) -> dict[str, dict[str, str]]:
+        """Tags per document id (of the given documents, or of all)."""
+        sql, args = "SELECT doc_id, key, value FROM document_tags", []
+        if doc_ids is not None:
+            sql += f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})"
+            args = doc_ids
+        out: dict[str, dict[str, str]] = {}
+        for doc_id, key, value in self._conn().execute(sql + " ORDER BY key", args):
+            out.setdefault(doc_id, {})[key] = value
+        return out
+
+    @staticmethod
+    def _write_tags(db: sqlite3.Connection, doc_id: str, tags: dict[str, str]) -> None:
+        db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
+        db.executemany("INSERT INTO document_tags(doc_id, key, value) VALUES (?,?,?)",
+                       [(doc_id, k, v) for k, v in sorted(tags.items())])
+
+    def set_tags(self, doc_id: str, tags: dict[str, str]) -> None:
+        """Replace a document's tags (nothing is re-embedded: tags live beside the chunks)."""
+        with self._write, self._conn() as db:
+            self._write_tags(db, doc_id, tags)
 
     def replace_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> tuple[list[int], list[int]]:
         """Store a parsed document and its chunks, replacing any earlier version at the same path.
@@ -82,12 +113,14 @@ class SqliteStore:
             if old:
                 old_vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (old["id"],))]
                 db.execute("DELETE FROM chunks WHERE doc_id=?", (old["id"],))
+                db.execute("DELETE FROM document_tags WHERE doc_id=?", (old["id"],))
                 db.execute("DELETE FROM documents WHERE id=?", (old["id"],))
             db.execute(
                 "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (doc.id, doc.name, doc.path, doc.collection, doc.sha256, size, mtime, doc.status,
                  doc.error, doc.pages, _now()))
+            self._write_tags(db, doc.id, doc.tags)
             new_vids = []
             for c in chunks:
                 cur = db.execute(
@@ -101,14 +134,16 @@ class SqliteStore:
         with self._write, self._conn() as db:
             vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,))]
             db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
             return vids
 
     def documents(self, collection: str | None = None) -> list[Document]:
         sql = ("SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d"
                + (" WHERE collection=?" if collection else "") + " ORDER BY name")
-        rows = self._conn().execute(sql, (collection,) if collection else ())
-        return [self._doc(r) for r in rows]
+        rows = self._conn().execute(sql, (collection,) if collection else ()).fetchall()
+        tags = self._tags()
+        return [self._doc(r, tags.get(r["id"], {})) for r in rows]
 
     def chunks_by_vid(self, vids: list[int]) -> dict[int, dict]:
         """Chunk rows joined with their document's name, keyed by vector id."""
@@ -126,7 +161,8 @@ class SqliteStore:
         return [r[0] for r in rows]
 
     def vids_matching(self, filters) -> list[int]:
-        """Vector ids of the chunks a `Filters` admits (collection, documents by name or id, page range)."""
+        """Vector ids of the chunks a `Filters` admits (collection, documents by name or id, page range,
+        document tags: every key=value given must be one of the document's tags)."""
         where, args = [], []
         if filters.collection:
             where.append("d.collection=?")
@@ -141,6 +177,9 @@ class SqliteStore:
         if filters.page_to is not None:
             where.append("c.page<=?")
             args.append(filters.page_to)
+        for key, value in sorted(filters.tags.items()):
+            where.append("EXISTS (SELECT 1 FROM document_tags t WHERE t.doc_id=d.id AND t.key=? AND t.value=?)")
+            args += [key, value]
         sql = "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id" + (" WHERE " + " AND ".join(where) if where else "")
         return [r[0] for r in self._conn().execute(sql, args)]
 
@@ -155,8 +194,8 @@ class SqliteStore:
         return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
     @staticmethod
-    def _doc(row: sqlite3.Row) -> Document:
+    def _doc(row: sqlite3.Row, tags: dict[str, str] | None = None) -> Document:
         keys = row.keys()
         return Document(id=row["id"], name=row["name"], path=row["path"], collection=row["collection"],
                         sha256=row["sha256"], status=row["status"], error=row["error"], pages=row["pages"],
-                        chunks=row["n"] if "n" in keys else 0, ingested_at=row["ingested_at"])
+                        chunks=row["n"] if "n" in keys else 0, ingested_at=row["ingested_at"], tags=tags or {})

@@ -26,10 +26,12 @@ class Filters(BaseModel):
     docs: list[str] = Field(default_factory=list, description="document names or ids")
     page_from: int | None = Field(default=None, ge=1)
     page_to: int | None = Field(default=None, ge=1)
+    tags: dict[str, str] = Field(default_factory=dict, description="document tags that must all match, e.g. "
+                                 '{"department": "finance", "year": "2024"}')
 
     @property
     def active(self) -> bool:
-        return bool(self.collection or self.docs or self.page_from or self.page_to)
+        return bool(self.collection or self.docs or self.page_from or self.page_to or self.tags)
 
 
 class Hit(BaseModel):
@@ -99,3 +101,4 @@ class Document(BaseModel):
     pages: int = 0
     chunks: int = 0
     ingested_at: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict, description="key=value metadata given at ingest")

@@ -33,9 +33,11 @@ class FaissIndex:
     index (HNSW or IVF-PQ) rebuilt from the stored vectors when a version is published. Searched on the GPU
     when asked and possible."""
 
-    def __init__(self, dim: int, use_gpu: str = "auto", index=None, ann=None, ann_meta: dict | None = None):
+    def __init__(self, dim: int, use_gpu: str = "auto", index=None, ann=None, ann_meta: dict | None = None,
+                 search_threads: int = 0):
         faiss = _faiss()
         self.dim = dim
+        self.search_threads = search_threads  # 0: leave OpenMP's thread count alone
         self.cpu = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self.use_gpu = use_gpu
         self.ann = ann if ann is not None and ann.ntotal == self.cpu.ntotal else None
@@ -124,6 +126,8 @@ class FaissIndex:
         if self.size == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
         faiss = _faiss()
+        if self.search_threads:
+            faiss.omp_set_num_threads(self.search_threads)  # an ICV of the calling thread: builds elsewhere keep theirs
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         k = min(k, self.size)
         if allowed is not None:
@@ -154,7 +158,7 @@ class FaissIndex:
             _faiss().write_index(self.ann, str(folder / "ann.index"))
 
     @classmethod
-    def load(cls, folder: Path, use_gpu: str = "auto") -> "FaissIndex":
+    def load(cls, folder: Path, use_gpu: str = "auto", search_threads: int = 0) -> "FaissIndex":
         faiss = _faiss()
         index = faiss.read_index(str(folder / "faiss.index"))
         ann, meta = None, None
@@ -169,7 +173,7 @@ class FaissIndex:
                 inner.hnsw.efSearch = meta.get("efSearch", 64)
             elif meta and meta.get("kind") == "ivfpq":
                 inner.nprobe = meta.get("nprobe", 16)
-        return cls(index.d, use_gpu, index, ann, meta)
+        return cls(index.d, use_gpu, index, ann, meta, search_threads)
 
 
 def choose_kind(setting: str, size: int, ann_above: int) -> str:

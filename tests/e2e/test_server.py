@@ -222,3 +222,38 @@ def test_client_disconnect_stops_the_generation_and_frees_the_slot(server, two_p
         time.sleep(0.2)
     r = client.post("/v1/ask", json={"question": "What are the core working hours?", "mode": "extract"})
     assert r.status_code == 200
+
+
+def test_tags_at_ingest_listed_and_filtered_over_http_and_cli(server, two_pdfs, tmp_path):
+    client, data, _ = server
+    rag(data, "ingest", *map(str, two_pdfs))  # untagged (skipped when an earlier test ingested them)
+    budget = docgen.simple_pdf(tmp_path / "budget.pdf", [
+        ("Travel", ["The finance department's travel budget for business trips is 80,000 EUR in 2024."])])
+    done = rag(data, "ingest", str(budget), "--tag", "department=finance", "--tag", "year=2024")
+    assert "1 ok" in done.stdout
+    docs = {d["name"]: d for d in client.get("/v1/documents").json()}
+    assert docs["budget.pdf"]["tags"] == {"department": "finance", "year": "2024"}
+    assert docs["handbook.pdf"]["tags"] == {}
+
+    question = "What is the daily meal allowance on business trips?"
+    unfiltered = client.post("/v1/search", json={"question": question, "k": 1}).json()["hits"]
+    assert unfiltered[0]["doc"] == "handbook.pdf"
+    body = {"question": question, "k": 3, "filters": {"tags": {"department": "finance"}}}
+    hits = client.post("/v1/search", json=body).json()["hits"]
+    assert hits and {h["doc"] for h in hits} == {"budget.pdf"}
+    none = client.post("/v1/search", json=dict(body, filters={"tags": {"department": "finance", "year": "2023"}}))
+    assert none.status_code == 200 and none.json()["hits"] == []
+    assert client.post("/v1/search", json=dict(body, filters={"tags": {"year": 2024}})).status_code == 422
+    asked = client.post("/v1/ask", json=body).json()
+    assert {h["doc"] for h in asked["hits"]} == {"budget.pdf"}
+    assert all(c["doc"] == "budget.pdf" for c in asked["citations"])
+
+    cli = json.loads(rag(data, "search", question, "-k", "3", "--tag", "year=2024", "--json").stdout)
+    assert {h["doc"] for h in cli["hits"]} == {"budget.pdf"}
+    assert "KEY=VALUE" in rag(data, "search", question, "--tag", "year", check=False).stderr
+
+    again = rag(data, "ingest", str(budget), "--tag", "department=hr")  # unchanged file, new tags
+    assert "1 unchanged" in again.stdout
+    docs = {d["name"]: d for d in client.get("/v1/documents").json()}
+    assert docs["budget.pdf"]["tags"] == {"department": "hr"}
+    assert client.post("/v1/search", json=body).json()["hits"] == []

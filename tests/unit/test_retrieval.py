@@ -24,3 +24,14 @@ def test_diversify_caps_items_per_page():
     page = {1: "a", 2: "a", 3: "a", 4: "b", 5: "c"}
     assert [i for i, _ in diversify(ranked, page.get, 2, 4)] == [1, 2, 4, 5]
     assert [i for i, _ in diversify(ranked, page.get, 0, 3)] == [1, 2, 3]
+
+
+def test_embedder_identity_mismatch_reasons():
+    from rag.knowledge import identity_mismatch
+
+    current = {"name": "m", "sha256": "abc", "backend": "onnx"}
+    assert identity_mismatch(None, current) is None
+    assert identity_mismatch(dict(current), current) is None
+    assert "backend 'torch' in the index" in identity_mismatch({"name": "m", "sha256": "abc"}, current)  # old manifest
+    assert "sha256" in identity_mismatch({"name": "m", "sha256": "def", "backend": "onnx"}, current)
+    assert "name" in identity_mismatch({"name": "other", "sha256": "abc", "backend": "onnx"}, current)

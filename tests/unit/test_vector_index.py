@@ -85,3 +85,24 @@ def test_gpu_search_matches_cpu():
         index.add(list(range(2000)), vecs)
     assert [i for i, _ in gpu.search(vecs[5], 10)] == [i for i, _ in cpu.search(vecs[5], 10)]
     assert gpu.device == "cuda:0"
+
+
+def test_search_threads_apply_to_the_querying_thread_only():
+    import threading
+
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    index = FaissIndex(8, use_gpu="never", search_threads=1)
+    index.add(list(range(20)), unit_rows(20))
+    seen = []
+
+    def query():
+        index.search(unit_rows(1, seed=3)[0], 5)
+        seen.append(faiss.omp_get_max_threads())
+
+    t = threading.Thread(target=query)
+    t.start()
+    t.join()
+    assert seen == [1]
+    assert faiss.omp_get_max_threads() == before  # the thread that builds indexes keeps every core
