@@ -186,7 +186,8 @@ def test_extract_mode_over_http(server, two_pdfs):
     assert body["citations"][0]["quote"] == "The daily meal allowance on business trips is 55 EUR within Europe."
 
 
-LONG = {"question": "Describe everything the staff handbook and the plant report say, in detail, section by section.",
+LONG = {"question": "Explain in detail, with every number, the daily meal allowance on business trips within Europe "
+                    "and the core working hours on weekdays.",
         "k": 3, "stream": True}
 
 
