@@ -7,13 +7,15 @@ import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, File, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 import rag
+from api.auth import Auth
 from api.schemas import AskRequest, SearchRequest
-from rag.errors import Busy, Cancelled, RagError, TooLarge
+from rag.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
+from rag.errors import Cancelled, RagError, TooLarge, Unauthorized
 from rag.services import Services
 from rag.serving import Gate, Ticket
 from rag.settings import Settings
@@ -22,9 +24,17 @@ from rag.types import Answer, Document, SearchResult
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAPI:
-    """The app; models are verified and loaded at start-up unless `warm_up` is False."""
-    services = Services(settings)
+def create_app(settings: Settings | None = None, warm_up: bool = True, host: str | None = None,
+               services: Services | None = None) -> FastAPI:
+    """The app; models are verified and loaded at start-up unless `warm_up` is False.
+
+    `host` is the address the server binds: with `RAG_AUTH__REQUIRED=auto`, API keys are required unless it is
+    a loopback address (an unknown host counts as public). `services` may be given ready-made (tests)."""
+    services = services or Services(settings)
+    cfg = services.settings
+    auth = Auth(KeyRing(services.kb.store), auth_required(cfg.auth.required, host), RateLimiter(cfg.auth.rate_per_min))
+    if not auth.required:
+        log.warning("API keys are not required (RAG_AUTH__REQUIRED=%s, host %s)", cfg.auth.required, host)
     serving = services.settings.serving
     gate = Gate(serving.max_concurrent, serving.queue_size, serving.queue_timeout_s,
                 services.settings.generator.timeout_s)
@@ -39,40 +49,52 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
                   description="Grounded question answering over your own documents, with page citations.")
     app.state.services = services
     app.state.gate = gate
+    app.state.auth = auth
+    body_limit = (cfg.max_upload_mb * cfg.max_upload_files + 1) * 1024 * 1024
 
     @app.exception_handler(RagError)
     async def rag_error(request: Request, exc: RagError):
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
-        return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers)
+        return _error(exc)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        """Refuse a request whose declared body is larger than every upload allowed together, before reading it."""
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > body_limit:
+            return _error(TooLarge(f"request body larger than {body_limit // (1024 * 1024)} MB"))
+        return await call_next(request)
 
     @app.get("/healthz")
     def healthz() -> dict:
         return {"status": "ok", "index_version": services.kb.versions.manifest().get("version")}
 
     @app.get("/v1/info")
-    def info() -> dict:
+    def info(_: Principal = Depends(auth)) -> dict:
         return dict(services.info(), serving={"slots": gate.slots, "queue": gate.queue,
                                               "admitted": gate.admitted, "waiting": gate.waiting})
 
     @app.get("/v1/documents", response_model=list[Document])
-    def documents(collection: str | None = None) -> list[Document]:
-        return services.kb.store.documents(collection)
+    def documents(collection: str | None = None, who: Principal = Depends(auth)) -> list[Document]:
+        """Stored documents of `collection`, or of every collection the API key may read."""
+        return services.kb.store.documents(collections=who.visible(collection))
 
     @app.post("/v1/search", response_model=SearchResult)
-    def search(body: SearchRequest) -> SearchResult:
-        return services.search(body.question, body.k, body.collection, body.filters)
+    def search(body: SearchRequest, who: Principal = Depends(auth)) -> SearchResult:
+        collection, filters = who.scope(body.collection, body.filters)
+        return services.search(body.question, body.k, collection, filters)
 
     @app.post("/v1/ask", response_model=Answer,
               responses={503: {"description": "busy: retry after the Retry-After header's seconds"}})
-    async def ask(body: AskRequest, request: Request):
+    async def ask(body: AskRequest, request: Request, who: Principal = Depends(auth)):
         """A checked, cited answer, or with `"stream": true` server-sent events (token..., answer | error)."""
+        collection, filters = who.scope(body.collection, body.filters)
         ticket = gate.admit()  # Busy (503) at once when every slot and the queue are taken
 
         def work(on_token=None) -> Answer:
             with ticket:
                 ticket.wait()
                 try:
-                    return services.ask(body.question, body.k, body.collection, body.filters, mode=body.mode,
+                    return services.ask(body.question, body.k, collection, filters, mode=body.mode,
                                         summarize=body.summarize, on_token=ticket.chain(on_token))
                 except Cancelled:
                     log.warning("generation stopped: the client disconnected")
@@ -84,15 +106,16 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
         return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket, request)
 
     @app.post("/v1/parse", response_class=HTMLResponse)
-    def parse(file: UploadFile = File(...)) -> HTMLResponse:
-        """Layout HTML of one uploaded PDF or page image (nothing is stored)."""
+    def parse(file: UploadFile = File(...), who: Principal = Depends(auth)) -> HTMLResponse:
+        """Layout HTML of one uploaded PDF or page image (nothing is stored). Needs a key with write rights."""
         from ingest.html import to_html
         from ingest.pipeline import Ingestor
 
+        who.check_write()
         if getattr(app.state, "ingestor", None) is None:
             app.state.ingestor = Ingestor(services)
         limit = services.settings.max_upload_mb * 1024 * 1024
-        name = Path(file.filename or "upload").name
+        name = safe_filename(file.filename)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             size = 0
@@ -105,6 +128,16 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
             return HTMLResponse(to_html(app.state.ingestor.parse(path)))
 
     return app
+
+
+def _error(exc: RagError) -> JSONResponse:
+    """`{"detail": ...}` with the error's status; Retry-After for 429/503, WWW-Authenticate for 401."""
+    headers = {}
+    if getattr(exc, "retry_after", None):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers or None)
 
 
 async def _watch(task: asyncio.Future, ticket: Ticket, request: Request):

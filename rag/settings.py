@@ -1,6 +1,7 @@
 """One settings tree (`RAG_` prefix, nested with `__`), built once and passed down."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,12 @@ class AnswerSettings(BaseModel):
     source_words: int = 0  # cut each source to its best-matching lines within this many words (0: whole chunks)
 
 
+class AuthSettings(BaseModel):
+    # auto: API keys required unless the server binds a loopback address (127.0.0.1, ::1, localhost)
+    required: Literal["auto", "true", "false"] = "auto"
+    rate_per_min: int = 120  # requests per minute per API key (token bucket, burst = this many); 0 = no limit
+
+
 class ParseSettings(BaseModel):
     workers: int = 0  # processes per PDF; 0 = one per core (long PDFs only: at least 8 pages a worker)
 
@@ -84,7 +91,9 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(default=None, description="defaults to <data_dir>/models")
     wheel_cache: Path = Path.home() / ".cache" / "rag" / "wheels"
     top_k: int = 5
-    max_upload_mb: int = 200
+    max_upload_mb: int = 200  # per uploaded file
+    max_upload_files: int = 100  # files in one upload request
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line, with the request id
     embedder: EmbedderSettings = EmbedderSettings()
     index: IndexSettings = IndexSettings()
     generator: GeneratorSettings = GeneratorSettings()
@@ -93,6 +102,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     serving: ServingSettings = ServingSettings()
+    auth: AuthSettings = AuthSettings()
 
     @property
     def models_path(self) -> Path:

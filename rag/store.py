@@ -35,6 +35,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     ord INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    rights TEXT NOT NULL,
+    collections TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
 """
 
 
@@ -104,11 +113,18 @@ class SqliteStore:
             db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
             return vids
 
-    def documents(self, collection: str | None = None) -> list[Document]:
+    def documents(self, collection: str | None = None, collections: list[str] | None = None) -> list[Document]:
+        """Stored documents, of one collection or of any of `collections` when given (an empty list: none)."""
+        where, args = [], []
+        if collection:
+            where.append("collection=?")
+            args.append(collection)
+        if collections is not None:
+            where.append(f"collection IN ({','.join('?' * len(collections))})")
+            args += list(collections)
         sql = ("SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d"
-               + (" WHERE collection=?" if collection else "") + " ORDER BY name")
-        rows = self._conn().execute(sql, (collection,) if collection else ())
-        return [self._doc(r) for r in rows]
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY name")
+        return [self._doc(r) for r in self._conn().execute(sql, args)]
 
     def chunks_by_vid(self, vids: list[int]) -> dict[int, dict]:
         """Chunk rows joined with their document's name, keyed by vector id."""
@@ -131,6 +147,9 @@ class SqliteStore:
         if filters.collection:
             where.append("d.collection=?")
             args.append(filters.collection)
+        if filters.collections:
+            where.append(f"d.collection IN ({','.join('?' * len(filters.collections))})")
+            args += list(filters.collections)
         if filters.docs:
             marks = ",".join("?" * len(filters.docs))
             where.append(f"(d.name IN ({marks}) OR d.id IN ({marks}))")
@@ -153,6 +172,31 @@ class SqliteStore:
 
     def count_chunks(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    # ---- API keys (only hashes are stored) ------------------------------------------------------
+    def add_key(self, key_id: str, digest: str, rights: str, collections: list[str], name: str = "") -> None:
+        with self._write, self._conn() as db:
+            db.execute("INSERT INTO api_keys(id,hash,rights,collections,name,created_at) VALUES (?,?,?,?,?,?)",
+                       (key_id, digest, rights, json.dumps(sorted(collections)), name, _now()))
+
+    def key_by_hash(self, digest: str) -> dict | None:
+        """The live (not revoked) key with this sha256, or None."""
+        row = self._conn().execute("SELECT * FROM api_keys WHERE hash=? AND revoked_at IS NULL", (digest,)).fetchone()
+        return self._key(row) if row else None
+
+    def keys(self) -> list[dict]:
+        return [self._key(r) for r in self._conn().execute("SELECT * FROM api_keys ORDER BY created_at, id")]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Mark a key revoked; False when no live key has this id."""
+        with self._write, self._conn() as db:
+            cur = db.execute("UPDATE api_keys SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (_now(), key_id))
+            return cur.rowcount == 1
+
+    @staticmethod
+    def _key(row: sqlite3.Row) -> dict:
+        return {"id": row["id"], "rights": row["rights"], "collections": json.loads(row["collections"]),
+                "name": row["name"], "created_at": row["created_at"], "revoked_at": row["revoked_at"]}
 
     @staticmethod
     def _doc(row: sqlite3.Row) -> Document:

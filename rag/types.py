@@ -23,13 +23,14 @@ class Filters(BaseModel):
     """What a search may return; applied before the top-k cut."""
 
     collection: str | None = None
+    collections: list[str] = Field(default_factory=list, description="only these collections (any of them)")
     docs: list[str] = Field(default_factory=list, description="document names or ids")
     page_from: int | None = Field(default=None, ge=1)
     page_to: int | None = Field(default=None, ge=1)
 
     @property
     def active(self) -> bool:
-        return bool(self.collection or self.docs or self.page_from or self.page_to)
+        return bool(self.collection or self.collections or self.docs or self.page_from or self.page_to)
 
 
 class Hit(BaseModel):

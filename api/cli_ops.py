@@ -1,0 +1,54 @@
+"""Operator commands of the `rag` command line: API keys (and, later, jobs and the worker)."""
+
+import json
+
+import typer
+
+keys_app = typer.Typer(help="API keys: create (printed once), list, revoke.", no_args_is_help=True)
+
+
+def _keyring():
+    from api import cli
+    from rag.access import KeyRing
+
+    return KeyRing(cli.services().kb.store)
+
+
+@keys_app.command("create")
+def keys_create(collection: list[str] = typer.Option(..., "--collection", "-c", help="A collection the key may use; repeatable."),
+                rights: str = typer.Option("read", "--rights", help="read, or write (includes read)."),
+                name: str = typer.Option("", "--name", help="A label to recognise the key by."),
+                as_json: bool = typer.Option(False, "--json")):
+    """Create an API key and print it. Only its sha256 is stored: the key cannot be shown again."""
+    token, record = _keyring().create(collection, rights, name)
+    if as_json:
+        typer.echo(json.dumps(dict(record, key=token)))
+        return
+    typer.echo(token)
+    typer.echo(f"id {record['id']}, {record['rights']} on {', '.join(record['collections'])} "
+               "(store the key now: it is not shown again)", err=True)
+
+
+@keys_app.command("list")
+def keys_list(as_json: bool = typer.Option(False, "--json"),
+              all_keys: bool = typer.Option(False, "--all", help="Include revoked keys.")):
+    """Every API key: id, rights, collections, created, revoked (never the key itself)."""
+    keys = [k for k in _keyring().list() if all_keys or not k["revoked_at"]]
+    if as_json:
+        typer.echo(json.dumps(keys, indent=2))
+        return
+    for k in keys:
+        state = f"revoked {k['revoked_at']}" if k["revoked_at"] else "live"
+        typer.echo(f"{k['id']}  {k['rights']:5s}  {','.join(k['collections']):30s}  created {k['created_at']}  "
+                   f"{state}  {k['name']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (from `rag keys list`).")):
+    """Revoke an API key: it is refused (401) from the next request on."""
+    _keyring().revoke(key_id)
+    typer.echo(f"revoked {key_id}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys_app, name="keys")
