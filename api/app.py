@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import tempfile
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 import rag
 from api.auth import Auth
+from api.observe import Metrics, Readiness, install
 from api.schemas import AskRequest, SearchRequest
 from rag.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
 from rag.errors import Cancelled, RagError, TooLarge, Unauthorized
@@ -39,10 +41,16 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
     gate = Gate(serving.max_concurrent, serving.queue_size, serving.queue_timeout_s,
                 services.settings.generator.timeout_s)
 
+    readiness = Readiness()
+    if not warm_up:
+        readiness.event.set()  # models load on first use
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Models load in the background: /healthz answers at once, /readyz says 503 until they are loaded,
+        # and requests that need them wait for the warm-up (or get its error).
         if warm_up:
-            services.warm_up()
+            threading.Thread(target=readiness.run, args=(services.warm_up,), name="warm-up", daemon=True).start()
         yield
 
     app = FastAPI(title="grounded-rag", version=rag.__version__, lifespan=lifespan,
@@ -50,6 +58,11 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
     app.state.services = services
     app.state.gate = gate
     app.state.auth = auth
+    app.state.readiness = readiness
+    metrics = app.state.metrics = Metrics(services, gate, readiness)
+
+    def models_loaded() -> None:
+        readiness.wait(serving.queue_timeout_s)
     body_limit = (cfg.max_upload_mb * cfg.max_upload_files + 1) * 1024 * 1024
 
     @app.exception_handler(RagError)
@@ -64,9 +77,19 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
             return _error(TooLarge(f"request body larger than {body_limit // (1024 * 1024)} MB"))
         return await call_next(request)
 
+    install(app, metrics)  # added last, so it wraps everything: every response has its request id
+
     @app.get("/healthz")
     def healthz() -> dict:
         return {"status": "ok", "index_version": services.kb.versions.manifest().get("version")}
+
+    @app.get("/readyz", responses={503: {"description": "models or index not loaded yet (or warm-up failed)"}})
+    def readyz():
+        """200 once the models are verified and loaded and the index agrees with the store; 503 before."""
+        if readiness.ready:
+            return {"status": "ready", "index_version": services.kb.versions.manifest().get("version")}
+        detail = readiness.error.message if readiness.error else "loading models and index"
+        return JSONResponse(status_code=503, content={"detail": detail})
 
     @app.get("/v1/info")
     def info(_: Principal = Depends(auth)) -> dict:
@@ -78,12 +101,12 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
         """Stored documents of `collection`, or of every collection the API key may read."""
         return services.kb.store.documents(collections=who.visible(collection))
 
-    @app.post("/v1/search", response_model=SearchResult)
+    @app.post("/v1/search", response_model=SearchResult, dependencies=[Depends(models_loaded)])
     def search(body: SearchRequest, who: Principal = Depends(auth)) -> SearchResult:
         collection, filters = who.scope(body.collection, body.filters)
         return services.search(body.question, body.k, collection, filters)
 
-    @app.post("/v1/ask", response_model=Answer,
+    @app.post("/v1/ask", response_model=Answer, dependencies=[Depends(models_loaded)],
               responses={503: {"description": "busy: retry after the Retry-After header's seconds"}})
     async def ask(body: AskRequest, request: Request, who: Principal = Depends(auth)):
         """A checked, cited answer, or with `"stream": true` server-sent events (token..., answer | error)."""
@@ -94,8 +117,10 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
             with ticket:
                 ticket.wait()
                 try:
-                    return services.ask(body.question, body.k, collection, filters, mode=body.mode,
-                                        summarize=body.summarize, on_token=ticket.chain(on_token))
+                    answer = services.ask(body.question, body.k, collection, filters, mode=body.mode,
+                                          summarize=body.summarize, on_token=ticket.chain(on_token))
+                    metrics.observe_answer(answer)
+                    return answer
                 except Cancelled:
                     log.warning("generation stopped: the client disconnected")
                     raise
@@ -105,7 +130,7 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket, request)
 
-    @app.post("/v1/parse", response_class=HTMLResponse)
+    @app.post("/v1/parse", response_class=HTMLResponse, dependencies=[Depends(models_loaded)])
     def parse(file: UploadFile = File(...), who: Principal = Depends(auth)) -> HTMLResponse:
         """Layout HTML of one uploaded PDF or page image (nothing is stored). Needs a key with write rights."""
         from ingest.html import to_html

@@ -179,8 +179,11 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     import uvicorn
 
     from api.app import create_app
+    from api.observe import configure_logging
 
-    uvicorn.run(create_app(State.settings, warm_up=not no_warm_up, host=host), host=host, port=port, log_level="info")
+    configure_logging(State.settings.log_format)
+    uvicorn.run(create_app(State.settings, warm_up=not no_warm_up, host=host), host=host, port=port, log_level="info",
+                log_config=None, access_log=False)  # the app writes its own access line, with the request id
 
 
 @app.command()

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     ord INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS api_keys (
     id TEXT PRIMARY KEY,
     hash TEXT NOT NULL UNIQUE,
@@ -103,6 +104,9 @@ class SqliteStore:
                     "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)",
                     (c.id, doc.id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord))
                 new_vids.append(cur.lastrowid)
+            for name, value in (("documents_ingested", 1), ("pages_ingested", doc.pages), ("chunks_ingested", len(chunks))):
+                db.execute("INSERT INTO counters(name, value) VALUES (?, ?)"
+                           " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", (name, value))
             return old_vids, new_vids
 
     def delete_document(self, doc_id: str) -> list[int]:
@@ -169,6 +173,14 @@ class SqliteStore:
 
     def all_vids(self) -> list[int]:
         return [r[0] for r in self._conn().execute("SELECT vid FROM chunks")]
+
+    def totals(self) -> dict:
+        """What is stored now (documents by status, pages, chunks) and what was ever ingested (counters)."""
+        db = self._conn()
+        by_status = dict(db.execute("SELECT status, COUNT(*) FROM documents GROUP BY status").fetchall())
+        pages = db.execute("SELECT COALESCE(SUM(pages), 0) FROM documents").fetchone()[0]
+        counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
+        return {"documents": by_status, "pages": pages, "chunks": self.count_chunks(), "counters": counters}
 
     def count_chunks(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
