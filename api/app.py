@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 import rag
 from api.auth import Auth
+from api.documents import DocumentRoutes
 from api.observe import Metrics, Readiness, install
 from api.schemas import AskRequest, SearchRequest
 from rag.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
@@ -129,6 +130,8 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
             return StreamingResponse(_events(work, ticket), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket, request)
+
+    app.include_router(DocumentRoutes(services, auth).router())
 
     @app.post("/v1/parse", response_class=HTMLResponse, dependencies=[Depends(models_loaded)])
     def parse(file: UploadFile = File(...), who: Principal = Depends(auth)) -> HTMLResponse:

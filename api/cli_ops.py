@@ -50,5 +50,28 @@ def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (from `rag 
     typer.echo(f"revoked {key_id}")
 
 
+def worker(threads: int = typer.Option(0, "--threads", "-t", help="Jobs run at once (default RAG_JOBS__WORKERS)."),
+           preload: bool = typer.Option(True, "--preload/--no-preload", help="Load the embedder before taking jobs.")):
+    """Run ingestion jobs from the queue (Huey; SQLite in the data dir by default) until stopped (SIGINT/SIGTERM).
+
+    On start, and every minute, jobs left unfinished by a dead worker are queued again."""
+    from api import cli
+    from api.observe import configure_logging
+    from ingest.jobs import JobQueue
+    from rag.jobs import JobStore
+
+    services = cli.services()
+    configure_logging(services.settings.log_format)
+    if preload:
+        services.embedder.warm_up()
+    services.kb.repair()
+    queue = JobQueue(services.settings, JobStore(services.kb.store), services)
+    recovered = queue.recover(startup=True)
+    typer.echo(f"worker {queue.worker_name}: queue {services.settings.jobs.queue}, "
+               f"{threads or services.settings.jobs.workers} at once, {len(recovered)} unfinished jobs re-queued", err=True)
+    queue.consumer(threads or None).run()
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
+    app.command("worker")(worker)

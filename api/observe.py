@@ -147,11 +147,10 @@ class StateCollector:
         yield from self.job_metrics()
 
     def job_metrics(self):
-        jobs = getattr(self.services, "jobs_by_state", None)
-        if jobs is None:
-            return []
+        from rag.jobs import JobStore
+
         family = GaugeMetricFamily("rag_jobs", "Ingestion jobs by state", labels=["state"])
-        for state, n in sorted(jobs().items()):
+        for state, n in JobStore(self.services.kb.store).by_state().items():
             family.add_metric([state], n)
         return [family]
 

@@ -30,6 +30,7 @@ class FileResult:
     chunks: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)  # pages that could not be read (the rest were)
+    doc_id: str = ""
 
 
 @dataclass
@@ -80,18 +81,22 @@ class Ingestor:
         kind = sniff(path)
         return parse_pdf(path, self.ocr, self.workers) if kind == "pdf" else parse_image(path, self.ocr)
 
-    def ingest_file(self, path: Path, collection: str = "default") -> FileResult:
+    def ingest_file(self, path: Path, collection: str = "default", key: str | None = None) -> FileResult:
+        """Ingest one file. `key` is its identity in the collection (default: its absolute path): a file with the
+        same key and content is skipped, with new content it replaces the old version (an upload keeps its name
+        as key, so uploading it again never duplicates it)."""
         t0 = time.perf_counter()
         path = Path(path).resolve()
+        ident = key or str(path)
         kb = self.services.kb
         try:
             sniff(path)
             digest = sha256_file(path)
-            old = kb.store.find_document(collection, str(path))
+            old = kb.store.find_document(collection, ident)
             if old and old.sha256 == digest and old.status == "ok":
-                return FileResult(str(path), "skipped", "unchanged", old.pages, 0, time.perf_counter() - t0)
+                return FileResult(str(path), "skipped", "unchanged", old.pages, 0, time.perf_counter() - t0, doc_id=old.id)
             parsed = self.parse(path)
-            doc_id = hashlib.sha256(f"{collection}\x00{path}\x00{digest}".encode()).hexdigest()[:16]
+            doc_id = hashlib.sha256(f"{collection}\x00{ident}\x00{digest}".encode()).hexdigest()[:16]
             cfg = self.services.settings.chunks
             chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words)
             if not chunks:
@@ -99,13 +104,13 @@ class Ingestor:
             html_dir = Path(self.services.settings.data_dir) / "html"
             html_dir.mkdir(parents=True, exist_ok=True)
             (html_dir / f"{doc_id}.html").write_text(to_html(parsed), encoding="utf-8")
-            doc = Document(id=doc_id, name=path.name, path=str(path), collection=collection, sha256=digest,
+            doc = Document(id=doc_id, name=Path(ident).name, path=ident, collection=collection, sha256=digest,
                            status="ok", pages=len(parsed.pages))
             stat = path.stat()
             n = kb.put_document(doc, stat.st_size, stat.st_mtime, chunks)
             if old and old.id != doc_id:
                 (html_dir / f"{old.id}.html").unlink(missing_ok=True)
-            return FileResult(str(path), "ok", "", len(parsed.pages), n, time.perf_counter() - t0, parsed.errors)
+            return FileResult(str(path), "ok", "", len(parsed.pages), n, time.perf_counter() - t0, parsed.errors, doc_id)
         except RagError as exc:
             log.warning("ingest failed: %s", exc.message)
             return FileResult(str(path), "failed", exc.message, seconds=time.perf_counter() - t0)

@@ -73,6 +73,20 @@ class AuthSettings(BaseModel):
     rate_per_min: int = 120  # requests per minute per API key (token bucket, burst = this many); 0 = no limit
 
 
+class IngestSettings(BaseModel):
+    # server-side folders that `POST /v1/documents` may name (JSON list in the environment); none: paths refused
+    allowed_roots: list[Path] = Field(default_factory=list)
+
+
+class JobsSettings(BaseModel):
+    queue: Literal["sqlite", "redis"] = "sqlite"  # sqlite: <data dir>/queue.sqlite (one machine); redis: several
+    redis_url: str = "redis://localhost:6379/0"
+    workers: int = 1  # jobs a `rag worker` runs at once (threads)
+    publish_every: int = 20  # files of a job between index publications (the write lock is released between)
+    stale_after_s: float = 30.0  # a running job whose worker has not beaten for this long is taken over
+    poll_max_s: float = 1.0  # longest pause of an idle worker between looks at the queue
+
+
 class ParseSettings(BaseModel):
     workers: int = 0  # processes per PDF; 0 = one per core (long PDFs only: at least 8 pages a worker)
 
@@ -103,6 +117,8 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     serving: ServingSettings = ServingSettings()
     auth: AuthSettings = AuthSettings()
+    ingest: IngestSettings = IngestSettings()
+    jobs: JobsSettings = JobsSettings()
 
     @property
     def models_path(self) -> Path:

@@ -35,6 +35,33 @@ CREATE TABLE IF NOT EXISTS chunks (
     ord INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    collection TEXT NOT NULL,
+    state TEXT NOT NULL,
+    key_id TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    error TEXT,
+    worker TEXT,
+    heartbeat REAL,
+    cancel INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS job_files (
+    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    key TEXT,
+    status TEXT NOT NULL DEFAULT 'queued',
+    reason TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    doc_id TEXT,
+    seconds REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, n)
+);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS api_keys (
     id TEXT PRIMARY KEY,
@@ -60,8 +87,13 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write = threading.Lock()
+        self.write_lock = self._write  # for other tables of this database (jobs): one writer at a time
         with self._conn() as db:
             db.executescript(SCHEMA)
+
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (rows as `sqlite3.Row`); hold `write_lock` around writes."""
+        return self._conn()
 
     def _conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -181,6 +213,11 @@ class SqliteStore:
         pages = db.execute("SELECT COALESCE(SUM(pages), 0) FROM documents").fetchone()[0]
         counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
         return {"documents": by_status, "pages": pages, "chunks": self.count_chunks(), "counters": counters}
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._conn().execute("SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n"
+                                   " FROM documents d WHERE id=?", (doc_id,)).fetchone()
+        return self._doc(row) if row else None
 
     def count_chunks(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]

@@ -100,3 +100,37 @@ class Document(BaseModel):
     pages: int = 0
     chunks: int = 0
     ingested_at: str | None = None
+
+
+class JobFile(BaseModel):
+    """One file of an ingestion job: queued, running, ok, skipped (unchanged), failed (with the reason), cancelled."""
+
+    n: int
+    name: str
+    status: str = "queued"
+    reason: str = ""
+    pages: int = 0
+    chunks: int = 0
+    doc_id: str | None = None
+    seconds: float = 0.0
+
+
+class Job(BaseModel):
+    """An ingestion job: queued, running, done, failed (every file failed, or the job itself broke), cancelled."""
+
+    id: str
+    collection: str
+    state: str
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+    cancel_requested: bool = False
+    total: int = 0
+    done: int = 0
+    counts: dict[str, int] = Field(default_factory=dict)
+    files: list[JobFile] = Field(default_factory=list)
+
+
+class DocumentDetail(Document):
+    html: str | None = Field(default=None, description="the layout HTML of the document")

@@ -19,18 +19,23 @@ def app_keys(tmp_path):
 
 
 ROUTES = [("GET", "/v1/info", None), ("GET", "/v1/documents", None),
-          ("POST", "/v1/search", {"question": "annual"}), ("POST", "/v1/ask", {"question": "annual", "mode": "extract"})]
+          ("POST", "/v1/search", {"question": "annual"}), ("POST", "/v1/ask", {"question": "annual", "mode": "extract"}),
+          ("POST", "/v1/documents", {"paths": ["/tmp"]}), ("GET", "/v1/documents/{doc_id}", None),
+          ("DELETE", "/v1/documents/{doc_id}", None), ("GET", "/v1/jobs", None), ("GET", "/v1/jobs/{job_id}", None),
+          ("DELETE", "/v1/jobs/{job_id}", None)]
 
 
 def test_every_v1_route_is_in_the_checked_list(app_keys):
     app, _, _ = app_keys
-    paths = {p for p in client(app).get("/openapi.json").json()["paths"] if p.startswith("/v1")}
-    assert paths == {r[1] for r in ROUTES} | {"/v1/parse"}
+    spec = client(app).get("/openapi.json").json()["paths"]
+    routes = {(m.upper(), p) for p, ops in spec.items() if p.startswith("/v1") for m in ops}
+    assert routes == {(m, p) for m, p, _ in ROUTES} | {("POST", "/v1/parse")}
 
 
 @pytest.mark.parametrize("method,path,body", ROUTES + [("POST", "/v1/parse", None)])
 def test_no_key_or_a_wrong_or_revoked_key_gets_401(app_keys, method, path, body):
     app, services, keys = app_keys
+    path = path.replace("{doc_id}", "0123456789abcdef").replace("{job_id}", "0123456789abcdef")
     for headers in [{}, {"Authorization": "Bearer rag_nope_nope"}, {"X-API-Key": "wrong"},
                     {"Authorization": "Basic dXNlcjpwYXNz"}]:
         r = client(app).request(method, path, json=body, headers=headers)
@@ -52,6 +57,10 @@ def test_a_key_sees_only_its_collections(app_keys):
     hr = client(app, keys["hr_read"])
     assert [d["name"] for d in hr.get("/v1/documents").json()] == ["handbook.pdf"]
     assert hr.get("/v1/documents", params={"collection": "finance"}).status_code == 403
+    ledger = client(app, keys["both"]).get("/v1/documents", params={"collection": "finance"}).json()[0]["id"]
+    assert hr.get(f"/v1/documents/{ledger}").status_code == 404
+    assert client(app, keys["hr_write"]).delete(f"/v1/documents/{ledger}").status_code == 404
+    assert client(app, keys["both"]).delete(f"/v1/documents/{ledger}").status_code == 403  # read-only key
     hits = hr.post("/v1/search", json={"question": "annual revenue finance figure", "k": 10}).json()["hits"]
     assert hits and {h["doc"] for h in hits} == {"handbook.pdf"}
     answer = hr.post("/v1/ask", json={"question": "What was the annual revenue?", "mode": "extract"}).json()
