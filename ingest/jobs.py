@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from ingest.pipeline import Ingestor
-from rag.errors import MissingExtra, NotFound
+from rag.errors import BadInput, MissingExtra, NotFound
 from rag.jobs import JobStore
 from rag.settings import Settings
 from rag.types import Job
@@ -59,6 +59,8 @@ class JobQueue:
         self.worker_name = f"{socket.gethostname()}:{os.getpid()}"
         self.task = self.huey.task(name=TASK, retries=0)(self._run_task)
         self.huey.periodic_task(_every_minute(), name="rag.recover_jobs")(self.recover)
+        if settings.ingest.reindex_cron and services is not None:
+            self.huey.periodic_task(cron(settings.ingest.reindex_cron), name="rag.reindex")(self.reindex)
 
     # ---- API side: record, then queue ----------------------------------------------------------
     def submit(self, job_id: str, collection: str, files: list[tuple[str, str, str | None]],
@@ -93,6 +95,16 @@ class JobQueue:
             log.info("re-queued %d unfinished jobs", len(ids))
         return ids
 
+    def reindex(self) -> None:
+        """The scheduled re-index of `RAG_INGEST__SOURCES` (in a worker)."""
+        from ingest.reindex import reindex
+
+        if not self.settings.ingest.sources:
+            log.warning("RAG_INGEST__REINDEX_CRON is set but RAG_INGEST__SOURCES is empty: nothing to re-index")
+            return
+        report = reindex(self.services, self.settings.ingest.sources)
+        log.info("scheduled reindex: %s", report.as_dict()["counts"])
+
     def _release_orphans(self, startup: bool) -> None:
         """Running jobs of workers on this machine whose process is gone (killed, crashed) are free at once."""
         host = socket.gethostname()
@@ -123,6 +135,16 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def cron(expression: str):
+    """A Huey schedule from a five-field cron expression (minute hour day-of-month month day-of-week)."""
+    from huey import crontab
+
+    fields = expression.split()
+    if len(fields) != 5:
+        raise BadInput(f"a cron expression has 5 fields (m h dom mon dow), got {expression!r}")
+    return crontab(*fields)
 
 
 def _every_minute():

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class FileResult:
     path: str
-    status: str  # ok | skipped | failed
+    status: str  # ok | skipped | failed | deleted (re-index: its source file is gone)
     reason: str = ""
     pages: int = 0
     chunks: int = 0
@@ -48,9 +48,25 @@ class Report:
 
     def as_dict(self) -> dict:
         counts = {s: sum(f.status == s for f in self.files) for s in ("ok", "skipped", "failed")}
+        if any(f.status == "deleted" for f in self.files):
+            counts["deleted"] = sum(f.status == "deleted" for f in self.files)
         return {"files": [asdict(f) for f in self.files], "counts": counts,
                 "pages": sum(f.pages for f in self.files), "chunks": sum(f.chunks for f in self.files),
                 "seconds": round(self.seconds, 2)}
+
+
+@dataclass
+class Prepared:
+    """A parsed, chunked and embedded file, ready to be written."""
+
+    result: FileResult
+    doc: Document
+    size: int
+    mtime: float
+    chunks: list
+    vecs: object
+    old_id: str | None
+    t0: float
 
 
 def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
@@ -81,10 +97,18 @@ class Ingestor:
         kind = sniff(path)
         return parse_pdf(path, self.ocr, self.workers) if kind == "pdf" else parse_image(path, self.ocr)
 
-    def ingest_file(self, path: Path, collection: str = "default", key: str | None = None) -> FileResult:
+    def ingest_file(self, path: Path, collection: str = "default", key: str | None = None,
+                    force: bool = False) -> FileResult:
         """Ingest one file. `key` is its identity in the collection (default: its absolute path): a file with the
-        same key and content is skipped, with new content it replaces the old version (an upload keeps its name
-        as key, so uploading it again never duplicates it)."""
+        same key and content is skipped (unless `force`), with new content it replaces the old version (an upload
+        keeps its name as key, so uploading it again never duplicates it)."""
+        prepared = self.prepare_file(path, collection, key, force)
+        return prepared if isinstance(prepared, FileResult) else self.apply(prepared)
+
+    def prepare_file(self, path: Path, collection: str = "default", key: str | None = None,
+                     force: bool = False) -> "FileResult | Prepared":
+        """Everything but the write: sniff, hash, parse, chunk, write the HTML, embed. A `FileResult` when there is
+        nothing to write (unchanged, failed), else a `Prepared` for `apply()`."""
         t0 = time.perf_counter()
         path = Path(path).resolve()
         ident = key or str(path)
@@ -93,7 +117,7 @@ class Ingestor:
             sniff(path)
             digest = sha256_file(path)
             old = kb.store.find_document(collection, ident)
-            if old and old.sha256 == digest and old.status == "ok":
+            if old and old.sha256 == digest and old.status == "ok" and not force:
                 return FileResult(str(path), "skipped", "unchanged", old.pages, 0, time.perf_counter() - t0, doc_id=old.id)
             parsed = self.parse(path)
             doc_id = hashlib.sha256(f"{collection}\x00{ident}\x00{digest}".encode()).hexdigest()[:16]
@@ -107,16 +131,27 @@ class Ingestor:
             doc = Document(id=doc_id, name=Path(ident).name, path=ident, collection=collection, sha256=digest,
                            status="ok", pages=len(parsed.pages))
             stat = path.stat()
-            n = kb.put_document(doc, stat.st_size, stat.st_mtime, chunks)
-            if old and old.id != doc_id:
-                (html_dir / f"{old.id}.html").unlink(missing_ok=True)
-            return FileResult(str(path), "ok", "", len(parsed.pages), n, time.perf_counter() - t0, parsed.errors, doc_id)
+            vecs = kb.embed_chunks(chunks)
+            result = FileResult(str(path), "ok", "", len(parsed.pages), 0, 0.0, parsed.errors, doc_id)
+            return Prepared(result, doc, stat.st_size, stat.st_mtime, chunks, vecs, old.id if old else None, t0)
         except RagError as exc:
             log.warning("ingest failed: %s", exc.message)
             return FileResult(str(path), "failed", exc.message, seconds=time.perf_counter() - t0)
         except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
             log.exception("unexpected error ingesting %s", path)
             return FileResult(str(path), "failed", f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0)
+
+    def apply(self, p: "Prepared") -> FileResult:
+        """Write a prepared document (one transaction) and drop its old version's HTML."""
+        try:
+            p.result.chunks = self.services.kb.put_prepared(p.doc, p.size, p.mtime, p.chunks, p.vecs)
+        except Exception as exc:  # noqa: BLE001 - reported per file
+            log.exception("could not store %s", p.result.path)
+            p.result.status, p.result.reason = "failed", f"{type(exc).__name__}: {exc}"
+        if p.result.status == "ok" and p.old_id and p.old_id != p.doc.id:
+            (Path(self.services.settings.data_dir) / "html" / f"{p.old_id}.html").unlink(missing_ok=True)
+        p.result.seconds = time.perf_counter() - p.t0
+        return p.result
 
     def ingest_text(self, name: str, text: str, collection: str = "default") -> FileResult:
         """Ingest a plain-text record (one paragraph per line) as a one-page document named `name`."""

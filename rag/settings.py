@@ -73,9 +73,20 @@ class AuthSettings(BaseModel):
     rate_per_min: int = 120  # requests per minute per API key (token bucket, burst = this many); 0 = no limit
 
 
+class Source(BaseModel):
+    """A folder `rag reindex` keeps the index in step with, and the collection its files go into."""
+
+    path: Path
+    collection: str = "default"
+
+
 class IngestSettings(BaseModel):
     # server-side folders that `POST /v1/documents` may name (JSON list in the environment); none: paths refused
     allowed_roots: list[Path] = Field(default_factory=list)
+    # what `rag reindex` rescans: RAG_INGEST__SOURCES='[{"path": "/srv/docs/hr", "collection": "hr"}]'
+    sources: list[Source] = Field(default_factory=list)
+    reindex_cron: str = ""  # `rag worker` re-indexes the sources on this schedule ("m h dom mon dow", e.g. "15 2 * * *")
+    reindex_batch: int = 500  # changed files prepared (parsed, embedded) before they are written together
 
 
 class JobsSettings(BaseModel):

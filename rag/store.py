@@ -214,6 +214,12 @@ class SqliteStore:
         counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
         return {"documents": by_status, "pages": pages, "chunks": self.count_chunks(), "counters": counters}
 
+    def file_index(self, collection: str) -> dict[str, dict]:
+        """path -> {id, size, mtime, status, sha256} of every document of a collection (for re-indexing)."""
+        rows = self._conn().execute("SELECT id, path, size, mtime, status, sha256 FROM documents WHERE collection=?",
+                                    (collection,))
+        return {r["path"]: {k: r[k] for k in ("id", "size", "mtime", "status", "sha256")} for r in rows}
+
     def document(self, doc_id: str) -> Document | None:
         row = self._conn().execute("SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n"
                                    " FROM documents d WHERE id=?", (doc_id,)).fetchone()
