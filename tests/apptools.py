@@ -6,9 +6,10 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from rag.generator import Generation
 from rag.services import Services
 from rag.settings import Settings
-from rag.types import Chunk, Document
+from rag.types import Chunk, Document, ModelRef
 
 
 class HashEmbedder:
@@ -28,10 +29,33 @@ class HashEmbedder:
         return out / np.where(norms == 0, 1, norms)
 
 
+class EchoGenerator:
+    """Answers with the first source's first sentence and cites it: deterministic, no model."""
+
+    name = "echo"
+
+    def warm_up(self) -> None:
+        pass
+
+    def ref(self) -> ModelRef:
+        return ModelRef(name="echo", backend="test")
+
+    def generate(self, messages, max_tokens=256, stop=None, on_token=None) -> Generation:
+        text = "Not found in the documents."
+        for line in messages[-1]["content"].splitlines():
+            if line.startswith("[1]"):
+                text = line.split("]", 1)[-1].split(":", 1)[-1].strip().split(". ")[0] + " [1]"
+                break
+        if on_token is not None:
+            on_token(text)
+        return Generation(text, 10, 5, 1.0, 1.0, 2.0)
+
+
 def make_app(data_dir, host: str | None = "127.0.0.1", **settings):
-    """(app, services) on `data_dir` with the fake embedder; `host` decides whether keys are required (auto)."""
+    """(app, services) on `data_dir` with the fake embedder and generator; `host` decides whether keys are required."""
     services = Services(Settings(data_dir=data_dir, **settings))
     services.__dict__["embedder"] = HashEmbedder()  # replaces the cached_property before anything uses it
+    services.__dict__["generator"] = EchoGenerator()
     app = create_app(warm_up=False, host=host, services=services)
     return app, services
 
