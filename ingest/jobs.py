@@ -86,6 +86,7 @@ class JobQueue:
     def recover(self, startup: bool = False) -> list[str]:
         """Queue again every job that should be running and is not (queued, or its worker is dead or stopped
         beating). `startup`: no job of this process can be running yet (a restarted container reuses pids)."""
+        self._alive_mark()
         self._release_orphans(startup)
         self.jobs.reap_cancelled(self.settings.jobs.stale_after_s)
         ids = self.jobs.unfinished(self.settings.jobs.stale_after_s)
@@ -94,6 +95,17 @@ class JobQueue:
         if ids:
             log.info("re-queued %d unfinished jobs", len(ids))
         return ids
+
+    def _alive_mark(self) -> None:
+        """Touch `<data dir>/workers/<hostname>.alive` (what the container healthcheck reads)."""
+        if self.services is None:
+            return
+        try:
+            mark = Path(self.settings.data_dir) / "workers" / f"{socket.gethostname()}.alive"
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            mark.touch()
+        except OSError:
+            log.warning("could not write the worker's alive mark")
 
     def reindex(self) -> None:
         """The scheduled re-index of `RAG_INGEST__SOURCES` (in a worker)."""

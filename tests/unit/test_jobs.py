@@ -125,6 +125,7 @@ def test_run_job_ingests_resumes_without_duplicates_and_documents_can_be_read_an
     services.kb.store.db().execute("UPDATE jobs SET heartbeat=? WHERE id=?", (time.time() - 60, job["id"]))
     services.kb.store.db().commit()
     assert queue.recover() == [job["id"]]
+    assert list((tmp_path / "data" / "workers").glob("*.alive"))  # what the container healthcheck reads
     assert run_job(services, jobs, job["id"], "w", services.settings) == "done"
     done = c.get(f"/v1/jobs/{job['id']}").json()
     assert done["state"] == "done" and done["counts"]["ok"] == 3 and all(f["chunks"] > 0 for f in done["files"])
