@@ -15,7 +15,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from ingest.pipeline import Ingestor
+from ingest.pipeline import Ingestor, Prepared
 from rag.errors import BadInput, MissingExtra, NotFound
 from rag.jobs import JobStore
 from rag.settings import Settings
@@ -203,14 +203,24 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
         with _Heartbeat(jobs, job_id, worker, max(1.0, cfg.stale_after_s / 6)):
             step = max(1, cfg.publish_every)
             for start in range(0, len(todo), step):
-                with services.kb.bulk():  # one publication per batch; the write lock is free between batches
-                    for n, path, key in todo[start:start + step]:
-                        if jobs.cancel_requested(job_id):
-                            cancelled = True
-                            break
-                        jobs.set_file(job_id, n, "running")
-                        r = ingestor.ingest_file(Path(path), job.collection, key=key)
+                # parse, chunk and embed without the write lock (other workers and deletes go on meanwhile) ...
+                prepared = []
+                for n, path, key in todo[start:start + step]:
+                    if jobs.cancel_requested(job_id):
+                        cancelled = True
+                        break
+                    jobs.set_file(job_id, n, "running")
+                    r = ingestor.prepare_file(Path(path), job.collection, key=key)
+                    if isinstance(r, Prepared):
+                        prepared.append((n, r))
+                    else:
                         jobs.set_file(job_id, n, r.status, r.reason, r.pages, r.chunks, r.doc_id or None, r.seconds)
+                # ... then write the batch under the lock and publish it as one index version
+                if prepared:
+                    with services.kb.bulk():
+                        for n, p in prepared:
+                            r = ingestor.apply(p)
+                            jobs.set_file(job_id, n, r.status, r.reason, r.pages, r.chunks, r.doc_id or None, r.seconds)
                 if cancelled:
                     break
     except Exception as exc:  # noqa: BLE001 - recorded on the job; the worker goes on with the next one
