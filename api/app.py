@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, warm_up: bool = True, host: str | None = None,
                services: Services | None = None) -> FastAPI:
-    """The app; models are verified and loaded at start-up unless `warm_up` is False.
+    """The app; models are verified and loaded in the background at start-up (`/readyz`) unless `warm_up` is False.
 
     `host` is the address the server binds: with `RAG_AUTH__REQUIRED=auto`, API keys are required unless it is
     a loopback address (an unknown host counts as public). `services` may be given ready-made (tests)."""
@@ -62,8 +62,10 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
     app.state.readiness = readiness
     metrics = app.state.metrics = Metrics(services, gate, readiness)
 
-    def models_loaded() -> None:
+    def models_loaded(_: Principal = Depends(auth)) -> None:
+        """Wait for the warm-up (after the key check, so a request without a valid key never waits)."""
         readiness.wait(serving.queue_timeout_s)
+
     body_limit = (cfg.max_upload_mb * cfg.max_upload_files + 1) * 1024 * 1024
 
     @app.exception_handler(RagError)

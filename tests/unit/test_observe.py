@@ -103,3 +103,14 @@ def test_failed_warm_up_is_reported_by_readyz_and_by_requests_needing_models(tmp
 
 
 assert HashEmbedder  # the fake embedder is what make_app uses
+
+
+def test_the_key_is_checked_before_waiting_for_the_warm_up(tmp_path):
+    release = threading.Event()
+    app, services = make_app(tmp_path, host="0.0.0.0")
+    services.warm_up = lambda: release.wait(30)
+    app = create_app(warm_up=True, host="0.0.0.0", services=services)
+    with TestClient(app) as c:
+        r = c.post("/v1/search", json={"question": "x"})
+        assert r.status_code == 401  # at once, not after the warm-up wait
+        release.set()
