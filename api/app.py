@@ -72,13 +72,7 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
     async def rag_error(request: Request, exc: RagError):
         return _error(exc)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        """Refuse a request whose declared body is larger than every upload allowed together, before reading it."""
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > body_limit:
-            return _error(TooLarge(f"request body larger than {body_limit // (1024 * 1024)} MB"))
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=body_limit)
 
     install(app, metrics)  # added last, so it wraps everything: every response has its request id
 
@@ -158,6 +152,22 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
             return HTMLResponse(to_html(app.state.ingestor.parse(path)))
 
     return app
+
+
+class BodyLimit:
+    """Pure ASGI: refuse a request whose declared body is larger than every upload allowed together, unread."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+            if length.isdigit() and int(length) > self.limit:
+                response = _error(TooLarge(f"request body larger than {self.limit // (1024 * 1024)} MB"))
+                return await response(scope, receive, send)
+        return await self.app(scope, receive, send)
 
 
 def _error(exc: RagError) -> JSONResponse:

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -159,30 +159,46 @@ def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, doc, value=value)
 
 
-def install(app: FastAPI, metrics: Metrics) -> None:
-    """The request middleware (id, latency, access log) and the `/metrics` route."""
+class ObserveMiddleware:
+    """Pure ASGI (streams and disconnects pass straight through): request id, latency metric, access log line."""
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):
-        incoming = request.headers.get("x-request-id", "")
+    def __init__(self, app, metrics: Metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         rid = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
         t0 = time.perf_counter()
-        status = 500
+        state = {"status": 500, "elapsed": None}
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                state["status"], state["elapsed"] = message["status"], time.perf_counter() - t0
+                message = dict(message, headers=[*message.get("headers", []), (b"x-request-id", rid.encode())])
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = rid
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - t0
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            metrics.latency.labels(route, request.method, str(status)).observe(elapsed)
-            log.info("%s %s %d %.1f ms", request.method, request.url.path, status, elapsed * 1000,
-                     extra={"method": request.method, "path": request.url.path, "route": route, "status": status,
-                            "ms": round(elapsed * 1000, 1), "key_id": getattr(request.state, "key_id", None),
-                            "client": request.client.host if request.client else None})
+            elapsed = state["elapsed"] if state["elapsed"] is not None else time.perf_counter() - t0
+            status, method, path = state["status"], scope["method"], scope["path"]
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.latency.labels(route, method, str(status)).observe(elapsed)
+            client = scope.get("client")
+            log.info("%s %s %d %.1f ms", method, path, status, elapsed * 1000,
+                     extra={"method": method, "path": path, "route": route, "status": status,
+                            "ms": round(elapsed * 1000, 1), "key_id": (scope.get("state") or {}).get("key_id"),
+                            "client": client[0] if client else None})
             request_id.reset(token)
+
+
+def install(app: FastAPI, metrics: Metrics) -> None:
+    """The request middleware (id, latency, access log) and the `/metrics` route."""
+    app.add_middleware(ObserveMiddleware, metrics=metrics)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus():
