@@ -199,8 +199,11 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     import uvicorn
 
     from api.app import create_app
+    from api.observe import configure_logging
 
-    uvicorn.run(create_app(State.settings, warm_up=not no_warm_up), host=host, port=port, log_level="info")
+    configure_logging(State.settings.log_format)
+    uvicorn.run(create_app(State.settings, warm_up=not no_warm_up, host=host), host=host, port=port, log_level="info",
+                log_config=None, access_log=False)  # the app writes its own access line, with the request id
 
 
 @app.command()
@@ -398,6 +401,15 @@ def _answers_table(result: dict) -> str:
     for key, v in s["latency_ms"].items():
         lines.append(f"{key:14s} p50 {v['p50']:.0f}  p95 {v['p95']:.0f}  mean {v['mean']:.0f} ms  (n={v['n']})")
     return "\n".join(lines)
+
+
+def _register_ops() -> None:
+    from api.cli_ops import register
+
+    register(app)
+
+
+_register_ops()
 
 
 def main() -> None:

@@ -25,12 +25,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class FileResult:
     path: str
-    status: str  # ok | skipped | failed
+    status: str  # ok | skipped | failed | deleted (re-index: its source file is gone)
     reason: str = ""
     pages: int = 0
     chunks: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)  # pages that could not be read (the rest were)
+    doc_id: str = ""
 
 
 @dataclass
@@ -48,9 +49,25 @@ class Report:
 
     def as_dict(self) -> dict:
         counts = {s: sum(f.status == s for f in self.files) for s in ("ok", "skipped", "failed")}
+        if any(f.status == "deleted" for f in self.files):
+            counts["deleted"] = sum(f.status == "deleted" for f in self.files)
         return {"files": [asdict(f) for f in self.files], "counts": counts,
                 "pages": sum(f.pages for f in self.files), "chunks": sum(f.chunks for f in self.files),
                 "seconds": round(self.seconds, 2)}
+
+
+@dataclass
+class Prepared:
+    """A parsed, chunked and embedded file, ready to be written."""
+
+    result: FileResult
+    doc: Document
+    size: int
+    mtime: float
+    chunks: list
+    vecs: object
+    old_id: str | None
+    t0: float
 
 
 def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
@@ -82,21 +99,34 @@ class Ingestor:
         kind = sniff(path)
         return parse_pdf(path, self.ocr, self.workers) if kind == "pdf" else parse_image(path, self.ocr)
 
-    def ingest_file(self, path: Path, collection: str = "default", tags: dict[str, str] | None = None) -> FileResult:
-        """Parse, chunk, embed and store one file. `tags` (key=value metadata) replace the document's tags;
-        None keeps the tags it already has (so a nightly re-ingest without tags does not erase them)."""
+    def ingest_file(self, path: Path, collection: str = "default", key: str | None = None,
+                    force: bool = False, tags: dict[str, str] | None = None) -> FileResult:
+        """Ingest one file. `key` is its identity in the collection (default: its absolute path): a file with the
+        same key and content is skipped (unless `force`), with new content it replaces the old version (an upload
+        keeps its name as key, so uploading it again never duplicates it). `tags` (key=value metadata) replace the
+        document's tags; None keeps the tags it already has (a nightly re-ingest without tags does not erase them)."""
+        # Not embedded here: the knowledge base embeds at write time (inside a bulk, across documents at once).
+        prepared = self.prepare_file(path, collection, key, force, tags, embed=False)
+        return prepared if isinstance(prepared, FileResult) else self.apply(prepared)
+
+    def prepare_file(self, path: Path, collection: str = "default", key: str | None = None,
+                     force: bool = False, tags: dict[str, str] | None = None,
+                     embed: bool = True) -> "FileResult | Prepared":
+        """Everything but the write: sniff, hash, parse, chunk, write the HTML, embed (unless `embed` is False).
+        A `FileResult` when there is nothing to write (unchanged, failed), else a `Prepared` for `apply()`."""
         t0 = time.perf_counter()
         path = Path(path).resolve()
+        ident = key or str(path)
         kb = self.services.kb
         try:
             sniff(path)
             digest = sha256_file(path)
-            old = kb.store.find_document(collection, str(path))
-            if old and old.sha256 == digest and old.status == "ok":
+            old = kb.store.find_document(collection, ident)
+            if old and old.sha256 == digest and old.status == "ok" and not force:
                 reason = _retag(kb.store, old, tags)
-                return FileResult(str(path), "skipped", reason, old.pages, 0, time.perf_counter() - t0)
+                return FileResult(str(path), "skipped", reason, old.pages, 0, time.perf_counter() - t0, doc_id=old.id)
             parsed = self.parse(path)
-            doc_id = hashlib.sha256(f"{collection}\x00{path}\x00{digest}".encode()).hexdigest()[:16]
+            doc_id = hashlib.sha256(f"{collection}\x00{ident}\x00{digest}".encode()).hexdigest()[:16]
             cfg = self.services.settings.chunks
             chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words)
             if not chunks:
@@ -104,19 +134,32 @@ class Ingestor:
             html_dir = Path(self.services.settings.data_dir) / "html"
             html_dir.mkdir(parents=True, exist_ok=True)
             (html_dir / f"{doc_id}.html").write_text(to_html(parsed), encoding="utf-8")
-            doc = Document(id=doc_id, name=path.name, path=str(path), collection=collection, sha256=digest,
+            doc = Document(id=doc_id, name=Path(ident).name, path=ident, collection=collection, sha256=digest,
                            status="ok", pages=len(parsed.pages), tags=_tags_for(old, tags))
             stat = path.stat()
-            n = kb.put_document(doc, stat.st_size, stat.st_mtime, chunks)
-            if old and old.id != doc_id:
-                (html_dir / f"{old.id}.html").unlink(missing_ok=True)
-            return FileResult(str(path), "ok", "", len(parsed.pages), n, time.perf_counter() - t0, parsed.errors)
+            vecs = kb.embed_chunks(chunks) if embed else None
+            result = FileResult(str(path), "ok", "", len(parsed.pages), 0, 0.0, parsed.errors, doc_id)
+            return Prepared(result, doc, stat.st_size, stat.st_mtime, chunks, vecs, old.id if old else None, t0)
         except RagError as exc:
             log.warning("ingest failed: %s", exc.message)
             return FileResult(str(path), "failed", exc.message, seconds=time.perf_counter() - t0)
         except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
             log.exception("unexpected error ingesting %s", path)
             return FileResult(str(path), "failed", f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0)
+
+    def apply(self, p: "Prepared") -> FileResult:
+        """Write a prepared document (one transaction) and drop its old version's HTML."""
+        try:
+            kb = self.services.kb
+            p.result.chunks = (kb.put_document(p.doc, p.size, p.mtime, p.chunks) if p.vecs is None
+                               else kb.put_prepared(p.doc, p.size, p.mtime, p.chunks, p.vecs))
+        except Exception as exc:  # noqa: BLE001 - reported per file
+            log.exception("could not store %s", p.result.path)
+            p.result.status, p.result.reason = "failed", f"{type(exc).__name__}: {exc}"
+        if p.result.status == "ok" and p.old_id and p.old_id != p.doc.id:
+            (Path(self.services.settings.data_dir) / "html" / f"{p.old_id}.html").unlink(missing_ok=True)
+        p.result.seconds = time.perf_counter() - p.t0
+        return p.result
 
     def ingest_text(self, name: str, text: str, collection: str = "default", tags: dict[str, str] | None = None) -> FileResult:
         """Ingest a plain-text record (one paragraph per line) as a one-page document named `name`;
@@ -150,7 +193,7 @@ class Ingestor:
             return report
         with self.services.kb.bulk():  # one index publication for the whole batch
             for i, f in enumerate(files, 1):
-                result = self.ingest_file(f, collection, tags)
+                result = self.ingest_file(f, collection, tags=tags)
                 report.files.append(result)
                 if progress:
                     progress(i, len(files), result)

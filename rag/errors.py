@@ -17,6 +17,28 @@ class BadInput(RagError):
     status = 400
 
 
+class Unauthorized(RagError):
+    """No API key, or one that is unknown or revoked."""
+
+    status = 401
+
+
+class Forbidden(RagError):
+    """A valid API key asked for a collection or a right it does not have."""
+
+    status = 403
+
+
+class RateLimited(RagError):
+    """The API key sent more requests than its rate allows; retry after `retry_after` seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotFound(RagError):
     """A path, document or model that does not exist."""
 

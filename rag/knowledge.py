@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.embedder import Embedder
-from rag.errors import IndexMismatch
+from rag.errors import BadInput, IndexMismatch, NotFound
 from rag.lexical import Bm25Index
 from rag.retrieval import diversify, rrf, weighted
 from rag.settings import Settings
@@ -162,20 +162,44 @@ class KnowledgeBase:
         if self._bulk is not None:
             yield self._bulk
             return
-        lock_path = self.data_dir / ".write.lock"
-        with open(lock_path, "a") as fh:
+        with self._locked():
+            reason = self._check_embedder()
+            if reason:  # vectors from another embedder must not be mixed with ours: re-embed them all first
+                log.warning("index built by another embedder (%s): re-embedding every chunk", reason)
+                index = self._reembed_all()
+            else:
+                index = self._load(self.versions.current())
+                self._repair(index)
+            yield index
+
+    @contextmanager
+    def _locked(self):
+        with open(self.data_dir / ".write.lock", "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                reason = self._check_embedder()
-                if reason:  # vectors from another embedder must not be mixed with ours: re-embed them all first
-                    log.warning("index built by another embedder (%s): re-embedding every chunk", reason)
-                    index = self._reembed_all()
-                else:
-                    index = self._load(self.versions.current())
-                    self._repair(index)
-                yield index
+                yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def rollback(self, version: str | None = None) -> dict:
+        """Make a kept index version live again (default: the one before the live one). It must have been built
+        with the configured embedder. The store is not versioned: the next write reconciles the index with it."""
+        with self._locked():
+            kept = self.versions.versions()
+            live = next((i for i, v in enumerate(kept) if v["live"]), len(kept))
+            if version is None:
+                if live == 0 or not kept:
+                    raise NotFound("no earlier index version is kept (RAG_INDEX__KEEP_VERSIONS)")
+                version = kept[live - 1]["version"]
+            target = next((v for v in kept if v["version"] == version), None)
+            if target is None:
+                raise NotFound(f"no index version {version!r} (see `rag index versions`)")
+            built_with = (target.get("embedder") or {}).get("name")
+            if built_with != self.embedder.name or target.get("dim") != self.embedder.dim:
+                raise BadInput(f"index version {version} was built with embedder {built_with!r} "
+                               f"(dim {target.get('dim')}); the configured one is {self.embedder.name!r}")
+            self.versions.activate(version)
+            return target
 
     @contextmanager
     def bulk(self):
@@ -223,13 +247,8 @@ class KnowledgeBase:
     def rebuild(self) -> dict:
         """Re-embed every stored chunk with the configured embedder and publish the vectors as a new version
         (after a change of embedder backend or model; any write does it too when it finds the index mismatched)."""
-        lock_path = self.data_dir / ".write.lock"
-        with open(lock_path, "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                index = self._reembed_all()
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with self._locked():
+            index = self._reembed_all()
         return {"vectors": index.size, "embedder": embedder_identity(self.embedder)}
 
     def _reembed_all(self) -> FaissIndex:
@@ -242,12 +261,18 @@ class KnowledgeBase:
         self._publish(index)
         return index
 
+    def embed_chunks(self, chunks: list[Chunk]):
+        return self.embedder.embed([embed_text(c.heading, c.text) for c in chunks])
+
     def put_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> int:
         """Store a document with its chunks, replacing an earlier version at the same path; returns vectors added."""
         texts = [embed_text(c.heading, c.text) for c in chunks]
         if self._bulk is not None:
             return self._put_in_bulk(doc, size, mtime, chunks, texts)
-        vecs = self.embedder.embed(texts)
+        return self.put_prepared(doc, size, mtime, chunks, self.embedder.embed(texts))
+
+    def put_prepared(self, doc: Document, size: int, mtime: float, chunks: list[Chunk], vecs) -> int:
+        """`put_document` with the chunks' vectors already computed (in `chunks` order)."""
         with self.writing() as index:
             old_vids, new_vids = self.store.replace_document(doc, size, mtime, chunks)
             index.remove(old_vids)

@@ -75,6 +75,37 @@ class AnswerSettings(BaseModel):
     source_words: int = 0  # cut each source to its best-matching lines within this many words (0: whole chunks)
 
 
+class AuthSettings(BaseModel):
+    # auto: API keys required unless the server binds a loopback address (127.0.0.1, ::1, localhost)
+    required: Literal["auto", "true", "false"] = "auto"
+    rate_per_min: int = 120  # requests per minute per API key (token bucket, burst = this many); 0 = no limit
+
+
+class Source(BaseModel):
+    """A folder `rag reindex` keeps the index in step with, and the collection its files go into."""
+
+    path: Path
+    collection: str = "default"
+
+
+class IngestSettings(BaseModel):
+    # server-side folders that `POST /v1/documents` may name (JSON list in the environment); none: paths refused
+    allowed_roots: list[Path] = Field(default_factory=list)
+    # what `rag reindex` rescans: RAG_INGEST__SOURCES='[{"path": "/srv/docs/hr", "collection": "hr"}]'
+    sources: list[Source] = Field(default_factory=list)
+    reindex_cron: str = ""  # `rag worker` re-indexes the sources on this schedule ("m h dom mon dow", e.g. "15 2 * * *")
+    reindex_batch: int = 500  # changed files prepared (parsed, embedded) before they are written together
+
+
+class JobsSettings(BaseModel):
+    queue: Literal["sqlite", "redis"] = "sqlite"  # sqlite: <data dir>/queue.sqlite (one machine); redis: several
+    redis_url: str = "redis://localhost:6379/0"
+    workers: int = 1  # jobs a `rag worker` runs at once (threads)
+    publish_every: int = 20  # files of a job between index publications (the write lock is released between)
+    stale_after_s: float = 30.0  # a running job whose worker has not beaten for this long is taken over
+    poll_max_s: float = 1.0  # longest pause of an idle worker between looks at the queue
+
+
 class ParseSettings(BaseModel):
     workers: int = 0  # processes per PDF; 0 = one per core (long PDFs only: at least 8 pages a worker)
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"  # tesseract: the `tesseract` program must be installed
@@ -95,7 +126,9 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(default=None, description="defaults to <data_dir>/models")
     wheel_cache: Path = Path.home() / ".cache" / "rag" / "wheels"
     top_k: int = 5
-    max_upload_mb: int = 200
+    max_upload_mb: int = 200  # per uploaded file
+    max_upload_files: int = 100  # files in one upload request
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line, with the request id
     embedder: EmbedderSettings = EmbedderSettings()
     index: IndexSettings = IndexSettings()
     generator: GeneratorSettings = GeneratorSettings()
@@ -104,6 +137,9 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     serving: ServingSettings = ServingSettings()
+    auth: AuthSettings = AuthSettings()
+    ingest: IngestSettings = IngestSettings()
+    jobs: JobsSettings = JobsSettings()
 
     @property
     def models_path(self) -> Path:

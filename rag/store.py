@@ -42,6 +42,43 @@ CREATE TABLE IF NOT EXISTS document_tags (
     PRIMARY KEY (doc_id, key)
 );
 CREATE INDEX IF NOT EXISTS document_tags_kv ON document_tags(key, value);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    collection TEXT NOT NULL,
+    state TEXT NOT NULL,
+    key_id TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    error TEXT,
+    worker TEXT,
+    heartbeat REAL,
+    cancel INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS job_files (
+    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    key TEXT,
+    status TEXT NOT NULL DEFAULT 'queued',
+    reason TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    doc_id TEXT,
+    seconds REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, n)
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    rights TEXT NOT NULL,
+    collections TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
 """
 # Databases made before tags existed gain the `document_tags` table (CREATE IF NOT EXISTS) the first time they
 # are opened; their documents and chunks are untouched and simply have no tags.
@@ -59,8 +96,13 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write = threading.Lock()
+        self.write_lock = self._write  # for other tables of this database (jobs): one writer at a time
         with self._conn() as db:
             db.executescript(SCHEMA)
+
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (rows as `sqlite3.Row`); hold `write_lock` around writes."""
+        return self._conn()
 
     def _conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -127,6 +169,9 @@ class SqliteStore:
                     "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)",
                     (c.id, doc.id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord))
                 new_vids.append(cur.lastrowid)
+            for name, value in (("documents_ingested", 1), ("pages_ingested", doc.pages), ("chunks_ingested", len(chunks))):
+                db.execute("INSERT INTO counters(name, value) VALUES (?, ?)"
+                           " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", (name, value))
             return old_vids, new_vids
 
     def delete_document(self, doc_id: str) -> list[int]:
@@ -138,10 +183,18 @@ class SqliteStore:
             db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
             return vids
 
-    def documents(self, collection: str | None = None) -> list[Document]:
+    def documents(self, collection: str | None = None, collections: list[str] | None = None) -> list[Document]:
+        """Stored documents, of one collection or of any of `collections` when given (an empty list: none)."""
+        where, args = [], []
+        if collection:
+            where.append("collection=?")
+            args.append(collection)
+        if collections is not None:
+            where.append(f"collection IN ({','.join('?' * len(collections))})")
+            args += list(collections)
         sql = ("SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d"
-               + (" WHERE collection=?" if collection else "") + " ORDER BY name")
-        rows = self._conn().execute(sql, (collection,) if collection else ()).fetchall()
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY name")
+        rows = self._conn().execute(sql, args).fetchall()
         tags = self._tags()
         return [self._doc(r, tags.get(r["id"], {})) for r in rows]
 
@@ -167,6 +220,9 @@ class SqliteStore:
         if filters.collection:
             where.append("d.collection=?")
             args.append(filters.collection)
+        if filters.collections:
+            where.append(f"d.collection IN ({','.join('?' * len(filters.collections))})")
+            args += list(filters.collections)
         if filters.docs:
             marks = ",".join("?" * len(filters.docs))
             where.append(f"(d.name IN ({marks}) OR d.id IN ({marks}))")
@@ -190,8 +246,52 @@ class SqliteStore:
     def all_vids(self) -> list[int]:
         return [r[0] for r in self._conn().execute("SELECT vid FROM chunks")]
 
+    def totals(self) -> dict:
+        """What is stored now (documents by status, pages, chunks) and what was ever ingested (counters)."""
+        db = self._conn()
+        by_status = dict(db.execute("SELECT status, COUNT(*) FROM documents GROUP BY status").fetchall())
+        pages = db.execute("SELECT COALESCE(SUM(pages), 0) FROM documents").fetchone()[0]
+        counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
+        return {"documents": by_status, "pages": pages, "chunks": self.count_chunks(), "counters": counters}
+
+    def file_index(self, collection: str) -> dict[str, dict]:
+        """path -> {id, size, mtime, status, sha256} of every document of a collection (for re-indexing)."""
+        rows = self._conn().execute("SELECT id, path, size, mtime, status, sha256 FROM documents WHERE collection=?",
+                                    (collection,))
+        return {r["path"]: {k: r[k] for k in ("id", "size", "mtime", "status", "sha256")} for r in rows}
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._conn().execute("SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n"
+                                   " FROM documents d WHERE id=?", (doc_id,)).fetchone()
+        return self._doc(row, self._tags([doc_id]).get(doc_id, {})) if row else None
+
     def count_chunks(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    # ---- API keys (only hashes are stored) ------------------------------------------------------
+    def add_key(self, key_id: str, digest: str, rights: str, collections: list[str], name: str = "") -> None:
+        with self._write, self._conn() as db:
+            db.execute("INSERT INTO api_keys(id,hash,rights,collections,name,created_at) VALUES (?,?,?,?,?,?)",
+                       (key_id, digest, rights, json.dumps(sorted(collections)), name, _now()))
+
+    def key_by_hash(self, digest: str) -> dict | None:
+        """The live (not revoked) key with this sha256, or None."""
+        row = self._conn().execute("SELECT * FROM api_keys WHERE hash=? AND revoked_at IS NULL", (digest,)).fetchone()
+        return self._key(row) if row else None
+
+    def keys(self) -> list[dict]:
+        return [self._key(r) for r in self._conn().execute("SELECT * FROM api_keys ORDER BY created_at, id")]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Mark a key revoked; False when no live key has this id."""
+        with self._write, self._conn() as db:
+            cur = db.execute("UPDATE api_keys SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (_now(), key_id))
+            return cur.rowcount == 1
+
+    @staticmethod
+    def _key(row: sqlite3.Row) -> dict:
+        return {"id": row["id"], "rights": row["rights"], "collections": json.loads(row["collections"]),
+                "name": row["name"], "created_at": row["created_at"], "revoked_at": row["revoked_at"]}
 
     @staticmethod
     def _doc(row: sqlite3.Row, tags: dict[str, str] | None = None) -> Document:

@@ -23,6 +23,7 @@ class Filters(BaseModel):
     """What a search may return; applied before the top-k cut."""
 
     collection: str | None = None
+    collections: list[str] = Field(default_factory=list, description="only these collections (any of them)")
     docs: list[str] = Field(default_factory=list, description="document names or ids")
     page_from: int | None = Field(default=None, ge=1)
     page_to: int | None = Field(default=None, ge=1)
@@ -31,7 +32,7 @@ class Filters(BaseModel):
 
     @property
     def active(self) -> bool:
-        return bool(self.collection or self.docs or self.page_from or self.page_to or self.tags)
+        return bool(self.collection or self.collections or self.docs or self.page_from or self.page_to or self.tags)
 
 
 class Hit(BaseModel):
@@ -102,3 +103,37 @@ class Document(BaseModel):
     chunks: int = 0
     ingested_at: str | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="key=value metadata given at ingest")
+
+
+class JobFile(BaseModel):
+    """One file of an ingestion job: queued, running, ok, skipped (unchanged), failed (with the reason), cancelled."""
+
+    n: int
+    name: str
+    status: str = "queued"
+    reason: str = ""
+    pages: int = 0
+    chunks: int = 0
+    doc_id: str | None = None
+    seconds: float = 0.0
+
+
+class Job(BaseModel):
+    """An ingestion job: queued, running, done, failed (every file failed, or the job itself broke), cancelled."""
+
+    id: str
+    collection: str
+    state: str
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+    cancel_requested: bool = False
+    total: int = 0
+    done: int = 0
+    counts: dict[str, int] = Field(default_factory=dict)
+    files: list[JobFile] = Field(default_factory=list)
+
+
+class DocumentDetail(Document):
+    html: str | None = Field(default=None, description="the layout HTML of the document")

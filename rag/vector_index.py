@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.errors import NotFound
+
 log = logging.getLogger(__name__)
 
 
@@ -227,6 +229,28 @@ class IndexVersions:
         os.replace(tmp, self.pointer)
         _fsync_dir(self.pointer.parent)
         self._prune(version)
+        return folder
+
+    def versions(self) -> list[dict]:
+        """Every kept version, oldest first: its manifest plus `live` (whether `current` points at it)."""
+        live = self.current()
+        out = []
+        for folder in sorted(p for p in self.root.glob("*-*") if (p / "manifest.json").exists()):
+            out.append(dict(json.loads((folder / "manifest.json").read_text()), live=folder == live))
+        return out
+
+    def activate(self, version: str) -> Path:
+        """Point `current` at a kept version (atomically, as `publish` does)."""
+        folder = self.root / version
+        if "/" in version or not (folder / "manifest.json").exists():
+            raise NotFound(f"no index version {version!r} (see `rag index versions`)")
+        tmp = self.pointer.with_name("current.tmp")
+        with open(tmp, "w") as f:
+            f.write(version)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.pointer)
+        _fsync_dir(self.pointer.parent)
         return folder
 
     def _next_number(self) -> int:

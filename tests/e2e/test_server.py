@@ -53,7 +53,7 @@ def server(tmp_path_factory):
             if proc.poll() is not None:
                 raise AssertionError("server exited:\n" + Path(log.name).read_text())
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -1,0 +1,164 @@
+"""Ingestion jobs end to end: `rag serve` and `rag worker` as real processes on a free port, API keys made with
+`rag keys create`, files uploaded over HTTP. Lifecycle, cancel (queued and running), and a worker killed with
+SIGKILL mid-job then restarted: the job finishes and no chunk is stored twice."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests import docgen
+from tests.conftest import MODELS_DIR
+from tests.e2e.test_server import RAG, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def env() -> dict:
+    e = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR), RAG_AUTH__REQUIRED="true", RAG_JOBS__PUBLISH_EVERY="1",
+             RAG_JOBS__POLL_MAX_S="0.5", RAG_LOG_FORMAT="json", RAG_AUTH__RATE_PER_MIN="100000")
+    e.pop("RAG_GENERATOR__MODEL", None)
+    return e
+
+
+@contextmanager
+def worker(data: Path, log: Path):
+    with open(log, "a") as out:
+        proc = subprocess.Popen([*RAG, "--data-dir", str(data), "worker"], stdout=out, stderr=subprocess.STDOUT,
+                                env=env())
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("jobs-data")
+    key = subprocess.run([*RAG, "--data-dir", str(data), "keys", "create", "--collection", "hr", "--rights", "write"],
+                         capture_output=True, text=True, env=env(), check=True).stdout.strip()
+    port = free_port()
+    log = open(data.parent / "jobs-server.log", "w")
+    proc = subprocess.Popen([*RAG, "--data-dir", str(data), "serve", "--port", str(port), "--no-warm-up"],
+                            stdout=log, stderr=subprocess.STDOUT, env=env())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            assert proc.poll() is None, Path(log.name).read_text()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        with httpx.Client(base_url=base, timeout=120, headers={"Authorization": f"Bearer {key}"}) as client:
+            yield client, data
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("job-pdfs")
+    out = []
+    for i in range(16):
+        pages = [(f"Section {i}.{p}", [f"Document {i} page {p} states that the budget line {i}-{p} is {100 * i + p} EUR.",
+                                       f"Paragraph two of page {p} in document {i} repeats the code K{i}P{p} for lookups. " * 3])
+                 for p in range(1, 5)]
+        out.append(docgen.simple_pdf(d / f"report{i:02d}.pdf", pages, title=f"Report {i}"))
+    return out
+
+
+def upload(client, paths) -> dict:
+    r = client.post("/v1/documents", files=[("files", (p.name, p.read_bytes(), "application/pdf")) for p in paths],
+                    data={"collection": "hr"})
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def wait(client, job_id: str, until, timeout: float = 600) -> dict:
+    deadline = time.time() + timeout
+    while True:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if until(job):
+            return job
+        assert time.time() < deadline, job
+        time.sleep(0.2)
+
+
+def test_job_lifecycle_with_a_real_worker(server, pdfs, tmp_path):
+    client, data = server
+    job = upload(client, pdfs[:2])
+    assert job["state"] == "queued" and job["total"] == 2
+    with worker(data, tmp_path / "worker.log"):
+        done = wait(client, job["id"], lambda j: j["state"] in ("done", "failed", "cancelled"))
+    assert done["state"] == "done" and done["counts"]["ok"] == 2, done
+    assert all(f["pages"] == 4 and f["chunks"] > 0 for f in done["files"]), done
+    docs = {d["name"]: d for d in client.get("/v1/documents").json()}
+    assert set(docs) == {"report00.pdf", "report01.pdf"}
+    detail = client.get(f"/v1/documents/{docs['report01.pdf']['id']}").json()
+    assert detail["status"] == "ok" and detail["pages"] == 4 and "budget line 1-3" in detail["html"]
+    hits = client.post("/v1/search", json={"question": "budget line 1-3", "k": 3}).json()["hits"]
+    assert hits[0]["doc"] == "report01.pdf" and hits[0]["page"] == 3
+    assert client.delete(f"/v1/documents/{docs['report01.pdf']['id']}").status_code == 200
+    hits = client.post("/v1/search", json={"question": "budget line 1-3", "k": 5}).json()["hits"]
+    assert "report01.pdf" not in {h["doc"] for h in hits}
+    metrics = client.get("/metrics").text
+    assert 'rag_jobs{state="done"} 1.0' in metrics and "rag_ingested_pages_total 8.0" in metrics
+    lines = [json.loads(line) for line in (tmp_path / "worker.log").read_text().splitlines() if line.startswith("{")]
+    assert any(f"job {job['id']} done" in line["msg"] for line in lines)
+
+
+def test_cancel_a_queued_job_and_a_running_one(server, pdfs, tmp_path):
+    client, data = server
+    queued = upload(client, pdfs[2:3])
+    r = client.delete(f"/v1/jobs/{queued['id']}")
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    running = upload(client, pdfs[4:16])
+    with worker(data, tmp_path / "worker.log"):
+        wait(client, running["id"], lambda j: j["done"] >= 1)
+        r = client.delete(f"/v1/jobs/{running['id']}")
+        assert r.status_code == 200 and r.json()["cancel_requested"]
+        final = wait(client, running["id"], lambda j: j["state"] != "running", timeout=120)
+        assert client.get(f"/v1/jobs/{queued['id']}").json()["state"] == "cancelled"  # never started
+    assert final["state"] == "cancelled" and 1 <= final["done"] < final["total"], final
+    assert final["counts"]["cancelled"] == final["total"] - final["done"]
+    names = {d["name"] for d in client.get("/v1/documents").json()}
+    assert "report02.pdf" not in names
+
+
+def test_worker_killed_mid_job_and_restarted_finishes_without_duplicates(server, pdfs, tmp_path):
+    client, data = server
+    job = upload(client, pdfs[4:16])  # the cancelled run above stored a few of these already: they are skipped
+    with worker(data, tmp_path / "worker.log") as proc:
+        at_kill = wait(client, job["id"], lambda j: j["counts"]["ok"] >= 2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert at_kill["done"] < at_kill["total"], "the job finished before the worker could be killed"
+    assert client.get(f"/v1/jobs/{job['id']}").json()["state"] == "running"  # left behind by the dead worker
+    with worker(data, tmp_path / "worker2.log"):
+        done = wait(client, job["id"], lambda j: j["state"] != "running")
+    assert done["state"] == "done" and done["counts"]["failed"] == 0 and done["done"] == 12, done
+    db = sqlite3.connect(data / "store.sqlite")
+    dupes = db.execute("SELECT COUNT(*) FROM (SELECT doc_id, ord FROM chunks GROUP BY doc_id, ord HAVING COUNT(*) > 1)")
+    assert dupes.fetchone()[0] == 0
+    per_doc = dict(db.execute("SELECT d.name, COUNT(c.vid) FROM documents d JOIN chunks c ON c.doc_id=d.id GROUP BY d.id"))
+    assert {f"report{i:02d}.pdf" for i in range(4, 16)} <= set(per_doc)
+    assert len(set(per_doc.values())) == 1  # every report has the same shape, so the same number of chunks
+    info = client.get("/v1/info").json()["index"]
+    assert info["vectors"] == info["chunks"] == sum(per_doc.values())

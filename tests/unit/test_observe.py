@@ -1,0 +1,116 @@
+"""Request ids, JSON logs, Prometheus metrics and readiness, on an app with a fake embedder."""
+
+import io
+import json
+import logging
+import threading
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.observe import JsonFormatter, RequestIdFilter
+from rag.errors import ModelError
+from rag.types import Answer
+from tests.apptools import HashEmbedder, client, make_app, put
+
+
+def test_request_id_is_echoed_or_generated(tmp_path):
+    app, _ = make_app(tmp_path)
+    c = client(app)
+    assert c.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+    generated = c.get("/healthz").headers["x-request-id"]
+    assert len(generated) == 32
+    bad = c.get("/healthz", headers={"X-Request-ID": "no spaces\tor tabs " + "x" * 200}).headers["x-request-id"]
+    assert len(bad) == 32  # an unusable id is replaced, never echoed
+    assert c.get("/nope").headers["x-request-id"]
+
+
+def test_json_access_log_carries_the_request_id(tmp_path):
+    app, _ = make_app(tmp_path)
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter())
+    access = logging.getLogger("api.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
+        client(app).get("/v1/documents", headers={"X-Request-ID": "req-42"})
+    finally:
+        access.removeHandler(handler)
+    line = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert line["request_id"] == "req-42" and line["status"] == 200 and line["route"] == "/v1/documents"
+    assert line["method"] == "GET" and line["level"] == "INFO" and line["ms"] >= 0
+
+
+def test_metrics_in_prometheus_text_format(tmp_path):
+    app, services = make_app(tmp_path)
+    put(services, "hr", "handbook.pdf", ["Annual leave is 30 days.", "Lunch is at noon."])
+    c = client(app)
+    c.get("/v1/documents")
+    c.post("/v1/search", json={"question": "annual leave"})
+    c.post("/v1/search", json={"question": ""})
+    app.state.metrics.observe_answer(Answer(answer="x", citations=[],
+                                            timings_ms={"tokens_per_s": 21.5, "completion_tokens": 40}))
+    r = c.get("/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    assert 'rag_http_request_duration_seconds_count{method="GET",route="/v1/documents",status="200"} 1.0' in text
+    assert 'rag_http_request_duration_seconds_count{method="POST",route="/v1/search",status="422"} 1.0' in text
+    for line in ["rag_ready 1.0", "rag_queue_waiting 0.0", "rag_queue_admitted 0.0", "rag_index_vectors 2.0",
+                 'rag_documents{status="ok"} 1.0', "rag_pages 1.0", "rag_chunks 2.0", "rag_ingested_pages_total 1.0",
+                 "rag_ingested_chunks_total 2.0", "rag_generated_tokens_total 40.0",
+                 "rag_generation_tokens_per_second_count 1.0"]:
+        assert line in text, line
+    assert int(_value(text, "rag_index_bytes")) > 0
+
+
+def _value(text: str, name: str) -> float:
+    return float(next(line.split()[-1] for line in text.splitlines() if line.startswith(name + " ")))
+
+
+def _app_with_warm_up(tmp_path, warm_up):
+    app, services = make_app(tmp_path)
+    services.warm_up = warm_up
+    return create_app(warm_up=True, host="127.0.0.1", services=services)
+
+
+def test_readyz_is_503_until_warm_up_is_done(tmp_path):
+    release = threading.Event()
+    app = _app_with_warm_up(tmp_path, lambda: release.wait(30))
+    with TestClient(app) as c:
+        assert c.get("/healthz").status_code == 200
+        r = c.get("/readyz")
+        assert r.status_code == 503 and "loading" in r.json()["detail"]
+        release.set()
+        app.state.readiness.event.wait(10)
+        assert c.get("/readyz").status_code == 200
+
+
+def test_failed_warm_up_is_reported_by_readyz_and_by_requests_needing_models(tmp_path):
+    def broken():
+        raise ModelError("model qwen is missing: run `rag models fetch`")
+
+    app = _app_with_warm_up(tmp_path, broken)
+    with TestClient(app) as c:
+        app.state.readiness.event.wait(10)
+        r = c.get("/readyz")
+        assert r.status_code == 503 and "rag models fetch" in r.json()["detail"]
+        r = c.post("/v1/search", json={"question": "x"})
+        assert r.status_code == 503 and "rag models fetch" in r.json()["detail"]
+        assert c.get("/v1/documents").status_code == 200  # what needs no model still works
+        assert "rag_ready 0.0" in c.get("/metrics").text
+
+
+assert HashEmbedder  # the fake embedder is what make_app uses
+
+
+def test_the_key_is_checked_before_waiting_for_the_warm_up(tmp_path):
+    release = threading.Event()
+    app, services = make_app(tmp_path, host="0.0.0.0")
+    services.warm_up = lambda: release.wait(30)
+    app = create_app(warm_up=True, host="0.0.0.0", services=services)
+    with TestClient(app) as c:
+        r = c.post("/v1/search", json={"question": "x"})
+        assert r.status_code == 401  # at once, not after the warm-up wait
+        release.set()
