@@ -89,8 +89,10 @@ def ask(kb: KnowledgeBase, generator: Generator, question: str, k: int = 5, coll
     base = dict(mode=mode, hits=result.hits, timings_ms=timings)
     if not result.hits:
         text = EMPTY_INDEX if kb.index().size == 0 else NO_MATCH
+        timings["total_ms"] = _ms(t0)
         return Answer(answer=text, refused=True, citations=[], **base)
     if weak_retrieval(result.hits, cfg.min_retrieval):
+        timings["total_ms"] = _ms(t0)
         return Answer(answer=refusal(result.hits, "weak retrieval"), refused=True, citations=[], **base)
     if mode == "extract":
         answer = _extract(generator, result.query, result.hits, cfg, summarize, max_tokens, on_token, timings)
