@@ -78,7 +78,7 @@ def test_weak_retrieval_refuses_without_generating():
     gen = ScriptedGenerator()
     answer = ask(kb(dense=0.1), gen, "Who is the CEO?", settings=AnswerSettings(min_retrieval=0.2))
     assert answer.refused and gen.calls == [] and answer.model is None and answer.hits
-    assert answer.timings_ms["total_ms"] >= answer.timings_ms["retrieval_ms"] > 0
+    assert answer.timings_ms["total_ms"] >= answer.timings_ms["retrieval_ms"] >= 0
 
 
 def test_checks_can_be_switched_off():
