@@ -45,14 +45,15 @@ def search(kb: KnowledgeBase, question: str, k: int, collection: str | None = No
     return SearchResult(query=question, hits=hits, timings_ms=timings)
 
 
-def fit_sources(generator: Generator, question: str, hits: list[Hit], budget: int, source_words: int = 0) -> list[Hit]:
+def fit_sources(generator: Generator, question: str, hits: list[Hit], budget: int, source_words: int = 0,
+                tables: str = "rows") -> list[Hit]:
     """Drop the least relevant sources until the prompt fits `budget` tokens (always keep one)."""
     count = getattr(generator, "count_tokens", None)
     if count is None:
         return hits
     kept = list(hits)
     while len(kept) > 1:
-        text = "\n".join(m["content"] for m in build_messages(question, kept, source_words))
+        text = "\n".join(m["content"] for m in build_messages(question, kept, source_words, tables))
         if count(text) <= budget:
             break
         kept.pop()
@@ -97,7 +98,8 @@ def ask(kb: KnowledgeBase, generator: Generator, question: str, k: int = 5, coll
     if mode == "extract":
         answer = _extract(generator, result.query, result.hits, cfg, summarize, max_tokens, on_token, timings)
     else:
-        hits = fit_sources(generator, result.query, result.hits, n_ctx - max_tokens - 64, cfg.source_words)
+        hits = fit_sources(generator, result.query, result.hits, n_ctx - max_tokens - 64, cfg.source_words,
+                           cfg.tables)
         answer = _generate(generator, result.query, hits, cfg, max_tokens, on_token, timings)
     timings["total_ms"] = _ms(t0)
     answer.hits, answer.mode, answer.timings_ms = result.hits, mode, timings
@@ -106,7 +108,7 @@ def ask(kb: KnowledgeBase, generator: Generator, question: str, k: int = 5, coll
 
 def _generate(generator: Generator, question: str, hits: list[Hit], cfg: AnswerSettings, max_tokens: int,
               on_token: OnToken | None, timings: dict) -> Answer:
-    messages = build_messages(question, hits, cfg.source_words)
+    messages = build_messages(question, hits, cfg.source_words, cfg.tables)
     gen = generator.generate(messages, max_tokens=max_tokens, on_token=on_token)
     _gen_timings(timings, gen)
     model = generator.ref()

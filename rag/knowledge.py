@@ -143,7 +143,8 @@ class KnowledgeBase:
         dense_of, lexical_of = dict(dense), dict(lexical)
         hits = [Hit(chunk_id=r["id"], doc_id=r["doc_id"], doc=r["doc_name"], page=r["page"], bbox=json.loads(r["bbox"]),
                     score=round(score, 5), dense_score=_round(dense_of.get(vid)),
-                    lexical_score=_round(lexical_of.get(vid)), text=r["text"])
+                    lexical_score=_round(lexical_of.get(vid)), text=r["text"],
+                    html=r.get("html") or "")
                 for vid, score in top if (r := rows[vid])]
         timings["fuse_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return hits, timings

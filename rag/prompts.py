@@ -1,5 +1,7 @@
 """Prompts: numbered sources with document and page, the question last, citations as [n]."""
 
+import re
+
 from rag.extract import focus
 from rag.types import Hit
 
@@ -30,12 +32,28 @@ def source_block(n: int, hit: Hit, text: str | None = None) -> str:
     return f"Source [{n}] ({hit.doc}, page {hit.page}):\n{(hit.text if text is None else text).strip()}"
 
 
-def build_messages(question: str, hits: list[Hit], source_words: int = 0) -> list[dict]:
+def compact_html(html: str) -> str:
+    """Layout HTML without coordinates and spacing: what a model needs of a table's structure."""
+    html = re.sub(r'\s(data-[\w-]+|class)="[^"]*"', "", html)
+    return re.sub(r">\s+<", "><", html).strip()
+
+
+def source_text(hit: Hit, question: str, source_words: int = 0, tables: str = "rows") -> str:
+    """What the model reads of a source: its text cut to the best lines, or (tables="html") a table chunk as
+    compact HTML with its thead and spans."""
+    if tables == "html" and "<table" in hit.html:
+        return compact_html(hit.html)
+    return focus(hit.text, question, source_words)
+
+
+def build_messages(question: str, hits: list[Hit], source_words: int = 0, tables: str = "rows") -> list[dict]:
     """Chat messages: the rules, then the sources numbered from 1, then the question.
 
-    `source_words > 0` cuts each source to its lines that best match the question (rag.extract.focus).
+    `source_words > 0` cuts each source to its lines that best match the question (rag.extract.focus);
+    `tables` is how a table chunk is given: "rows" (its text, one row a line, cells split by " | ") or "html".
     """
-    sources = "\n\n".join(source_block(i, h, focus(h.text, question, source_words)) for i, h in enumerate(hits, 1))
+    sources = "\n\n".join(source_block(i, h, source_text(h, question, source_words, tables))
+                            for i, h in enumerate(hits, 1))
     user = f"{sources}\n\nQuestion: {question.strip()}"
     return [{"role": "system", "content": SYSTEM}, *EXAMPLE, {"role": "user", "content": user}]
 

@@ -75,6 +75,7 @@ class AnswerSettings(BaseModel):
     # Cut each source to its best-matching lines within this many words (0: whole chunks): 22% fewer prompt tokens
     # on FinanceBench-dev at the same answer quality (docs/benchmarks.md).
     source_words: int = 80
+    tables: str = "rows"  # how table chunks reach the model: rows (" | " cells, one row a line) or html (compact)
 
 
 class AuthSettings(BaseModel):

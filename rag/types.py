@@ -47,6 +47,7 @@ class Hit(BaseModel):
     dense_score: float | None = None  # cosine similarity to the question, when dense retrieval ran
     lexical_score: float | None = None  # BM25 score, when the chunk matched lexically
     text: str
+    html: str = Field(default="", exclude=True)  # the chunk's layout HTML (for prompts; not sent to clients)
 
 
 class Citation(BaseModel):

@@ -108,3 +108,16 @@ def test_sources_are_dropped_from_the_end_to_fit_the_budget():
     assert 1 < len(kept) < 5 and [h.chunk_id for h in kept] == [h.chunk_id for h in hits[: len(kept)]]
     assert size(kept) <= 450 < size(hits[: len(kept) + 1])  # the most relevant that fit, in order
     assert len(fit_sources(gen, "q?", hits, budget=10)) == 1  # one source is always kept
+
+
+def test_a_table_source_can_be_given_as_compact_html():
+    from rag.prompts import compact_html, source_text
+
+    html = '<table data-bbox="1,2,3,4">\n <thead><tr><th>Site</th><th colspan="2">Output</th></tr></thead>' \
+           '<tbody><tr><td class="num">Oslo</td><td>12</td><td>14</td></tr></tbody></table>'
+    assert compact_html(html) == ('<table><thead><tr><th>Site</th><th colspan="2">Output</th></tr></thead>'
+                                  '<tbody><tr><td>Oslo</td><td>12</td><td>14</td></tr></tbody></table>')
+    hit = Hit(chunk_id="t", doc_id="d", doc="d.pdf", page=1, score=1.0, text="Site | Output\nOslo | 12 | 14", html=html)
+    assert source_text(hit, "Oslo output?", tables="html").startswith("<table><thead>")
+    assert source_text(hit, "Oslo output?", tables="rows") == hit.text
+    assert "html" not in hit.model_dump()  # never sent to clients
