@@ -221,13 +221,7 @@ class IndexVersions:
                         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
         _fsync_dir(folder)
-        tmp = self.pointer.with_name("current.tmp")
-        with open(tmp, "w") as f:
-            f.write(version)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.pointer)
-        _fsync_dir(self.pointer.parent)
+        self._point_at(version)
         self._prune(version)
         return folder
 
@@ -239,11 +233,8 @@ class IndexVersions:
             out.append(dict(json.loads((folder / "manifest.json").read_text()), live=folder == live))
         return out
 
-    def activate(self, version: str) -> Path:
-        """Point `current` at a kept version (atomically, as `publish` does)."""
-        folder = self.root / version
-        if "/" in version or not (folder / "manifest.json").exists():
-            raise NotFound(f"no index version {version!r} (see `rag index versions`)")
+    def _point_at(self, version: str) -> None:
+        """Switch `current` to `version` atomically: write beside it, fsync, rename, fsync the folder."""
         tmp = self.pointer.with_name("current.tmp")
         with open(tmp, "w") as f:
             f.write(version)
@@ -251,6 +242,13 @@ class IndexVersions:
             os.fsync(f.fileno())
         os.replace(tmp, self.pointer)
         _fsync_dir(self.pointer.parent)
+
+    def activate(self, version: str) -> Path:
+        """Point `current` at a kept version (atomically, as `publish` does)."""
+        folder = self.root / version
+        if "/" in version or not (folder / "manifest.json").exists():
+            raise NotFound(f"no index version {version!r} (see `rag index versions`)")
+        self._point_at(version)
         return folder
 
     def _next_number(self) -> int:
