@@ -404,9 +404,10 @@ def _answers_table(result: dict) -> str:
 
 
 def _register_ops() -> None:
-    from api.cli_ops import register
+    from api import cli_finetune, cli_ops
 
-    register(app)
+    cli_ops.register(app)
+    cli_finetune.register(app)
 
 
 _register_ops()
