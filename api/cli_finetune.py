@@ -33,7 +33,10 @@ def data(out: Path = typer.Option(..., "--out", help="Folder for train/val/test 
          collection: Optional[str] = typer.Option(None, "--collection", "-c"),
          seed: int = typer.Option(0, "--seed"),
          licence: str = typer.Option("", "--licence", help="Licence of the source documents, for the data card.")):
-    """Write grounded training examples from the chunks already in the index (filtered; with a data card)."""
+    """Write grounded training examples from the chunks already in the index (filtered; with a data card).
+
+    Teacher replies are kept in OUT/teacher_replies.jsonl as they come: run the same command again after an
+    interruption and only the missing ones are asked."""
     from rag.finetune_data import DataConfig, Synthesizer, load_gold, write_dataset
     from rag.generator import make_generator
 
@@ -43,7 +46,9 @@ def data(out: Path = typer.Option(..., "--out", help="Folder for train/val/test 
         settings = settings.model_copy(update={"model": teacher, "lora_path": None})
     teacher_gen = make_generator(settings, svc.registry)
     cfg = DataConfig(count=count, seed=seed, collection=collection, licence=licence)
-    synth = Synthesizer(svc.kb, teacher_gen, cfg, svc.settings.answer, load_gold(gold) if gold else [])
+    out.mkdir(parents=True, exist_ok=True)
+    synth = Synthesizer(svc.kb, teacher_gen, cfg, svc.settings.answer, load_gold(gold) if gold else [],
+                        cache=out / "teacher_replies.jsonl")
 
     def progress(i: int, n: int, kept: int) -> None:
         print(f"\r[{i}/{n}] teacher calls, {kept} examples kept", end="", file=sys.stderr, flush=True)

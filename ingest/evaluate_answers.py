@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingest.pipeline import Ingestor
 from rag import answer_metrics as m
+from rag.citations import split_sentences
 from rag.errors import BadInput, RagError
 from rag.judge import Judge
 
@@ -79,6 +80,7 @@ def score_row(i: int, record: dict, answer, judge: Judge | None = None, f1_thres
             "judge": verdict, "judge_reply": raw,
             "citation_precision": cites["precision"], "citation_recall": cites["recall"],
             "citations": _citations(answer, pages), "dropped": list(answer.dropped),
+            "kept_sentences": 0 if refused else len(split_sentences(answer.answer)),
             "timings_ms": {k: t[k] for k in ("retrieval_ms", "generation_ms", "first_token_ms", "total_ms",
                                              "prompt_tokens", "completion_tokens", "tokens_per_s") if k in t},
             "top_dense": max(dense) if dense else None, "unchecked": _unchecked(answer, gold, answerable, f1_threshold, contains),
@@ -101,6 +103,13 @@ def error_row(i: int, record: dict, message: str) -> dict:
             "answerable": record.get("answerable", True) is not False, "error": message}
 
 
+def _validity(rows: list[dict]) -> float | None:
+    """Share of the model's answer sentences that passed the citation check (kept / kept + dropped)."""
+    kept = sum(r.get("kept_sentences", 0) for r in rows)
+    total = kept + sum(len(r["dropped"]) for r in rows)
+    return round(kept / total, 4) if total else None
+
+
 def summarize(rows: list[dict]) -> dict:
     """The headline numbers over every scored row (rows with an error are only counted)."""
     ok = [r for r in rows if not r.get("error")]
@@ -119,6 +128,7 @@ def summarize(rows: list[dict]) -> dict:
         "citation_recall": m.mean_of(r["citation_recall"] for r in answered if r["answerable"]),
         "answered_without_citation": sum(not r["citations"] for r in answered),
         "dropped_sentences": sum(len(r["dropped"]) for r in ok),
+        "citation_validity": _validity(ok),
         "judge_accuracy": m.mean_of(float(r["judge"]) for r in judged),
         "judge_agreement": m.mean_of(float(r["judge"] == r["correct"]) for r in judged if r["correct"] is not None),
     }

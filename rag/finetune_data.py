@@ -16,14 +16,18 @@ split shares no document with training).
 """
 
 import hashlib
+import json
 import logging
+import os
 import random
 import re
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from rag.citations import MARK, check_citations, split_sentences
+from rag.errors import BadInput
 from rag.finetune_filters import REASONS, VAGUE, Deduper, Limits, rare_terms, reject_reason, strip_marks
 from rag.generator import Generator
 from rag.knowledge import KnowledgeBase
@@ -180,7 +184,7 @@ class Synthesizer:
     """Turns the chunks of a knowledge base into checked training examples."""
 
     def __init__(self, kb: KnowledgeBase, teacher: Generator | None, cfg: DataConfig,
-                 answer: AnswerSettings | None = None, gold: list[dict] | None = None):
+                 answer: AnswerSettings | None = None, gold: list[dict] | None = None, cache: Path | None = None):
         self.kb, self.teacher, self.cfg = kb, teacher, cfg
         self.answer = answer or AnswerSettings()
         self.gold = gold or []
@@ -191,6 +195,16 @@ class Synthesizer:
         self.teacher_calls = 0
         self.teacher_tokens = 0
         self.rare: set[str] | None = None
+        # teacher replies by prompt hash, appended as they come: a rerun after a crash asks only what is missing
+        self.cache = Path(cache) if cache else None
+        self.replies: dict[str, str] = {}
+        if self.cache is not None and self.cache.is_file():
+            for line in self.cache.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                    self.replies[row["key"]] = row["text"]
+                except (json.JSONDecodeError, KeyError):
+                    continue  # a line cut by the crash
 
     def chunks(self) -> list[dict]:
         rows = self.kb.store.chunks_by_vid(self.kb.store.all_vids())
@@ -264,15 +278,28 @@ class Synthesizer:
 
     # ---- one candidate ------------------------------------------------------------------------
     def _teach(self, kind: str, group: list[dict], demos: list[dict], sentence: str = "") -> None:
-        gen = self.teacher.generate(teacher_messages(kind, group, demos, sentence), max_tokens=self.cfg.max_tokens)
+        messages = teacher_messages(kind, group, demos, sentence)
+        key = hashlib.sha1(json.dumps([messages, self.teacher.ref().model_dump()]).encode()).hexdigest()
+        if key in self.replies:  # an earlier, interrupted run already asked this
+            text = self.replies[key]
+        else:
+            gen = self.teacher.generate(messages, max_tokens=self.cfg.max_tokens)
+            self.teacher_tokens += gen.completion_tokens
+            text = gen.text
+            self._remember(key, text)
         self.teacher_calls += 1
-        self.teacher_tokens += gen.completion_tokens
-        pair = parse_reply(gen.text)
+        pair = parse_reply(text)
         if pair is None:
             self.removed["unparsable"] += 1
             return
         question, answer = pair
         self._add(kind, "teacher", question, cite_single(answer, len(group)), group)
+
+    def _remember(self, key: str, text: str) -> None:
+        self.replies[key] = text
+        if self.cache is not None:
+            with open(self.cache, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"key": key, "text": text}) + "\n")
 
     def _add(self, kind: str, origin: str, question: str, answer: str, group: list[dict]) -> None:
         texts, titles = [c["text"] for c in group], [c["doc_name"] for c in group]
@@ -407,10 +434,6 @@ def _row(hit: Hit) -> dict:
 
 def load_gold(path) -> list[dict]:
     """Person-written examples: JSONL with `question` and `answer` (empty or the refusal: unanswerable)."""
-    import json
-    from pathlib import Path
-
-    from rag.errors import BadInput
 
     out = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
@@ -429,9 +452,6 @@ def load_gold(path) -> list[dict]:
 def write_dataset(out_dir, examples: list[Example], card: dict) -> dict[str, str]:
     """train.jsonl, val.jsonl, test.jsonl (the examples), test_questions.jsonl (the test split in the format of
     `rag eval answers`), data_card.json and data_card.md; each written to a temp name and renamed."""
-    import json
-    import os
-    from pathlib import Path
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

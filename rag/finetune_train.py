@@ -216,7 +216,7 @@ class Trainer:
             for i in batch:
                 loss = answer_loss(self.model, train[i], self.device) / len(batch)
                 loss.backward()
-                loss_sum += float(loss)
+                loss_sum += loss.detach().item()
                 state["tokens"] += len(train[i].ids)
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()

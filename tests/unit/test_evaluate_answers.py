@@ -131,3 +131,12 @@ def test_review_page_escapes_every_text():
     assert "&lt;docs&gt;" in page and "<title>&lt;title&gt;</title>" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # no external assets
     assert page.count("<select") == len(r) and 'id="export"' in page
+
+
+def test_citation_validity_is_kept_over_kept_plus_dropped():
+    from ingest.evaluate_answers import _validity
+
+    rows = [{"kept_sentences": 2, "dropped": ["x"]}, {"kept_sentences": 0, "dropped": ["y", "z"]},
+            {"kept_sentences": 1, "dropped": []}]
+    assert _validity(rows) == 0.5
+    assert _validity([{"kept_sentences": 0, "dropped": []}]) is None
