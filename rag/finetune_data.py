@@ -194,15 +194,16 @@ class Synthesizer:
         self.examples: list[Example] = []
         self.teacher_calls = 0
         self.teacher_tokens = 0
+        self.teacher_seconds = 0.0  # time the teacher took (summed over runs when replies came from the cache)
         self.rare: set[str] | None = None
         # teacher replies by prompt hash, appended as they come: a rerun after a crash asks only what is missing
         self.cache = Path(cache) if cache else None
-        self.replies: dict[str, str] = {}
+        self.replies: dict[str, dict] = {}  # prompt hash -> text, tokens, seconds
         if self.cache is not None and self.cache.is_file():
             for line in self.cache.read_text(encoding="utf-8").splitlines():
                 try:
                     row = json.loads(line)
-                    self.replies[row["key"]] = row["text"]
+                    self.replies[row.pop("key")] = row
                 except (json.JSONDecodeError, KeyError):
                     continue  # a line cut by the crash
 
@@ -280,13 +281,15 @@ class Synthesizer:
     def _teach(self, kind: str, group: list[dict], demos: list[dict], sentence: str = "") -> None:
         messages = teacher_messages(kind, group, demos, sentence)
         key = hashlib.sha1(json.dumps([messages, self.teacher.ref().model_dump()]).encode()).hexdigest()
-        if key in self.replies:  # an earlier, interrupted run already asked this
-            text = self.replies[key]
-        else:
+        if key not in self.replies:  # else an earlier, interrupted run already asked this
+            t0 = time.perf_counter()
             gen = self.teacher.generate(messages, max_tokens=self.cfg.max_tokens)
-            self.teacher_tokens += gen.completion_tokens
-            text = gen.text
-            self._remember(key, text)
+            self._remember(key, {"text": gen.text, "tokens": gen.completion_tokens,
+                                 "seconds": round(time.perf_counter() - t0, 2)})
+        reply = self.replies[key]
+        text = reply["text"]
+        self.teacher_tokens += reply.get("tokens", 0)
+        self.teacher_seconds += reply.get("seconds", 0.0)
         self.teacher_calls += 1
         pair = parse_reply(text)
         if pair is None:
@@ -295,11 +298,11 @@ class Synthesizer:
         question, answer = pair
         self._add(kind, "teacher", question, cite_single(answer, len(group)), group)
 
-    def _remember(self, key: str, text: str) -> None:
-        self.replies[key] = text
+    def _remember(self, key: str, reply: dict) -> None:
+        self.replies[key] = reply
         if self.cache is not None:
             with open(self.cache, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"key": key, "text": text}) + "\n")
+                f.write(json.dumps({"key": key, **reply}) + "\n")
 
     def _add(self, kind: str, origin: str, question: str, answer: str, group: list[dict]) -> None:
         texts, titles = [c["text"] for c in group], [c["doc_name"] for c in group]
@@ -423,6 +426,7 @@ class Synthesizer:
                 "documents": docs, "licence": self.cfg.licence, "split_by": "document" if len(used) >= 5 else "example",
                 "removed": {r: self.removed.get(r, 0) for r in REASONS},
                 "teacher": teacher, "teacher_calls": self.teacher_calls, "teacher_tokens": self.teacher_tokens,
+                "teacher_seconds": round(self.teacher_seconds, 1),
                 "gold_given": len(self.gold), "seconds": round(getattr(self, "seconds", 0.0), 1),
                 "config": {**asdict(self.cfg), "source_words": self.answer.source_words, "tables": self.answer.tables}}
 
@@ -483,7 +487,8 @@ def card_markdown(card: dict) -> str:
         lines += [f"Source licence: {card['licence']}", ""]
     teacher = card.get("teacher") or {}
     lines += [f"Teacher: {teacher.get('name', 'none')} (sha256 {str(teacher.get('sha256'))[:16]}), "
-              f"{card['teacher_calls']} calls, {card['teacher_tokens']} tokens written, {card['seconds']} s.", "",
+              f"{card['teacher_calls']} calls, {card['teacher_tokens']} tokens written in {card.get('teacher_seconds', 0)} s "
+              f"(this run: {card['seconds']} s).", "",
               "| split | " + " | ".join(KINDS) + " |", "|---|" + "---|" * len(KINDS)]
     for split, kinds in card["per_split"].items():
         lines.append(f"| {split} | " + " | ".join(str(kinds.get(k, 0)) for k in KINDS) + " |")

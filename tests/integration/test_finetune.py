@@ -32,14 +32,18 @@ def corpus(tmp_path_factory):
     return svc
 
 
+GOLD = [{"question": "How many days of paid annual leave do employees receive at all three companies combined?",
+         "answer": "They receive 99 days in total."},  # planted: 99 is in no document
+        {"question": "Who is the chief executive of the Moon Base Corporation?", "answer": ""}]
+
+
 @pytest.fixture(scope="module")
 def dataset(corpus, tmp_path_factory):
-    gold = [{"question": "How many days of paid annual leave do employees receive at all three companies combined?",
-             "answer": "They receive 99 days in total."},  # planted: 99 is in no document
-            {"question": "Who is the chief executive of the Moon Base Corporation?", "answer": ""}]
-    synth = Synthesizer(corpus.kb, corpus.generator, DataConfig(count=8, seed=0), corpus.settings.answer, gold)
-    examples = synth.run()
+    gold = GOLD
     out = tmp_path_factory.mktemp("ft-set")
+    synth = Synthesizer(corpus.kb, corpus.generator, DataConfig(count=8, seed=0), corpus.settings.answer, gold,
+                        cache=out / "teacher_replies.jsonl")
+    examples = synth.run()
     write_dataset(out, examples, synth.card())
     return out, examples, synth
 
@@ -66,6 +70,27 @@ def test_synthesis_writes_checked_examples_and_a_data_card(dataset):
         assert citations and not dropped, (e.question, e.target)
     gold_unanswerable = [e for e in examples if e.origin == "gold"]
     assert [e.target for e in gold_unanswerable] == [NOT_FOUND]
+
+
+def test_a_rerun_reuses_the_teacher_replies(corpus, dataset):
+    out, examples, _ = dataset
+
+    class Counting:
+        calls = 0
+
+        def __getattr__(self, name):
+            return getattr(corpus.generator, name)
+
+        def generate(self, *args, **kwargs):
+            Counting.calls += 1
+            return corpus.generator.generate(*args, **kwargs)
+
+    again = Synthesizer(corpus.kb, Counting(), DataConfig(count=8, seed=0), corpus.settings.answer, GOLD,
+                        cache=out / "teacher_replies.jsonl")
+    redone = again.run()
+    assert Counting.calls == 0 and again.teacher_calls == 8
+    assert [e.question for e in redone if e.origin == "teacher"] == \
+        [e.question for e in examples if e.origin == "teacher"]
 
 
 def _text(synth, chunk_id: str) -> str:
