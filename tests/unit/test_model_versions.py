@@ -33,7 +33,8 @@ def fake_registry(settings: Settings) -> ModelRegistry:
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(data_dir=tmp_path, models_dir=tmp_path / "models", generator={"model": "tiny-a"})
+    return Settings(data_dir=tmp_path, models_dir=tmp_path / "models", versions_dir=tmp_path / "versions",
+                    generator={"model": "tiny-a"})
 
 
 @pytest.fixture
@@ -48,7 +49,9 @@ def adapter(tmp_path):
     return path
 
 
-def test_builtin_versions_are_the_manifest_generators_and_the_settings_decide_at_first(versions):
+def test_builtin_versions_are_the_manifest_generators_and_the_settings_decide_at_first(versions, settings):
+    assert versions.root == settings.data_dir / "versions"
+    assert Settings(models_dir=settings.models_dir, versions_dir=None).versions_path == settings.models_dir / "versions"
     assert [v.id for v in versions.builtin()] == ["tiny-a", "tiny-b"]
     assert all(v.adapter is None and v.source == "builtin" for v in versions.builtin())
     current = versions.current()
@@ -58,7 +61,7 @@ def test_builtin_versions_are_the_manifest_generators_and_the_settings_decide_at
 
 
 def test_settings_with_an_adapter_are_a_version_of_their_own(tmp_path, adapter):
-    settings = Settings(data_dir=tmp_path, models_dir=tmp_path / "models",
+    settings = Settings(data_dir=tmp_path, models_dir=tmp_path / "models", versions_dir=tmp_path / "versions",
                         generator={"model": "tiny-b", "lora_path": adapter, "lora_sha256": "ab" * 32})
     v = ModelVersions(settings, fake_registry(settings)).current()
     assert (v.id, v.base, v.adapter, v.adapter_sha256, v.source) == ("tiny-b+adapter", "tiny-b", adapter, "ab" * 32,
@@ -230,7 +233,7 @@ def test_an_adapter_version_needs_a_local_backend(settings, versions, adapter):
     with pytest.raises(ModelError, match="OpenAI-compatible endpoint"):
         version_settings(GeneratorSettings(backend="openai", endpoint="http://x/v1"), v)
     openai = GeneratorSettings(backend="openai", endpoint="http://x/v1", model="served")
-    assert version_settings(openai, ModelVersions(Settings(data_dir=settings.data_dir, generator=openai),
+    assert version_settings(openai, ModelVersions(settings.model_copy(update={"generator": openai}),
                                                   versions.registry).current()) is openai
     with pytest.raises(BadInput, match="llama.cpp backend"):
         pytest.importorskip("transformers")
