@@ -12,7 +12,8 @@ from rag.errors import BadInput, NotFound, RagError
 
 app = typer.Typer(help="Grounded question answering over your own documents.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-models_app = typer.Typer(help="The pinned models: list, assemble, verify.", no_args_is_help=True)
+models_app = typer.Typer(help="The pinned models and the model versions served: list, assemble, verify, use, rollback.",
+                         no_args_is_help=True)
 app.add_typer(models_app, name="models")
 eval_app = typer.Typer(help="Measure quality on data whose truth is known.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -184,12 +185,13 @@ def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str]
 
 
 def _model_label(ref) -> str:
-    """`name (sha256 abc...)`, `name @ endpoint`, plus the adapter when there is one."""
+    """`name (sha256 abc...)`, `name @ endpoint`, plus the adapter when there is one, and the model version."""
     if ref is None:
         return "none (no generation)"
     where = f"@ {ref.endpoint}" if ref.endpoint else f"(sha256 {(ref.sha256 or '?')[:12]}...)"
     adapter = f" + adapter {ref.adapter_sha256[:12]}..." if ref.adapter_sha256 else ""
-    return f"{ref.name} {where}{adapter}"
+    version = f", version {ref.version}" if ref.version else ""
+    return f"{ref.name} {where}{adapter}{version}"
 
 
 @app.command()
@@ -222,13 +224,47 @@ def index_rebuild():
 
 
 @models_app.command("list")
-def models_list():
-    """Every model in the manifest: kind, licence, sha256, and whether it is present and verified."""
-    for m in services().registry.status():
+def models_list(as_json: bool = typer.Option(False, "--json")):
+    """Every model in the manifest (kind, licence, sha256, present and verified), then the model versions the
+    service can answer with, the current one marked with *."""
+    s = services()
+    status = s.registry.status()
+    versions = s.versions
+    current = versions.current()
+    rows = [dict(v.as_dict(), current=v.id == current.id) for v in versions.list()]
+    if current.source == "settings" and current.id not in {r["id"] for r in rows}:
+        rows.append(dict(current.as_dict(), current=True))
+    if as_json:
+        return _dump({"models": status, "versions": rows, "history": versions.state()["history"]})
+    for m in status:
         mark = "ok " if m["verified"] else "-- "
         typer.echo(f"{mark}{m['name']:38s} {m['kind']:9s} {m['licence']:10s} sha256 {m['sha256'][:16]}...  {m['source']}")
         if not m["verified"]:
             typer.echo(f"    {m['error']}")
+    chosen = "chosen with `rag models use`" if versions.state()["version"] else "from the settings (none chosen yet)"
+    typer.echo(f"\nmodel versions (* = current, {chosen}):")
+    for r in rows:
+        adapter = f" + adapter {r['adapter_sha256'][:12]}..." if r["adapter_sha256"] else (" + adapter" if r["adapter"] else "")
+        when = f"  {r['created_at']}" if r["created_at"] else ""
+        notes = f"  {r['notes']}" if r["notes"] and r["source"] == "registered" else ""
+        typer.echo(f"{'*' if r['current'] else ' '} {r['id']:38s} {r['source']:10s} {r['base']}{adapter}{when}{notes}")
+
+
+@models_app.command("use")
+def models_use(version: str = typer.Argument(..., help="A model version id (see `rag models list`).")):
+    """Answer with this model version from now on: a running server switches at its next question, without a
+    restart; questions already being answered finish on the model they started with."""
+    v = services().versions.use(version)
+    adapter = f" + adapter sha256 {v.adapter_sha256}" if v.adapter_sha256 else ""
+    typer.echo(f"current model version: {v.id} ({v.base} sha256 {v.base_sha256}{adapter})")
+
+
+@models_app.command("rollback")
+def models_rollback():
+    """Go back to the model version that was current before the last `rag models use`."""
+    v = services().versions.rollback()
+    how = " (as the settings say)" if v.source == "settings" else ""
+    typer.echo(f"current model version: {v.id}{how}")
 
 
 @models_app.command("fetch")

@@ -98,3 +98,32 @@ def train(data_dir: Path = typer.Option(..., "--data", help="The folder `rag fin
     keys = ("base", "adapter", "adapter_sha256", "steps", "train_loss_first", "train_loss_last", "val", "device",
             "train_seconds", "tokens_per_s", "peak_rss_mb")
     typer.echo(json.dumps({k: report.get(k) for k in keys}, indent=1))
+
+
+# ---- export (issue 6, item 3): the adapter as GGUF, registered as a model version ------------------------------
+@finetune_app.command("export")
+def export(adapter_dir: Path = typer.Argument(..., help="A PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors)."),
+           base: str = typer.Option(..., "--base", help="The manifest model it was trained on (see `rag models list`)."),
+           name: str = typer.Option(..., "--name", help="The new model version's id (letters, digits, . _ -)."),
+           data_card: Optional[Path] = typer.Option(None, "--data-card", help="Training data card (JSON), kept with it."),
+           eval_report: Optional[Path] = typer.Option(None, "--eval-report", help="Eval report (JSON), kept with it."),
+           notes: str = typer.Option("", "--notes", help="A line about this version."),
+           outtype: str = typer.Option("f32", "--outtype", help="f32 (exact) or f16 (half the size)."),
+           use: bool = typer.Option(False, "--use", help="Make it the current model version at once."),
+           as_json: bool = typer.Option(False, "--json")):
+    """Convert a LoRA adapter to GGUF for llama.cpp and register base + adapter (+ data card, eval report) as a
+    model version; `rag models use NAME` serves it."""
+    from api import cli
+
+    version = cli.services().versions.export(adapter_dir, base, name, data_card=data_card, eval_report=eval_report,
+                                             notes=notes, outtype=outtype)
+    if use:
+        cli.services().versions.use(version.id)
+    if as_json:
+        typer.echo(json.dumps(dict(version.as_dict(), current=use), indent=2))
+        return
+    m = version.meta
+    typer.echo(f"model version {version.id}: {base} + adapter {version.adapter} (sha256 {version.adapter_sha256}; "
+               f"{m['pairs']} weights, rank {'/'.join(map(str, m['ranks']))}, alpha {m['alpha']:g}, "
+               f"{', '.join(m['modules'])})")
+    typer.echo(f"current model version: {version.id}" if use else f"serve it with: rag models use {version.id}", err=True)

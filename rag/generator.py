@@ -3,7 +3,8 @@
 The default backend is llama.cpp on a verified GGUF (optionally with a LoRA adapter). Other backends follow
 the same protocol and are chosen by `make_generator` from `settings.backend`: transformers on the same
 verified GGUF (`rag.hf_generator`) and an OpenAI-compatible HTTP endpoint (`rag.openai_generator`).
-`ref()` names the model behind every answer: a manifest name with its sha256, or an endpoint's model and URL.
+`ref()` names the model behind every answer: a manifest name with its sha256 (plus the adapter's, and the model
+version it belongs to, see `rag.model_versions`), or an endpoint's model and URL.
 `on_token` receives each piece of text as it is produced (streaming); if it raises, generation stops and
 the exception propagates (that is how a disconnected client cancels its generation).
 """
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.errors import BadInput, MissingExtra
+from rag.errors import BadInput, HashMismatch, MissingExtra
 from rag.hashing import sha256_file
 from rag.models import ModelRegistry, ResolvedModel
 from rag.settings import GeneratorSettings
@@ -51,19 +52,20 @@ class Generator(Protocol):
                  on_token: OnToken | None = None) -> Generation: ...
 
 
-def make_generator(settings: GeneratorSettings, registry: ModelRegistry) -> Generator:
+def make_generator(settings: GeneratorSettings, registry: ModelRegistry, version: str | None = None) -> Generator:
     """The generator the settings ask for (backend: llama.cpp | transformers | openai).
 
     Building one is cheap (weights load on `warm_up()`), but a backend whose optional packages are missing
-    raises MissingExtra here, naming what to install.
+    raises MissingExtra here, naming what to install. `version` is the model version id its answers report
+    (local backends; an endpoint serves whatever it serves).
     """
     backend = settings.backend.lower().replace("_", "").replace("-", "")
     if backend in ("llama.cpp", "llamacpp"):
-        return LlamaCppGenerator(settings, registry)
+        return LlamaCppGenerator(settings, registry, version)
     if backend in ("transformers", "hf"):
         from rag.hf_generator import TransformersGenerator
 
-        return TransformersGenerator(settings, registry)
+        return TransformersGenerator(settings, registry, version)
     if backend in ("openai", "openaicompatible"):
         from rag.openai_generator import OpenAIGenerator
 
@@ -72,12 +74,14 @@ def make_generator(settings: GeneratorSettings, registry: ModelRegistry) -> Gene
 
 
 class LlamaCppGenerator:
-    """Qwen2.5 GGUF through llama-cpp-python, using the chat template stored in the GGUF."""
+    """Qwen2.5 GGUF through llama-cpp-python, using the chat template stored in the GGUF, optionally with a
+    GGUF LoRA adapter (`lora_path`; refused at load when `lora_sha256` is set and the file differs)."""
 
-    def __init__(self, settings: GeneratorSettings, registry: ModelRegistry):
+    def __init__(self, settings: GeneratorSettings, registry: ModelRegistry, version: str | None = None):
         self.settings = settings
         self.registry = registry
         self.name = settings.model
+        self.version = version
         self._llm = None
         self._resolved: ResolvedModel | None = None
         self._adapter_sha: str | None = None
@@ -97,11 +101,25 @@ class LlamaCppGenerator:
         lora = self.settings.lora_path
         if lora and self._adapter_sha is None:
             self._adapter_sha = sha256_file(lora)
-        return ModelRef(name=self.name, backend="llama.cpp", sha256=self.sha256,
+        return ModelRef(name=self.name, backend="llama.cpp", sha256=self.sha256, version=self.version,
                         adapter=str(lora) if lora else None, adapter_sha256=self._adapter_sha)
 
+    def verify_adapter(self) -> str | None:
+        """The adapter's sha256 (None without one); HashMismatch when it differs from `lora_sha256`."""
+        lora = self.settings.lora_path
+        if not lora:
+            return None
+        if not os.path.isfile(lora):
+            raise BadInput(f"LoRA adapter not found: {lora}")
+        digest = sha256_file(lora)
+        pinned = self.settings.lora_sha256
+        if pinned and digest != pinned:
+            raise HashMismatch(f"LoRA adapter {lora} has sha256 {digest}, {pinned} is pinned: refusing to load it")
+        self._adapter_sha = digest
+        return digest
+
     def warm_up(self):
-        """Verify the GGUF's sha256 and load it (idempotent)."""
+        """Verify the GGUF's sha256 (and the adapter's) and load them (idempotent)."""
         if self._llm is not None:
             return self._llm
         try:
@@ -111,8 +129,7 @@ class LlamaCppGenerator:
         path = self.resolved.path
         threads = self.settings.threads or os.cpu_count() or 2
         lora = self.settings.lora_path
-        if lora and not os.path.isfile(lora):
-            raise BadInput(f"LoRA adapter not found: {lora}")
+        self.verify_adapter()
         self._llm = Llama(model_path=str(path), n_ctx=self.settings.n_ctx, n_threads=threads,
                           n_gpu_layers=self.settings.gpu_layers, verbose=False, seed=0,
                           lora_path=str(lora) if lora else None)

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 class TransformersGenerator:
     """A manifest GGUF run by transformers (dense weights; `settings.device`: auto | cpu | cuda)."""
 
-    def __init__(self, settings: GeneratorSettings, registry: ModelRegistry):
+    def __init__(self, settings: GeneratorSettings, registry: ModelRegistry, version: str | None = None):
         check_hf_extra()
         if settings.lora_path:
             raise BadInput("lora_path is a GGUF adapter for the llama.cpp backend; the transformers backend "
@@ -34,6 +34,7 @@ class TransformersGenerator:
         self.settings = settings
         self.registry = registry
         self.name = settings.model
+        self.version = version
         self._hf: HFModel | None = None
         self._resolved: ResolvedModel | None = None
         self._lock = threading.Lock()
@@ -50,7 +51,7 @@ class TransformersGenerator:
         return Path(self.settings.hf_cache_dir or self.registry.settings.models_path / "hf")
 
     def ref(self) -> ModelRef:
-        return ModelRef(name=self.name, backend="transformers", sha256=self.resolved.sha256)
+        return ModelRef(name=self.name, backend="transformers", sha256=self.resolved.sha256, version=self.version)
 
     def warm_up(self) -> HFModel:
         """Verify the GGUF's sha256 and load it (from the cached dense checkpoint when there is one)."""

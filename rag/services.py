@@ -1,26 +1,40 @@
-"""The one place where backends are chosen from settings. Built once by the CLI or the app lifespan."""
+"""The one place where backends are chosen from settings. Built once by the CLI or the app lifespan.
+
+The generator is the current model version's (`rag.model_versions`): the version pointer is read at every
+question, and when `rag models use` or `rollback` changed it, a new generator is built and loaded while the
+requests already running finish on the one they hold (nothing restarts, nothing in flight is lost).
+"""
 
 import logging
 import platform
+import threading
 from functools import cached_property
 
 import rag
 from rag.answer import ask, search
 from rag.embedder import SentenceTransformerEmbedder
+from rag.errors import ModelError
 from rag.generator import Generator, OnToken, make_generator
 from rag.knowledge import KnowledgeBase
+from rag.model_versions import ModelVersion, ModelVersions
 from rag.models import ModelRegistry
-from rag.settings import Settings
+from rag.settings import GeneratorSettings, Settings
 from rag.types import Answer, Filters, SearchResult
 
 log = logging.getLogger(__name__)
 
 
 class Services:
-    """Cheap to build: every backend loads its weights on first use (or `warm_up()`)."""
+    """Cheap to build: every backend loads its weights on first use (or `warm_up()`).
 
-    def __init__(self, settings: Settings | None = None):
+    `generator` fixes the generator (tests, embedding): model versions are then not consulted.
+    """
+
+    def __init__(self, settings: Settings | None = None, generator: Generator | None = None):
         self.settings = settings or Settings()
+        self._fixed = generator
+        self._served: tuple[ModelVersion, Generator] | None = None
+        self._switch = threading.Lock()
 
     @cached_property
     def registry(self) -> ModelRegistry:
@@ -31,8 +45,36 @@ class Services:
         return SentenceTransformerEmbedder(self.settings.embedder, self.registry)
 
     @cached_property
+    def versions(self) -> ModelVersions:
+        return ModelVersions(self.settings, self.registry)
+
+    @property
     def generator(self) -> Generator:
-        return make_generator(self.settings.generator, self.registry)
+        """The current model version's generator; a new one (loaded before it serves) after a switch."""
+        if self._fixed is not None:
+            return self._fixed
+        version = self.versions.current()
+        served = self._served
+        if served is not None and served[0].key == version.key:
+            return served[1]
+        with self._switch:  # one switch at a time; requests arriving meanwhile wait for it
+            served = self._served
+            if served is not None and served[0].key == version.key:
+                return served[1]
+            generator = make_generator(version_settings(self.settings.generator, version), self.registry,
+                                       version=version.id)
+            if served is not None:
+                log.info("switching the answer model from version %s to %s", served[0].id, version.id)
+                generator.warm_up()  # the old generator serves whoever holds it until this is loaded
+            self._served = (version, generator)
+            return generator
+
+    @property
+    def model_version(self) -> ModelVersion:
+        """The version being served (or, before the first answer, the one that will be)."""
+        if self._served is not None:
+            return self._served[0]
+        return self.versions.current()
 
     @cached_property
     def kb(self) -> KnowledgeBase:
@@ -69,11 +111,27 @@ class Services:
                 return None
 
         pkgs = ["torch", "sentence-transformers", "faiss-cpu", "llama-cpp-python", "pdfplumber", "rapidocr", "fastapi"]
-        models = [dict(m, in_use=m["name"] in (self.settings.embedder.model, self.settings.generator.model))
+        served = None if self._fixed is not None else self.model_version
+        generator = served.base if served else self.settings.generator.model
+        models = [dict(m, in_use=m["name"] in (self.settings.embedder.model, generator))
                   for m in self.registry.status()]
         return {"service": "grounded-rag", "version": rag.__version__, "python": platform.python_version(),
-                "packages": {p: version(p) for p in pkgs}, "models": models, "index": self.kb.info(),
+                "packages": {p: version(p) for p in pkgs}, "models": models,
+                "model_version": served.as_dict() if served else None, "index": self.kb.info(),
                 "settings": {"data_dir": str(self.settings.data_dir), "top_k": self.settings.top_k,
-                             "generator": self.settings.generator.model, "embedder": self.settings.embedder.model,
+                             "generator": generator, "embedder": self.settings.embedder.model,
                              "generator_backend": self.settings.generator.backend,
                              "ocr_engine": self.settings.parse.ocr_engine}}
+
+
+def version_settings(settings: GeneratorSettings, version: ModelVersion) -> GeneratorSettings:
+    """The generator settings that serve `version`: its base, and its adapter pinned by sha256."""
+    if version.source == "settings":
+        return settings
+    backend = settings.backend.lower().replace("_", "").replace("-", "")
+    if backend in ("openai", "openaicompatible"):
+        raise ModelError(f"model version {version.id!r} is chosen (`rag models use`), but the generator backend is "
+                         "an OpenAI-compatible endpoint, which serves its own model: use the llama.cpp backend, "
+                         "or `rag models rollback` until the settings decide again")
+    return settings.model_copy(update={"model": version.base, "lora_path": version.adapter,
+                                       "lora_sha256": version.adapter_sha256})

@@ -36,6 +36,7 @@ class GeneratorSettings(BaseModel):
     endpoint: str | None = None  # openai backend: base URL, e.g. http://127.0.0.1:8080/v1
     api_key: str | None = None  # openai backend: sent as a bearer token when set
     lora_path: Path | None = None  # llama.cpp: a GGUF LoRA adapter applied on top of the base model
+    lora_sha256: str | None = None  # the adapter's pinned sha256: a file that differs is refused at load
     device: str = "auto"  # transformers: auto (cuda when available, else cpu) | cpu | cuda
     hf_cache_dir: Path | None = None  # transformers: dense checkpoints of the GGUFs (default <models dir>/hf)
     timeout_s: float = 120.0  # one generation (and one HTTP call) may take at most this long
@@ -129,6 +130,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./var")
     models_dir: Path | None = Field(default=None, description="defaults to <data_dir>/models")
+    # registered model versions (adapters, data cards, eval reports) and the `current` pointer; a writable place
+    # shared by every process that answers (e.g. under the data volume when the models dir is part of an image)
+    versions_dir: Path | None = Field(default=None, description="defaults to <models dir>/versions")
     wheel_cache: Path = Path.home() / ".cache" / "rag" / "wheels"
     top_k: int = 5
     max_upload_mb: int = 200  # per uploaded file
@@ -149,3 +153,7 @@ class Settings(BaseSettings):
     @property
     def models_path(self) -> Path:
         return Path(self.models_dir) if self.models_dir else Path(self.data_dir) / "models"
+
+    @property
+    def versions_path(self) -> Path:
+        return Path(self.versions_dir) if self.versions_dir else self.models_path / "versions"

@@ -63,9 +63,12 @@ class Citation(BaseModel):
 
 
 class ModelRef(BaseModel):
-    """Which model wrote an answer: a pinned file (sha256) or an endpoint, plus any adapter."""
+    """Which model wrote an answer: a pinned file (sha256) or an endpoint, plus any adapter, and the model
+    version (`rag models list`) they make up."""
 
     name: str
+    version: str | None = Field(default=None, description="the model version served (base + adapter); null for an "
+                                "OpenAI-compatible endpoint")
     backend: str = "llama.cpp"
     sha256: str | None = None
     endpoint: str | None = None

@@ -6,7 +6,6 @@ atomically (write beside, fsync, rename). A crash leaves the previous version se
 
 import json
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.errors import NotFound
+from rag.files import fsync_dir, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class IndexVersions:
                         kind=index.ann_meta.get("kind", "flat-ip"), ann=index.ann_meta if index.ann is not None else None,
                         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        _fsync_dir(folder)
+        fsync_dir(folder)
         self._point_at(version)
         self._prune(version)
         return folder
@@ -235,13 +235,7 @@ class IndexVersions:
 
     def _point_at(self, version: str) -> None:
         """Switch `current` to `version` atomically: write beside it, fsync, rename, fsync the folder."""
-        tmp = self.pointer.with_name("current.tmp")
-        with open(tmp, "w") as f:
-            f.write(version)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.pointer)
-        _fsync_dir(self.pointer.parent)
+        write_atomic(self.pointer, version)
 
     def activate(self, version: str) -> Path:
         """Point `current` at a kept version (atomically, as `publish` does)."""
@@ -261,11 +255,3 @@ class IndexVersions:
         for old in versions[: -self.keep]:
             if old.name != live:
                 shutil.rmtree(old, ignore_errors=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -53,9 +53,8 @@ class EchoGenerator:
 
 def make_app(data_dir, host: str | None = "127.0.0.1", **settings):
     """(app, services) on `data_dir` with the fake embedder and generator; `host` decides whether keys are required."""
-    services = Services(Settings(data_dir=data_dir, **settings))
+    services = Services(Settings(data_dir=data_dir, **settings), generator=EchoGenerator())
     services.__dict__["embedder"] = HashEmbedder()  # replaces the cached_property before anything uses it
-    services.__dict__["generator"] = EchoGenerator()
     app = create_app(warm_up=False, host=host, services=services)
     return app, services
 

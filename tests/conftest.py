@@ -60,3 +60,26 @@ def docs(tmp_path_factory) -> dict[str, Path]:
     out["mislabeled"] = d / "picture.pdf"  # a PNG with a .pdf name
     out["mislabeled"].write_bytes(out["image"].read_bytes())
     return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_model_versions(tmp_path_factory):
+    """Tests never see (nor change) the model versions of the shared models dir: RAG_VERSIONS_DIR is their own,
+    for this process and every server or CLI it starts."""
+    folder = tmp_path_factory.mktemp("model-versions")
+    before = os.environ.get("RAG_VERSIONS_DIR")
+    os.environ["RAG_VERSIONS_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("RAG_VERSIONS_DIR", None)
+    else:
+        os.environ["RAG_VERSIONS_DIR"] = before
+
+
+@pytest.fixture(scope="session")
+def peft_adapter(tmp_path_factory):
+    """A peft LoRA adapter on the 0.5B (seed 0, large random lora_B) with transformers' reference outputs."""
+    pytest.importorskip("peft", reason="the adapter tests need peft: pip install 'grounded-rag[hf]'")
+    from tests.loratools import make_peft_adapter
+
+    return make_peft_adapter(tmp_path_factory.mktemp("peft") / "adapter", MODELS_DIR, SMALL_MODEL)
