@@ -27,6 +27,7 @@ import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from rag.errors import BadInput, HashMismatch, ModelError, NotFound
@@ -56,7 +57,8 @@ class ModelVersion:
     eval_report: Path | None = None
     created_at: str | None = None
     notes: str = ""
-    source: str = "registered"  # builtin (a manifest model alone) | registered | settings (RAG_GENERATOR__*)
+    # builtin (a manifest model alone) | packaged (an adapter shipped in rag/adapters/) | registered | settings
+    source: str = "registered"
     meta: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -83,10 +85,18 @@ class ModelVersions:
 
     # ---- reading -------------------------------------------------------------------------------
     def builtin(self) -> list[ModelVersion]:
-        """One version per generator of the manifest: its base alone."""
-        return [ModelVersion(id=name, base=name, base_sha256=entry["sha256"], source="builtin",
-                             notes=entry.get("upstream", ""))
-                for name, entry in self.registry.manifest.items() if entry.get("kind") == "generator"]
+        """One version per generator of the manifest (its base alone), then the adapters shipped in the package."""
+        bases = [ModelVersion(id=name, base=name, base_sha256=entry["sha256"], source="builtin",
+                              notes=entry.get("upstream", ""))
+                 for name, entry in self.registry.manifest.items() if entry.get("kind") == "generator"]
+        return bases + self.packaged()
+
+    def packaged(self) -> list[ModelVersion]:
+        """Adapters shipped inside the package (`rag/adapters/<id>/version.json`, same layout as a registered
+        version), trained by this project with its own pipeline: see the README ("Fine-tuning")."""
+        folder = Path(str(resources.files("rag").joinpath("adapters")))
+        found = sorted(folder.glob(f"*/{MANIFEST_FILE}")) if folder.is_dir() else []
+        return [self._read(p, source="packaged") for p in found]
 
     def registered(self) -> list[ModelVersion]:
         """Every registered version, oldest first."""
@@ -105,7 +115,7 @@ class ModelVersions:
             return self._read(self.root / version_id / MANIFEST_FILE)
         raise NotFound(f"no model version {version_id!r} (see `rag models list`)")
 
-    def _read(self, path: Path) -> ModelVersion:
+    def _read(self, path: Path, source: str = "registered") -> ModelVersion:
         data = json.loads(path.read_text())
         folder = path.parent
 
@@ -115,7 +125,7 @@ class ModelVersions:
         return ModelVersion(id=data["id"], base=data["base"], base_sha256=data["base_sha256"],
                             adapter=local("adapter"), adapter_sha256=data.get("adapter_sha256"),
                             data_card=local("data_card"), eval_report=local("eval_report"),
-                            created_at=data.get("created_at"), notes=data.get("notes", ""), source="registered",
+                            created_at=data.get("created_at"), notes=data.get("notes", ""), source=source,
                             meta=data.get("meta") or {})
 
     def state(self) -> dict:
