@@ -12,7 +12,7 @@ Run:
   .venv/bin/python bench/finetune_compare.py \
      --variant base05=qwen2.5-coder-0.5b-instruct-q4_k_m \
      --variant tuned05=qwen2.5-coder-0.5b-instruct-q4_k_m+/path/adapter.gguf \
-     --set synthetic=QUESTIONS.jsonl,DOCS_DIR,DATA_DIR [--set financebench=...] [--env KEY=VALUE] [--limit N]
+     --set synthetic=QUESTIONS.jsonl,DOCS_DIR,DATA_DIR[,COLLECTION] [--set financebench=...] [--env KEY=VALUE] [--limit N]
 Writes bench/out/finetune_compare.json and one report per run (bench/out/finetune_compare/<set>-<variant>.json).
 """
 
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import OUT_DIR, ROOT, env_info, setup_env  # noqa: E402
 
 
-def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data: str, extra_env: dict,
-            limit: int | None) -> dict:
+def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data: str, collection: str,
+            extra_env: dict, limit: int | None) -> dict:
     model, _, adapter = spec.partition("+")
     out = OUT_DIR / "finetune_compare" / f"{qset}-{variant}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -40,7 +40,7 @@ def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data:
     if adapter:
         env["RAG_GENERATOR__LORA_PATH"] = adapter
     cmd = [str(ROOT / ".venv" / "bin" / "rag"), "eval", "answers", "--questions", questions, "--docs", docs,
-           "--data-dir", data, "--out", str(out)] + (["--limit", str(limit)] if limit else [])
+           "--data-dir", data, "--collection", collection, "--out", str(out)] + (["--limit", str(limit)] if limit else [])
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -86,7 +86,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variant", action="append", required=True, help="NAME=MODEL[+ADAPTER.gguf]")
-    ap.add_argument("--set", action="append", required=True, help="NAME=QUESTIONS.jsonl,DOCS,DATA_DIR")
+    ap.add_argument("--set", action="append", required=True, help="NAME=QUESTIONS.jsonl,DOCS,DATA_DIR[,COLLECTION]")
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for every run (e.g. the embedder backend)")
     ap.add_argument("--limit", type=int, default=None)
     args = ap.parse_args()
@@ -95,10 +95,11 @@ def main() -> None:
     rows = []
     for s in args.set:
         qset, _, paths = s.partition("=")
-        questions, docs, data = paths.split(",")
+        questions, docs, data, *rest = paths.split(",")
         for v in args.variant:
             name, _, spec = v.partition("=")
-            rows.append(run_one(name, spec, qset, questions, docs, data, extra, args.limit))
+            rows.append(run_one(name, spec, qset, questions, docs, data, rest[0] if rest else "default", extra,
+                                args.limit))
             print(json.dumps(rows[-1]), flush=True)
     out = OUT_DIR / "finetune_compare.json"
     out.write_text(json.dumps({"env": env_info(), "runs": rows}, indent=1))
