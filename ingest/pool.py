@@ -57,7 +57,7 @@ class ParsePool:
         self.settings = settings
         self.processes = max(1, processes)
         self.threads = threads or settings.parse.threads or share(self.processes)
-        self.window = window or 4 * self.processes
+        self.window = window or 8 * self.processes
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "ParsePool":
