@@ -3,10 +3,12 @@ search latency while a bulk load runs vs idle, and re-index of 1% changed vs a f
 
 In one run, on N generated PDFs (1-3 pages of text each; with --scans-every K, every K-th is a one-page scan read
 by OCR instead, as a bulk load of real documents has some):
-  (cli)  for P in --processes: a fresh data dir, `rag serve` on it (no keys, loopback), then `rag ingest CORPUS
-         --processes P` as one command: files/s and pages/s from its start to its exit (models loaded inside);
-         meanwhile a client sends `POST /v1/search` one after another (0.1 s apart): p50/p95 during the load; the
-         same number of queries after it ("idle", same index, same server): the ratio.
+  (cli)  for P in --processes: a fresh data dir holding the corpus once already (collection "base", not timed),
+         `rag serve` on it (no keys, loopback) and searches sent one after another (0.1 s apart) while nothing else
+         runs ("idle"); then `rag ingest CORPUS --collection bulk --processes P` as one command: files/s and pages/s
+         from its start to its exit (models loaded inside), while the same searches go on ("during"). `rag ingest`
+         publishes once at the end, so both sets of searches hit the same index version: the p95 ratio is the
+         slowdown the load causes.
   (jobs) for W in --workers: a fresh data dir, `rag serve` and W `rag worker` processes (embedder loaded before
          timing starts; with W > 1 each gets cores / W inference threads unless --worker-threads is given); the files
          submitted as 8 jobs of server-side paths; files/s and pages/s from the first submission to the last job
@@ -143,10 +145,11 @@ def start_server(data: Path, env: dict, log: Path):
 
 
 class Querier:
-    """Sends searches one after another (0.1 s apart) while a load runs; then as many again, idle."""
+    """Sends searches one after another (0.1 s apart) while a load runs; then as many again, idle (unless `idle`
+    was measured before the load)."""
 
-    def __init__(self, base: str):
-        self.base, self.during, self.stop = base, [], threading.Event()
+    def __init__(self, base: str, idle: list[float] | None = None):
+        self.base, self.during, self.idle, self.stop = base, [], idle, threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -170,20 +173,26 @@ class Querier:
         self.thread.join()
 
     def summary(self) -> dict:
-        import httpx
-
-        idle = []
-        with httpx.Client(base_url=self.base, timeout=300) as c:
-            for i in range(max(30, len(self.during))):
-                t = time.perf_counter()
-                c.post("/v1/search", json={"question": QUESTIONS[i % len(QUESTIONS)], "k": 5})
-                idle.append((time.perf_counter() - t) * 1000)
-                time.sleep(0.1)
+        idle = self.idle if self.idle is not None else search_times(self.base, max(30, len(self.during)))
         out = {name: {"n": len(v), "p50_ms": round(statistics.median(v), 1), "p95_ms": round(percentile(v, 0.95), 1)}
                for name, v in (("during", self.during), ("idle", idle)) if v}
         if "during" in out:
             out["p95_ratio_during_vs_idle"] = round(out["during"]["p95_ms"] / out["idle"]["p95_ms"], 2)
         return out
+
+
+def search_times(base: str, n: int) -> list[float]:
+    """Milliseconds of `n` searches sent one after another, 0.1 s apart."""
+    import httpx
+
+    times = []
+    with httpx.Client(base_url=base, timeout=300) as c:
+        for i in range(n):
+            t = time.perf_counter()
+            c.post("/v1/search", json={"question": QUESTIONS[i % len(QUESTIONS)], "k": 5})
+            times.append((time.perf_counter() - t) * 1000)
+            time.sleep(0.1)
+    return times
 
 
 def stop_all(procs) -> None:
@@ -197,9 +206,12 @@ def bulk_cli(corpus: Path, data: Path, processes: int, env: dict) -> dict:
     """`rag ingest` of the whole folder as one command, with a server answering searches meanwhile."""
     logs = data.parent / f"logs-cli-{processes}"
     logs.mkdir(parents=True, exist_ok=True)
+    subprocess.run([*RAG, "--data-dir", str(data), "ingest", str(corpus), "--collection", "base", "--quiet"], env=env,
+                   check=True, capture_output=True)
     server, base = start_server(data, env, logs / "server.log")
     try:
-        with MachineWatch() as watch, Querier(base) as querier:
+        idle = search_times(base, 150)
+        with MachineWatch() as watch, Querier(base, idle) as querier:
             t0 = time.perf_counter()
             done = subprocess.run([*RAG, "--data-dir", str(data), "ingest", str(corpus), "--collection", "bulk",
                                    "--processes", str(processes), "--json"], env=env, capture_output=True, text=True)

@@ -96,7 +96,7 @@ def _failed(path: Path, exc: Exception, t0: float) -> FileResult:
 
 
 def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
-    """Files named directly plus every non-hidden file under named folders; missing paths reported."""
+    """Files named directly plus every non-hidden file under named folders, each once; missing paths reported."""
     files, missing = [], []
     for p in map(Path, paths):
         if p.is_dir():
@@ -106,7 +106,8 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
             files.append(p)
         else:
             missing.append(FileResult(str(p), "failed", f"no such file or folder: {p}"))
-    return files, missing
+    seen: set[Path] = set()  # a file named twice (or in a folder also named) is ingested once
+    return [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))], missing
 
 
 class Ingestor:
