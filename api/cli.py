@@ -79,20 +79,27 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (fold
                None, "--tag", "-t", help="KEY=VALUE metadata for every file (repeatable); replaces the files' tags. "
                                          "Without --tag, tags already stored are kept."),
            fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first failed file."),
-           workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Processes per long PDF (default: cores)."),
+           processes: Optional[int] = typer.Option(
+               None, "--processes", "-p", help="Files parsed at once, each process loading its models once "
+                                               "(default RAG_PARSE__PROCESSES: 0 = one per core; 1 = in this process)."),
+           workers: Optional[int] = typer.Option(None, "--workers", "-w",
+                                                 help="Processes per long PDF with --processes 1 (default: cores)."),
+           quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr (the report is printed)."),
            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
-    """Parse, chunk, embed and store documents; prints a report. Exit code 0 only if nothing failed."""
+    """Parse, chunk, embed and store documents; prints a report. Exit code 0 only if nothing failed.
+
+    Progress goes to stderr: a bar with files/s and ETA on a terminal, one line per file otherwise."""
+    from api.progress import Progress
     from ingest.pipeline import Ingestor, relative
 
-    def progress(i, n, r):
-        if not as_json:
-            detail = f"{r.pages} pages, {r.chunks} chunks" if r.status != "failed" else r.reason
-            typer.echo(f"[{i}/{n}] {r.status:7s} {relative(r.path)}  ({detail}, {r.seconds:.1f}s)", err=True)
-            for warning in r.warnings:
-                typer.echo(f"        warning: {warning}", err=True)
-
     tags = parse_tags(tag) if tag else None
-    report = Ingestor(services(), workers=workers).ingest_paths(paths, collection, fail_fast, progress, tags)
+    progress = None if (quiet or as_json) else Progress(0, sys.stderr)
+    try:
+        report = Ingestor(services(), workers=workers, processes=processes).ingest_paths(paths, collection, fail_fast,
+                                                                                          progress, tags)
+    finally:
+        if progress:
+            progress.close()
     data = report.as_dict()
     if as_json:
         _dump(data)

@@ -53,24 +53,43 @@ def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (from `rag 
 
 
 def worker(threads: int = typer.Option(0, "--threads", "-t", help="Jobs run at once (default RAG_JOBS__WORKERS)."),
-           preload: bool = typer.Option(True, "--preload/--no-preload", help="Load the embedder before taking jobs.")):
+           preload: bool = typer.Option(True, "--preload/--no-preload", help="Load the embedder before taking jobs."),
+           inference_threads: Optional[int] = typer.Option(
+               None, "--inference-threads", help="CPU threads of the embedder and parse models, OpenMP and BLAS "
+                                                 "(default RAG_JOBS__INFERENCE_THREADS; 0 = every core). With W "
+                                                 "workers on C cores: C / W."),
+           metrics_port: int = typer.Option(0, "--metrics-port", help="Serve this worker's Prometheus metrics on "
+                                                                      "this port (0: not served)."),
+           metrics_host: str = typer.Option("127.0.0.1", "--metrics-host", help="Address to serve them on.")):
     """Run ingestion jobs from the queue (Huey; SQLite in the data dir by default) until stopped (SIGINT/SIGTERM).
 
     On start, and every minute, jobs left unfinished by a dead worker are queued again."""
     from api import cli
     from api.observe import configure_logging
     from ingest.jobs import JobQueue
+    from ingest.worker_metrics import WorkerMetrics
     from rag.jobs import JobStore
+    from rag.threads import limit_threads, with_threads
 
+    settings = cli.State.settings
+    budget = settings.jobs.inference_threads if inference_threads is None else inference_threads
+    if budget:  # before any model loads: the libraries size their pools once
+        limit_threads(budget)
+        cli.State.settings, cli.State.services = with_threads(settings, budget), None
     services = cli.services()
     configure_logging(services.settings.log_format)
     if preload:
         services.embedder.warm_up()
     services.kb.repair()
     queue = JobQueue(services.settings, JobStore(services.kb.store), services)
+    if metrics_port:
+        queue.metrics = WorkerMetrics(queue.huey.pending_count, budget)
+        queue.metrics.serve(metrics_port, metrics_host)
     recovered = queue.recover(startup=True)
     typer.echo(f"worker {queue.worker_name}: queue {services.settings.jobs.queue}, "
-               f"{threads or services.settings.jobs.workers} at once, {len(recovered)} unfinished jobs re-queued", err=True)
+               f"{threads or services.settings.jobs.workers} at once, {budget or 'all'} inference threads, "
+               + (f"metrics on {metrics_host}:{metrics_port}, " if metrics_port else "")
+               + f"{len(recovered)} unfinished jobs re-queued", err=True)
     queue.consumer(threads or None).run()
 
 

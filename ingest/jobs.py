@@ -30,9 +30,11 @@ def make_huey(settings: Settings):
     cfg = settings.jobs
     if cfg.queue == "redis":
         try:
-            from huey import RedisHuey
+            import redis  # noqa: F401 - huey imports it quietly and fails only at the first use without it
         except ImportError as exc:  # the redis client is optional
             raise MissingExtra("RAG_JOBS__QUEUE=redis needs the redis package: pip install 'grounded-rag[redis]'") from exc
+        from huey import RedisHuey
+
         return RedisHuey("rag-jobs", url=cfg.redis_url, results=False)
     from huey import SqliteHuey
 
@@ -51,10 +53,11 @@ def new_job_id() -> str:
 class JobQueue:
     """Create, queue, cancel and (in a worker) run ingestion jobs."""
 
-    def __init__(self, settings: Settings, jobs: JobStore, services=None):
+    def __init__(self, settings: Settings, jobs: JobStore, services=None, metrics=None):
         self.settings = settings
         self.jobs = jobs
         self.services = services  # only a worker has (and needs) the models
+        self.metrics = metrics  # a worker's own WorkerMetrics, if it serves them
         self.huey = make_huey(settings)
         self.worker_name = f"{socket.gethostname()}:{os.getpid()}"
         self.task = self.huey.task(name=TASK, retries=0)(self._run_task)
@@ -129,7 +132,7 @@ class JobQueue:
 
     def _run_task(self, job_id: str) -> None:
         run_job(self.services, self.jobs, job_id, f"{self.worker_name}:{threading.current_thread().name}",
-                self.settings)
+                self.settings, self.metrics)
 
     def consumer(self, workers: int | None = None):
         cfg = self.settings.jobs
@@ -188,8 +191,9 @@ class _Heartbeat:
         self.thread.join(5)
 
 
-def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settings) -> str | None:
-    """Run a job from its first unfinished file; returns its final state (None if another worker has it)."""
+def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settings, metrics=None) -> str | None:
+    """Run a job from its first unfinished file; returns its final state (None if another worker has it).
+    `metrics`: a WorkerMetrics told about every file and the job's end."""
     cfg = settings.jobs
     if not jobs.claim(job_id, worker, cfg.stale_after_s):
         log.info("job %s is finished, cancelled or running elsewhere", job_id)
@@ -199,6 +203,14 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
     log.info("job %s: %d of %d files to ingest into %s", job_id, len(todo), job.total, job.collection)
     ingestor = Ingestor(services)
     cancelled = False
+
+    def record(n: int, r) -> None:
+        jobs.set_file(job_id, n, r.status, r.reason, r.pages, r.chunks, r.doc_id or None, r.seconds)
+        if metrics is not None:
+            metrics.file_done(r.status, r.pages, r.chunks, r.seconds)
+
+    if metrics is not None:
+        metrics.running.inc()
     try:
         with _Heartbeat(jobs, job_id, worker, max(1.0, cfg.stale_after_s / 6)):
             step = max(1, cfg.publish_every)
@@ -214,19 +226,18 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
                     if isinstance(r, Prepared):
                         prepared.append((n, r))
                     else:
-                        jobs.set_file(job_id, n, r.status, r.reason, r.pages, r.chunks, r.doc_id or None, r.seconds)
+                        record(n, r)
                 # ... then write the batch under the lock and publish it as one index version
                 if prepared:
                     with services.kb.bulk():
                         for n, p in prepared:
-                            r = ingestor.apply(p)
-                            jobs.set_file(job_id, n, r.status, r.reason, r.pages, r.chunks, r.doc_id or None, r.seconds)
+                            record(n, ingestor.apply(p))
                 if cancelled:
                     break
     except Exception as exc:  # noqa: BLE001 - recorded on the job; the worker goes on with the next one
         log.exception("job %s broke", job_id)
         jobs.finish(job_id, "failed", f"{type(exc).__name__}: {exc}")
-        return "failed"
+        return _ended(metrics, "failed")
     final = jobs.get(job_id)
     if cancelled:
         state, error = "cancelled", None
@@ -238,4 +249,11 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
     jobs.finish(job_id, state, error)
     shutil.rmtree(uploads_dir(settings, job_id), ignore_errors=True)  # stored as HTML and chunks now
     log.info("job %s %s", job_id, state)
+    return _ended(metrics, state)
+
+
+def _ended(metrics, state: str) -> str:
+    if metrics is not None:
+        metrics.running.dec()
+        metrics.job_done(state)
     return state

@@ -26,8 +26,9 @@ class RapidOcrReader:
 
     name = "rapidocr"
 
-    def __init__(self, min_score: float = 0.5):
+    def __init__(self, min_score: float = 0.5, threads: int = 0):
         self.min_score = min_score
+        self.threads = threads  # ONNX Runtime threads of each model; 0 = its default (every core)
         self._engine = None
         self._lock = threading.Lock()
 
@@ -36,7 +37,11 @@ class RapidOcrReader:
             if self._engine is None:
                 from rapidocr import RapidOCR
 
-                self._engine = RapidOCR(params={"Global.log_level": "error"})
+                params = {"Global.log_level": "error"}
+                if self.threads > 0:
+                    params.update({"EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+                                   "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+                self._engine = RapidOCR(params=params)
             return self._engine
 
     def upright(self, image):
@@ -69,8 +74,9 @@ class RapidOcrReader:
         return words
 
 
-def make_ocr(engine: str = "rapidocr", lang: str = "eng"):
-    """The OCR reader named by `RAG_PARSE__OCR_ENGINE`; tesseract fails here, naming what to install, if absent."""
+def make_ocr(engine: str = "rapidocr", lang: str = "eng", threads: int = 0):
+    """The OCR reader named by `RAG_PARSE__OCR_ENGINE`; tesseract fails here, naming what to install, if absent.
+    `threads`: rapidocr's ONNX Runtime threads (tesseract's come from OMP_THREAD_LIMIT, see `rag.threads`)."""
     if engine == "tesseract":
         from ingest.tesseract import TesseractReader
 
@@ -79,4 +85,4 @@ def make_ocr(engine: str = "rapidocr", lang: str = "eng"):
         return reader
     if engine != "rapidocr":
         raise ValueError(f"unknown OCR engine {engine!r} (rapidocr or tesseract)")
-    return RapidOcrReader()
+    return RapidOcrReader(threads=threads)

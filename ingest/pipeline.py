@@ -4,6 +4,7 @@ import hashlib
 import logging
 import os
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -12,11 +13,13 @@ from ingest.html import to_html
 from ingest.model import Block, Page, ParsedDocument
 from ingest.ocr import make_ocr
 from ingest.pdf import parse_image, parse_pdf
+from ingest.pool import ParsePool
 from ingest.scan import ScanReader
 from ingest.sniff import sniff
 from rag.errors import EmptyFile, RagError
 from rag.hashing import sha256_file
 from rag.services import Services
+from rag.threads import cores
 from rag.types import Document
 
 log = logging.getLogger(__name__)
@@ -70,8 +73,30 @@ class Prepared:
     t0: float
 
 
+@dataclass
+class ToParse:
+    """A file that is new or changed: what `Ingestor.build` needs to parse it (picklable, for parse processes)."""
+
+    path: Path
+    ident: str
+    collection: str
+    digest: str
+    old: Document | None
+    tags: dict[str, str] | None
+    t0: float
+
+
+def _failed(path: Path, exc: Exception, t0: float) -> FileResult:
+    """The report line of a file that could not be ingested: a RagError's one-line reason, else the exception."""
+    if isinstance(exc, RagError):
+        log.warning("ingest failed: %s", exc.message)
+        return FileResult(str(path), "failed", exc.message, seconds=time.perf_counter() - t0)
+    log.error("unexpected error ingesting %s", path, exc_info=exc)
+    return FileResult(str(path), "failed", f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0)
+
+
 def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
-    """Files named directly plus every non-hidden file under named folders; missing paths reported."""
+    """Files named directly plus every non-hidden file under named folders, each once; missing paths reported."""
     files, missing = [], []
     for p in map(Path, paths):
         if p.is_dir():
@@ -81,18 +106,23 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
             files.append(p)
         else:
             missing.append(FileResult(str(p), "failed", f"no such file or folder: {p}"))
-    return files, missing
+    seen: set[Path] = set()  # a file named twice (or in a folder also named) is ingested once
+    return [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))], missing
 
 
 class Ingestor:
     """Parses files into layout HTML and chunks, and writes them into the knowledge base."""
 
-    def __init__(self, services: Services, ocr=None, workers: int | None = None):
+    def __init__(self, services: Services, ocr=None, workers: int | None = None, processes: int | None = None):
+        """`workers`: processes for one long PDF; `processes`: files parsed at once by `ingest_paths` (default:
+        the settings; 0 = one per core; 1 = here, in this process)."""
         self.services = services
         parse = services.settings.parse
-        self.ocr = ocr or ScanReader(make_ocr(parse.ocr_engine, parse.tesseract_lang), registry=services.registry)
-        configured = services.settings.parse.workers if workers is None else workers
+        self.ocr = ocr or ScanReader(make_ocr(parse.ocr_engine, parse.tesseract_lang, parse.threads),
+                                     registry=services.registry, threads=parse.threads)
+        configured = parse.workers if workers is None else workers
         self.workers = configured or os.cpu_count() or 1
+        self.processes = (parse.processes if processes is None else processes) or cores()
 
     def parse(self, path: Path) -> ParsedDocument:
         """Layout of one PDF or page image (raises RagError subclasses with a one-line reason)."""
@@ -114,19 +144,38 @@ class Ingestor:
                      embed: bool = True) -> "FileResult | Prepared":
         """Everything but the write: sniff, hash, parse, chunk, write the HTML, embed (unless `embed` is False).
         A `FileResult` when there is nothing to write (unchanged, failed), else a `Prepared` for `apply()`."""
+        todo = self.check(path, collection, key, force, tags)
+        if isinstance(todo, FileResult):
+            return todo
+        prepared = self.build(todo)
+        if embed and isinstance(prepared, Prepared):
+            prepared.vecs = self.services.kb.embed_chunks(prepared.chunks)
+        return prepared
+
+    def check(self, path: Path, collection: str = "default", key: str | None = None,
+              force: bool = False, tags: dict[str, str] | None = None) -> "FileResult | ToParse":
+        """The quick part, against the store: sniff and hash the file; unchanged (same key and sha256) is skipped
+        unless `force` (its tags updated when new ones are given); else what `build` needs to parse it."""
         t0 = time.perf_counter()
         path = Path(path).resolve()
         ident = key or str(path)
-        kb = self.services.kb
         try:
             sniff(path)
             digest = sha256_file(path)
-            old = kb.store.find_document(collection, ident)
+            old = self.services.kb.store.find_document(collection, ident)
             if old and old.sha256 == digest and old.status == "ok" and not force:
-                reason = _retag(kb.store, old, tags)
+                reason = _retag(self.services.kb.store, old, tags)
                 return FileResult(str(path), "skipped", reason, old.pages, 0, time.perf_counter() - t0, doc_id=old.id)
+            return ToParse(path, ident, collection, digest, old, tags, t0)
+        except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
+            return _failed(path, exc, t0)
+
+    def build(self, todo: "ToParse") -> "FileResult | Prepared":
+        """The slow part, without the store (so it can run in another process): parse, chunk, write the HTML."""
+        path, t0 = todo.path, todo.t0
+        try:
             parsed = self.parse(path)
-            doc_id = hashlib.sha256(f"{collection}\x00{ident}\x00{digest}".encode()).hexdigest()[:16]
+            doc_id = hashlib.sha256(f"{todo.collection}\x00{todo.ident}\x00{todo.digest}".encode()).hexdigest()[:16]
             cfg = self.services.settings.chunks
             chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words)
             if not chunks:
@@ -134,18 +183,13 @@ class Ingestor:
             html_dir = Path(self.services.settings.data_dir) / "html"
             html_dir.mkdir(parents=True, exist_ok=True)
             (html_dir / f"{doc_id}.html").write_text(to_html(parsed), encoding="utf-8")
-            doc = Document(id=doc_id, name=Path(ident).name, path=ident, collection=collection, sha256=digest,
-                           status="ok", pages=len(parsed.pages), tags=_tags_for(old, tags))
+            doc = Document(id=doc_id, name=Path(todo.ident).name, path=todo.ident, collection=todo.collection,
+                           sha256=todo.digest, status="ok", pages=len(parsed.pages), tags=_tags_for(todo.old, todo.tags))
             stat = path.stat()
-            vecs = kb.embed_chunks(chunks) if embed else None
             result = FileResult(str(path), "ok", "", len(parsed.pages), 0, 0.0, parsed.errors, doc_id)
-            return Prepared(result, doc, stat.st_size, stat.st_mtime, chunks, vecs, old.id if old else None, t0)
-        except RagError as exc:
-            log.warning("ingest failed: %s", exc.message)
-            return FileResult(str(path), "failed", exc.message, seconds=time.perf_counter() - t0)
+            return Prepared(result, doc, stat.st_size, stat.st_mtime, chunks, None, todo.old.id if todo.old else None, t0)
         except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
-            log.exception("unexpected error ingesting %s", path)
-            return FileResult(str(path), "failed", f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0)
+            return _failed(path, exc, t0)
 
     def apply(self, p: "Prepared") -> FileResult:
         """Write a prepared document (one transaction) and drop its old version's HTML."""
@@ -184,16 +228,25 @@ class Ingestor:
 
     def ingest_paths(self, paths: list[Path], collection: str = "default", fail_fast: bool = False,
                      progress=None, tags: dict[str, str] | None = None) -> Report:
-        """Ingest files and folders (recursively), each tagged with `tags`; every file gets a line in the report."""
+        """Ingest files and folders (recursively), each tagged with `tags`; every file gets a line in the report.
+
+        With `processes` > 1, files are parsed in that many processes while this one hashes, embeds (across
+        documents, in blocks) and writes; files are written, and reported, in the order given."""
         t0 = time.perf_counter()
         files, missing = expand(paths)
         report = Report(files=list(missing))
         if fail_fast and missing:
             report.seconds = time.perf_counter() - t0
             return report
-        with self.services.kb.bulk():  # one index publication for the whole batch
-            for i, f in enumerate(files, 1):
-                result = self.ingest_file(f, collection, tags=tags)
+        with self.services.kb.bulk(), ExitStack() as stack:  # one index publication for the whole batch
+            if self.processes > 1 and len(files) > 1:
+                pool = stack.enter_context(ParsePool(self.services.settings, min(self.processes, len(files))))
+                todo = (self.check(f, collection, tags=tags) for f in files)
+                prepared = pool.build_all(todo)
+            else:
+                prepared = (self.prepare_file(f, collection, tags=tags, embed=False) for f in files)
+            for i, p in enumerate(prepared, 1):
+                result = p if isinstance(p, FileResult) else self.apply(p)
                 report.files.append(result)
                 if progress:
                     progress(i, len(files), result)

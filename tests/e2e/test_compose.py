@@ -2,6 +2,7 @@
 its volumes are mapped to local folders and its environment is applied."""
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ def local(service: str, data: Path) -> tuple[list[str], dict]:
             mounts[dst] = str(ROOT / src[2:])
     env = dict(os.environ)
     for key, value in spec["environment"].items():
+        value = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m[1]) or m[2], value)  # ${VAR:-default}
         env[key] = mounts.get(value, value)
     command = [mounts.get(arg, arg) for arg in spec["command"]]
     assert command[0] == "rag"
@@ -35,8 +37,17 @@ def local(service: str, data: Path) -> tuple[list[str], dict]:
 
 def test_every_service_shares_the_data_volume():
     for name, spec in COMPOSE["services"].items():
-        assert "ragdata:/data" in spec["volumes"], name
+        if name != "redis":
+            assert "ragdata:/data" in spec["volumes"], name
     assert COMPOSE["services"]["api-gpu"]["profiles"] == ["gpu"]
+
+
+def test_redis_is_optional_and_wired_to_the_api_and_worker():
+    assert COMPOSE["services"]["redis"]["profiles"] == ["redis"]
+    for name in ("api", "worker", "api-gpu"):
+        env = COMPOSE["services"][name]["environment"]
+        assert env["RAG_JOBS__QUEUE"] == "${RAG_JOBS__QUEUE:-sqlite}", name  # SQLite unless asked for
+        assert env["RAG_JOBS__REDIS_URL"] == "redis://redis:6379/0", name
 
 
 def test_ingest_service_command_runs_as_written(tmp_path):

@@ -1,13 +1,16 @@
 """Kill -9 an ingest in the middle of a batch: the previous index version keeps answering, nothing is
-half-visible, and the next write makes the indexes agree with the store again."""
+half-visible, its parse processes go too, and the next run makes the indexes agree with the store again, ingesting
+the rest without storing anything twice."""
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from rag.services import Services
@@ -29,7 +32,8 @@ def test_killed_ingest_leaves_the_previous_index_serving(tmp_path):
     batch.mkdir()
     for i in range(40):
         docgen.simple_pdf(batch / f"memo-{i:02d}.pdf", [(f"Memo {i}", [f"Memo number {i} concerns valve V{i}."])])
-    proc = subprocess.Popen(cmd + [str(batch)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd + [str(batch), "--processes", "2"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     db = data / "store.sqlite"
     deadline = time.time() + 300
     while time.time() < deadline:  # wait until part of the batch is committed to SQLite
@@ -37,8 +41,12 @@ def test_killed_ingest_leaves_the_previous_index_serving(tmp_path):
             if conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] >= 4:
                 break
         time.sleep(0.2)
+    parsers = psutil.Process(proc.pid).children()
+    assert len([p for p in parsers if "spawn_main" in " ".join(p.cmdline())]) == 2  # the parse processes
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    _, alive = psutil.wait_procs(parsers, timeout=30)
+    assert not alive, "parse processes outlived the ingest they worked for"
 
     assert (data / "current").read_text() == before  # the batch was never published
     services = Services(make_settings(data))
@@ -52,3 +60,16 @@ def test_killed_ingest_leaves_the_previous_index_serving(tmp_path):
     assert live.vectors.size == live.lexical.size == stored
     hits, _ = services.kb.search("Which valve does memo number 2 concern?", 3)
     assert hits[0].doc == "memo-02.pdf"
+
+    rerun = subprocess.run(cmd + [str(batch), "--processes", "2"], env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    m = re.search(r"files: (\d+) ok, (\d+) unchanged, 0 failed", rerun.stdout)
+    assert m and int(m[1]) + int(m[2]) == 40 and int(m[2]) >= 4, rerun.stdout  # the stored part is skipped
+    assert "files/s" in rerun.stderr and "ETA" in rerun.stderr  # progress lines (stderr is not a terminal here)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 41
+        dupes = conn.execute("SELECT COUNT(*) FROM (SELECT doc_id, ord FROM chunks GROUP BY doc_id, ord HAVING COUNT(*) > 1)")
+        assert dupes.fetchone()[0] == 0
+    after = Services(make_settings(data))
+    live = after.kb.live()
+    assert live.vectors.size == live.lexical.size == after.kb.store.count_chunks()

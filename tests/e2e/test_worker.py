@@ -29,10 +29,10 @@ def env() -> dict:
 
 
 @contextmanager
-def worker(data: Path, log: Path):
+def worker(data: Path, log: Path, *options: str, environ: dict | None = None):
     with open(log, "a") as out:
-        proc = subprocess.Popen([*RAG, "--data-dir", str(data), "worker"], stdout=out, stderr=subprocess.STDOUT,
-                                env=env())
+        proc = subprocess.Popen([*RAG, "--data-dir", str(data), "worker", *options], stdout=out,
+                                stderr=subprocess.STDOUT, env=environ or env())
     try:
         yield proc
     finally:
@@ -105,9 +105,15 @@ def test_job_lifecycle_with_a_real_worker(server, pdfs, tmp_path):
     client, data = server
     job = upload(client, pdfs[:2])
     assert job["state"] == "queued" and job["total"] == 2
-    with worker(data, tmp_path / "worker.log"):
+    port = free_port()
+    with worker(data, tmp_path / "worker.log", "--metrics-port", str(port), "--inference-threads", "1"):
         done = wait(client, job["id"], lambda j: j["state"] in ("done", "failed", "cancelled"))
+        own = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text  # the worker's own metrics
     assert done["state"] == "done" and done["counts"]["ok"] == 2, done
+    for line in ('rag_worker_jobs_total{state="done"} 1.0', 'rag_worker_files_total{status="ok"} 2.0',
+                 "rag_worker_pages_total 8.0", "rag_worker_jobs_running 0.0", "rag_worker_inference_threads 1.0",
+                 "rag_worker_queue_pending 0.0", "rag_worker_file_seconds_count 2.0"):
+        assert line in own, line
     assert all(f["pages"] == 4 and f["chunks"] > 0 for f in done["files"]), done
     docs = {d["name"]: d for d in client.get("/v1/documents").json()}
     assert set(docs) == {"report00.pdf", "report01.pdf"}
@@ -122,6 +128,7 @@ def test_job_lifecycle_with_a_real_worker(server, pdfs, tmp_path):
     assert 'rag_jobs{state="done"} 1.0' in metrics and "rag_ingested_pages_total 8.0" in metrics
     lines = [json.loads(line) for line in (tmp_path / "worker.log").read_text().splitlines() if line.startswith("{")]
     assert any(f"job {job['id']} done" in line["msg"] for line in lines)
+    assert "1 inference threads, metrics on 127.0.0.1:" in (tmp_path / "worker.log").read_text()
 
 
 def test_cancel_a_queued_job_and_a_running_one(server, pdfs, tmp_path):

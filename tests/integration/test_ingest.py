@@ -30,7 +30,7 @@ def services(tmp_path, embedder_services):
 def test_folder_with_good_and_bad_files_reports_each(services, docs, tmp_path):
     folder = tmp_path / "inbox"
     shutil.copytree(docs["facts"].parent, folder)
-    report = Ingestor(services).ingest_paths([folder, tmp_path / "missing.pdf"])
+    report = Ingestor(services, processes=1).ingest_paths([folder, tmp_path / "missing.pdf"])
     by_name = {f.path.rsplit("/", 1)[-1]: f for f in report.files}
     assert by_name["missing.pdf"].reason.startswith("no such file or folder")
     assert by_name["encrypted.pdf"].status == "failed" and "encrypted PDF" in by_name["encrypted.pdf"].reason
@@ -45,6 +45,41 @@ def test_folder_with_good_and_bad_files_reports_each(services, docs, tmp_path):
     assert hits[0].doc == "facts.pdf" and hits[0].page == 2
     assert (services.settings.data_dir / "html").is_dir()
     assert services.kb.index().size == services.kb.store.count_chunks()
+
+
+def test_parse_processes_give_what_one_process_gives_in_the_same_order(services, embedder_services, docs, tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for name in ("facts", "two_column", "table", "scan", "encrypted", "corrupt", "empty", "unsupported"):
+        shutil.copy(docs[name], folder)  # good and bad files, one read by OCR
+    serial = Services(make_settings(tmp_path / "serial"))
+    serial.__dict__["embedder"] = embedder_services.embedder
+    one = Ingestor(serial, processes=1).ingest_paths([folder])
+    seen = []
+    many = Ingestor(services, processes=2).ingest_paths([folder, folder / "facts.pdf"],  # a file named twice: once
+                                                        progress=lambda i, n, r: seen.append((i, n, r.path)))
+
+    def lines(report):
+        return [(f.path, f.status, f.reason, f.pages, f.chunks, f.doc_id, f.warnings) for f in report.files]
+
+    assert lines(many) == lines(one) and len(many.failed) == 4
+    assert seen == [(i, len(many.files), f.path) for i, f in enumerate(many.files, 1)]  # reported in folder order
+    for s in (services, serial):
+        assert s.kb.index().size == s.kb.store.count_chunks()
+    assert sorted(services.kb.store.all_texts()) == sorted(serial.kb.store.all_texts())
+    html = {p.name: p.read_text() for p in (services.settings.data_dir / "html").iterdir()}
+    assert html == {p.name: p.read_text() for p in (serial.settings.data_dir / "html").iterdir()}
+    hits, _ = services.kb.search("When is the fire drill?", 1)  # the scan, read by OCR in a parse process
+    assert hits[0].doc == "scan.pdf"
+
+    docgen.simple_pdf(folder / "facts.pdf", [("Parking", ["Parking permits cost 40 EUR per month."])])
+    again = Ingestor(services, processes=2).ingest_paths([folder], tags={"team": "ops"})
+    status = {f.path.rsplit("/", 1)[-1]: (f.status, f.reason) for f in again.files}
+    assert status["facts.pdf"] == ("ok", "") and status["scan.pdf"] == ("skipped", "unchanged; tags updated")
+    assert [d.tags for d in services.kb.store.documents()] == [{"team": "ops"}] * 4
+    assert services.kb.index().size == services.kb.store.count_chunks()
+    hits, _ = services.kb.search("How much does a parking permit cost?", 1)
+    assert hits[0].doc == "facts.pdf" and "40 EUR" in hits[0].text
 
 
 def test_unchanged_file_is_skipped_and_changed_file_replaces_its_chunks(services, tmp_path):

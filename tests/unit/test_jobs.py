@@ -2,14 +2,19 @@
 and `run_job` in-process on real small PDFs with a fake embedder (the e2e tests run the real worker)."""
 
 import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from prometheus_client import generate_latest
 
-from ingest.jobs import JobQueue, run_job
+from ingest.jobs import JobQueue, make_huey, run_job
+from ingest.worker_metrics import WorkerMetrics
 from rag.access import KeyRing
+from rag.errors import MissingExtra
 from rag.jobs import JobStore
+from rag.settings import Settings
 from rag.store import SqliteStore
 from tests import docgen
 from tests.apptools import client, make_app
@@ -126,8 +131,15 @@ def test_run_job_ingests_resumes_without_duplicates_and_documents_can_be_read_an
     services.kb.store.db().commit()
     assert queue.recover() == [job["id"]]
     assert list((tmp_path / "data" / "workers").glob("*.alive"))  # what the container healthcheck reads
-    assert run_job(services, jobs, job["id"], "w", services.settings) == "done"
+    metrics = WorkerMetrics(pending=lambda: 0, threads=1)
+    assert run_job(services, jobs, job["id"], "w", services.settings, metrics) == "done"
     done = c.get(f"/v1/jobs/{job['id']}").json()
+    scraped = generate_latest(metrics.registry).decode()
+    pages = sum(f["pages"] for f in done["files"])
+    for line in ('rag_worker_jobs_total{state="done"} 1.0', 'rag_worker_files_total{status="ok"} 3.0',
+                 f"rag_worker_pages_total {pages:.1f}", "rag_worker_file_seconds_count 3.0",
+                 "rag_worker_jobs_running 0.0", "rag_worker_inference_threads 1.0", "rag_worker_queue_pending 0.0"):
+        assert line in scraped, line
     assert done["state"] == "done" and done["counts"]["ok"] == 3 and all(f["chunks"] > 0 for f in done["files"])
     assert not (tmp_path / "data" / "uploads" / job["id"]).exists()
     chunks = services.kb.store.count_chunks()
@@ -150,3 +162,30 @@ def test_run_job_ingests_resumes_without_duplicates_and_documents_can_be_read_an
     hits = c.post("/v1/search", json={"question": "secret number of document 1", "k": 5}).json()["hits"]
     assert "doc1.pdf" not in {h["doc"] for h in hits}
     assert services.kb.index().size == services.kb.store.count_chunks() < chunks
+
+
+def test_queue_backend_is_sqlite_in_the_data_dir_by_default_and_redis_when_configured(tmp_path, monkeypatch):
+    from huey import RedisHuey, SqliteHuey
+
+    huey = make_huey(Settings(data_dir=tmp_path))
+    assert isinstance(huey, SqliteHuey) and huey.storage.filename == str(tmp_path / "queue.sqlite")
+    settings = Settings(data_dir=tmp_path / "other", jobs={"queue": "redis", "redis_url": "redis://queue.example:6390/3"})
+    pytest.importorskip("redis")
+    huey = make_huey(settings)  # nothing connects until the queue is used
+    assert isinstance(huey, RedisHuey) and not (tmp_path / "other" / "queue.sqlite").exists()
+    kwargs = huey.storage.pool.connection_kwargs
+    assert (kwargs["host"], kwargs["port"], kwargs["db"]) == ("queue.example", 6390, 3)
+
+
+def test_redis_queue_without_the_redis_package_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "redis", None)  # what `import redis` meets when it is not installed
+    with pytest.raises(MissingExtra, match=r"grounded-rag\[redis\]"):
+        make_huey(Settings(data_dir=tmp_path, jobs={"queue": "redis"}))
+
+
+def test_unknown_queue_backend_is_refused_by_the_settings(monkeypatch):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("RAG_JOBS__QUEUE", "rabbitmq")
+    with pytest.raises(ValidationError, match="sqlite"):
+        Settings()
