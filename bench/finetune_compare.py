@@ -11,7 +11,7 @@ tokens), cited-page precision, decoding tokens/s and latency p50.
 Run:
   .venv/bin/python bench/finetune_compare.py \
      --variant base05=qwen2.5-coder-0.5b-instruct-q4_k_m \
-     --variant tuned05=qwen2.5-coder-0.5b-instruct-q4_k_m+/path/adapter.gguf \
+     --variant tuned05=qwen2.5-coder-0.5b-instruct-q4_k_m+/path/adapter.gguf|/path/peft-adapter-dir \
      --set synthetic=QUESTIONS.jsonl,DOCS_DIR,DATA_DIR[,COLLECTION] [--set financebench=...] [--env KEY=VALUE] [--limit N]
 Writes bench/out/finetune_compare.json and one report per run (bench/out/finetune_compare/<set>-<variant>.json).
 """
@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import OUT_DIR, ROOT, env_info, setup_env  # noqa: E402
+from rag.hashing import sha256_file  # noqa: E402
 
 
 def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data: str, collection: str,
@@ -35,6 +36,9 @@ def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data:
     model, _, adapter = spec.partition("+")
     out = OUT_DIR / "finetune_compare" / f"{qset}-{variant}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if adapter and Path(adapter).is_dir():  # a peft adapter folder: the same GGUF `rag finetune export` writes
+        digest = sha256_file(Path(adapter) / "adapter_model.safetensors")[:12]
+        adapter = str(gguf_of(Path(adapter), model, OUT_DIR / "finetune_compare" / f"{variant}-{digest}.gguf"))
     env = dict(os.environ, RAG_GENERATOR__MODEL=model, **extra_env)
     env.pop("RAG_GENERATOR__LORA_PATH", None)
     if adapter:
@@ -62,6 +66,17 @@ def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data:
             "tokens_per_s": round(statistics.median(tps), 1) if tps else None,
             "total_ms_p50": s["latency_ms"].get("total_ms", {}).get("p50"),
             "wall_s": round(time.perf_counter() - t0, 1), "report": str(out)}
+
+
+def gguf_of(adapter_dir: Path, model: str, out: Path) -> Path:
+    """The peft adapter as a GGUF LoRA for llama.cpp (f16), so it can be evaluated before it is registered."""
+    from rag.lora_export import export_lora
+    from rag.models import ModelRegistry
+    from rag.settings import Settings
+
+    if not out.is_file():
+        export_lora(adapter_dir, ModelRegistry(Settings()).resolve(model).path, out, outtype="f16")
+    return out
 
 
 def table(rows: list[dict]) -> str:
