@@ -56,7 +56,7 @@ def data(out: Path = typer.Option(..., "--out", help="Folder for train/val/test 
     examples = synth.run(progress)
     print(file=sys.stderr)
     card = synth.card()
-    files = write_dataset(out, examples, card)
+    files = write_dataset(out, examples, card, synth.heldout())
     typer.echo(json.dumps({"examples": card["examples"], "per_split": card["per_split"], "removed": card["removed"],
                            "files": files}, indent=1))
 

@@ -196,6 +196,7 @@ class Synthesizer:
         self.teacher_tokens = 0
         self.teacher_seconds = 0.0  # time the teacher took (summed over runs when replies came from the cache)
         self.rare: set[str] | None = None
+        self._texts: dict[str, str] = {}
         # teacher replies by prompt hash, appended as they come: a rerun after a crash asks only what is missing
         self.cache = Path(cache) if cache else None
         self.replies: dict[str, dict] = {}  # prompt hash -> text, tokens, seconds
@@ -258,6 +259,7 @@ class Synthesizer:
         for c in self.kb.store.chunks_by_vid(self.kb.store.all_vids()).values():
             texts[c["doc_id"]] = texts.get(c["doc_id"], "") + f" {c['doc_name']} {c['heading']} {c['text']}"
         self.rare = rare_terms(texts)
+        self._texts = texts
         jobs = self.plan(chunks)
         for g in self.gold:
             self._gold(g)
@@ -410,6 +412,11 @@ class Synthesizer:
         for e in self.examples:
             e.split = split_of(e.doc if by_doc else e.id, self.cfg.split)
 
+    def heldout(self, splits: tuple[str, ...] = ("test",)) -> list[dict]:
+        """The held-out questions for `rag eval answers` (see `heldout_questions`)."""
+        taken = set(self.rare or ()) | {t for text in self._texts.values() for t in text.lower().split()}
+        return heldout_questions(self.examples, self.rare or set(), taken, splits)
+
     def card(self) -> dict:
         """The data card: sources, counts per kind and split, what each filter removed, the teacher, the time."""
         counts: dict[str, dict[str, int]] = {}
@@ -453,9 +460,49 @@ def load_gold(path) -> list[dict]:
     return out
 
 
-def write_dataset(out_dir, examples: list[Example], card: dict) -> dict[str, str]:
-    """train.jsonl, val.jsonl, test.jsonl (the examples), test_questions.jsonl (the test split in the format of
-    `rag eval answers`), data_card.json and data_card.md; each written to a temp name and renamed."""
+INVENTED = ["Zorvath", "Quellmere", "Brisklan", "Ottervane", "Vexhollow", "Mirandel", "Caskfeld", "Threnody"]
+
+
+def swap_names(question: str, rare: set[str], taken: set[str]) -> str | None:
+    """The question about someone or something that is in no document: each word of it that names one (a rare
+    term, see `rag.finetune_filters.rare_terms`) replaced by an invented name the corpus does not contain. None
+    when the question names nothing rare."""
+    pool = [w for w in INVENTED if w.lower() not in taken]
+    out, swapped = [], {}
+    for word in question.split(" "):
+        core = word.strip("?,.;:'\"()").removesuffix("'s")
+        if core and core.lower() in rare and core[0].isupper():
+            name = swapped.setdefault(core, pool[len(swapped) % len(pool)])
+            word = word.replace(core, name, 1)
+        out.append(word)
+    return " ".join(out) if swapped else None
+
+
+def heldout_questions(examples: list[Example], rare: set[str], taken: set[str],
+                      splits: tuple[str, ...] = ("test",)) -> list[dict]:
+    """Questions in `rag eval answers` format for an end-to-end evaluation through the real retriever: the
+    answerable examples of `splits`, and for each an unanswerable twin about an invented name (`swap_names`).
+
+    The unanswerable training examples cannot serve here: their chunk was only removed from one prompt, and the
+    real retriever would find it again.
+    """
+    out = []
+    for e in examples:
+        if e.split not in splits or not e.answerable:
+            continue
+        out.append({"id": e.id, "question": e.question, "answer": e.answer, "doc": e.doc, "page": e.page,
+                    "answerable": True, "kind": e.kind})
+        twin = swap_names(e.question, rare, taken)
+        if twin:
+            out.append({"id": e.id + "-swapped", "question": twin, "answer": "", "answerable": False,
+                        "kind": "swapped"})
+    return out
+
+
+def write_dataset(out_dir, examples: list[Example], card: dict, questions: list[dict] | None = None) -> dict[str, str]:
+    """train.jsonl, val.jsonl, test.jsonl (the examples), test_questions.jsonl (`questions`: the held-out questions
+    in the format of `rag eval answers`, see `heldout_questions`), data_card.json and data_card.md; each written to
+    a temp name and renamed."""
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -470,8 +517,7 @@ def write_dataset(out_dir, examples: list[Example], card: dict) -> dict[str, str
     for split in ("train", "val", "test"):
         rows = [asdict(e) for e in examples if e.split == split]
         put(f"{split}.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    questions = [{"id": e.id, "question": e.question, "answer": e.answer, "doc": e.doc, "page": e.page,
-                  "answerable": e.answerable, "kind": e.kind} for e in examples if e.split == "test"]
+    questions = questions if questions is not None else heldout_questions(examples, set(), set())
     put("test_questions.jsonl", "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions))
     put("data_card.json", json.dumps(card, indent=1, ensure_ascii=False))
     put("data_card.md", card_markdown(card))

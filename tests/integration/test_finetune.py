@@ -44,7 +44,7 @@ def dataset(corpus, tmp_path_factory):
     synth = Synthesizer(corpus.kb, corpus.generator, DataConfig(count=8, seed=0), corpus.settings.answer, gold,
                         cache=out / "teacher_replies.jsonl")
     examples = synth.run()
-    write_dataset(out, examples, synth.card())
+    write_dataset(out, examples, synth.card(), synth.heldout(("train", "val", "test")))
     return out, examples, synth
 
 

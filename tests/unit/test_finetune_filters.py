@@ -115,3 +115,29 @@ def test_splits_are_stable_and_roughly_proportional():
     splits = [split_of(n, (0.1, 0.15)) for n in names]
     assert splits == [split_of(n, (0.1, 0.15)) for n in names]
     assert 0.12 < splits.count("test") / 2000 < 0.18 and 0.07 < splits.count("val") / 2000 < 0.13
+
+
+def test_swap_names_makes_a_question_about_no_one():
+    from rag.finetune_data import swap_names
+
+    rare = {"rask", "pharma", "umbra"}
+    assert swap_names("How many people does Rask Pharma employ?", rare, set()) == \
+        "How many people does Zorvath Quellmere employ?"
+    assert swap_names("What is Umbra's leave policy?", rare, {"zorvath"}) == "What is Quellmere's leave policy?"
+    assert swap_names("How many days of leave do employees get?", rare, set()) is None
+
+
+def test_heldout_questions_pair_each_answerable_test_question_with_a_swapped_twin():
+    from rag.finetune_data import Example, heldout_questions
+
+    def ex(q, split, answerable=True):
+        return Example(id=q[:5], kind="fact", origin="teacher", question=q, target="", answer="28 days" if answerable
+                       else "", answerable=answerable, messages=[], sources=[], doc="rask.pdf", page=2, split=split)
+
+    examples = [ex("How many leave days does Rask Pharma give?", "test"),
+                ex("How many leave days does Rask Pharma give?", "test", answerable=False),  # prompt-level only
+                ex("Who leads Rask Pharma?", "train")]
+    out = heldout_questions(examples, {"rask", "pharma"}, set())
+    assert [(q["question"], q["answerable"]) for q in out] == [
+        ("How many leave days does Rask Pharma give?", True),
+        ("How many leave days does Zorvath Quellmere give?", False)]

@@ -1,0 +1,50 @@
+"""The adapter shipped in rag/adapters/: listed, pinned, documented, and served by llama.cpp on the real 0.5B."""
+
+import json
+
+import pytest
+
+from ingest.pipeline import Ingestor
+from rag.model_versions import ModelVersions
+from rag.models import ModelRegistry
+from rag.services import Services
+from tests.conftest import SMALL_MODEL, make_settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("packaged"))
+    settings.versions_dir = tmp_path_factory.mktemp("packaged-versions")  # this module's own pointer
+    versions = ModelVersions(settings, ModelRegistry(settings))
+    found = versions.packaged()
+    assert found, "no adapter in rag/adapters/"
+    return settings, versions, found[0]
+
+
+def test_the_packaged_adapter_is_pinned_and_documented(packaged):
+    _, versions, version = packaged
+    assert version.source == "packaged" and version.base == SMALL_MODEL
+    assert version.id in {v.id for v in versions.list()}
+    versions.verify(version)  # base sha256 as the manifest pins it, adapter sha256 as recorded
+    card = json.loads(version.data_card.read_text())
+    assert card["licence"].startswith("Apache-2.0") and card["examples"] > 100
+    report = json.loads(version.eval_report.read_text())
+    variants = {r["variant"] for r in report["runs"]}
+    assert {"base05", "tuned05"} <= variants  # measured against its own base
+
+
+def test_llama_cpp_serves_it_and_answers_name_the_version(packaged, docs):
+    settings, versions, version = packaged
+    settings.generator.threads = 2
+    versions.use(version.id)
+    svc = Services(settings)
+    Ingestor(svc).ingest_paths([docs["facts"]])
+    answer = svc.ask("Who inspected the harbour crane?")
+    assert answer.model.version == version.id and answer.model.adapter_sha256 == version.adapter_sha256
+    assert not answer.refused and "Ingrid Solheim" in answer.answer and answer.citations[0].page == 1
+    # Measured, not hidden: this adapter refuses questions that name no one, e.g. "How often are crane inspections
+    # repeated?" (the base 0.5B answers "every 90 days"); see its eval report and docs/benchmarks.md.
+    other = svc.ask("How often are crane inspections repeated?")
+    assert other.refused or "90" in other.answer
