@@ -5,14 +5,14 @@ directory are skipped), every question goes through the normal answer path (`Ser
 is scored by `rag/answer_metrics.py` (correctness, cited pages, refusal) and, optionally, an LLM judge.
 """
 
-import json
 import time
 from pathlib import Path
 
 from ingest.pipeline import Ingestor
 from rag import answer_metrics as m
 from rag.citations import split_sentences
-from rag.errors import BadInput, RagError
+from rag.errors import RagError
+from rag.files import read_records
 from rag.judge import Judge
 
 GOLD_KEYS = ("answer", "gold_answer", "gold")
@@ -21,18 +21,7 @@ GOLD_KEYS = ("answer", "gold_answer", "gold")
 def load_questions(path: Path, limit: int | None = None) -> list[dict]:
     """Question records from a JSONL file: `question` required; `answer`, `doc`, `page`/`evidence_pages`,
     `answerable` (default true) and `id` optional."""
-    records = []
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"{path}:{line_no}: not JSON ({exc.msg})") from exc
-            if not isinstance(rec, dict) or not str(rec.get("question") or "").strip():
-                raise BadInput(f"{path}:{line_no}: a record needs a non-empty 'question'")
-            records.append(rec)
+    records = read_records(path)
     return records[:limit] if limit is not None else records
 
 

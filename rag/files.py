@@ -1,11 +1,47 @@
-"""Small files replaced atomically: written beside the target, fsynced, renamed over it, the folder fsynced.
+"""Small files replaced atomically, exclusive file locks, and JSONL records read with clear errors.
 
-A reader sees the old content or the new one, never a mix; a crash at any point leaves one of the two.
-Used for the `current` pointers (index versions, model versions).
+`write_atomic`: written beside the target, fsynced, renamed over it, the folder fsynced; a reader sees the old
+content or the new one, never a mix; a crash at any point leaves one of the two. Used for the `current` pointers
+(index versions, model versions).
 """
 
+import fcntl
+import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from rag.errors import BadInput
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) for the block: one writer at a time across processes."""
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_records(path: Path, needs: str = "a non-empty 'question'") -> list[dict]:
+    """The JSON objects of a JSONL file (blank lines skipped); BadInput naming the line for one that is not JSON or
+    has no non-empty `question`."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BadInput(f"{path}:{n}: not JSON ({exc.msg})") from exc
+            if not isinstance(rec, dict) or not str(rec.get("question") or "").strip():
+                raise BadInput(f"{path}:{n}: a record needs {needs}")
+            out.append(rec)
+    return out
 
 
 def write_atomic(path: Path, text: str) -> None:

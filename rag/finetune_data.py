@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rag.citations import MARK, check_citations, split_sentences
-from rag.errors import BadInput
+from rag.files import read_records
 from rag.finetune_filters import REASONS, VAGUE, Deduper, Limits, rare_terms, reject_reason, strip_marks
 from rag.generator import Generator
 from rag.knowledge import KnowledgeBase
@@ -445,19 +445,7 @@ def _row(hit: Hit) -> dict:
 
 def load_gold(path) -> list[dict]:
     """Person-written examples: JSONL with `question` and `answer` (empty or the refusal: unanswerable)."""
-
-    out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadInput(f"{path}:{n}: not JSON ({exc.msg})") from exc
-        if not isinstance(rec, dict) or not str(rec.get("question") or "").strip():
-            raise BadInput(f"{path}:{n}: a gold example needs a 'question' (and an 'answer', empty if unanswerable)")
-        out.append(rec)
-    return out
+    return read_records(path, "a 'question' (and an 'answer', empty if unanswerable)")
 
 
 INVENTED = ["Zorvath", "Quellmere", "Brisklan", "Ottervane", "Vexhollow", "Mirandel", "Caskfeld", "Threnody"]

@@ -7,7 +7,6 @@ newly published version (from any process) and reload it. `bulk()` holds the loc
 publishes once at the end.
 """
 
-import fcntl
 import json
 import logging
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from rag.embedder import Embedder
 from rag.errors import BadInput, IndexMismatch, NotFound
+from rag.files import locked
 from rag.lexical import Bm25Index
 from rag.retrieval import diversify, rrf, weighted
 from rag.settings import Settings
@@ -175,12 +175,8 @@ class KnowledgeBase:
 
     @contextmanager
     def _locked(self):
-        with open(self.data_dir / ".write.lock", "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with locked(self.data_dir / ".write.lock"):
+            yield
 
     def rollback(self, version: str | None = None) -> dict:
         """Make a kept index version live again (default: the one before the live one). It must have been built

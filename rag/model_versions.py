@@ -18,7 +18,6 @@ did: RAG_GENERATOR__MODEL with RAG_GENERATOR__LORA_PATH (and RAG_GENERATOR__LORA
 server reads the pointer at every question (one small file) and switches when it changed.
 """
 
-import fcntl
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 
 from rag.errors import BadInput, HashMismatch, ModelError, NotFound
-from rag.files import fsync_dir, write_atomic
+from rag.files import fsync_dir, locked, write_atomic
 from rag.hashing import sha256_file
 from rag.models import ModelRegistry
 from rag.settings import Settings
@@ -85,18 +84,18 @@ class ModelVersions:
 
     # ---- reading -------------------------------------------------------------------------------
     def builtin(self) -> list[ModelVersion]:
-        """One version per generator of the manifest (its base alone), then the adapters shipped in the package."""
-        bases = [ModelVersion(id=name, base=name, base_sha256=entry["sha256"], source="builtin",
-                              notes=entry.get("upstream", ""))
-                 for name, entry in self.registry.manifest.items() if entry.get("kind") == "generator"]
-        return bases + self.packaged()
+        """One version per generator of the manifest: its base alone."""
+        return [ModelVersion(id=name, base=name, base_sha256=entry["sha256"], source="builtin",
+                             notes=entry.get("upstream", ""))
+                for name, entry in self.registry.manifest.items() if entry.get("kind") == "generator"]
 
     def packaged(self) -> list[ModelVersion]:
         """Adapters shipped inside the package (`rag/adapters/<id>/version.json`, same layout as a registered
         version), trained by this project with its own pipeline: see the README ("Fine-tuning")."""
         folder = Path(str(resources.files("rag").joinpath("adapters")))
         found = sorted(folder.glob(f"*/{MANIFEST_FILE}")) if folder.is_dir() else []
-        return [self._read(p, source="packaged") for p in found]
+        shipped = [self._read(p, source="packaged") for p in found]
+        return [v for v in shipped if v.base in self.registry.manifest]
 
     def registered(self) -> list[ModelVersion]:
         """Every registered version, oldest first."""
@@ -104,11 +103,11 @@ class ModelVersions:
         return sorted(found, key=lambda v: (v.created_at or "", v.id))
 
     def list(self) -> list[ModelVersion]:
-        return self.builtin() + self.registered()
+        return self.builtin() + self.packaged() + self.registered()
 
     def get(self, version_id: str) -> ModelVersion:
         """A built-in or registered version by id; NotFound otherwise."""
-        for v in self.builtin():
+        for v in self.builtin() + self.packaged():
             if v.id == version_id:
                 return v
         if ID_PATTERN.fullmatch(version_id or "") and (self.root / version_id / MANIFEST_FILE).is_file():
@@ -243,7 +242,7 @@ class ModelVersions:
         """BadInput unless `version_id` is well formed and names no version yet."""
         if not ID_PATTERN.fullmatch(version_id or ""):
             raise BadInput(f"version id {version_id!r}: use letters, digits, '.', '_' and '-' (at most 64)")
-        if version_id in {v.id for v in self.builtin()} or (self.root / version_id).exists():
+        if version_id in {v.id for v in self.builtin() + self.packaged()} or (self.root / version_id).exists():
             raise BadInput(f"model version {version_id!r} exists already; choose another name")
 
     def use(self, version_id: str) -> ModelVersion:
@@ -279,12 +278,8 @@ class ModelVersions:
     def _locked(self):
         """One writer at a time (two `rag models use` at once must not lose a history entry)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with locked(self.root / ".lock"):
+            yield
 
 
 def _check_json(path: Path, what: str) -> None:
