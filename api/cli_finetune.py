@@ -32,6 +32,8 @@ def data(out: Path = typer.Option(..., "--out", help="Folder for train/val/test 
                                              "shown to the teacher as examples and mixed in."),
          collection: Optional[str] = typer.Option(None, "--collection", "-c"),
          seed: int = typer.Option(0, "--seed"),
+         swapped_share: float = typer.Option(0.25, "--swapped-share", help="Share of questions that also give a "
+                                             "twin about an invented name, whose target is the refusal."),
          licence: str = typer.Option("", "--licence", help="Licence of the source documents, for the data card.")):
     """Write grounded training examples from the chunks already in the index (filtered; with a data card).
 
@@ -45,7 +47,7 @@ def data(out: Path = typer.Option(..., "--out", help="Folder for train/val/test 
     if teacher:
         settings = settings.model_copy(update={"model": teacher, "lora_path": None})
     teacher_gen = make_generator(settings, svc.registry)
-    cfg = DataConfig(count=count, seed=seed, collection=collection, licence=licence)
+    cfg = DataConfig(count=count, seed=seed, collection=collection, licence=licence, swapped_share=swapped_share)
     out.mkdir(parents=True, exist_ok=True)
     synth = Synthesizer(svc.kb, teacher_gen, cfg, svc.settings.answer, load_gold(gold) if gold else [],
                         cache=out / "teacher_replies.jsonl")

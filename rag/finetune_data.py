@@ -38,7 +38,7 @@ from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
-KINDS = ("fact", "numeric", "table", "multi", "table_lookup", "unanswerable", "gold")
+KINDS = ("fact", "numeric", "table", "multi", "table_lookup", "unanswerable", "swapped", "gold")
 
 TEACHER_SYSTEM = (
     "You write questions and answers for testing readers of company documents. You only use facts written in "
@@ -66,6 +66,9 @@ class DataConfig:
     seed: int = 0
     k: tuple[int, int] = (3, 5)  # sources per training prompt, drawn uniformly (serving uses top_k)
     unanswerable_share: float = 0.35  # of the answerable examples, this share also gives an unanswerable one
+    # this share also gives a twin about an invented name (in no document; target: the refusal). The shipped v1
+    # adapter was trained without them (0) and answered such questions: docs/benchmarks.md
+    swapped_share: float = 0.25
     multi_share: float = 0.1
     table_lookups: float = 0.25  # table examples written from rows without the teacher, per teacher call at most
     split: tuple[float, float] = (0.1, 0.15)  # validation, test shares (by document when there are >= 5)
@@ -197,6 +200,7 @@ class Synthesizer:
         self.teacher_seconds = 0.0  # time the teacher took (summed over runs when replies came from the cache)
         self.rare: set[str] | None = None
         self._texts: dict[str, str] = {}
+        self._taken_words: set[str] | None = None
         # teacher replies by prompt hash, appended as they come: a rerun after a crash asks only what is missing
         self.cache = Path(cache) if cache else None
         self.replies: dict[str, dict] = {}  # prompt hash -> text, tokens, seconds
@@ -326,6 +330,10 @@ class Synthesizer:
             unanswerable = self._unanswerable(question, answer, group)
             if unanswerable is not None:
                 self.examples.append(unanswerable)
+        if self.cfg.swapped_share and self.rng.random() < self.cfg.swapped_share:
+            swapped = self._swapped(question, group)
+            if swapped is not None:
+                self.examples.append(swapped)
 
     def _k(self) -> int:
         return self.rng.randint(*self.cfg.k)
@@ -364,6 +372,25 @@ class Synthesizer:
             self.removed["distractors_answer"] += 1
             return None
         return self._example("unanswerable", "teacher", question, NOT_FOUND, "", False, sources, group[0])
+
+    def _swapped(self, question: str, group: list[dict]) -> Example | None:
+        """The question about an invented name instead of the one it names, posed over what the real retriever
+        finds for it (look-alike passages about others): the target is the refusal. Training names are made up here;
+        the held-out twins use another list (`INVENTED`), so a model cannot learn the names themselves."""
+        taken = self._taken()
+        pool = [n for n in (made_up_name(self.rng) for _ in range(8)) if n.lower() not in taken and n not in INVENTED]
+        twin = swap_names(question, self.rare or set(), taken, pool)
+        if twin is None:
+            return None
+        hits, _ = self.kb.search(twin, self._k(), self.cfg.collection)
+        if not hits:
+            return None
+        return self._example("swapped", "teacher", twin, NOT_FOUND, "", False, hits, group[0])
+
+    def _taken(self) -> set[str]:
+        if self._taken_words is None:
+            self._taken_words = set(self.rare or ()) | {t for text in self._texts.values() for t in text.lower().split()}
+        return self._taken_words
 
     def _shown(self, hit: Hit, question: str) -> str:
         return source_text(hit, question, self.answer.source_words, self.answer.tables)
@@ -414,8 +441,7 @@ class Synthesizer:
 
     def heldout(self, splits: tuple[str, ...] = ("test",)) -> list[dict]:
         """The held-out questions for `rag eval answers` (see `heldout_questions`)."""
-        taken = set(self.rare or ()) | {t for text in self._texts.values() for t in text.lower().split()}
-        return heldout_questions(self.examples, self.rare or set(), taken, splits)
+        return heldout_questions(self.examples, self.rare or set(), self._taken(), splits)
 
     def card(self) -> dict:
         """The data card: sources, counts per kind and split, what each filter removed, the teacher, the time."""
@@ -451,11 +477,22 @@ def load_gold(path) -> list[dict]:
 INVENTED = ["Zorvath", "Quellmere", "Brisklan", "Ottervane", "Vexhollow", "Mirandel", "Caskfeld", "Threnody"]
 
 
-def swap_names(question: str, rare: set[str], taken: set[str]) -> str | None:
+SYLLABLES = ["bra", "cor", "dal", "fen", "gri", "hol", "kas", "lum", "mor", "nev", "pil", "quor", "ras", "sel",
+             "tov", "ulm", "vor", "wen", "yst", "zan"]
+
+
+def made_up_name(rng: random.Random) -> str:
+    """A pronounceable name no dictionary has ("Korvalum"), for swapped training questions."""
+    return "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize()
+
+
+def swap_names(question: str, rare: set[str], taken: set[str], names: list[str] | None = None) -> str | None:
     """The question about someone or something that is in no document: each word of it that names one (a rare
-    term, see `rag.finetune_filters.rare_terms`) replaced by an invented name the corpus does not contain. None
-    when the question names nothing rare."""
-    pool = [w for w in INVENTED if w.lower() not in taken]
+    term, see `rag.finetune_filters.rare_terms`) replaced by an invented name (from `names`, default `INVENTED`)
+    the corpus does not contain. None when the question names nothing rare."""
+    pool = [w for w in (names or INVENTED) if w.lower() not in taken]
+    if not pool:
+        return None
     out, swapped = [], {}
     for word in question.split(" "):
         core = word.strip("?,.;:'\"()").removesuffix("'s")

@@ -68,6 +68,10 @@ def test_synthesis_writes_checked_examples_and_a_data_card(dataset):
                     text=_text(synth, s["chunk_id"])) for s in e.sources]
         _, citations, dropped = check_citations(e.target, hits, e.question)
         assert citations and not dropped, (e.question, e.target)
+    answerable_questions = {e.question for e in examples if e.answerable}
+    for e in examples:
+        if e.kind == "swapped":  # a twin about an invented name: refused, and never the question of an answer
+            assert e.target == NOT_FOUND and e.question not in answerable_questions
     gold_unanswerable = [e for e in examples if e.origin == "gold"]
     assert [e.target for e in gold_unanswerable] == [NOT_FOUND]
 

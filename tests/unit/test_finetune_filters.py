@@ -141,3 +141,14 @@ def test_heldout_questions_pair_each_answerable_test_question_with_a_swapped_twi
     assert [(q["question"], q["answerable"]) for q in out] == [
         ("How many leave days does Rask Pharma give?", True),
         ("How many leave days does Zorvath Quellmere give?", False)]
+
+
+def test_training_twins_use_made_up_names_apart_from_the_held_out_list():
+    from rag.finetune_data import INVENTED, made_up_name, swap_names
+
+    rng = random.Random(3)
+    names = [made_up_name(rng) for _ in range(8)]
+    assert made_up_name(random.Random(3)) == names[0]  # seeded
+    assert not set(names) & set(INVENTED) and all(n[0].isupper() and n[1:].islower() for n in names)
+    twin = swap_names("Who leads Rask Pharma?", {"rask"}, set(), names)
+    assert twin == f"Who leads {names[0]} Pharma?"
