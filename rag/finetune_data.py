@@ -286,7 +286,7 @@ class Synthesizer:
     # ---- one candidate ------------------------------------------------------------------------
     def _teach(self, kind: str, group: list[dict], demos: list[dict], sentence: str = "") -> None:
         messages = teacher_messages(kind, group, demos, sentence)
-        key = hashlib.sha1(json.dumps([messages, self.teacher.ref().model_dump()]).encode()).hexdigest()
+        key = hashlib.sha1(json.dumps([messages, self._teacher_id()]).encode()).hexdigest()
         if key not in self.replies:  # else an earlier, interrupted run already asked this
             t0 = time.perf_counter()
             gen = self.teacher.generate(messages, max_tokens=self.cfg.max_tokens)
@@ -303,6 +303,11 @@ class Synthesizer:
             return
         question, answer = pair
         self._add(kind, "teacher", question, cite_single(answer, len(group)), group)
+
+    def _teacher_id(self) -> dict:
+        """What identifies the teacher's weights (name, backend, hashes, endpoint): the key of its cached replies.
+        The served version's id is a label and left out."""
+        return self.teacher.ref().model_dump(exclude={"version"})
 
     def _remember(self, key: str, reply: dict) -> None:
         self.replies[key] = reply
