@@ -72,3 +72,24 @@ def put(services, collection: str, name: str, sentences: list[str]) -> Document:
 def client(app, key: str | None = None) -> TestClient:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return TestClient(app, headers=headers, raise_server_exceptions=False)
+
+
+def wait_ready(proc, base: str, log_path, timeout_s: float = 300) -> None:
+    """Wait until a started `rag serve` answers /readyz 200; AssertionError with its log if it exits or times out."""
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    deadline = time.time() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError("server exited:\n" + Path(log_path).read_text())
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.time() > deadline:
+            raise AssertionError("server did not become ready:\n" + Path(log_path).read_text())
+        time.sleep(0.5)

@@ -14,6 +14,7 @@ import pytest
 
 from rag.answer import EMPTY_INDEX
 from tests import docgen
+from tests.apptools import wait_ready
 from tests.conftest import MODELS_DIR
 
 pytestmark = pytest.mark.slow
@@ -48,18 +49,7 @@ def server(tmp_path_factory):
                             stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 300
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError("server exited:\n" + Path(log.name).read_text())
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.time() > deadline:
-                raise AssertionError("server did not become healthy:\n" + Path(log.name).read_text())
-            time.sleep(0.5)
+        wait_ready(proc, base, log.name)
         with httpx.Client(base_url=base, timeout=300) as client:
             yield client, data, Path(log.name)
     finally:

@@ -5,13 +5,13 @@ version, `rag models use` switches the running server to it (no restart: the nex
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests import docgen
+from tests.apptools import wait_ready
 from tests.conftest import MODELS_DIR, SMALL_MODEL
 from tests.e2e.test_server import RAG, free_port
 
@@ -45,18 +45,7 @@ def server(tmp_path_factory):
                             stderr=subprocess.STDOUT, env=env(versions))
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 300
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError("server exited:\n" + Path(log.name).read_text())
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.time() > deadline:
-                raise AssertionError("server did not become ready:\n" + Path(log.name).read_text())
-            time.sleep(0.5)
+        wait_ready(proc, base, log.name)
         with httpx.Client(base_url=base, timeout=300) as client:
             yield client, data, versions
     finally:
