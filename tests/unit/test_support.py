@@ -1,4 +1,4 @@
-from rag.support import names, number_found, numbers, support
+from rag.support import name_phrases, names, number_found, numbers, support
 
 
 def test_numbers_are_read_as_written():
@@ -57,3 +57,17 @@ def test_a_terse_answer_still_needs_a_source_about_the_question_s_subject():
     source = ["Purchases of property and equipment were $465.7 million in 2018."]
     assert not support("$465.7 million.", source, asked, titles=["ADOBE_2018_10K.pdf"]).ok(0.5)
     assert support("$465.7 million.", source, asked, titles=["ORACLE_2018_10K.pdf"]).ok(0.5)
+
+
+def test_names_come_in_phrases():
+    assert name_phrases("Did Calder Pharma open a site in Oslo? Bergen said so.") == [{"calder", "pharma"}, {"oslo"}]
+
+
+def test_a_name_shared_with_another_company_does_not_make_the_source_about_the_asked_one():
+    asked = "How many employees did Zorvath Pharma have at the end of 2023?"
+    source = ["Calder Pharma had 1,240 employees at the end of 2023."]
+    assert not support("It had 1,240 employees [1].", source, asked).ok(0.5)
+    assert support("It had 1,240 employees [1].", source, asked.replace("Zorvath", "Calder")).ok(0.5)
+    # one whole name of the question is enough: the source need not repeat every place the question names
+    in_oslo = "How many employees did Calder Pharma have in Oslo at the end of 2023?"
+    assert support("It had 1,240 employees [1].", source, in_oslo).ok(0.5)
