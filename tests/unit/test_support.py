@@ -60,7 +60,7 @@ def test_a_terse_answer_still_needs_a_source_about_the_question_s_subject():
 
 
 def test_names_come_in_phrases():
-    assert name_phrases("Did Calder Pharma open a site in Oslo? Bergen said so.") == [{"calder", "pharma"}, {"oslo"}]
+    assert name_phrases("Did Calder Pharma open a site in Oslo? Bergen said so.") == [["calder", "pharma"], ["oslo"]]
 
 
 def test_a_name_shared_with_another_company_does_not_make_the_source_about_the_asked_one():
@@ -71,3 +71,6 @@ def test_a_name_shared_with_another_company_does_not_make_the_source_about_the_a
     # one whole name of the question is enough: the source need not repeat every place the question names
     in_oslo = "How many employees did Calder Pharma have in Oslo at the end of 2023?"
     assert support("It had 1,240 employees [1].", source, in_oslo).ok(0.5)
+    # a document's kind glued to the name does not have to be written out in the source
+    handbook = "According to Calder Pharma Employee Handbook, how many staff did it have at the end of 2023?"
+    assert support("It had 1,240 employees [1].", source, handbook).ok(0.5)
