@@ -147,9 +147,20 @@ class ModelVersions:
         return ModelVersion(id=f"{g.model}+{lora.stem}", base=g.model, base_sha256=entry.get("sha256"),
                             adapter=lora, adapter_sha256=g.lora_sha256, source="settings")
 
+    def default_id(self) -> str | None:
+        """The settings' default version (`RAG_GENERATOR__VERSION`), unless the model, adapter, backend or endpoint
+        was set explicitly: then those are served, as set."""
+        g = self.settings.generator
+        if not g.version:
+            return None
+        if "version" not in g.model_fields_set and g.model_fields_set & {"model", "lora_path", "backend", "endpoint"}:
+            return None
+        return g.version
+
     def current(self) -> ModelVersion:
-        """The version to serve now: the pointer's, or the settings' when none was chosen."""
-        chosen = self.state()["version"]
+        """The version to serve now: the pointer's, else the settings' default version, else what the settings
+        describe."""
+        chosen = self.state()["version"] or self.default_id()
         return self.get(chosen) if chosen else self.from_settings()
 
     # ---- checking ------------------------------------------------------------------------------

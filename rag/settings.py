@@ -37,6 +37,9 @@ class GeneratorSettings(BaseModel):
     api_key: str | None = None  # openai backend: sent as a bearer token when set
     lora_path: Path | None = None  # llama.cpp: a GGUF LoRA adapter applied on top of the base model
     lora_sha256: str | None = None  # the adapter's pinned sha256: a file that differs is refused at load
+    # The model version served until `rag models use` picks one (a built-in, packaged or registered id; see "Model
+    # versions" in the README). It gives way when the model, adapter, backend or endpoint above is set explicitly.
+    version: str | None = None
     device: str = "auto"  # transformers: auto (cuda when available, else cpu) | cpu | cuda
     hf_cache_dir: Path | None = None  # transformers: dense checkpoints of the GGUFs (default <models dir>/hf)
     timeout_s: float = 120.0  # one generation (and one HTTP call) may take at most this long

@@ -240,3 +240,22 @@ def test_an_adapter_version_needs_a_local_backend(settings, versions, adapter):
         from rag.hf_generator import TransformersGenerator
 
         TransformersGenerator(version_settings(GeneratorSettings(backend="transformers"), v), versions.registry)
+
+
+def test_a_default_version_in_the_settings_serves_until_one_is_chosen(tmp_path, adapter):
+    def make(**generator):
+        s = Settings(data_dir=tmp_path, models_dir=tmp_path / "models", versions_dir=tmp_path / "versions",
+                     generator=generator)
+        return ModelVersions(s, fake_registry(s))
+
+    make(model="tiny-a").register("tuned-b", "tiny-b", adapter=adapter)
+    assert make(version="tuned-b").current().id == "tuned-b"  # the default version
+    assert make(version="tuned-b", model="tiny-a", threads=2).current().id == "tuned-b"  # named both: version wins
+    defaulted = make(model="tiny-a")
+    defaulted.settings.generator = GeneratorSettings.model_validate({"model": "tiny-a"})
+    defaulted.settings.generator.__dict__["version"] = "tuned-b"  # a default from the code, not set by the user
+    assert defaulted.current().id == "tiny-a"  # the model was set explicitly: it is served, as set
+    with pytest.raises(NotFound):
+        make(version="no-such-version").current()
+    defaulted.use("tiny-b")
+    assert defaulted.current().id == "tiny-b"  # `rag models use` wins over both
