@@ -444,8 +444,9 @@ class Synthesizer:
         for e in self.examples:
             e.split = split_of(e.doc if by_doc else e.id, self.cfg.split)
 
-    def heldout(self, splits: tuple[str, ...] = ("test",)) -> list[dict]:
-        """The held-out questions for `rag eval answers` (see `heldout_questions`)."""
+    def heldout(self, splits: tuple[str, ...] = ("val", "test")) -> list[dict]:
+        """The held-out questions for `rag eval answers` (see `heldout_questions`): by default those of the
+        validation and test splits, never trained on (validation only scores the loss)."""
         return heldout_questions(self.examples, self.rare or set(), self._taken(), splits)
 
     def card(self) -> dict:
@@ -530,9 +531,9 @@ def heldout_questions(examples: list[Example], rare: set[str], taken: set[str],
 
 
 def write_dataset(out_dir, examples: list[Example], card: dict, questions: list[dict] | None = None) -> dict[str, str]:
-    """train.jsonl, val.jsonl, test.jsonl (the examples), test_questions.jsonl (`questions`: the held-out questions
-    in the format of `rag eval answers`, see `heldout_questions`), data_card.json and data_card.md; each written to
-    a temp name and renamed."""
+    """train.jsonl, val.jsonl, test.jsonl (the examples), heldout_questions.jsonl (`questions`: the held-out
+    questions in the format of `rag eval answers`, see `heldout_questions`), data_card.json and data_card.md; each
+    written to a temp name and renamed."""
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -548,7 +549,7 @@ def write_dataset(out_dir, examples: list[Example], card: dict, questions: list[
         rows = [asdict(e) for e in examples if e.split == split]
         put(f"{split}.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     questions = questions if questions is not None else heldout_questions(examples, set(), set())
-    put("test_questions.jsonl", "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions))
+    put("heldout_questions.jsonl", "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions))
     put("data_card.json", json.dumps(card, indent=1, ensure_ascii=False))
     put("data_card.md", card_markdown(card))
     return files
