@@ -99,6 +99,8 @@ def test_ingest_through_cli_then_ask_over_http_cites_the_right_page(server, two_
     for c in body["citations"]:
         assert f"[{c['n']}]" in body["answer"] and "55 EUR" in c["quote"]
     assert body["model"]["name"] == "qwen2.5-coder-1.5b-instruct-q4_k_m" and len(body["model"]["sha256"]) == 64
+    # the default model version: the 1.5B with the packaged adapter (pinned by sha256)
+    assert body["model"]["version"] == "qwen2.5-coder-1.5b-grounded-v1" and len(body["model"]["adapter_sha256"]) == 64
 
     cli = json.loads(rag(data, "ask", "What is the daily meal allowance on business trips?", "-k", "3", "--json").stdout)
     assert set(cli) == set(body) and cli["answer"] == body["answer"]

@@ -12,9 +12,17 @@ def test_env_nested_settings(monkeypatch, tmp_path):
     assert s.models_path == tmp_path / "models"
 
 
-def test_default_generator_is_the_measured_choice(monkeypatch):
-    monkeypatch.delenv("RAG_GENERATOR__MODEL", raising=False)
-    assert Settings().generator.model == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+def test_default_generator_is_the_measured_choice(monkeypatch, tmp_path):
+    from rag.model_versions import ModelVersions
+
+    for key in ("RAG_GENERATOR__MODEL", "RAG_GENERATOR__VERSION", "RAG_GENERATOR__LORA_PATH", "RAG_GENERATOR__BACKEND"):
+        monkeypatch.delenv(key, raising=False)
+    s = Settings(versions_dir=tmp_path)
+    assert s.generator.model == "qwen2.5-coder-1.5b-instruct-q4_k_m"  # the base (and the data teacher)
+    served = ModelVersions(s).current()  # the packaged adapter on it, until `rag models use` picks another
+    assert (served.id, served.source, served.base) == ("qwen2.5-coder-1.5b-grounded-v1", "packaged", s.generator.model)
+    monkeypatch.setenv("RAG_GENERATOR__MODEL", "qwen2.5-coder-0.5b-instruct-q4_k_m")  # a model set explicitly wins
+    assert ModelVersions(Settings(versions_dir=tmp_path)).current().id == "qwen2.5-coder-0.5b-instruct-q4_k_m"
 
 
 def test_embedder_backend_auto_is_onnx_on_cpu_and_torch_on_gpu():
