@@ -26,8 +26,9 @@ def data(out: Path = typer.Option(..., "--out", help="Folder for train/val/test 
          count: int = typer.Option(200, "--count", help="Teacher calls (each gives at most one answerable and one "
                                                         "unanswerable example)."),
          teacher: Optional[str] = typer.Option(None, "--teacher", help="Manifest model that writes the questions "
-                                               "(default: the configured generator; RAG_GENERATOR__BACKEND=openai "
-                                               "and RAG_GENERATOR__ENDPOINT for an endpoint)."),
+                                               "(default: RAG_GENERATOR__MODEL, the 1.5B base, without adapter; "
+                                               "RAG_GENERATOR__BACKEND=openai and RAG_GENERATOR__ENDPOINT for an "
+                                               "endpoint)."),
          gold: Optional[Path] = typer.Option(None, "--gold", help="JSONL of person-written {question, answer}: "
                                              "shown to the teacher as examples and mixed in."),
          collection: Optional[str] = typer.Option(None, "--collection", "-c"),
