@@ -74,8 +74,9 @@ def client(app, key: str | None = None) -> TestClient:
     return TestClient(app, headers=headers, raise_server_exceptions=False)
 
 
-def wait_ready(proc, base: str, log_path, timeout_s: float = 300) -> None:
-    """Wait until a started `rag serve` answers /readyz 200; AssertionError with its log if it exits or times out."""
+def wait_ready(proc, base: str, log_path, timeout_s: float = 300, path: str = "/readyz") -> None:
+    """Wait until a started server (`rag serve`: /readyz) answers `base + path` with 200; AssertionError with its log
+    if it exits or times out."""
     import time
     from pathlib import Path
 
@@ -86,7 +87,7 @@ def wait_ready(proc, base: str, log_path, timeout_s: float = 300) -> None:
         if proc.poll() is not None:
             raise AssertionError("server exited:\n" + Path(log_path).read_text())
         try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -5,14 +5,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 
 from rag.generator import make_generator
 from rag.models import ModelRegistry
 from rag.settings import GeneratorSettings
+from tests.apptools import wait_ready
 from tests.conftest import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
@@ -42,19 +41,7 @@ def endpoint(tmp_path_factory):
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log.read()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not start within 180 s")
-            time.sleep(0.5)
+        wait_ready(proc, url, log.name, timeout_s=180, path="/models")
         yield url
     finally:
         proc.terminate()
