@@ -83,9 +83,9 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
     @app.get("/readyz", responses={503: {"description": "models or index not loaded yet (or warm-up failed)"}})
     def readyz():
         """200 once the models are verified and loaded and the index agrees with the store; 503 before."""
-        if readiness.ready:
+        if readiness.ready and not services.answers_unavailable:
             return {"status": "ready", "index_version": services.kb.versions.manifest().get("version")}
-        detail = readiness.error.message if readiness.error else "loading models and index"
+        detail = readiness.error.message if readiness.error else services.answers_unavailable or "loading models and index"
         return JSONResponse(status_code=503, content={"detail": detail})
 
     @app.get("/v1/info")

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -288,12 +289,29 @@ def models_fetch(names: Optional[list[str]] = typer.Argument(None, help="Models 
 
 
 @models_app.command("verify")
-def models_verify():
-    """Check every model present against its pinned sha256; exit code 1 if any is missing or differs."""
+def models_verify(generation: bool = typer.Option(True, "--generation/--no-generation",
+                                                  help="Also run a test generation with llama.cpp in a child process.")):
+    """Check every model present against its pinned sha256, then that the llama.cpp build runs on this machine (a
+    short generation with the smallest GGUF in a child process); exit code 1 if anything is missing or fails."""
+    from rag.build_check import BuildCheckFailed, check_llama_build, smallest_generator
+
     bad = 0
-    for m in services().registry.status():
+    status = services().registry.status()
+    for m in status:
         typer.echo(f"{'ok' if m['verified'] else 'FAIL'} {m['name']}" + ("" if m["verified"] else f": {m['error']}"))
         bad += not m["verified"]
+    model = smallest_generator(status) if generation else None
+    if model is not None:
+        try:
+            r = check_llama_build(model, services().settings.generator.threads or os.cpu_count() or 2)
+            typer.echo(f"ok llama.cpp build: {r['completion_tokens']} tokens after a {r['prompt_tokens']}-token prompt "
+                       f"with {r['model']} in a child process ({r['seconds']:.1f} s, {r['cpu']})")
+        except BuildCheckFailed as exc:
+            typer.echo(f"FAIL llama.cpp build: {exc.message}")
+            bad += 1
+    elif generation:
+        typer.echo("FAIL llama.cpp build: no verified GGUF model to test it with; run `rag models fetch`")
+        bad += 1
     raise typer.Exit(1 if bad else 0)
 
 

@@ -56,8 +56,13 @@ def env_info() -> dict:
                                 text=True, timeout=10).stdout.strip() or None
     except Exception:  # noqa: BLE001 - informative only
         commit = None
+    from rag.build_check import cpu_flags, cpu_model
+
+    flags = cpu_flags().split()
+    isa = [f for f in ("avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile",
+                       "amx_int8", "amx_bf16") if f in flags]
     return {"python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
-            "cpu_count": os.cpu_count(), "git_commit": commit,
+            "cpu_model": cpu_model(), "cpu_isa": " ".join(isa), "cpu_count": os.cpu_count(), "git_commit": commit,
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "models_dir": os.environ.get("RAG_MODELS_DIR")}
 
@@ -92,6 +97,9 @@ def write_result(name: str, data: dict) -> Path:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     path = OUT_DIR / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    env = data.get("env") or {}
+    if env.get("cpu_model"):  # every number is read next to the machine it was measured on
+        print(f"machine: {env['cpu_model']}, {env.get('cpu_count')} CPUs ({env.get('cpu_isa')}); wrote {path}")
     return path
 
 

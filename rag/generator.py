@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from rag.build_check import BuildCheckFailed, check_llama_build
 from rag.errors import BadInput, HashMismatch, MissingExtra
 from rag.hashing import sha256_file
 from rag.models import ModelRegistry, ResolvedModel
@@ -85,6 +86,7 @@ class LlamaCppGenerator:
         self._llm = None
         self._resolved: ResolvedModel | None = None
         self._adapter_sha: str | None = None
+        self._build_error: BuildCheckFailed | None = None
         self._lock = threading.Lock()
 
     @property
@@ -130,11 +132,27 @@ class LlamaCppGenerator:
         threads = self.settings.threads or os.cpu_count() or 2
         lora = self.settings.lora_path
         self.verify_adapter()
+        self.check_build(path, threads)
         self._llm = Llama(model_path=str(path), n_ctx=self.settings.n_ctx, n_threads=threads,
                           n_gpu_layers=self.settings.gpu_layers, verbose=False, seed=0,
                           lora_path=str(lora) if lora else None)
         log.info("generator %s loaded (%d threads%s)", self.name, threads, f", adapter {lora}" if lora else "")
         return self._llm
+
+    def check_build(self, path, threads: int) -> None:
+        """A test generation in a child process before llama.cpp is loaded here (`rag.build_check`): a build that
+        cannot run on this CPU fails with the reason instead of killing this process. A failure is kept and raised
+        again at every use, without running the child again."""
+        if self._build_error is not None:
+            raise self._build_error
+        if not self.settings.build_check:
+            return
+        try:
+            check_llama_build(path, threads, cache_file=self.registry.settings.models_path / ".build-check.json")
+        except BuildCheckFailed as exc:
+            self._build_error = exc
+            log.error("%s", exc.message)
+            raise
 
     def count_tokens(self, text: str) -> int:
         return len(self.warm_up().tokenize(text.encode(), add_bos=False, special=True))

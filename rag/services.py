@@ -12,6 +12,7 @@ from functools import cached_property
 
 import rag
 from rag.answer import ask, search
+from rag.build_check import BuildCheckFailed
 from rag.embedder import SentenceTransformerEmbedder
 from rag.errors import ModelError
 from rag.generator import Generator, OnToken, make_generator
@@ -35,6 +36,7 @@ class Services:
         self._fixed = generator
         self._served: tuple[ModelVersion, Generator] | None = None
         self._switch = threading.Lock()
+        self.generator_error: BuildCheckFailed | None = None
 
     @cached_property
     def registry(self) -> ModelRegistry:
@@ -81,11 +83,23 @@ class Services:
         return KnowledgeBase(self.settings, self.embedder)
 
     def warm_up(self) -> None:
-        """Verify and load every model the query path needs, and make the index agree with the store."""
+        """Verify and load every model the query path needs, and make the index agree with the store.
+
+        A generator whose llama.cpp build cannot run here (its test generation crashed in a child process) does not
+        stop the warm-up: answers then fail with the reason (503) and search keeps serving (`answers_unavailable`).
+        """
         self.embedder.warm_up()
-        self.generator.warm_up()
+        try:
+            self.generator.warm_up()
+        except BuildCheckFailed as exc:
+            self.generator_error = exc
         self.kb.repair()
         self.kb.index()
+
+    @property
+    def answers_unavailable(self) -> str | None:
+        """Why answers cannot be generated on this machine (found at warm-up), or None."""
+        return self.generator_error.message if self.generator_error is not None else None
 
     def search(self, question: str, k: int | None = None, collection: str | None = None,
                filters: Filters | None = None) -> SearchResult:

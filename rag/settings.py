@@ -50,6 +50,9 @@ class GeneratorSettings(BaseModel):
     temperature: float = 0.0
     threads: int = 0  # 0 = all cores (llama.cpp); 0 = torch's default (transformers)
     gpu_layers: int = 0  # llama.cpp: layers offloaded to the GPU
+    # llama.cpp: before loading a model, generate a few tokens in a child process, so a build that cannot run on
+    # this CPU fails with its reason (503 for answers, search keeps serving) instead of killing the process.
+    build_check: bool = True
 
 
 class ServingSettings(BaseModel):

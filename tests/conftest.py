@@ -83,3 +83,31 @@ def peft_adapter(tmp_path_factory):
     from tests.loratools import make_peft_adapter
 
     return make_peft_adapter(tmp_path_factory.mktemp("peft") / "adapter", MODELS_DIR, SMALL_MODEL)
+
+
+# ---- skips: counted at the end of every run; under CI=true only GPU tests may skip ---------------------------------
+_SKIPPED: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPPED.append((report.nodeid, reason))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from tests.helpers.skips import unexpected_skips
+
+    terminalreporter.write_line(f"{len(_SKIPPED)} skipped: " + "; ".join(f"{t} ({r})" for t, r in _SKIPPED)
+                                if _SKIPPED else "0 skipped")
+    bad = unexpected_skips(_SKIPPED)
+    if bad and os.environ.get("CI") == "true":
+        terminalreporter.write_line(f"CI allows only GPU tests to skip; {len(bad)} others did: the test command must "
+                                    "install what they need", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.helpers.skips import unexpected_skips
+
+    if os.environ.get("CI") == "true" and unexpected_skips(_SKIPPED) and session.exitstatus == 0:
+        session.exitstatus = 1

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The programs the test suite drives for real, from Debian's packages: redis-server (the Redis queue e2e test),
+# LibreOffice's soffice (a real office-made PDF), tesseract with its English and orientation data (the tesseract
+# OCR engine). Installed with apt-get when missing (as root); otherwise the test command stops here, naming them.
+set -euo pipefail
+
+declare -A PROGRAM_PACKAGES=(
+  [redis-server]="redis-server"
+  [soffice]="libreoffice-writer-nogui"
+  [tesseract]="tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd"
+)
+
+missing=()
+packages=()
+for program in "${!PROGRAM_PACKAGES[@]}"; do
+  if ! command -v "$program" >/dev/null 2>&1; then
+    missing+=("$program")
+    packages+=(${PROGRAM_PACKAGES[$program]})
+  fi
+done
+# tesseract without its orientation data is not enough: the OSD test needs osd.traineddata.
+if command -v tesseract >/dev/null 2>&1 && ! tesseract --list-langs 2>/dev/null | grep -qx osd; then
+  missing+=("tesseract osd data")
+  packages+=(tesseract-ocr-osd)
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  printf '\n== installing the test programs %s (apt-get: %s)\n' "${missing[*]}" "${packages[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${packages[@]}" >/dev/null
+  exit 0
+fi
+
+echo "the test suite needs ${missing[*]}: install them first (apt-get install ${packages[*]})" >&2
+exit 1
