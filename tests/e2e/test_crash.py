@@ -31,7 +31,11 @@ def test_killed_ingest_leaves_the_previous_index_serving(tmp_path):
     batch = tmp_path / "batch"
     batch.mkdir()
     for i in range(40):
-        docgen.simple_pdf(batch / f"memo-{i:02d}.pdf", [(f"Memo {i}", [f"Memo number {i} concerns valve V{i}."])])
+        # 30 pages each: enough work that the batch is still running when it is killed, even on a fast machine
+        pages = [(f"Memo {i}", [f"Memo number {i} concerns valve V{i}."])]
+        pages += [(f"Memo {i}, annex {j}", [f"Annex {j} of memo {i} lists the valve's inspection history."] * 6)
+                  for j in range(1, 30)]
+        docgen.simple_pdf(batch / f"memo-{i:02d}.pdf", pages)
     proc = subprocess.Popen(cmd + [str(batch), "--processes", "2"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     db = data / "store.sqlite"
