@@ -56,7 +56,7 @@ def env_info() -> dict:
                                 text=True, timeout=10).stdout.strip() or None
     except Exception:  # noqa: BLE001 - informative only
         commit = None
-    from rag.build_check import cpu_flags, cpu_model
+    from rag.generation.build_check import cpu_flags, cpu_model
 
     flags = cpu_flags().split()
     isa = [f for f in ("avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile",
@@ -118,8 +118,8 @@ def examples_dir(tmp: Path) -> Path:
 
 def services_for(data_dir: Path, model: str | None = None):
     """A fresh Services over `data_dir`, optionally with another generator model."""
-    from rag.services import Services
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.service.services import Services
 
     kw = {"data_dir": Path(data_dir)}
     if model:
@@ -129,7 +129,7 @@ def services_for(data_dir: Path, model: str | None = None):
 
 def resolve_models(arg: str | None) -> list[str]:
     """--model: a name, a comma-separated list, or 'both' (the two packaged generators)."""
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     if not arg or arg == "default":
         return [Settings().generator.model]

@@ -1,6 +1,6 @@
 """Choosing the answer model: quality and latency of the generator models on invented facts.
 
-Generates 4 small PDFs (tests.docgen.simple_pdf, 2 pages each) holding 16 invented facts (names,
+Generates 4 small PDFs (tests.helpers.docgen.simple_pdf, 2 pages each) holding 16 invented facts (names,
 numbers, dates) whose answers and pages are known exactly, ingests them into a temporary data dir, then
 for each model asks the 16 answerable questions and 6 unanswerable ones (facts in no document).
 
@@ -127,7 +127,7 @@ UNANSWERABLE = [
 
 
 def make_docs(folder: Path) -> list[Path]:
-    from tests import docgen
+    from tests.helpers import docgen
 
     folder.mkdir(parents=True, exist_ok=True)
     return [docgen.simple_pdf(folder / name, pages, title=title) for name, (title, pages) in DOCS.items()]

@@ -51,9 +51,9 @@ def load_chunks(corpus: Path, n: int, words: int) -> list[str]:
 
 def worker(args) -> None:
     """One variant in this process: load, warm up, time `repeat` passes; writes JSON and the vectors."""
-    from rag.embedder import SentenceTransformerEmbedder
-    from rag.models import ModelRegistry
-    from rag.settings import EmbedderSettings, Settings
+    from rag.core.settings import EmbedderSettings, Settings
+    from rag.models.registry import ModelRegistry
+    from rag.retrieval.embedder import SentenceTransformerEmbedder
 
     backend, threads, sorted_batches = VARIANTS[args.variant]
     texts = load_chunks(Path(args.corpus), args.n, args.words)

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import OUT_DIR, ROOT, env_info, setup_env  # noqa: E402
-from rag.hashing import sha256_file  # noqa: E402
+from rag.core.hashing import sha256_file  # noqa: E402
 
 
 def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data: str, collection: str,
@@ -70,9 +70,9 @@ def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data:
 
 def gguf_of(adapter_dir: Path, model: str, out: Path) -> Path:
     """The peft adapter as a GGUF LoRA for llama.cpp (f16), so it can be evaluated before it is registered."""
-    from rag.lora_export import export_lora
-    from rag.models import ModelRegistry
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.models.lora_export import export_lora
+    from rag.models.registry import ModelRegistry
 
     if not out.is_file():
         export_lora(adapter_dir, ModelRegistry(Settings()).resolve(model).path, out, outtype="f16")

@@ -57,9 +57,9 @@ def main() -> None:
     args = ap.parse_args()
     setup_env()
 
-    from rag.generator import make_generator
-    from rag.models import ModelRegistry
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.generation.factory import make_generator
+    from rag.models.registry import ModelRegistry
 
     settings = Settings()
     registry = ModelRegistry(settings)

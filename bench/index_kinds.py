@@ -16,7 +16,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import env_info, table, write_result  # noqa: E402
-from rag.vector_index import FaissIndex  # noqa: E402
+from rag.retrieval.vector_index import FaissIndex  # noqa: E402
 
 
 def vectors(n: int, dim: int, seed: int, noise: float) -> np.ndarray:

@@ -70,7 +70,7 @@ def main() -> None:
     import pypdf  # noqa: F401
 
     import ingest.pipeline  # noqa: F401
-    from tests import docgen
+    from tests.helpers import docgen
     try:
         import faiss  # noqa: F401 - likewise for (c): the one-off import is not ingestion work
     except ImportError:

@@ -45,7 +45,7 @@ QUESTIONS = ["budget line of document 7", "which code is used for lookups", "the
 
 
 def make_corpus(folder: Path, n: int, scans_every: int = 0) -> int:
-    from tests import docgen
+    from tests.helpers import docgen
 
     folder.mkdir(parents=True, exist_ok=True)
     pages = 0
@@ -274,12 +274,12 @@ def bulk_jobs(corpus: Path, data: Path, workers: int, threads: int, env: dict, m
 
 
 def reindex_ratio(corpus: Path, data: Path) -> dict:
-    from tests import docgen
+    from tests.helpers import docgen
 
     os.environ["RAG_DATA_DIR"] = str(data)
-    from ingest.reindex import reindex
-    from rag.services import Services
-    from rag.settings import Settings, Source
+    from ingest.jobs.reindex import reindex
+    from rag.core.settings import Settings, Source
+    from rag.service.services import Services
 
     services = Services(Settings(data_dir=data))
     services.embedder.warm_up()
@@ -336,7 +336,7 @@ def main() -> None:
                 loads.append(bulk_cli(corpus, tmp / f"data-cli-{p}", p, env))
                 print(json.dumps(loads[-1]), flush=True)
         workers = _ints(args.workers) if "jobs" in parts else []
-        from rag.threads import share
+        from rag.core.threads import share
 
         for i, w in enumerate(workers):
             threads = args.worker_threads if args.worker_threads is not None else (share(w) if w > 1 else 0)

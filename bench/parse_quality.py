@@ -3,7 +3,7 @@
 Builds the fixtures (born-digital PDFs: two- and three-column articles, ruled, unruled and two-page tables, a page
 with figures; scans of two of them at 150/200/300 dpi, turned 90 and 180 degrees, skewed 3 degrees, noisy), then
 scores our parser on them with `rag eval parse DIR --json` when that command exists, or else in this process
-(Ingestor.parse + ingest.html.to_html, scored with rag.evaluation). Per fixture: CER of the visible text in reading
+(Ingestor.parse + ingest.parse.html.to_html, scored with rag.evaluation.parse_scores). Per fixture: CER of the text in reading
 order (headers and footers excluded), mean TEDS over the truth's tables (the i-th truth table against the i-th table
 we found; a missing one scores 0), tables in truth/ours, seconds. Overall: mean CER of born-digital documents and of
 scans, mean TEDS over the born-digital tables.
@@ -90,12 +90,12 @@ def pairs(folder: Path) -> list[tuple[Path, Path]]:
 
 
 def run_inline(folder: Path, data_dir: Path) -> list[dict]:
-    """Per-fixture rows computed in this process: Ingestor.parse + to_html, scored with rag.evaluation."""
-    from ingest.html import to_html
+    """Per-fixture rows computed in this process: Ingestor.parse + to_html, scored with rag.evaluation.parse_scores."""
+    from ingest.parse.html import to_html
     from ingest.pipeline import Ingestor
-    from rag.evaluation import cer, html_text, tables_in, teds
-    from rag.services import Services
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.evaluation.parse_scores import cer, html_text, tables_in, teds
+    from rag.service.services import Services
 
     ingestor = Ingestor(Services(Settings(data_dir=data_dir)))
     rows = []
@@ -148,7 +148,7 @@ def main() -> None:
     args = ap.parse_args()
     setup_env()
 
-    from tests.parse_fixtures import build_fixtures
+    from tests.helpers.parse_fixtures import build_fixtures
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-parse-"))
     folder = args.out or tmp / "fixtures"
@@ -172,7 +172,7 @@ def main() -> None:
                 print(f"`rag eval parse` failed, scoring in-process instead: {cli_error[:500]}")
                 engine = "inline"
         if engine == "inline":
-            print("scoring in-process (Ingestor.parse + to_html + rag.evaluation)")
+            print("scoring in-process (Ingestor.parse + to_html + rag.evaluation.parse_scores)")
             rows = run_inline(folder, tmp / "data")
 
         kinds = {r["name"]: "scan" if r["name"].startswith(SCAN_PREFIX) else "digital" for r in rows}

@@ -27,7 +27,7 @@ def pypdf_seconds(path: Path) -> float:
 
 
 def parse_seconds(path: Path, workers: int, ocr=None) -> tuple[float, int]:
-    from ingest.pdf import parse_pdf
+    from ingest.parse.pdf import parse_pdf
 
     t0 = time.perf_counter()
     doc = parse_pdf(path, ocr, workers)
@@ -63,8 +63,8 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     args = ap.parse_args()
     setup_env()
-    from ingest.scan import ScanReader
-    from tests import docgen
+    from ingest.parse.scan import ScanReader
+    from tests.helpers import docgen
 
     workers = [int(w) for w in args.workers.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="bench-parse-"))

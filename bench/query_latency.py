@@ -95,11 +95,11 @@ def fill_store(store, n: int, texts) -> list[int]:
 
 def worker(args) -> dict:
     """One size in this process: build store, vectors and BM25 once, then each index kind; time queries."""
-    from rag.embedder import SentenceTransformerEmbedder
-    from rag.knowledge import KnowledgeBase, Live, embed_text
-    from rag.lexical import Bm25Index
-    from rag.models import ModelRegistry
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.models.registry import ModelRegistry
+    from rag.retrieval.embedder import SentenceTransformerEmbedder
+    from rag.retrieval.knowledge_base import KnowledgeBase, Live, embed_text
+    from rag.retrieval.lexical import Bm25Index
 
     n = args.size
     settings = Settings(data_dir=Path(args.data_dir), models_dir=args.models_dir)

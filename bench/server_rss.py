@@ -36,7 +36,7 @@ QUESTIONS = [
 
 def rag_cmd() -> list[str]:
     exe = ROOT / ".venv" / "bin" / "rag"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "api.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "api.cli.commands"]
 
 
 def free_port() -> int:

@@ -3,10 +3,10 @@ tables whole (or split by rows with the header row repeated). Headers and footer
 
 import hashlib
 
-from ingest.html import blocks_html
-from ingest.model import Block, ParsedDocument
-from ingest.tables import table_text
-from rag.types import Chunk
+from ingest.parse.html import blocks_html
+from ingest.parse.page import Block, ParsedDocument
+from ingest.parse.tables import table_text
+from rag.core.types import Chunk
 
 
 def chunk_id(doc_id: str, page: int, text: str) -> str:

@@ -9,18 +9,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ingest.chunker import chunk_document
-from ingest.html import to_html
-from ingest.model import Block, Page, ParsedDocument
-from ingest.ocr import make_ocr
-from ingest.pdf import parse_image, parse_pdf
+from ingest.ocr.engines import make_ocr
+from ingest.parse.html import to_html
+from ingest.parse.page import Block, Page, ParsedDocument
+from ingest.parse.pdf import parse_image, parse_pdf
+from ingest.parse.scan import ScanReader
+from ingest.parse.sniff import sniff
 from ingest.pool import ParsePool
-from ingest.scan import ScanReader
-from ingest.sniff import sniff
-from rag.errors import EmptyFile, RagError
-from rag.hashing import sha256_file
-from rag.services import Services
-from rag.threads import cores
-from rag.types import Document
+from rag.core.errors import EmptyFile, RagError
+from rag.core.hashing import sha256_file
+from rag.core.threads import cores
+from rag.core.types import Document
+from rag.service.services import Services
 
 log = logging.getLogger(__name__)
 

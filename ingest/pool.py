@@ -1,7 +1,7 @@
 """Parse processes for bulk ingestion (`rag ingest` on folders of many files).
 
 The slow part of ingesting a file, parsing it into layout HTML and chunks (`Ingestor.build`), runs in a pool of
-processes; each loads its models once and keeps to its share of the cores (`rag.threads`). The ingesting process
+processes; each loads its models once and keeps to its share of the cores (`rag.core.threads`). The ingesting process
 keeps the quick and the shared parts: hashing and the unchanged-file check against the store, embedding (batched
 across documents) and the writes. Results come back in the order the files were given, at most `window` files
 ahead of the one being written, so memory stays bounded and the report reads like a serial run.
@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from rag.settings import Settings
-from rag.threads import limit_threads, share, with_threads
+from rag.core.settings import Settings
+from rag.core.threads import limit_threads, share, with_threads
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def _start(settings: Settings, threads: int, parent: int) -> None:
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     limit_threads(threads)
     from ingest.pipeline import Ingestor
-    from rag.services import Services
+    from rag.service.services import Services
 
     _parser = Ingestor(Services(with_threads(settings, threads)), workers=1, processes=1)
 

@@ -5,12 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.settings import Settings
-from tests import docgen
-
-ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = Path(os.environ.get("RAG_MODELS_DIR", ROOT / "var" / "models"))
-SMALL_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+from tests.helpers import docgen
+from tests.helpers.models import MODELS_DIR, SMALL_MODEL
 
 FACT_DOC_PAGES = [
     ("Fleet maintenance", ["The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
@@ -23,11 +19,6 @@ FACT_DOC_PAGES = [
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     return MODELS_DIR
-
-
-def make_settings(data_dir: Path, model: str = SMALL_MODEL) -> Settings:
-    """Settings for a test: its own data dir, the shared assembled models, the small generator."""
-    return Settings(data_dir=data_dir, models_dir=MODELS_DIR, generator={"model": model, "n_ctx": 2048})
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +71,7 @@ def own_model_versions(tmp_path_factory):
 def peft_adapter(tmp_path_factory):
     """A peft LoRA adapter on the 0.5B (seed 0, large random lora_B) with transformers' reference outputs."""
     pytest.importorskip("peft", reason="the adapter tests need peft: pip install 'grounded-rag[hf]'")
-    from tests.loratools import make_peft_adapter
+    from tests.helpers.lora import make_peft_adapter
 
     return make_peft_adapter(tmp_path_factory.mktemp("peft") / "adapter", MODELS_DIR, SMALL_MODEL)
 

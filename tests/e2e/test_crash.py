@@ -13,9 +13,9 @@ import time
 import psutil
 import pytest
 
-from rag.services import Services
-from tests import docgen
-from tests.conftest import MODELS_DIR, make_settings
+from rag.service.services import Services
+from tests.helpers import docgen
+from tests.helpers.models import MODELS_DIR, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -11,10 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.settings import Settings
-from tests import docgen
-from tests.e2e.test_server import RAG, free_port
-from tests.e2e.test_worker import env, upload, wait, worker
+from rag.core.settings import Settings
+from tests.helpers import docgen
+from tests.helpers.servers import RAG, env, free_port, upload, wait, worker
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("redis-server") is None, reason="no redis-server program"),
@@ -66,7 +65,7 @@ def server(data: Path, environ: dict):
 
 
 def test_jobs_go_through_a_live_redis_queue(tmp_path):
-    from ingest.jobs import make_huey
+    from ingest.jobs.queue import make_huey
 
     data = tmp_path / "data"
     pdfs = [docgen.simple_pdf(tmp_path / f"memo{i}.pdf", [(f"Memo {i}", [f"Memo {i} concerns valve V{i}."])])

@@ -3,28 +3,20 @@ questions over HTTP. Runs the shipped default answer model."""
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from rag.answer import EMPTY_INDEX
-from tests import docgen
-from tests.apptools import wait_ready
-from tests.conftest import MODELS_DIR
+from rag.answering.answer import EMPTY_INDEX
+from tests.helpers import docgen
+from tests.helpers.apps import wait_ready
+from tests.helpers.models import MODELS_DIR
+from tests.helpers.servers import RAG, free_port
 
 pytestmark = pytest.mark.slow
-RAG = [sys.executable, "-m", "api"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rag(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests import docgen
-from tests.apptools import wait_ready
-from tests.conftest import MODELS_DIR, SMALL_MODEL
-from tests.e2e.test_server import RAG, free_port
+from tests.helpers import docgen
+from tests.helpers.apps import wait_ready
+from tests.helpers.models import MODELS_DIR, SMALL_MODEL
+from tests.helpers.servers import RAG, free_port
 
 pytestmark = pytest.mark.slow
 QUESTION = {"question": "What is the daily meal allowance on business trips?", "k": 2}

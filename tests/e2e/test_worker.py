@@ -3,46 +3,19 @@
 SIGKILL mid-job then restarted: the job finishes and no chunk is stored twice."""
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests import docgen
-from tests.conftest import MODELS_DIR
-from tests.e2e.test_server import RAG, free_port
+from tests.helpers import docgen
+from tests.helpers.servers import RAG, env, free_port, upload, wait, worker
 
 pytestmark = pytest.mark.slow
-
-
-def env() -> dict:
-    e = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR), RAG_AUTH__REQUIRED="true", RAG_JOBS__PUBLISH_EVERY="1",
-             RAG_JOBS__POLL_MAX_S="0.5", RAG_LOG_FORMAT="json", RAG_AUTH__RATE_PER_MIN="100000")
-    e.pop("RAG_GENERATOR__MODEL", None)
-    return e
-
-
-@contextmanager
-def worker(data: Path, log: Path, *options: str, environ: dict | None = None):
-    with open(log, "a") as out:
-        proc = subprocess.Popen([*RAG, "--data-dir", str(data), "worker", *options], stdout=out,
-                                stderr=subprocess.STDOUT, env=environ or env())
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -82,23 +55,6 @@ def pdfs(tmp_path_factory):
                  for p in range(1, 5)]
         out.append(docgen.simple_pdf(d / f"report{i:02d}.pdf", pages, title=f"Report {i}"))
     return out
-
-
-def upload(client, paths) -> dict:
-    r = client.post("/v1/documents", files=[("files", (p.name, p.read_bytes(), "application/pdf")) for p in paths],
-                    data={"collection": "hr"})
-    assert r.status_code == 202, r.text
-    return r.json()
-
-
-def wait(client, job_id: str, until, timeout: float = 600) -> dict:
-    deadline = time.time() + timeout
-    while True:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if until(job):
-            return job
-        assert time.time() < deadline, job
-        time.sleep(0.2)
 
 
 def test_job_lifecycle_with_a_real_worker(server, pdfs, tmp_path):

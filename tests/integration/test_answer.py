@@ -3,10 +3,10 @@
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.answer import EMPTY_INDEX
-from rag.errors import BadInput
-from rag.services import Services
-from tests.conftest import SMALL_MODEL, make_settings
+from rag.answering.answer import EMPTY_INDEX
+from rag.core.errors import BadInput
+from rag.service.services import Services
+from tests.helpers.models import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from rag.embedder import SentenceTransformerEmbedder
-from rag.models import ModelRegistry
-from tests.conftest import make_settings
+from rag.models.registry import ModelRegistry
+from rag.retrieval.embedder import SentenceTransformerEmbedder
+from tests.helpers.models import make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -6,12 +6,12 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from ingest.evaluate_answers import eval_answers
-from ingest.review_page import review_html
-from rag.judge import make_judge
-from rag.services import Services
-from tests import docgen
-from tests.conftest import MODELS_DIR, SMALL_MODEL, make_settings
+from ingest.evaluation.answers import eval_answers
+from ingest.evaluation.review_page import review_html
+from rag.evaluation.judge import make_judge
+from rag.service.services import Services
+from tests.helpers import docgen
+from tests.helpers.models import MODELS_DIR, SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 

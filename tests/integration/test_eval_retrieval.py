@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from ingest.evaluate_retrieval import eval_beir, eval_pages
-from rag.services import Services
-from tests import docgen
-from tests.conftest import make_settings
+from ingest.evaluation.retrieval import eval_beir, eval_pages
+from rag.service.services import Services
+from tests.helpers import docgen
+from tests.helpers.models import make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -7,13 +7,13 @@ import sys
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.citations import check_citations
-from rag.finetune_data import DataConfig, Synthesizer, write_dataset
-from rag.finetune_train import TrainConfig, Trainer
-from rag.prompts import NOT_FOUND
-from rag.services import Services
-from rag.types import Hit
-from tests.conftest import ROOT, SMALL_MODEL, make_settings
+from rag.answering.citations import check_citations
+from rag.answering.prompts import NOT_FOUND
+from rag.core.types import Hit
+from rag.finetune.data import DataConfig, Synthesizer, write_dataset
+from rag.finetune.train import TrainConfig, Trainer
+from rag.service.services import Services
+from tests.helpers.models import ROOT, SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 

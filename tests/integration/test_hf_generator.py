@@ -2,10 +2,10 @@
 
 import pytest
 
-from rag.generator import make_generator
-from rag.hf_model import load_hf_model
-from rag.models import ModelRegistry
-from tests.conftest import SMALL_MODEL, make_settings
+from rag.generation.factory import make_generator
+from rag.generation.hf_model import load_hf_model
+from rag.models.registry import ModelRegistry
+from tests.helpers.models import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rag.errors import HashMismatch
-from rag.model_versions import ModelVersions
-from rag.models import ModelRegistry
-from rag.services import Services
-from tests.conftest import SMALL_MODEL, make_settings
+from rag.core.errors import HashMismatch
+from rag.models.registry import ModelRegistry
+from rag.models.versions import ModelVersions
+from rag.service.services import Services
+from tests.helpers.models import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -102,8 +102,8 @@ def test_the_service_answers_with_the_current_version(settings, version):
 
 
 def test_a_tampered_adapter_is_refused_at_load(settings, version, tmp_path):
-    from rag.generator import LlamaCppGenerator
-    from rag.services import version_settings
+    from rag.generation.llama_cpp import LlamaCppGenerator
+    from rag.service.services import version_settings
 
     copy = tmp_path / "adapter.gguf"
     data = bytearray(version.adapter.read_bytes())

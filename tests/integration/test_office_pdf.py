@@ -4,10 +4,10 @@ import shutil
 
 import pytest
 
-from ingest.evaluate import score_html
-from ingest.html import to_html
-from ingest.pdf import parse_pdf
-from tests.fixture_pages import office_pdf
+from ingest.evaluation.parse import score_html
+from ingest.parse.html import to_html
+from ingest.parse.pdf import parse_pdf
+from tests.helpers.fixture_pages import office_pdf
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("soffice") is None,

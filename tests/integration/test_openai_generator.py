@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from rag.generator import make_generator
-from rag.models import ModelRegistry
-from rag.settings import GeneratorSettings
-from tests.apptools import wait_ready
-from tests.conftest import SMALL_MODEL, make_settings
+from rag.core.settings import GeneratorSettings
+from rag.generation.factory import make_generator
+from rag.models.registry import ModelRegistry
+from tests.helpers.apps import wait_ready
+from tests.helpers.models import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 

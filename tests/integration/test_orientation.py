@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ingest.orientation import detect_orientation, estimate_skew, upright
+from ingest.ocr.orientation import detect_orientation, estimate_skew, upright
 
 pytestmark = pytest.mark.slow
 

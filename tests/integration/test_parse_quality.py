@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from ingest.evaluate import evaluate
-from ingest.html import to_html
+from ingest.evaluation.parse import evaluate
+from ingest.parse.html import to_html
 from ingest.pipeline import Ingestor
-from rag.services import Services
-from tests.conftest import make_settings
-from tests.parse_fixtures import build_fixtures
+from rag.service.services import Services
+from tests.helpers.models import make_settings
+from tests.helpers.parse_fixtures import build_fixtures
 
 pytestmark = pytest.mark.slow
 
@@ -73,8 +73,8 @@ def test_sidebar_is_one_aside_after_the_main_text(folder, ingestor, scores):
 
 def test_scanned_article_gets_its_headings_with_levels_and_its_running_head(ingestor, tmp_path):
     """No font sizes on a scan: headings come from box heights, numbering and the layout model's title regions."""
-    from rag.evaluation import cer, html_text
-    from tests.parse_fixtures import article_2col, render_page
+    from rag.evaluation.parse_scores import cer, html_text
+    from tests.helpers.parse_fixtures import article_2col, render_page
 
     rendered = article_2col(tmp_path / "article.pdf")
     scan = tmp_path / "scan-article-200dpi.pdf"
@@ -92,8 +92,8 @@ def test_scanned_article_gets_its_headings_with_levels_and_its_running_head(inge
 
 def test_scanned_page_with_long_full_width_lines_reads_cleanly_at_200_dpi(ingestor, tmp_path):
     """rapidocr's line direction classifier used to flip long full-width lines (CER 0.20 on this page): it is off."""
-    from rag.evaluation import cer, html_text
-    from tests.parse_fixtures import render_page, table_ruled
+    from rag.evaluation.parse_scores import cer, html_text
+    from tests.helpers.parse_fixtures import render_page, table_ruled
 
     rendered = table_ruled(tmp_path / "table.pdf")
     scan = tmp_path / "scan-table-200dpi.pdf"
@@ -107,9 +107,9 @@ def test_scanned_page_with_long_full_width_lines_reads_cleanly_at_200_dpi(ingest
 @pytest.mark.parametrize("name", ["formula", "sidebar"])
 def test_scanned_formula_and_sidebar_pages(ingestor, tmp_path, name):
     """On a 200-dpi scan: formulas from the OCR text (and the layout model), the sidebar from its drawn frame."""
-    from rag.evaluation import cer, html_text
-    from tests.fixture_pages import MORE_FIXTURES
-    from tests.parse_fixtures import render_page
+    from rag.evaluation.parse_scores import cer, html_text
+    from tests.helpers.fixture_pages import MORE_FIXTURES
+    from tests.helpers.parse_fixtures import render_page
 
     rendered = MORE_FIXTURES[name](tmp_path / f"{name}.pdf")
     scan = tmp_path / f"scan-{name}-200dpi.pdf"

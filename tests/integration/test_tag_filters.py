@@ -3,10 +3,10 @@
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.services import Services
-from rag.types import Filters
-from tests import docgen
-from tests.conftest import make_settings
+from rag.core.types import Filters
+from rag.service.services import Services
+from tests.helpers import docgen
+from tests.helpers.models import make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -4,10 +4,10 @@ import sqlite3
 
 import pytest
 
-from rag.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
-from rag.errors import BadInput, Forbidden, NotFound, Unauthorized
-from rag.store import SqliteStore
-from rag.types import Filters
+from rag.core.errors import BadInput, Forbidden, NotFound, Unauthorized
+from rag.core.types import Filters
+from rag.service.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
+from rag.store.sqlite import SqliteStore
 
 
 def test_keys_are_stored_hashed_scoped_and_revocable(tmp_path):

@@ -5,12 +5,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.answer import ask, fit_sources
-from rag.errors import BadInput
-from rag.generator import Generation
-from rag.prompts import build_messages
-from rag.settings import AnswerSettings
-from rag.types import Hit, ModelRef
+from rag.answering.answer import ask, fit_sources
+from rag.answering.prompts import build_messages
+from rag.core.errors import BadInput
+from rag.core.settings import AnswerSettings
+from rag.core.types import Hit, ModelRef
+from rag.generation.protocol import Generation
 
 SOURCES = ["The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
            "The cafeteria serves lunch between 11:30 and 13:30."]
@@ -111,7 +111,7 @@ def test_sources_are_dropped_from_the_end_to_fit_the_budget():
 
 
 def test_a_table_source_can_be_given_as_compact_html():
-    from rag.prompts import compact_html, source_text
+    from rag.answering.prompts import compact_html, source_text
 
     html = '<table data-bbox="1,2,3,4">\n <thead><tr><th>Site</th><th colspan="2">Output</th></tr></thead>' \
            '<tbody><tr><td class="num">Oslo</td><td>12</td><td>14</td></tr></tbody></table>'

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer_metrics import (
+from rag.evaluation.answer_scores import (
     citation_scores,
     gold_pages,
     is_refusal,

@@ -3,8 +3,8 @@ key of another collection; rights; rate limits; upload limits and names."""
 
 import pytest
 
-from rag.access import KeyRing
-from tests.apptools import client, make_app, put
+from rag.service.access import KeyRing
+from tests.helpers.apps import client, make_app, put
 
 
 @pytest.fixture()

@@ -1,6 +1,6 @@
 from ingest.chunker import chunk_document, chunk_id
-from ingest.model import Block, Page, ParsedDocument
-from ingest.tables import cells_from_grid, table_text
+from ingest.parse.page import Block, Page, ParsedDocument
+from ingest.parse.tables import cells_from_grid, table_text
 
 
 def doc() -> ParsedDocument:

@@ -1,7 +1,7 @@
 import logging
 
-from rag.citations import best_quote, check_citations, resolve_citations
-from rag.types import Hit
+from rag.answering.citations import best_quote, check_citations, resolve_citations
+from rag.core.types import Hit
 
 
 def hits(n: int) -> list[Hit]:
@@ -50,7 +50,7 @@ def test_marker_after_the_last_full_stop_belongs_to_that_sentence():
 
 
 def test_heading_numbers_do_not_become_sentences():
-    from rag.citations import split_sentences
+    from rag.answering.citations import split_sentences
 
     assert split_sentences("2. Leave\nStaff get 25 days. Up to 5 carry over.") == [
         "2. Leave", "Staff get 25 days.", "Up to 5 carry over."]

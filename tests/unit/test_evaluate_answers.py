@@ -5,13 +5,13 @@ import re
 
 import pytest
 
-from ingest.evaluate_answers import error_row, gold_answer, load_questions, score_row, summarize
-from ingest.review_page import review_html
-from rag.errors import BadInput
-from rag.generator import Generation
-from rag.judge import Judge, judge_messages, make_judge, parse_verdict
-from rag.settings import GeneratorSettings
-from rag.types import Answer, Citation, ModelRef
+from ingest.evaluation.answers import error_row, gold_answer, load_questions, score_row, summarize
+from ingest.evaluation.review_page import review_html
+from rag.core.errors import BadInput
+from rag.core.settings import GeneratorSettings
+from rag.core.types import Answer, Citation, ModelRef
+from rag.evaluation.judge import Judge, judge_messages, make_judge, parse_verdict
+from rag.generation.protocol import Generation
 
 
 def answer(text, cites=(), refused=False, timings=None):
@@ -134,7 +134,7 @@ def test_review_page_escapes_every_text():
 
 
 def test_citation_validity_is_kept_over_kept_plus_dropped():
-    from ingest.evaluate_answers import _validity
+    from ingest.evaluation.answers import _validity
 
     rows = [{"kept_sentences": 2, "dropped": ["x"]}, {"kept_sentences": 0, "dropped": ["y", "z"]},
             {"kept_sentences": 1, "dropped": []}]

@@ -1,4 +1,4 @@
-from ingest.evaluate import pairs, score_html
+from ingest.evaluation.parse import pairs, score_html
 
 TRUTH = ("<article><header>ACME</header><h1>Report</h1><p>Alpha beta.</p>"
          "<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>"

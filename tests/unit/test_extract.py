@@ -1,7 +1,7 @@
 import re
 
-from rag.extract import extract, units
-from rag.types import Hit
+from rag.answering.extract import extract, units
+from rag.core.types import Hit
 
 TEXTS = [
     "Fleet maintenance\nThe harbour crane was inspected on 14 March 2024 by Ingrid Solheim. Crane inspections are "
@@ -50,7 +50,7 @@ def test_quote_count_is_bounded():
 
 
 def test_focus_keeps_the_matching_lines_in_order_within_the_budget():
-    from rag.extract import focus
+    from rag.answering.extract import focus
 
     text = TEXTS[0] + "\n" + TEXTS[1]
     cut = focus(text, "What was the Q2 output in Bergen?", 12)

@@ -2,8 +2,8 @@
 
 import random
 
-from rag.finetune_data import cite_single, contextualize, parse_reply, row_lookup, split_of, subject_of
-from rag.finetune_filters import Deduper, Limits, rare_terms, reject_reason, strip_marks
+from rag.finetune.data import cite_single, contextualize, parse_reply, row_lookup, split_of, subject_of
+from rag.finetune.filters import Deduper, Limits, rare_terms, reject_reason, strip_marks
 
 CHUNK = ("Employees of Alder Shipping receive 25 days of paid annual leave per calendar year. "
          "At most 5 unused days may be carried over into the next year.")
@@ -118,7 +118,7 @@ def test_splits_are_stable_and_roughly_proportional():
 
 
 def test_swap_names_makes_a_question_about_no_one():
-    from rag.finetune_data import swap_names
+    from rag.finetune.data import swap_names
 
     rare = {"rask", "pharma", "umbra"}
     assert swap_names("How many people does Rask Pharma employ?", rare, set()) == \
@@ -128,7 +128,7 @@ def test_swap_names_makes_a_question_about_no_one():
 
 
 def test_heldout_questions_pair_each_answerable_test_question_with_a_swapped_twin():
-    from rag.finetune_data import Example, heldout_questions
+    from rag.finetune.data import Example, heldout_questions
 
     def ex(q, split, answerable=True):
         return Example(id=q[:5], kind="fact", origin="teacher", question=q, target="", answer="28 days" if answerable
@@ -144,7 +144,7 @@ def test_heldout_questions_pair_each_answerable_test_question_with_a_swapped_twi
 
 
 def test_training_twins_use_made_up_names_apart_from_the_held_out_list():
-    from rag.finetune_data import INVENTED, made_up_name, swap_names
+    from rag.finetune.data import INVENTED, made_up_name, swap_names
 
     rng = random.Random(3)
     names = [made_up_name(rng) for _ in range(8)]

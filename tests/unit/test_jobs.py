@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
-from ingest.jobs import JobQueue, make_huey, run_job
-from ingest.worker_metrics import WorkerMetrics
-from rag.access import KeyRing
-from rag.errors import MissingExtra
-from rag.jobs import JobStore
-from rag.settings import Settings
-from rag.store import SqliteStore
-from tests import docgen
-from tests.apptools import client, make_app
+from ingest.jobs.queue import JobQueue, make_huey, run_job
+from ingest.jobs.worker_metrics import WorkerMetrics
+from rag.core.errors import MissingExtra
+from rag.core.settings import Settings
+from rag.service.access import KeyRing
+from rag.store.jobs import JobStore
+from rag.store.sqlite import SqliteStore
+from tests.helpers import docgen
+from tests.helpers.apps import client, make_app
 
 
 def test_job_rows_claim_cancel_and_takeover(tmp_path):

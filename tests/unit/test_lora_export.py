@@ -12,8 +12,8 @@ torch = pytest.importorskip("torch")
 
 from safetensors.torch import save_file  # noqa: E402
 
-from rag.errors import BadInput  # noqa: E402
-from rag.lora_export import export_lora  # noqa: E402
+from rag.core.errors import BadInput  # noqa: E402
+from rag.models.lora_export import export_lora  # noqa: E402
 
 HIDDEN, KV, FFN, BLOCKS = 16, 4, 24, 2
 # HF module -> (out, in) of its weight in the fake base

@@ -6,15 +6,15 @@ import threading
 
 import pytest
 
-from rag import services as services_module
-from rag.errors import BadInput, HashMismatch, ModelError, NotFound
-from rag.generator import LlamaCppGenerator
-from rag.hashing import sha256_file
-from rag.model_versions import ModelVersions
-from rag.models import ModelRegistry
-from rag.services import Services, version_settings
-from rag.settings import GeneratorSettings, Settings
-from rag.types import ModelRef
+from rag.core.errors import BadInput, HashMismatch, ModelError, NotFound
+from rag.core.hashing import sha256_file
+from rag.core.settings import GeneratorSettings, Settings
+from rag.core.types import ModelRef
+from rag.generation.llama_cpp import LlamaCppGenerator
+from rag.models.registry import ModelRegistry
+from rag.models.versions import ModelVersions
+from rag.service import services as services_module
+from rag.service.services import Services, version_settings
 
 
 def fake_registry(settings: Settings) -> ModelRegistry:
@@ -237,7 +237,7 @@ def test_an_adapter_version_needs_a_local_backend(settings, versions, adapter):
                                                   versions.registry).current()) is openai
     with pytest.raises(BadInput, match="llama.cpp backend"):
         pytest.importorskip("transformers")
-        from rag.hf_generator import TransformersGenerator
+        from rag.generation.transformers import TransformersGenerator
 
         TransformersGenerator(version_settings(GeneratorSettings(backend="transformers"), v), versions.registry)
 

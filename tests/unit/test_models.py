@@ -1,9 +1,9 @@
 import pytest
 
-from rag.errors import HashMismatch, ModelError, NotFound
-from rag.hashing import sha256_file
-from rag.models import ModelRegistry, load_manifest
-from rag.settings import Settings
+from rag.core.errors import HashMismatch, ModelError, NotFound
+from rag.core.hashing import sha256_file
+from rag.core.settings import Settings
+from rag.models.registry import ModelRegistry, load_manifest
 
 
 def test_manifest_pins_every_model_with_sha_and_licence():

@@ -7,11 +7,11 @@ import threading
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.observe import JsonFormatter, RequestIdFilter
-from rag.errors import ModelError
-from rag.types import Answer
-from tests.apptools import HashEmbedder, client, make_app, put
+from api.http.app import create_app
+from api.http.observe import JsonFormatter, RequestIdFilter
+from rag.core.errors import ModelError
+from rag.core.types import Answer
+from tests.helpers.apps import HashEmbedder, client, make_app, put
 
 
 def test_request_id_is_echoed_or_generated(tmp_path):

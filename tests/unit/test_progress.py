@@ -2,7 +2,7 @@
 
 import io
 
-from api.progress import Progress, Rate, duration
+from api.cli.progress import Progress, Rate, duration
 from ingest.pipeline import FileResult
 
 

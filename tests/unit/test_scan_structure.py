@@ -1,8 +1,8 @@
 """Headings, header and footer on scanned pages: box heights, numbering and the layout model's regions."""
 
-from ingest.model import Block, Page, Word
-from ingest.regions import blocks_from_regions
-from ingest.structure import finish, size_levels
+from ingest.parse.page import Block, Page, Word
+from ingest.parse.regions import blocks_from_regions
+from ingest.parse.structure import finish, size_levels
 
 
 def line(text: str, x: float, top: float, height: float = 14) -> Word:

@@ -1,8 +1,8 @@
 """Sidebars: a boxed panel beside the main text is read whole after it, wrapped in <aside>."""
 
-from ingest.html import blocks_html
-from ingest.model import Block
-from ingest.sidebar import find_sidebars, order_with_sidebars
+from ingest.parse.html import blocks_html
+from ingest.parse.page import Block
+from ingest.parse.sidebar import find_sidebars, order_with_sidebars
 
 PANEL = (370, 95, 550, 230)
 
@@ -53,7 +53,7 @@ def test_the_frame_of_a_figure_is_not_a_sidebar():
 
 def test_chunks_keep_the_aside_around_sidebar_blocks():
     from ingest.chunker import chunk_document
-    from ingest.model import Page, ParsedDocument
+    from ingest.parse.page import Page, ParsedDocument
 
     blocks = order_with_sidebars(page_blocks(), [PANEL], [365.0], 842)
     for b in blocks:
@@ -66,7 +66,7 @@ def test_chunks_keep_the_aside_around_sidebar_blocks():
 def test_a_drawn_frame_on_a_scan_is_a_panel_and_a_grid_is_a_table():
     from PIL import Image, ImageDraw
 
-    from ingest.scan import frame_boxes, ruled_table_boxes
+    from ingest.parse.scan import frame_boxes, ruled_table_boxes
 
     img = Image.new("RGB", (1200, 1600), "white")
     draw = ImageDraw.Draw(img)

@@ -1,5 +1,5 @@
-from ingest.model import Block, Page
-from ingest.structure import finish
+from ingest.parse.page import Block, Page
+from ingest.parse.structure import finish
 
 
 def page(n: int, blocks: list[Block]) -> Page:

@@ -6,12 +6,12 @@ import zlib
 import numpy as np
 import pytest
 
-from api.cli import parse_tags
-from rag.errors import BadInput
-from rag.knowledge import KnowledgeBase
-from rag.settings import Settings
-from rag.store import SqliteStore
-from rag.types import Chunk, Document, Filters
+from api.cli.commands import parse_tags
+from rag.core.errors import BadInput
+from rag.core.settings import Settings
+from rag.core.types import Chunk, Document, Filters
+from rag.retrieval.knowledge_base import KnowledgeBase
+from rag.store.sqlite import SqliteStore
 
 
 def doc(i: str, tags: dict | None = None, collection: str = "default") -> Document:
@@ -126,9 +126,9 @@ def test_parse_tags_refuses_malformed(bad):
 
 
 def test_a_bulk_embeds_across_documents_in_blocks_and_handles_replacement_and_deletion(tmp_path, monkeypatch):
-    import rag.knowledge
+    import rag.retrieval.knowledge_base
 
-    monkeypatch.setattr(rag.knowledge, "EMBED_BLOCK", 4)
+    monkeypatch.setattr(rag.retrieval.knowledge_base, "EMBED_BLOCK", 4)
     embedder = WordHashEmbedder()
     calls = []
     real = embedder.embed

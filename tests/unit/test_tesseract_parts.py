@@ -3,10 +3,10 @@
 import pytest
 from PIL import Image, ImageDraw
 
-from ingest.ocr import RapidOcrReader, make_ocr
-from ingest.tesseract import TesseractReader, projection_skew, words_from_tsv
-from rag.errors import MissingExtra
-from rag.settings import Settings
+from ingest.ocr.engines import RapidOcrReader, make_ocr
+from ingest.ocr.tesseract import TesseractReader, projection_skew, words_from_tsv
+from rag.core.errors import MissingExtra
+from rag.core.settings import Settings
 
 TSV = "\n".join([
     "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
