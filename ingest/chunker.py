@@ -3,8 +3,8 @@ tables whole (or split by rows with the header row repeated). Headers and footer
 
 import hashlib
 
+from ingest.page import Block, ParsedDocument
 from ingest.parse.html import blocks_html
-from ingest.parse.page import Block, ParsedDocument
 from ingest.parse.tables import table_text
 from rag.core.types import Chunk
 

@@ -5,17 +5,18 @@ import logging
 import os
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunker import chunk_document
 from ingest.ocr.engines import make_ocr
+from ingest.page import Block, Page, ParsedDocument
 from ingest.parse.html import to_html
-from ingest.parse.page import Block, Page, ParsedDocument
 from ingest.parse.pdf import parse_image, parse_pdf
 from ingest.parse.scan import ScanReader
 from ingest.parse.sniff import sniff
 from ingest.pool import ParsePool
+from ingest.results import FileResult, Report
 from rag.core.errors import EmptyFile, RagError
 from rag.core.hashing import sha256_file
 from rag.core.threads import cores
@@ -23,40 +24,6 @@ from rag.core.types import Document
 from rag.service.services import Services
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FileResult:
-    path: str
-    status: str  # ok | skipped | failed | deleted (re-index: its source file is gone)
-    reason: str = ""
-    pages: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)  # pages that could not be read (the rest were)
-    doc_id: str = ""
-
-
-@dataclass
-class Report:
-    files: list[FileResult] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def as_dict(self) -> dict:
-        counts = {s: sum(f.status == s for f in self.files) for s in ("ok", "skipped", "failed")}
-        if any(f.status == "deleted" for f in self.files):
-            counts["deleted"] = sum(f.status == "deleted" for f in self.files)
-        return {"files": [asdict(f) for f in self.files], "counts": counts,
-                "pages": sum(f.pages for f in self.files), "chunks": sum(f.chunks for f in self.files),
-                "seconds": round(self.seconds, 2)}
 
 
 @dataclass
@@ -240,7 +207,8 @@ class Ingestor:
             return report
         with self.services.kb.bulk(), ExitStack() as stack:  # one index publication for the whole batch
             if self.processes > 1 and len(files) > 1:
-                pool = stack.enter_context(ParsePool(self.services.settings, min(self.processes, len(files))))
+                pool = stack.enter_context(ParsePool(self.services.settings, min(self.processes, len(files)),
+                                                         parse_process_ingestor))
                 todo = (self.check(f, collection, tags=tags) for f in files)
                 prepared = pool.build_all(todo)
             else:
@@ -275,3 +243,8 @@ def relative(path: str) -> str:
     """A path as the user would like to read it: relative to here when it is below here."""
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
+
+
+def parse_process_ingestor(settings) -> "Ingestor":
+    """The Ingestor of one parse process of a `ParsePool` (one worker thread, no processes of its own)."""
+    return Ingestor(Services(settings), workers=1, processes=1)

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ingest.parse.page import Word
+from ingest.page import Word
 
 log = logging.getLogger(__name__)
 

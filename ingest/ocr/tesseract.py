@@ -14,7 +14,7 @@ import subprocess
 
 import numpy as np
 
-from ingest.parse.page import Word
+from ingest.page import Word
 from rag.core.errors import MissingExtra, RagError
 
 INSTALL_HINT = "install it (Debian/Ubuntu: apt-get install tesseract-ocr) or set RAG_PARSE__OCR_ENGINE=rapidocr"

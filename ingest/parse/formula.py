@@ -9,7 +9,7 @@ equation number on the same line. On scans the layout model's `equation` regions
 
 import re
 
-from ingest.parse.page import Block, center_in
+from ingest.page import Block, center_in
 
 EQ_NUMBER = re.compile(r"^\(\s*(\d{1,3}(?:\.\d{1,3})?[a-z]?)\s*\)$")
 RELATIONS = set("=<>\u2264\u2265\u2248\u2260\u2261\u221d\u2192\u2211\u220f\u222b")

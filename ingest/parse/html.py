@@ -2,7 +2,7 @@
 
 from html import escape
 
-from ingest.parse.page import Block, ParsedDocument
+from ingest.page import Block, ParsedDocument
 
 TAGS = {"title": "h1", "paragraph": "p", "header": "header", "footer": "footer"}
 

@@ -8,7 +8,7 @@ left column then right column.
 import re
 import statistics
 
-from ingest.parse.page import Block, Word
+from ingest.page import Block, Word
 
 HYPHEN_END = re.compile(r"[A-Za-z]-$")
 BULLET = re.compile(r"^([\u2022\u25aa\u25cf\u25e6\u2013\u2014\u00b7\-\u2212]|\(?\d{1,2}[.)]|\(?[a-z][.)])$")

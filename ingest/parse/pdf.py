@@ -12,8 +12,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ingest.page import Block, Page, ParsedDocument, Word, center_in
 from ingest.parse.layout import body_font_size, find_gutters
-from ingest.parse.page import Block, Page, ParsedDocument, Word, center_in
 from ingest.parse.regions import blocks_from_regions
 from ingest.parse.sidebar import order_with_sidebars
 from ingest.parse.structure import finish

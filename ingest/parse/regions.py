@@ -7,9 +7,9 @@ region form their own heading block, margin blocks inside header/footer regions 
 scanned page has no repetition to go by), and equation regions become formulas.
 """
 
+from ingest.page import Block, Word, center_in
 from ingest.parse.formula import mark_formulas
 from ingest.parse.layout import build_blocks
-from ingest.parse.page import Block, Word, center_in
 
 MARGIN = 0.12  # header/footer regions count only inside the top or bottom 12% of the page
 MAX_HEADING_WORDS = 25

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.ocr.engines import RapidOcrReader
-from ingest.parse.page import Block, Word, center_in
+from ingest.page import Block, Word, center_in
 from ingest.parse.tables import table_text
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ A full-width box in the flow of the text is not a sidebar: it is read where it s
 text layer's paths (born-digital) or from frames of long strokes in the image (scans, `ingest.parse.scan.frame_boxes`).
 """
 
+from ingest.page import Block, center_in
 from ingest.parse.layout import reading_order
-from ingest.parse.page import Block, center_in
 
 MAX_WIDTH = 0.55  # of the text width
 FOOT = 0.9  # blocks starting below this fraction of the page height stay after the sidebars

@@ -8,8 +8,8 @@ their figures and tables, footnotes, and tables continued from the previous page
 import math
 import re
 
+from ingest.page import Block, Page, center_in
 from ingest.parse.layout import is_caps_heading
-from ingest.parse.page import Block, Page, center_in
 
 PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013(]?\s*(\d{1,4}|[ivxlcdm]{1,6})\s*[-\u2013)]?(\s*(of|/)\s*\d{1,4})?$", re.I)
 NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?(?:\s+\S|(?=[A-Z][a-z]))")  # OCR may drop the space

@@ -1,6 +1,6 @@
 """Ruled tables from a PDF text layer (pdfplumber), with merged cells as colspan/rowspan."""
 
-from ingest.parse.page import Block
+from ingest.page import Block
 
 
 def cells_from_grid(grid: list[list[str | None]]) -> list[list[dict]]:

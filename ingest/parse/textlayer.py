@@ -7,7 +7,7 @@ Coordinates are returned in the page's displayed orientation (its /Rotate applie
 import ctypes
 from dataclasses import dataclass, field
 
-from ingest.parse.page import Word
+from ingest.page import Word
 
 MIN_BOX = 24.0  # points: a path larger than this both ways may be a panel around text (a sidebar)
 SPACES = {0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x2002, 0x2003, 0x2009, 0x200B, 0xFFFE}

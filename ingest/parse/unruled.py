@@ -3,8 +3,8 @@ segments fall into the same three or more columns."""
 
 import re
 
+from ingest.page import Block, Word
 from ingest.parse.layout import group_lines
-from ingest.parse.page import Block, Word
 from ingest.parse.tables import table_text
 
 NUMERIC = re.compile(r"^[\s$€£(+\-\u2212]*[\d.,]+[%)*]*$")

@@ -159,7 +159,8 @@ def _child(model: str, threads: int) -> None:
     t0 = time.perf_counter()
     llm = Llama(model_path=model, n_ctx=512, n_threads=threads, n_batch=512, verbose=False, seed=0)
     loaded = time.perf_counter()
-    out = llm.create_completion(PROMPT, max_tokens=MAX_TOKENS, temperature=0.0)
+    out = llm.create_completion(PROMPT, max_tokens=MAX_TOKENS, temperature=0.0, stream=False)
+    assert isinstance(out, dict)
     done = time.perf_counter()
     print(json.dumps({"model": Path(model).name, "text": out["choices"][0]["text"],
                       "prompt_tokens": out["usage"]["prompt_tokens"],

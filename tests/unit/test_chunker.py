@@ -1,5 +1,5 @@
 from ingest.chunker import chunk_document, chunk_id
-from ingest.parse.page import Block, Page, ParsedDocument
+from ingest.page import Block, Page, ParsedDocument
 from ingest.parse.tables import cells_from_grid, table_text
 
 

@@ -1,8 +1,8 @@
 """Display formulas: math-looking lines set apart (centred or numbered) become formula blocks."""
 
+from ingest.page import Block
 from ingest.parse.formula import looks_like_math, mark_formulas
 from ingest.parse.html import block_html
-from ingest.parse.page import Block
 
 
 def para(text: str, box: tuple, size: float = 10) -> Block:

@@ -1,5 +1,5 @@
+from ingest.page import Block, Word
 from ingest.parse.layout import build_blocks, group_lines, join_lines, reading_order
-from ingest.parse.page import Block, Word
 
 
 def words_line(text: str, x: float, top: float, size: float = 10, step: float = 40) -> list[Word]:

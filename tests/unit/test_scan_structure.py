@@ -1,6 +1,6 @@
 """Headings, header and footer on scanned pages: box heights, numbering and the layout model's regions."""
 
-from ingest.parse.page import Block, Page, Word
+from ingest.page import Block, Page, Word
 from ingest.parse.regions import blocks_from_regions
 from ingest.parse.structure import finish, size_levels
 

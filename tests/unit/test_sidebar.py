@@ -1,7 +1,7 @@
 """Sidebars: a boxed panel beside the main text is read whole after it, wrapped in <aside>."""
 
+from ingest.page import Block
 from ingest.parse.html import blocks_html
-from ingest.parse.page import Block
 from ingest.parse.sidebar import find_sidebars, order_with_sidebars
 
 PANEL = (370, 95, 550, 230)
@@ -53,7 +53,7 @@ def test_the_frame_of_a_figure_is_not_a_sidebar():
 
 def test_chunks_keep_the_aside_around_sidebar_blocks():
     from ingest.chunker import chunk_document
-    from ingest.parse.page import Page, ParsedDocument
+    from ingest.page import Page, ParsedDocument
 
     blocks = order_with_sidebars(page_blocks(), [PANEL], [365.0], 842)
     for b in blocks:

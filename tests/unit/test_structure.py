@@ -1,4 +1,4 @@
-from ingest.parse.page import Block, Page
+from ingest.page import Block, Page
 from ingest.parse.structure import finish
 
 

@@ -1,5 +1,5 @@
+from ingest.page import Block
 from ingest.parse.html import table_html
-from ingest.parse.page import Block
 from ingest.parse.tables import cells_from_grid, table_text
 
 
