@@ -69,8 +69,12 @@ class ParsePool:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: this process may hold torch or ONNX Runtime threads that a fork would copy mid-state
-        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start, initargs=(self.settings, self.threads, os.getpid(), self.make_parser))
+        return ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=(self.settings, self.threads, os.getpid(), self.make_parser),
+        )
 
     def build_all(self, items: Iterable) -> Iterator:
         """Each item in order: a `FileResult` (nothing to parse) as it is; a `ToParse` built in a parse process,
@@ -103,4 +107,3 @@ class ParsePool:
 
 def _done(entry) -> bool:
     return not isinstance(entry, tuple) or entry[1].done()
-

@@ -32,6 +32,10 @@ class Report:
         counts = {s: sum(f.status == s for f in self.files) for s in ("ok", "skipped", "failed")}
         if any(f.status == "deleted" for f in self.files):
             counts["deleted"] = sum(f.status == "deleted" for f in self.files)
-        return {"files": [asdict(f) for f in self.files], "counts": counts,
-                "pages": sum(f.pages for f in self.files), "chunks": sum(f.chunks for f in self.files),
-                "seconds": round(self.seconds, 2)}
+        return {
+            "files": [asdict(f) for f in self.files],
+            "counts": counts,
+            "pages": sum(f.pages for f in self.files),
+            "chunks": sum(f.chunks for f in self.files),
+            "seconds": round(self.seconds, 2),
+        }

@@ -9,10 +9,11 @@ from tests.helpers import docgen
 from tests.helpers.models import MODELS_DIR, SMALL_MODEL
 
 FACT_DOC_PAGES = [
-    ("Fleet maintenance", ["The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
-                           "Crane inspections are repeated every 90 days."]),
-    ("Cafeteria", ["The cafeteria on level 2 serves lunch between 11:30 and 13:30.",
-                   "Vegetarian dishes are offered every day."]),
+    (
+        "Fleet maintenance",
+        ["The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.", "Crane inspections are repeated every 90 days."],
+    ),
+    ("Cafeteria", ["The cafeteria on level 2 serves lunch between 11:30 and 13:30.", "Vegetarian dishes are offered every day."]),
 ]
 
 
@@ -28,19 +29,26 @@ def docs(tmp_path_factory) -> dict[str, Path]:
     out = {
         "facts": docgen.simple_pdf(d / "facts.pdf", FACT_DOC_PAGES, title="Site Facts"),
         "two_column": docgen.two_column_pdf(
-            d / "two-column.pdf", "Quarterly Review of the Northern Plant",
+            d / "two-column.pdf",
+            "Quarterly Review of the Northern Plant",
             ["Left one: the turbines were serviced in April.", "Left two: the generators passed their tests."],
-            ["Right one: the budget grew by 4 percent.", "Right two: nine engineers were hired."]),
-        "table": docgen.table_pdf(d / "table.pdf", "Site output", [
-            ["Site", "Q1", "Q2"], ["Oslo", "12", "14"], ["Bergen", "7", "9"], ["Total", "19", "23"]]),
-        "merged": docgen.table_pdf(d / "merged.pdf", "Regional sales", [
-            ["Region", "Sales", ""], ["North", "10", "11"], ["", "12", "13"]],
-            spans=[((1, 0), (2, 0)), ((0, 1), (0, 2))]),
-        "scan": docgen.scanned_pdf(d / "scan.pdf", [["ANNUAL SAFETY NOTE",
-                                                     "The fire drill happens every second Tuesday.",
-                                                     "Meet at the north gate."]]),
-        "image": docgen.page_image(d / "invoice.png", ["INVOICE 2291", "Total due: 4,310 EUR",
-                                                      "Payment within 30 days."]),
+            ["Right one: the budget grew by 4 percent.", "Right two: nine engineers were hired."],
+        ),
+        "table": docgen.table_pdf(
+            d / "table.pdf",
+            "Site output",
+            [["Site", "Q1", "Q2"], ["Oslo", "12", "14"], ["Bergen", "7", "9"], ["Total", "19", "23"]],
+        ),
+        "merged": docgen.table_pdf(
+            d / "merged.pdf",
+            "Regional sales",
+            [["Region", "Sales", ""], ["North", "10", "11"], ["", "12", "13"]],
+            spans=[((1, 0), (2, 0)), ((0, 1), (0, 2))],
+        ),
+        "scan": docgen.scanned_pdf(
+            d / "scan.pdf", [["ANNUAL SAFETY NOTE", "The fire drill happens every second Tuesday.", "Meet at the north gate."]]
+        ),
+        "image": docgen.page_image(d / "invoice.png", ["INVOICE 2291", "Total due: 4,310 EUR", "Payment within 30 days."]),
     }
     out["encrypted"] = docgen.encrypted_pdf(d / "encrypted.pdf", out["facts"])
     out["corrupt"] = docgen.corrupt_pdf(d / "corrupt.pdf", out["facts"])
@@ -89,12 +97,14 @@ def pytest_runtest_logreport(report):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from tests.helpers.skips import unexpected_skips
 
-    terminalreporter.write_line(f"{len(_SKIPPED)} skipped: " + "; ".join(f"{t} ({r})" for t, r in _SKIPPED)
-                                if _SKIPPED else "0 skipped")
+    terminalreporter.write_line(
+        f"{len(_SKIPPED)} skipped: " + "; ".join(f"{t} ({r})" for t, r in _SKIPPED) if _SKIPPED else "0 skipped"
+    )
     bad = unexpected_skips(_SKIPPED)
     if bad and os.environ.get("CI") == "true":
-        terminalreporter.write_line(f"CI allows only GPU tests to skip; {len(bad)} others did: the test command must "
-                                    "install what they need", red=True)
+        terminalreporter.write_line(
+            f"CI allows only GPU tests to skip; {len(bad)} others did: the test command must install what they need", red=True
+        )
 
 
 def pytest_sessionfinish(session, exitstatus):

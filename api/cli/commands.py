@@ -12,10 +12,15 @@ import typer
 from api.cli.state import State, services
 from rag.core.errors import BadInput
 
-app = typer.Typer(help="Grounded question answering over your own documents.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
-models_app = typer.Typer(help="The pinned models and the model versions served: list, assemble, verify, use, rollback.",
-                         no_args_is_help=True)
+app = typer.Typer(
+    help="Grounded question answering over your own documents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(
+    help="The pinned models and the model versions served: list, assemble, verify, use, rollback.", no_args_is_help=True
+)
 app.add_typer(models_app, name="models")
 eval_app = typer.Typer(help="Measure quality on data whose truth is known.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -23,12 +28,14 @@ app.add_typer(eval_app, name="eval")
 
 @app.callback()
 def main_options(
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="RAG_DATA_DIR",
-                                            help="Data directory (store, indexes, html, models). Default ./var"),
+    data_dir: Optional[Path] = typer.Option(
+        None, "--data-dir", envvar="RAG_DATA_DIR", help="Data directory (store, indexes, html, models). Default ./var"
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress and warnings."),
 ):
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from rag.core.settings import Settings
 
     State.settings = Settings(data_dir=data_dir) if data_dir else Settings()
@@ -40,10 +47,11 @@ def _dump(model) -> None:
 
 
 @app.command()
-def parse(file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG, TIFF)."),
-          out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the HTML here instead of stdout."),
-          workers: Optional[int] = typer.Option(None, "--workers", "-w",
-                                                help="Processes for a long PDF (default: one per core).")):
+def parse(
+    file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG, TIFF)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the HTML here instead of stdout."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Processes for a long PDF (default: one per core)."),
+):
     """Print the layout HTML of one PDF or page image."""
     from ingest.parse.html import to_html
     from ingest.pipeline import Ingestor
@@ -60,19 +68,30 @@ def parse(file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG,
 
 
 @app.command()
-def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (folders are read recursively)."),
-           collection: str = typer.Option("default", "--collection", "-c"),
-           tag: Optional[list[str]] = typer.Option(
-               None, "--tag", "-t", help="KEY=VALUE metadata for every file (repeatable); replaces the files' tags. "
-                                         "Without --tag, tags already stored are kept."),
-           fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first failed file."),
-           processes: Optional[int] = typer.Option(
-               None, "--processes", "-p", help="Files parsed at once, each process loading its models once "
-                                               "(default RAG_PARSE__PROCESSES: 0 = one per core; 1 = in this process)."),
-           workers: Optional[int] = typer.Option(None, "--workers", "-w",
-                                                 help="Processes per long PDF with --processes 1 (default: cores)."),
-           quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr (the report is printed)."),
-           as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")):
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files and folders (folders are read recursively)."),
+    collection: str = typer.Option("default", "--collection", "-c"),
+    tag: Optional[list[str]] = typer.Option(
+        None,
+        "--tag",
+        "-t",
+        help="KEY=VALUE metadata for every file (repeatable); replaces the files' tags. "
+        "Without --tag, tags already stored are kept.",
+    ),
+    fail_fast: bool = typer.Option(False, "--fail-fast", help="Stop at the first failed file."),
+    processes: Optional[int] = typer.Option(
+        None,
+        "--processes",
+        "-p",
+        help="Files parsed at once, each process loading its models once "
+        "(default RAG_PARSE__PROCESSES: 0 = one per core; 1 = in this process).",
+    ),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", "-w", help="Processes per long PDF with --processes 1 (default: cores)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on stderr (the report is printed)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+):
     """Parse, chunk, embed and store documents; prints a report. Exit code 0 only if nothing failed.
 
     Progress goes to stderr: a bar with files/s and ETA on a terminal, one line per file otherwise."""
@@ -82,8 +101,9 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (fold
     tags = parse_tags(tag) if tag else None
     progress = None if (quiet or as_json) else Progress(0, sys.stderr)
     try:
-        report = Ingestor(services(), workers=workers, processes=processes).ingest_paths(paths, collection, fail_fast,
-                                                                                          progress, tags)
+        report = Ingestor(services(), workers=workers, processes=processes).ingest_paths(
+            paths, collection, fail_fast, progress, tags
+        )
     finally:
         if progress:
             progress.close()
@@ -92,8 +112,10 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files and folders (fold
         _dump(data)
     else:
         c = data["counts"]
-        typer.echo(f"files: {c['ok']} ok, {c['skipped']} unchanged, {c['failed']} failed; "
-                   f"{data['pages']} pages, {data['chunks']} chunks, {data['seconds']:.1f}s")
+        typer.echo(
+            f"files: {c['ok']} ok, {c['skipped']} unchanged, {c['failed']} failed; "
+            f"{data['pages']} pages, {data['chunks']} chunks, {data['seconds']:.1f}s"
+        )
         for f in report.failed:
             typer.echo(f"FAILED {relative(f.path)}: {f.reason}")
     raise typer.Exit(0 if report.ok else 1)
@@ -132,9 +154,15 @@ TAG_OPTION = typer.Option(None, "--tag", "-t", help="Only documents with this ta
 
 
 @app.command()
-def search(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str] = typer.Option(None, "--collection", "-c"),
-           doc: Optional[list[str]] = DOC_OPTION, pages: Optional[str] = PAGES_OPTION,
-           tag: Optional[list[str]] = TAG_OPTION, as_json: bool = typer.Option(False, "--json")):
+def search(
+    question: str,
+    k: int = typer.Option(5, "-k"),
+    collection: Optional[str] = typer.Option(None, "--collection", "-c"),
+    doc: Optional[list[str]] = DOC_OPTION,
+    pages: Optional[str] = PAGES_OPTION,
+    tag: Optional[list[str]] = TAG_OPTION,
+    as_json: bool = typer.Option(False, "--json"),
+):
     """Ranked chunks for a question: document, page, score, text."""
     result = services().search(question, k, collection, _filters(doc, pages, tag))
     if as_json:
@@ -147,13 +175,19 @@ def search(question: str, k: int = typer.Option(5, "-k"), collection: Optional[s
 
 
 @app.command()
-def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str] = typer.Option(None, "--collection", "-c"),
-        doc: Optional[list[str]] = DOC_OPTION, pages: Optional[str] = PAGES_OPTION,
-        tag: Optional[list[str]] = TAG_OPTION,
-        mode: Optional[str] = typer.Option(None, "--mode", "-m",
-                                           help="generate (default): checked, cited answer; extract: verbatim quotes"),
-        summarize: bool = typer.Option(False, "--summarize", help="extract mode: add a summary of the quotes"),
-        as_json: bool = typer.Option(False, "--json")):
+def ask(
+    question: str,
+    k: int = typer.Option(5, "-k"),
+    collection: Optional[str] = typer.Option(None, "--collection", "-c"),
+    doc: Optional[list[str]] = DOC_OPTION,
+    pages: Optional[str] = PAGES_OPTION,
+    tag: Optional[list[str]] = TAG_OPTION,
+    mode: Optional[str] = typer.Option(
+        None, "--mode", "-m", help="generate (default): checked, cited answer; extract: verbatim quotes"
+    ),
+    summarize: bool = typer.Option(False, "--summarize", help="extract mode: add a summary of the quotes"),
+    as_json: bool = typer.Option(False, "--json"),
+):
     """Answer a question from the documents, citing document and page for each claim (printed as it is written)."""
     streamed: list[str] = []
 
@@ -161,8 +195,9 @@ def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str]
         streamed.append(piece)
         typer.echo(piece, nl=False)
 
-    answer = services().ask(question, k, collection, _filters(doc, pages, tag), mode=mode, summarize=summarize,
-                            on_token=None if as_json else show)
+    answer = services().ask(
+        question, k, collection, _filters(doc, pages, tag), mode=mode, summarize=summarize, on_token=None if as_json else show
+    )
     if as_json:
         return _dump(answer)
     if streamed:
@@ -172,7 +207,7 @@ def ask(question: str, k: int = typer.Option(5, "-k"), collection: Optional[str]
     if answer.summary:
         typer.echo(f"Summary: {answer.summary}")
     for c in answer.citations:
-        typer.echo(f"  [{c.n}] {c.doc}, page {c.page}: \"{c.quote}\"")
+        typer.echo(f'  [{c.n}] {c.doc}, page {c.page}: "{c.quote}"')
     for sentence in answer.dropped:
         typer.echo(f"  removed, not supported by its source: {sentence}", err=True)
     typer.echo(f"model: {_model_label(answer.model)}  {answer.timings_ms.get('total_ms', 0):.0f} ms", err=True)
@@ -189,8 +224,11 @@ def _model_label(ref) -> str:
 
 
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port"),
-          no_warm_up: bool = typer.Option(False, "--no-warm-up", help="Load models on first request instead.")):
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    no_warm_up: bool = typer.Option(False, "--no-warm-up", help="Load models on first request instead."),
+):
     """Serve the REST API (OpenAPI schema at /openapi.json, docs at /docs)."""
     import uvicorn
 
@@ -198,8 +236,14 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     from api.http.observe import configure_logging
 
     configure_logging(State.settings.log_format)
-    uvicorn.run(create_app(State.settings, warm_up=not no_warm_up, host=host), host=host, port=port, log_level="info",
-                log_config=None, access_log=False)  # the app writes its own access line, with the request id
+    uvicorn.run(
+        create_app(State.settings, warm_up=not no_warm_up, host=host),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=None,
+        access_log=False,
+    )  # the app writes its own access line, with the request id
 
 
 @app.command()
@@ -266,8 +310,11 @@ def models_fetch(names: Optional[list[str]] = typer.Argument(None, help="Models 
 
 
 @models_app.command("verify")
-def models_verify(generation: bool = typer.Option(True, "--generation/--no-generation",
-                                                  help="Also run a test generation with llama.cpp in a child process.")):
+def models_verify(
+    generation: bool = typer.Option(
+        True, "--generation/--no-generation", help="Also run a test generation with llama.cpp in a child process."
+    ),
+):
     """Check every model present against its pinned sha256, then that the llama.cpp build runs on this machine (a
     short generation with the smallest GGUF in a child process); exit code 1 if anything is missing or fails."""
     from rag.generation.build_check import BuildCheckFailed, check_llama_build, smallest_generator
@@ -281,8 +328,10 @@ def models_verify(generation: bool = typer.Option(True, "--generation/--no-gener
     if model is not None:
         try:
             r = check_llama_build(model, services().settings.generator.threads or os.cpu_count() or 2)
-            typer.echo(f"ok llama.cpp build: {r['completion_tokens']} tokens after a {r['prompt_tokens']}-token prompt "
-                       f"with {r['model']} in a child process ({r['seconds']:.1f} s, {r['cpu']})")
+            typer.echo(
+                f"ok llama.cpp build: {r['completion_tokens']} tokens after a {r['prompt_tokens']}-token prompt "
+                f"with {r['model']} in a child process ({r['seconds']:.1f} s, {r['cpu']})"
+            )
         except BuildCheckFailed as exc:
             typer.echo(f"FAIL llama.cpp build: {exc.message}")
             bad += 1
@@ -293,8 +342,10 @@ def models_verify(generation: bool = typer.Option(True, "--generation/--no-gener
 
 
 @eval_app.command("parse")
-def eval_parse(folder: Path = typer.Argument(..., help="Pairs NAME.pdf|png + NAME.truth.html."),
-               as_json: bool = typer.Option(False, "--json")):
+def eval_parse(
+    folder: Path = typer.Argument(..., help="Pairs NAME.pdf|png + NAME.truth.html."),
+    as_json: bool = typer.Option(False, "--json"),
+):
     """Score the parser: CER of the text in reading order, TEDS of each table."""
     from ingest.evaluation.parse import evaluate
     from ingest.pipeline import Ingestor
@@ -307,8 +358,10 @@ def eval_parse(folder: Path = typer.Argument(..., help="Pairs NAME.pdf|png + NAM
         teds = f"{sum(r['teds']) / len(r['teds']):.3f}" if r["teds"] else "-"
         shape = f"{sum(r['teds_structure']) / len(r['teds_structure']):.3f}" if r["teds_structure"] else "-"
         error = f"  {r['error']}" if r["error"] else ""
-        typer.echo(f"{r['name'][:34]:34s} {r['cer']:7.4f} {teds:>6s} {shape:>6s} "
-                   f"{r['tables_found']:>3d}/{r['tables_truth']:<3d} {r['seconds']:6.2f}{error}")
+        typer.echo(
+            f"{r['name'][:34]:34s} {r['cer']:7.4f} {teds:>6s} {shape:>6s} "
+            f"{r['tables_found']:>3d}/{r['tables_truth']:<3d} {r['seconds']:6.2f}{error}"
+        )
     typer.echo(json.dumps(result["summary"]))
 
 
@@ -330,24 +383,30 @@ def _report(result: dict, out: Optional[Path]) -> None:
 
 
 @eval_app.command("retrieval")
-def eval_retrieval(corpus: Path = typer.Option(..., "--corpus"), queries: Path = typer.Option(..., "--queries"),
-                   qrels: Path = typer.Option(..., "--qrels"), modes: str = typer.Option("dense,lexical,hybrid", "--modes"),
-                   limit: Optional[int] = typer.Option(None, "--limit", help="Score only the first N judged queries."),
-                   out: Optional[Path] = typer.Option(None, "--out", help="Write the JSON report here.")):
+def eval_retrieval(
+    corpus: Path = typer.Option(..., "--corpus"),
+    queries: Path = typer.Option(..., "--queries"),
+    qrels: Path = typer.Option(..., "--qrels"),
+    modes: str = typer.Option("dense,lexical,hybrid", "--modes"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Score only the first N judged queries."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the JSON report here."),
+):
     """BEIR-format retrieval quality (nDCG@10, Recall@10/100, MRR@10); each corpus record becomes a document."""
     from ingest.evaluation.retrieval import eval_beir
 
-    result = eval_beir(services(), corpus, queries, qrels, _modes(modes), limit,
-                       progress=lambda msg: typer.echo(msg, err=True))
+    result = eval_beir(services(), corpus, queries, qrels, _modes(modes), limit, progress=lambda msg: typer.echo(msg, err=True))
     typer.echo(f"{result['documents']} documents ({result['ingest_seconds']}s to ingest), {result['queries']} queries")
     _report(result, out)
 
 
 @eval_app.command("pages")
-def eval_pages_cmd(questions: Path = typer.Option(..., "--questions"), docs: Path = typer.Option(..., "--docs"),
-                   modes: str = typer.Option("dense,lexical,hybrid", "--modes"),
-                   limit: Optional[int] = typer.Option(None, "--limit"),
-                   out: Optional[Path] = typer.Option(None, "--out", help="Write the JSON report here.")):
+def eval_pages_cmd(
+    questions: Path = typer.Option(..., "--questions"),
+    docs: Path = typer.Option(..., "--docs"),
+    modes: str = typer.Option("dense,lexical,hybrid", "--modes"),
+    limit: Optional[int] = typer.Option(None, "--limit"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the JSON report here."),
+):
     """Evidence-page recall@1/5/10 for questions with `doc` and `page`/`evidence_pages`, over one index of DOCS."""
     from ingest.evaluation.retrieval import eval_pages
 
@@ -355,8 +414,10 @@ def eval_pages_cmd(questions: Path = typer.Option(..., "--questions"), docs: Pat
         typer.echo(f"[{i}/{n}] {r.status} {Path(r.path).name} ({r.pages} pages, {r.chunks} chunks, {r.seconds:.0f}s)", err=True)
 
     result = eval_pages(services(), questions, docs, _modes(modes), limit, progress)
-    typer.echo(f"{result['pages']} pages, {result['chunks']} chunks ({result['ingest_seconds']}s to ingest), "
-               f"{result['questions']} questions")
+    typer.echo(
+        f"{result['pages']} pages, {result['chunks']} chunks ({result['ingest_seconds']}s to ingest), "
+        f"{result['questions']} questions"
+    )
     _report(result, out)
 
 
@@ -374,8 +435,9 @@ def eval_answers_cmd(
     judge_endpoint: Optional[str] = typer.Option(None, "--judge-endpoint", help="openai: base URL, e.g. http://host:8080/v1"),
     judge_api_key: Optional[str] = typer.Option(None, "--judge-api-key", envvar="RAG_JUDGE_API_KEY"),
     f1_threshold: float = typer.Option(0.5, "--f1-threshold", help="Token F1 at which a non-numeric answer is correct."),
-    contains: bool = typer.Option(True, "--contains/--no-contains",
-                                  help="Also count an answer correct when it holds every token of the gold answer."),
+    contains: bool = typer.Option(
+        True, "--contains/--no-contains", help="Also count an answer correct when it holds every token of the gold answer."
+    ),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data directory (same as `rag --data-dir`)."),
     mode: Optional[str] = typer.Option(None, "--mode", "-m", help="generate | extract (default: the answer.mode setting)"),
 ):
@@ -397,8 +459,9 @@ def eval_answers_cmd(
         status = "error" if row.get("error") else row["outcome"]
         typer.echo(f"[{i}/{n}] {status:16s} {' '.join(row['question'].split())[:70]}", err=True)
 
-    result = eval_answers(s, questions, docs, limit, grader, k, collection, f1_threshold, contains, progress, on_answer,
-                          mode=mode)
+    result = eval_answers(
+        s, questions, docs, limit, grader, k, collection, f1_threshold, contains, progress, on_answer, mode=mode
+    )
     if out:
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
         typer.echo(f"wrote {out}", err=True)
@@ -433,10 +496,12 @@ def _answers_table(result: dict) -> str:
     ]
     if s.get("unchecked"):
         u = s["unchecked"]["outcomes"]
-        lines.append(f"{'unchecked':14s} (the drafts, before the citation check) answerable: correct "
-                     f"{u['answerable']['answered_correct']}, wrong {u['answerable']['answered_wrong']}, refused "
-                     f"{u['answerable']['refused']} | unanswerable: answered {u['unanswerable']['answered_wrong']}, "
-                     f"refused {u['unanswerable']['refused']}")
+        lines.append(
+            f"{'unchecked':14s} (the drafts, before the citation check) answerable: correct "
+            f"{u['answerable']['answered_correct']}, wrong {u['answerable']['answered_wrong']}, refused "
+            f"{u['answerable']['refused']} | unanswerable: answered {u['unanswerable']['answered_wrong']}, "
+            f"refused {u['unanswerable']['refused']}"
+        )
     for key, v in s["latency_ms"].items():
         lines.append(f"{key:14s} p50 {v['p50']:.0f}  p95 {v['p95']:.0f}  mean {v['mean']:.0f} ms  (n={v['n']})")
     return "\n".join(lines)

@@ -73,16 +73,16 @@ class Progress:
         rate = self.rate.per_s()
         speed = f"{rate:.1f} files/s" if rate is not None else "- files/s"
         eta = "done in " + duration(self.rate.elapsed()) if i >= n else "ETA " + duration(self.rate.eta())
-        extra = ", ".join(x for x in (f"{self.skipped} unchanged" if self.skipped else "",
-                                      f"{self.failed} failed" if self.failed else "") if x)
+        extra = ", ".join(
+            x for x in (f"{self.skipped} unchanged" if self.skipped else "", f"{self.failed} failed" if self.failed else "") if x
+        )
         return f"{i}/{n} files  {speed}  {eta}" + (f"  ({extra})" if extra else "")
 
     def _plain_line(self, i: int, n: int, r) -> None:
         from ingest.pipeline import relative
 
         detail = f"{r.pages} pages, {r.chunks} chunks" if r.status != "failed" else r.reason
-        self.stream.write(f"[{i}/{n}] {r.status:7s} {relative(r.path)}  ({detail}, {r.seconds:.1f}s)  "
-                          f"[{self.status(i, n)}]\n")
+        self.stream.write(f"[{i}/{n}] {r.status:7s} {relative(r.path)}  ({detail}, {r.seconds:.1f}s)  [{self.status(i, n)}]\n")
         for warning in r.warnings:
             self.stream.write(f"        warning: {warning}\n")
         self.stream.flush()
@@ -90,8 +90,9 @@ class Progress:
     def _tty_line(self, i: int, n: int, r) -> None:
         from ingest.pipeline import relative
 
-        notes = ([f"FAILED {relative(r.path)}: {r.reason}"] if r.status == "failed" else []) + \
-            [f"warning: {relative(r.path)}: {w}" for w in r.warnings]
+        notes = ([f"FAILED {relative(r.path)}: {r.reason}"] if r.status == "failed" else []) + [
+            f"warning: {relative(r.path)}: {w}" for w in r.warnings
+        ]
         now = self.clock()
         if not notes and i < n and self._drawn is not None and now - self._drawn < self.every_s:
             return

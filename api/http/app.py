@@ -27,8 +27,9 @@ from rag.service.services import Services
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, warm_up: bool = True, host: str | None = None,
-               services: Services | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, warm_up: bool = True, host: str | None = None, services: Services | None = None
+) -> FastAPI:
     """The app; models are verified and loaded in the background at start-up (`/readyz`) unless `warm_up` is False.
 
     `host` is the address the server binds: with `RAG_AUTH__REQUIRED=auto`, API keys are required unless it is
@@ -39,8 +40,7 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
     if not auth.required:
         log.warning("API keys are not required (RAG_AUTH__REQUIRED=%s, host %s)", cfg.auth.required, host)
     serving = services.settings.serving
-    gate = Gate(serving.max_concurrent, serving.queue_size, serving.queue_timeout_s,
-                services.settings.generator.timeout_s)
+    gate = Gate(serving.max_concurrent, serving.queue_size, serving.queue_timeout_s, services.settings.generator.timeout_s)
 
     readiness = Readiness()
     if not warm_up:
@@ -54,8 +54,12 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
             threading.Thread(target=readiness.run, args=(services.warm_up,), name="warm-up", daemon=True).start()
         yield
 
-    app = FastAPI(title="grounded-rag", version=rag.__version__, lifespan=lifespan,
-                  description="Grounded question answering over your own documents, with page citations.")
+    app = FastAPI(
+        title="grounded-rag",
+        version=rag.__version__,
+        lifespan=lifespan,
+        description="Grounded question answering over your own documents, with page citations.",
+    )
     app.state.services = services
     app.state.gate = gate
     app.state.auth = auth
@@ -90,8 +94,10 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
 
     @app.get("/v1/info")
     def info(_: Principal = Depends(auth)) -> dict:
-        return dict(services.info(), serving={"slots": gate.slots, "queue": gate.queue,
-                                              "admitted": gate.admitted, "waiting": gate.waiting})
+        return dict(
+            services.info(),
+            serving={"slots": gate.slots, "queue": gate.queue, "admitted": gate.admitted, "waiting": gate.waiting},
+        )
 
     @app.get("/v1/documents", response_model=list[Document])
     def documents(collection: str | None = None, who: Principal = Depends(auth)) -> list[Document]:
@@ -103,8 +109,12 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
         collection, filters = who.scope(body.collection, body.filters)
         return services.search(body.question, body.k, collection, filters)
 
-    @app.post("/v1/ask", response_model=Answer, dependencies=[Depends(models_loaded)],
-              responses={503: {"description": "busy: retry after the Retry-After header's seconds"}})
+    @app.post(
+        "/v1/ask",
+        response_model=Answer,
+        dependencies=[Depends(models_loaded)],
+        responses={503: {"description": "busy: retry after the Retry-After header's seconds"}},
+    )
     async def ask(body: AskRequest, request: Request, who: Principal = Depends(auth)):
         """A checked, cited answer, or with `"stream": true` server-sent events (token..., answer | error)."""
         collection, filters = who.scope(body.collection, body.filters)
@@ -114,8 +124,15 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
             with ticket:
                 ticket.wait()
                 try:
-                    answer = services.ask(body.question, body.k, collection, filters, mode=body.mode,
-                                          summarize=body.summarize, on_token=ticket.chain(on_token))
+                    answer = services.ask(
+                        body.question,
+                        body.k,
+                        collection,
+                        filters,
+                        mode=body.mode,
+                        summarize=body.summarize,
+                        on_token=ticket.chain(on_token),
+                    )
                     metrics.observe_answer(answer)
                     return answer
                 except Cancelled:
@@ -123,8 +140,11 @@ def create_app(settings: Settings | None = None, warm_up: bool = True, host: str
                     raise
 
         if body.stream:
-            return StreamingResponse(_events(work, ticket), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return StreamingResponse(
+                _events(work, ticket),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
         return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket, request)
 
     app.include_router(DocumentRoutes(services, auth).router())

@@ -21,9 +21,12 @@ class Auth:
         self.required = required
         self.limiter = limiter
 
-    def __call__(self, request: Request,
-                 credentials: HTTPAuthorizationCredentials | None = Security(bearer),
-                 header_key: str | None = Security(api_key_header)) -> Principal:
+    def __call__(
+        self,
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Security(bearer),
+        header_key: str | None = Security(api_key_header),
+    ) -> Principal:
         token = (credentials.credentials if credentials else None) or header_key
         if not token:
             if self.required:
@@ -33,6 +36,8 @@ class Auth:
         request.state.key_id = principal.key_id
         wait = self.limiter.take(principal.key_id)
         if wait > 0:
-            raise RateLimited(f"rate limit of {self.limiter.per_min} requests a minute reached for this key",
-                              retry_after=max(1, math.ceil(wait)))
+            raise RateLimited(
+                f"rate limit of {self.limiter.per_min} requests a minute reached for this key",
+                retry_after=max(1, math.ceil(wait)),
+            )
         return principal

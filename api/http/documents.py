@@ -23,17 +23,32 @@ from rag.store.jobs import JobStore
 
 
 class PathsRequest(BaseModel):
-    paths: list[str] = Field(min_length=1, max_length=10_000, description="files or folders on the server, "
-                             "each under one of the roots the admin allows (RAG_INGEST__ALLOWED_ROOTS)")
+    paths: list[str] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="files or folders on the server, each under one of the roots the admin allows (RAG_INGEST__ALLOWED_ROOTS)",
+    )
     collection: str = "default"
 
 
-UPLOAD_BODY = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
-        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-        "collection": {"type": "string", "default": "default"}}}},
-    "application/json": {"schema": PathsRequest.model_json_schema()},
-}}}
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "collection": {"type": "string", "default": "default"},
+                    },
+                }
+            },
+            "application/json": {"schema": PathsRequest.model_json_schema()},
+        },
+    }
+}
 
 
 class DocumentRoutes:
@@ -118,8 +133,13 @@ class DocumentRoutes:
         r = APIRouter(prefix="/v1")
         auth = self.auth
 
-        @r.post("/documents", status_code=202, response_model=Job, openapi_extra=UPLOAD_BODY,
-                responses={202: {"description": "the job, queued; follow it at /v1/jobs/{id}"}})
+        @r.post(
+            "/documents",
+            status_code=202,
+            response_model=Job,
+            openapi_extra=UPLOAD_BODY,
+            responses={202: {"description": "the job, queued; follow it at /v1/jobs/{id}"}},
+        )
         async def add_documents(request: Request, who: Principal = Depends(auth)):
             """Ingest uploaded files (multipart `files`, `collection`) or server-side files and folders (JSON
             `{"paths": [...], "collection": ...}`) in the background: 202 with the job."""

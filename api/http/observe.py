@@ -38,9 +38,13 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, msg, request_id, the access fields when present, exc."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-               "level": record.levelname, "logger": record.name, "msg": record.getMessage(),
-               "request_id": getattr(record, "request_id", request_id.get())}
+        out = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": getattr(record, "request_id", request_id.get()),
+        }
         out.update({k: getattr(record, k) for k in _FIELDS if hasattr(record, k)})
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
@@ -51,8 +55,9 @@ def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     """Root logging for the server: `text` or `json` lines on stderr, each with the request id."""
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -95,11 +100,19 @@ class Metrics:
 
     def __init__(self, services, gate, readiness: Readiness):
         self.registry = CollectorRegistry()
-        self.latency = Histogram("rag_http_request_duration_seconds", "HTTP request latency (to the response head)",
-                                 ["route", "method", "status"], registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
-        self.tokens_per_s = Histogram("rag_generation_tokens_per_second", "Decoding speed of each generation",
-                                      registry=self.registry, buckets=(1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500))
+        self.latency = Histogram(
+            "rag_http_request_duration_seconds",
+            "HTTP request latency (to the response head)",
+            ["route", "method", "status"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+        )
+        self.tokens_per_s = Histogram(
+            "rag_generation_tokens_per_second",
+            "Decoding speed of each generation",
+            registry=self.registry,
+            buckets=(1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500),
+        )
         self.tokens = Counter("rag_generated_tokens", "Tokens generated", registry=self.registry)
         self.registry.register(StateCollector(services, gate, readiness))
 
@@ -142,8 +155,11 @@ class StateCollector:
         yield _gauge("rag_pages", "Pages of the stored documents", totals["pages"])
         yield _gauge("rag_chunks", "Chunks stored (and indexed)", totals["chunks"])
         for what in ("documents", "pages", "chunks"):
-            yield CounterMetricFamily(f"rag_ingested_{what}", f"{what.capitalize()} ever ingested, by any process",
-                                      value=totals["counters"].get(f"{what}_ingested", 0))
+            yield CounterMetricFamily(
+                f"rag_ingested_{what}",
+                f"{what.capitalize()} ever ingested, by any process",
+                value=totals["counters"].get(f"{what}_ingested", 0),
+            )
         yield from self.job_metrics()
 
     def job_metrics(self):
@@ -189,10 +205,22 @@ class ObserveMiddleware:
             route = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.latency.labels(route, method, str(status)).observe(elapsed)
             client = scope.get("client")
-            log.info("%s %s %d %.1f ms", method, path, status, elapsed * 1000,
-                     extra={"method": method, "path": path, "route": route, "status": status,
-                            "ms": round(elapsed * 1000, 1), "key_id": (scope.get("state") or {}).get("key_id"),
-                            "client": client[0] if client else None})
+            log.info(
+                "%s %s %d %.1f ms",
+                method,
+                path,
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": method,
+                    "path": path,
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 1),
+                    "key_id": (scope.get("state") or {}).get("key_id"),
+                    "client": client[0] if client else None,
+                },
+            )
             request_id.reset(token)
 
 

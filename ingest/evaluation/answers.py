@@ -35,9 +35,17 @@ def gold_answer(record: dict) -> str:
 
 
 def _citations(answer, gold: set) -> list[dict]:
-    return [{"n": c.n, "doc": c.doc, "page": c.page, "quote": c.quote, "support": c.support,
-             "right": m.citation_scores([(c.doc, c.page)], gold)["precision"] == 1.0 if gold else None}
-            for c in answer.citations]
+    return [
+        {
+            "n": c.n,
+            "doc": c.doc,
+            "page": c.page,
+            "quote": c.quote,
+            "support": c.support,
+            "right": m.citation_scores([(c.doc, c.page)], gold)["precision"] == 1.0 if gold else None,
+        }
+        for c in answer.citations
+    ]
 
 
 def _auto_score(text: str, gold: str, answerable: bool, refused: bool, f1_threshold: float, contains: bool) -> dict:
@@ -48,8 +56,7 @@ def _auto_score(text: str, gold: str, answerable: bool, refused: bool, f1_thresh
     return dict(score, correct=False) if refused and score["correct"] is not None else score
 
 
-def score_row(i: int, record: dict, answer, judge: Judge | None = None, f1_threshold: float = 0.5,
-              contains: bool = True) -> dict:
+def score_row(i: int, record: dict, answer, judge: Judge | None = None, f1_threshold: float = 0.5, contains: bool = True) -> dict:
     """One report row: the question, the answer, its citations and every score."""
     answerable = record.get("answerable", True) is not False
     gold = gold_answer(record)
@@ -62,18 +69,43 @@ def score_row(i: int, record: dict, answer, judge: Judge | None = None, f1_thres
     cites = m.citation_scores([(c.doc, c.page) for c in answer.citations], pages)
     t = answer.timings_ms
     dense = [h.dense_score for h in answer.hits if h.dense_score is not None]
-    return {"id": record.get("id", i), "question": record["question"], "gold_answer": gold, "answerable": answerable,
-            "gold_pages": sorted([{"doc": d, "page": p} for d, p in pages], key=lambda x: (x["doc"] or "", x["page"])),
-            "answer": answer.answer, "refused": refused, "mode": answer.mode, "method": auto["method"],
-            "correct": auto["correct"], "f1": auto["f1"], "outcome": m.outcome(answerable, refused, auto["correct"]),
-            "judge": verdict, "judge_reply": raw,
-            "citation_precision": cites["precision"], "citation_recall": cites["recall"],
-            "citations": _citations(answer, pages), "dropped": list(answer.dropped),
-            "kept_sentences": 0 if refused else len(split_sentences(answer.answer)),
-            "timings_ms": {k: t[k] for k in ("retrieval_ms", "generation_ms", "first_token_ms", "total_ms",
-                                             "prompt_tokens", "completion_tokens", "tokens_per_s") if k in t},
-            "top_dense": max(dense) if dense else None, "unchecked": _unchecked(answer, gold, answerable, f1_threshold, contains),
-            "error": None}
+    return {
+        "id": record.get("id", i),
+        "question": record["question"],
+        "gold_answer": gold,
+        "answerable": answerable,
+        "gold_pages": sorted([{"doc": d, "page": p} for d, p in pages], key=lambda x: (x["doc"] or "", x["page"])),
+        "answer": answer.answer,
+        "refused": refused,
+        "mode": answer.mode,
+        "method": auto["method"],
+        "correct": auto["correct"],
+        "f1": auto["f1"],
+        "outcome": m.outcome(answerable, refused, auto["correct"]),
+        "judge": verdict,
+        "judge_reply": raw,
+        "citation_precision": cites["precision"],
+        "citation_recall": cites["recall"],
+        "citations": _citations(answer, pages),
+        "dropped": list(answer.dropped),
+        "kept_sentences": 0 if refused else len(split_sentences(answer.answer)),
+        "timings_ms": {
+            k: t[k]
+            for k in (
+                "retrieval_ms",
+                "generation_ms",
+                "first_token_ms",
+                "total_ms",
+                "prompt_tokens",
+                "completion_tokens",
+                "tokens_per_s",
+            )
+            if k in t
+        },
+        "top_dense": max(dense) if dense else None,
+        "unchecked": _unchecked(answer, gold, answerable, f1_threshold, contains),
+        "error": None,
+    }
 
 
 def _unchecked(answer, gold: str, answerable: bool, f1_threshold: float, contains: bool) -> dict | None:
@@ -82,14 +114,23 @@ def _unchecked(answer, gold: str, answerable: bool, f1_threshold: float, contain
         return None
     refused = m.is_refusal(answer.draft) or not answer.draft.strip()
     auto = _auto_score(answer.draft, gold, answerable, refused, f1_threshold, contains)
-    return {"answer": answer.draft, "refused": refused, "correct": auto["correct"],
-            "outcome": m.outcome(answerable, refused, auto["correct"])}
+    return {
+        "answer": answer.draft,
+        "refused": refused,
+        "correct": auto["correct"],
+        "outcome": m.outcome(answerable, refused, auto["correct"]),
+    }
 
 
 def error_row(i: int, record: dict, message: str) -> dict:
     """A row for a question the answer path rejected (counted, not scored)."""
-    return {"id": record.get("id", i), "question": record.get("question", ""), "gold_answer": gold_answer(record),
-            "answerable": record.get("answerable", True) is not False, "error": message}
+    return {
+        "id": record.get("id", i),
+        "question": record.get("question", ""),
+        "gold_answer": gold_answer(record),
+        "answerable": record.get("answerable", True) is not False,
+        "error": message,
+    }
 
 
 def _validity(rows: list[dict]) -> float | None:
@@ -108,8 +149,11 @@ def summarize(rows: list[dict]) -> dict:
     answered_scored = [r for r in scored if not r["refused"]]
     judged = [r for r in ok if r["judge"] is not None]
     summary = {
-        "questions": len(rows), "errors": len(rows) - len(ok), "answerable": len(answerable),
-        "unanswerable": len(ok) - len(answerable), "numeric": sum(r["method"] == "number" for r in answerable),
+        "questions": len(rows),
+        "errors": len(rows) - len(ok),
+        "answerable": len(answerable),
+        "unanswerable": len(ok) - len(answerable),
+        "numeric": sum(r["method"] == "number" for r in answerable),
         "accuracy": m.mean_of(float(r["correct"]) for r in scored),
         "accuracy_when_answered": m.mean_of(float(r["correct"]) for r in answered_scored),
         "mean_f1": m.mean_of(r["f1"] for r in answered_scored if r["method"] == "f1"),
@@ -122,16 +166,34 @@ def summarize(rows: list[dict]) -> dict:
         "judge_agreement": m.mean_of(float(r["judge"] == r["correct"]) for r in judged if r["correct"] is not None),
     }
     drafts = [dict(r, **r["unchecked"]) for r in ok if r.get("unchecked")]
-    unchecked = ({"unchecked": {"questions": len(drafts),
-                                "accuracy": m.mean_of(float(bool(r["correct"])) for r in drafts if r["answerable"])}
-                  | m.refusal_summary(drafts)} if drafts else {})
-    return (summary | m.refusal_summary(ok) | {"latency_ms": m.latency_summary(r["timings_ms"] for r in ok)}
-            | unchecked)
+    unchecked = (
+        {
+            "unchecked": {
+                "questions": len(drafts),
+                "accuracy": m.mean_of(float(bool(r["correct"])) for r in drafts if r["answerable"]),
+            }
+            | m.refusal_summary(drafts)
+        }
+        if drafts
+        else {}
+    )
+    return summary | m.refusal_summary(ok) | {"latency_ms": m.latency_summary(r["timings_ms"] for r in ok)} | unchecked
 
 
-def eval_answers(services, questions: Path, docs: Path, limit: int | None = None, judge: Judge | None = None,
-                 k: int | None = None, collection: str = "default", f1_threshold: float = 0.5, contains: bool = True,
-                 progress=None, on_answer=None, mode: str | None = None) -> dict:
+def eval_answers(
+    services,
+    questions: Path,
+    docs: Path,
+    limit: int | None = None,
+    judge: Judge | None = None,
+    k: int | None = None,
+    collection: str = "default",
+    f1_threshold: float = 0.5,
+    contains: bool = True,
+    progress=None,
+    on_answer=None,
+    mode: str | None = None,
+) -> dict:
     """Ingest `docs` into one index, ask every question of `questions`, score each answer; the JSON report.
 
     `progress(i, n, file_result)` follows ingestion, `on_answer(i, n, row)` each scored question.
@@ -153,13 +215,26 @@ def eval_answers(services, questions: Path, docs: Path, limit: int | None = None
         if on_answer:
             on_answer(i, len(records), rows[-1])
     settings = services.settings
-    return {"questions_file": str(questions), "docs": str(docs), "collection": collection,
-            "files": report["counts"], "pages": report["pages"], "chunks": services.kb.store.count_chunks(),
-            "ingest_seconds": round(ingest_s, 1), "answer_seconds": round(time.perf_counter() - t0, 1),
-            "model": model, "judge": judge.describe() if judge else None,
-            "settings": {"top_k": k or settings.top_k, "mode": mode or settings.answer.mode,
-                         "retrieval_mode": settings.retrieval.mode,
-                         "answer": settings.answer.model_dump(), "max_tokens": settings.generator.max_tokens,
-                         "n_ctx": settings.generator.n_ctx},
-            "scoring": {"number_tolerance": 0.01, "f1_threshold": f1_threshold, "contains": contains},
-            "summary": summarize(rows), "rows": rows}
+    return {
+        "questions_file": str(questions),
+        "docs": str(docs),
+        "collection": collection,
+        "files": report["counts"],
+        "pages": report["pages"],
+        "chunks": services.kb.store.count_chunks(),
+        "ingest_seconds": round(ingest_s, 1),
+        "answer_seconds": round(time.perf_counter() - t0, 1),
+        "model": model,
+        "judge": judge.describe() if judge else None,
+        "settings": {
+            "top_k": k or settings.top_k,
+            "mode": mode or settings.answer.mode,
+            "retrieval_mode": settings.retrieval.mode,
+            "answer": settings.answer.model_dump(),
+            "max_tokens": settings.generator.max_tokens,
+            "n_ctx": settings.generator.n_ctx,
+        },
+        "scoring": {"number_tolerance": 0.01, "f1_threshold": f1_threshold, "contains": contains},
+        "summary": summarize(rows),
+        "rows": rows,
+    }

@@ -48,11 +48,17 @@ def score_html(name: str, truth: str, ours: str) -> FixtureScore:
     truth_tables, our_tables = tables_in(truth), tables_in(ours)
     extra = [0.0] * max(0, len(our_tables) - len(truth_tables))  # a table we invented scores 0 too
     full = [teds(t, our_tables[i]) if i < len(our_tables) else 0.0 for i, t in enumerate(truth_tables)] + extra
-    shape = [teds(t, our_tables[i], structure_only=True) if i < len(our_tables) else 0.0
-             for i, t in enumerate(truth_tables)] + extra
-    return FixtureScore(name=name, cer=round(cer(html_text(truth), html_text(ours)), 4), teds=[round(x, 4) for x in full],
-                        teds_structure=[round(x, 4) for x in shape], tables_truth=len(truth_tables),
-                        tables_found=len(our_tables))
+    shape = [
+        teds(t, our_tables[i], structure_only=True) if i < len(our_tables) else 0.0 for i, t in enumerate(truth_tables)
+    ] + extra
+    return FixtureScore(
+        name=name,
+        cer=round(cer(html_text(truth), html_text(ours)), 4),
+        teds=[round(x, 4) for x in full],
+        teds_structure=[round(x, 4) for x in shape],
+        tables_truth=len(truth_tables),
+        tables_found=len(our_tables),
+    )
 
 
 def evaluate(folder: Path, parse) -> dict:

@@ -53,8 +53,7 @@ def _per_mode(services, modes, run) -> dict:
     return results
 
 
-def eval_beir(services, corpus: Path, queries: Path, qrels: Path, modes=MODES, limit: int | None = None,
-              progress=None) -> dict:
+def eval_beir(services, corpus: Path, queries: Path, qrels: Path, modes=MODES, limit: int | None = None, progress=None) -> dict:
     """nDCG@10, Recall@10/100 and MRR@10 per mode; each corpus record is one ingested document."""
     ingestor = Ingestor(services)
     records = _jsonl(corpus)
@@ -80,8 +79,13 @@ def eval_beir(services, corpus: Path, queries: Path, qrels: Path, modes=MODES, l
             scores["mrr@10"].append(mrr_at_k(ranked, rel, 10))
         return {name: mean(v) for name, v in scores.items()} | {"n": len(qs)}
 
-    return {"corpus": str(corpus), "documents": len(records), "queries": len(qs),
-            "ingest_seconds": round(ingest_s, 1), "modes": _per_mode(services, modes, run)}
+    return {
+        "corpus": str(corpus),
+        "documents": len(records),
+        "queries": len(qs),
+        "ingest_seconds": round(ingest_s, 1),
+        "modes": _per_mode(services, modes, run),
+    }
 
 
 def eval_pages(services, questions: Path, docs: Path, modes=MODES, limit: int | None = None, progress=None) -> dict:
@@ -101,6 +105,12 @@ def eval_pages(services, questions: Path, docs: Path, modes=MODES, limit: int | 
                 hits_at[k].append(1.0 if gold & set(ranked[:k]) else 0.0)
         return {f"page_recall@{k}": mean(v) for k, v in hits_at.items()} | {"n": len(qs)}
 
-    return {"docs": str(docs), "files": report.as_dict()["counts"], "pages": report.as_dict()["pages"],
-            "chunks": services.kb.store.count_chunks(), "questions": len(qs), "ingest_seconds": round(ingest_s, 1),
-            "modes": _per_mode(services, modes, run)}
+    return {
+        "docs": str(docs),
+        "files": report.as_dict()["counts"],
+        "pages": report.as_dict()["pages"],
+        "chunks": services.kb.store.count_chunks(),
+        "questions": len(qs),
+        "ingest_seconds": round(ingest_s, 1),
+        "modes": _per_mode(services, modes, run),
+    }

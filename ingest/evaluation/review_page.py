@@ -66,25 +66,40 @@ def _num(value) -> str:
 
 def _summary(report: dict) -> str:
     s = report.get("summary", {})
-    keys = ("questions", "answerable", "unanswerable", "accuracy", "accuracy_when_answered", "mean_f1",
-            "citation_precision", "citation_recall", "refusal_rate", "refusal_accuracy", "false_refusal_rate",
-            "judge_accuracy", "errors")
+    keys = (
+        "questions",
+        "answerable",
+        "unanswerable",
+        "accuracy",
+        "accuracy_when_answered",
+        "mean_f1",
+        "citation_precision",
+        "citation_recall",
+        "refusal_rate",
+        "refusal_accuracy",
+        "false_refusal_rate",
+        "judge_accuracy",
+        "errors",
+    )
     cells = "".join(f"<tr><td>{_e(k)}</td><td>{_num(s.get(k))}</td></tr>" for k in keys if k in s)
     lat = s.get("latency_ms", {})
-    cells += "".join(f"<tr><td>{_e(k)} p50 / p95</td><td>{v['p50']:.0f} / {v['p95']:.0f}</td></tr>"
-                     for k, v in lat.items())
+    cells += "".join(f"<tr><td>{_e(k)} p50 / p95</td><td>{v['p50']:.0f} / {v['p95']:.0f}</td></tr>" for k, v in lat.items())
     model = (report.get("model") or {}).get("name")
-    return (f'<p class="small">docs {_e(report.get("docs"))} &middot; questions {_e(report.get("questions_file"))}'
-            f' &middot; model {_e(model)}</p><table class="summary">{cells}</table>')
+    return (
+        f'<p class="small">docs {_e(report.get("docs"))} &middot; questions {_e(report.get("questions_file"))}'
+        f' &middot; model {_e(model)}</p><table class="summary">{cells}</table>'
+    )
 
 
 def _citations(row: dict) -> str:
     parts = []
     for c in row.get("citations") or []:
         cls = "" if c.get("right") is None else " right" if c["right"] else " wrong"
-        parts.append(f'<div class="quote{cls}">[{_e(c.get("n"))}] <b>{_e(c.get("doc"))}, p.{_e(c.get("page"))}</b>: '
-                     f'{_e(c.get("quote"))}</div>')
-    gold = ", ".join(f'{g["doc"] or "?"} p.{g["page"]}' for g in row.get("gold_pages") or [])
+        parts.append(
+            f'<div class="quote{cls}">[{_e(c.get("n"))}] <b>{_e(c.get("doc"))}, p.{_e(c.get("page"))}</b>: '
+            f"{_e(c.get('quote'))}</div>"
+        )
+    gold = ", ".join(f"{g['doc'] or '?'} p.{g['page']}" for g in row.get("gold_pages") or [])
     if gold:
         parts.append(f'<div class="small">gold pages: {_e(gold)}</div>')
     if row.get("dropped"):
@@ -95,7 +110,7 @@ def _citations(row: dict) -> str:
 def _auto(row: dict) -> str:
     if row.get("error"):
         return f'<span class="bad">error</span><div class="small">{_e(row["error"])}</div>'
-    detail = f'{_e(row.get("method"))}' + (f', F1 {row["f1"]:.2f}' if row.get("f1") is not None else "")
+    detail = f"{_e(row.get('method'))}" + (f", F1 {row['f1']:.2f}" if row.get("f1") is not None else "")
     judge = "" if row.get("judge") is None else f'<div class="small">judge: {_mark(row["judge"])}</div>'
     cites = f'<div class="small">cit. P {_num(row.get("citation_precision"))} R {_num(row.get("citation_recall"))}</div>'
     return f'{_mark(row.get("correct"))}<div class="small">{detail}</div>{judge}{cites}'
@@ -105,21 +120,27 @@ def _row(i: int, row: dict) -> str:
     options = "".join(f'<option value="{_e(g)}">{_e(g or "-")}</option>' for g in GRADES)
     answer = row.get("answer", "")
     flags = (" (refused)" if row.get("refused") else "") + ("" if row.get("answerable", True) else " [unanswerable]")
-    return (f'<tr data-row="{i}" data-id="{_e(row.get("id"))}" data-question="{_e(row.get("question"))}" '
-            f'data-auto="{_e(json.dumps(row.get("correct")))}"><td>{_e(row.get("id"))}</td><td>{_e(row.get("question"))}'
-            f'<div class="small">{_e(flags)}</div></td><td>{_e(answer)}</td><td>{_e(row.get("gold_answer"))}</td>'
-            f'<td>{_citations(row)}</td><td>{_auto(row)}</td>'
-            f'<td><select aria-label="grade">{options}</select><input aria-label="note" placeholder="note"></td></tr>')
+    return (
+        f'<tr data-row="{i}" data-id="{_e(row.get("id"))}" data-question="{_e(row.get("question"))}" '
+        f'data-auto="{_e(json.dumps(row.get("correct")))}"><td>{_e(row.get("id"))}</td><td>{_e(row.get("question"))}'
+        f'<div class="small">{_e(flags)}</div></td><td>{_e(answer)}</td><td>{_e(row.get("gold_answer"))}</td>'
+        f"<td>{_citations(row)}</td><td>{_auto(row)}</td>"
+        f'<td><select aria-label="grade">{options}</select><input aria-label="note" placeholder="note"></td></tr>'
+    )
 
 
 def review_html(report: dict, title: str = "Answer review") -> str:
     """The review page for a report of `ingest.evaluation.answers.eval_answers`, as one HTML string."""
-    head = ("<tr><th>#</th><th>question</th><th>model answer</th><th>gold answer</th><th>citations</th>"
-            "<th>auto score</th><th>your grade</th></tr>")
+    head = (
+        "<tr><th>#</th><th>question</th><th>model answer</th><th>gold answer</th><th>citations</th>"
+        "<th>auto score</th><th>your grade</th></tr>"
+    )
     rows = "".join(_row(i, r) for i, r in enumerate(report.get("rows", [])))
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
-            f'<style>{STYLE}</style></head><body><h1>{_e(title)}</h1>{_summary(report)}'
-            f'<table><thead>{head}</thead><tbody>{rows}</tbody></table>'
-            f'<p><button id="export" type="button">Export grades (JSON)</button></p>'
-            f'<textarea id="out" readonly aria-label="exported grades"></textarea>'
-            f'<script>{SCRIPT}</script></body></html>\n')
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+        f"<style>{STYLE}</style></head><body><h1>{_e(title)}</h1>{_summary(report)}"
+        f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
+        f'<p><button id="export" type="button">Export grades (JSON)</button></p>'
+        f'<textarea id="out" readonly aria-label="exported grades"></textarea>'
+        f"<script>{SCRIPT}</script></body></html>\n"
+    )

@@ -66,8 +66,7 @@ class JobQueue:
             self.huey.periodic_task(cron(settings.ingest.reindex_cron), name="rag.reindex")(self.reindex)
 
     # ---- API side: record, then queue ----------------------------------------------------------
-    def submit(self, job_id: str, collection: str, files: list[tuple[str, str, str | None]],
-               key_id: str | None = None) -> Job:
+    def submit(self, job_id: str, collection: str, files: list[tuple[str, str, str | None]], key_id: str | None = None) -> Job:
         """Record a job over files already in place, then queue it (a queue that is down loses nothing:
         a worker starting later finds the queued job in the store)."""
         job = self.jobs.add(job_id, collection, files, key_id)
@@ -131,13 +130,20 @@ class JobQueue:
                 self.jobs.release(job_id)
 
     def _run_task(self, job_id: str) -> None:
-        run_job(self.services, self.jobs, job_id, f"{self.worker_name}:{threading.current_thread().name}",
-                self.settings, self.metrics)
+        run_job(
+            self.services, self.jobs, job_id, f"{self.worker_name}:{threading.current_thread().name}", self.settings, self.metrics
+        )
 
     def consumer(self, workers: int | None = None):
         cfg = self.settings.jobs
-        return self.huey.create_consumer(workers=workers or cfg.workers, worker_type="thread", periodic=True,
-                                         initial_delay=0.1, backoff=1.15, max_delay=cfg.poll_max_s)
+        return self.huey.create_consumer(
+            workers=workers or cfg.workers,
+            worker_type="thread",
+            periodic=True,
+            initial_delay=0.1,
+            backoff=1.15,
+            max_delay=cfg.poll_max_s,
+        )
 
 
 def _alive(pid: int) -> bool:
@@ -217,7 +223,7 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
             for start in range(0, len(todo), step):
                 # parse, chunk and embed without the write lock (other workers and deletes go on meanwhile) ...
                 prepared = []
-                for n, path, key in todo[start:start + step]:
+                for n, path, key in todo[start : start + step]:
                     if jobs.cancel_requested(job_id):
                         cancelled = True
                         break

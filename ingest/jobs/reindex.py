@@ -46,8 +46,13 @@ def reindex(services, sources: list[Source], full: bool = False, progress=None, 
                 real = str(f.resolve())
                 seen.add(real)
                 stored, stat = known.get(real), f.stat()
-                if (not full and stored and stored["status"] == "ok" and stored["size"] == stat.st_size
-                        and stored["mtime"] == stat.st_mtime):
+                if (
+                    not full
+                    and stored
+                    and stored["status"] == "ok"
+                    and stored["size"] == stat.st_size
+                    and stored["mtime"] == stat.st_mtime
+                ):
                     result = FileResult(real, "skipped", "unchanged", doc_id=stored["id"])
                 else:
                     result = ingestor.prepare_file(f, src.collection, force=full)

@@ -22,14 +22,18 @@ class WorkerMetrics:
         self.files = Counter("rag_worker_files", "Files this worker handled, by outcome", ["status"], registry=r)
         self.pages = Counter("rag_worker_pages", "Pages this worker ingested", registry=r)
         self.chunks = Counter("rag_worker_chunks", "Chunks this worker wrote", registry=r)
-        self.file_seconds = Histogram("rag_worker_file_seconds", "Time to ingest one file (parse, embed, write)",
-                                      registry=r, buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
+        self.file_seconds = Histogram(
+            "rag_worker_file_seconds",
+            "Time to ingest one file (parse, embed, write)",
+            registry=r,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+        )
         self.running = Gauge("rag_worker_jobs_running", "Jobs running in this worker now", registry=r)
-        Gauge("rag_worker_inference_threads", "Inference threads of this worker (0: every core)",
-              registry=r).set(threads)
+        Gauge("rag_worker_inference_threads", "Inference threads of this worker (0: every core)", registry=r).set(threads)
         if pending is not None:
-            Gauge("rag_worker_queue_pending", "Tasks waiting in the job queue (for every worker)",
-                  registry=r).set_function(lambda: _safe(pending))
+            Gauge("rag_worker_queue_pending", "Tasks waiting in the job queue (for every worker)", registry=r).set_function(
+                lambda: _safe(pending)
+            )
 
     def file_done(self, status: str, pages: int = 0, chunks: int = 0, seconds: float = 0.0) -> None:
         self.files.labels(status).inc()

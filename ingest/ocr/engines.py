@@ -39,8 +39,12 @@ class RapidOcrReader:
 
                 params = {"Global.log_level": "error"}
                 if self.threads > 0:
-                    params.update({"EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
-                                   "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+                    params.update(
+                        {
+                            "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+                            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                        }
+                    )
                 self._engine = RapidOCR(params=params)
             return self._engine
 
@@ -69,8 +73,9 @@ class RapidOcrReader:
                 continue
             xs, ys = [p[0] for p in box], [p[1] for p in box]
             top, bottom = float(min(ys)), float(max(ys))
-            words.append(Word(text=text.strip(), x0=float(min(xs)), top=top, x1=float(max(xs)), bottom=bottom,
-                              size=(bottom - top) * 0.8))
+            words.append(
+                Word(text=text.strip(), x0=float(min(xs)), top=top, x1=float(max(xs)), bottom=bottom, size=(bottom - top) * 0.8)
+            )
         return words
 
 

@@ -106,8 +106,9 @@ def _crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     centre = quad.mean(axis=0)
     ex = np.array([math.cos(tilt), -math.sin(tilt)], np.float32)  # the crop's x axis, in image coordinates (y down)
     ey = np.array([math.sin(tilt), math.cos(tilt)], np.float32)  # its y axis
-    src = np.array([centre - w / 2 * ex - h / 2 * ey, centre + w / 2 * ex - h / 2 * ey, centre - w / 2 * ex + h / 2 * ey],
-                   np.float32)
+    src = np.array(
+        [centre - w / 2 * ex - h / 2 * ey, centre + w / 2 * ex - h / 2 * ey, centre - w / 2 * ex + h / 2 * ey], np.float32
+    )
     dst = np.array([[0, 0], [w, 0], [0, h]], np.float32)
     matrix = cv2.getAffineTransform(src, dst)
     return cv2.warpAffine(image, matrix, (round(w), round(h)), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)

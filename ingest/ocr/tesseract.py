@@ -64,16 +64,18 @@ class TesseractReader:
         if self._path is None:
             path = shutil.which(self.binary)
             if path is None:
-                raise MissingExtra(f"OCR engine 'tesseract' selected but the `{self.binary}` program was not "
-                                       f"found: {INSTALL_HINT}")
+                raise MissingExtra(
+                    f"OCR engine 'tesseract' selected but the `{self.binary}` program was not found: {INSTALL_HINT}"
+                )
             self._path = path
         return self._path
 
     def _run(self, image, *args: str) -> str:
         buf = io.BytesIO()
         image.save(buf, "PNG")
-        proc = subprocess.run([self.warm_up(), "stdin", "stdout", *args], input=buf.getvalue(), capture_output=True,
-                              timeout=self.timeout)
+        proc = subprocess.run(
+            [self.warm_up(), "stdin", "stdout", *args], input=buf.getvalue(), capture_output=True, timeout=self.timeout
+        )
         if proc.returncode != 0:
             raise RagError(f"tesseract failed ({proc.returncode}): {proc.stderr.decode(errors='replace').strip()[-300:]}")
         return proc.stdout.decode("utf-8", errors="replace")
@@ -93,13 +95,13 @@ class TesseractReader:
 
         rotation = self.orientation(image)
         if rotation in (90, 180, 270):
-            image = image.transpose({90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
-                                     270: Image.Transpose.ROTATE_270}[rotation])
+            image = image.transpose(
+                {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}[rotation]
+            )
         skew = projection_skew(np.asarray(image.convert("L")))
         applied = 0.0
         if MIN_SKEW < abs(skew) < MAX_SKEW:
-            image = image.convert("RGB").rotate(-skew, resample=Image.Resampling.BICUBIC, expand=True,
-                                                fillcolor="white")
+            image = image.convert("RGB").rotate(-skew, resample=Image.Resampling.BICUBIC, expand=True, fillcolor="white")
             applied = skew
         return image, {"rotation": rotation, "skew": applied}
 
@@ -127,6 +129,14 @@ def words_from_tsv(tsv: str, min_conf: float = 30.0) -> list[Word]:
             lines[key] = (top, top + height)
         elif level == 5 and (row.get("text") or "").strip() and conf >= min_conf:
             line_top, line_bottom = lines.get(key, (top, top + height))
-            words.append(Word(text=row["text"].strip(), x0=left, top=line_top, x1=left + width, bottom=line_bottom,
-                              size=0.8 * (line_bottom - line_top)))
+            words.append(
+                Word(
+                    text=row["text"].strip(),
+                    x0=left,
+                    top=line_top,
+                    x1=left + width,
+                    bottom=line_bottom,
+                    size=0.8 * (line_bottom - line_top),
+                )
+            )
     return words

@@ -14,8 +14,9 @@ from ingest.page import Block, center_in
 EQ_NUMBER = re.compile(r"^\(\s*(\d{1,3}(?:\.\d{1,3})?[a-z]?)\s*\)$")
 RELATIONS = set("=<>\u2264\u2265\u2248\u2260\u2261\u221d\u2192\u2211\u220f\u222b")
 OPERATORS = set("+-\u2212\u00d7\u00f7\u00b1\u00b7\u2219/*^\u221a\u2202\u2207\u221e") | RELATIONS
-MATH_CHARS = OPERATORS | set("()[]{}|!,.\u00b2\u00b3\u00b9\u00bd\u00bc\u00be") \
-    | {chr(c) for c in range(0x391, 0x3CA)}  # Greek letters
+MATH_CHARS = (
+    OPERATORS | set("()[]{}|!,.\u00b2\u00b3\u00b9\u00bd\u00bc\u00be") | {chr(c) for c in range(0x391, 0x3CA)}
+)  # Greek letters
 MAX_LINES = 3
 
 
@@ -57,8 +58,7 @@ def is_centred(block: Block, lo: float, hi: float) -> bool:
     """Indented on both sides by about the same amount (a display line), not a full-width line."""
     width = hi - lo
     indent_left, indent_right = block.bbox[0] - lo, hi - block.bbox[2]
-    return width > 0 and min(indent_left, indent_right) >= 0.08 * width \
-        and abs(indent_left - indent_right) <= 0.12 * width
+    return width > 0 and min(indent_left, indent_right) >= 0.08 * width and abs(indent_left - indent_right) <= 0.12 * width
 
 
 def _lines(block: Block) -> int:
@@ -75,8 +75,12 @@ def _merge_number(formula: Block, number: Block) -> None:
     formula.kind = "formula"
     formula.marker = EQ_NUMBER.match(number.text.strip()).group(1)
     formula.text = f"{formula.text} ({formula.marker})"
-    formula.bbox = (min(formula.bbox[0], number.bbox[0]), min(formula.bbox[1], number.bbox[1]),
-                    max(formula.bbox[2], number.bbox[2]), max(formula.bbox[3], number.bbox[3]))
+    formula.bbox = (
+        min(formula.bbox[0], number.bbox[0]),
+        min(formula.bbox[1], number.bbox[1]),
+        max(formula.bbox[2], number.bbox[2]),
+        max(formula.bbox[3], number.bbox[3]),
+    )
 
 
 def mark_formulas(blocks: list[Block], gutters: list[float] = (), regions: list[tuple] = ()) -> list[Block]:
@@ -102,8 +106,16 @@ def mark_formulas(blocks: list[Block], gutters: list[float] = (), regions: list[
     numbers = [b for b in text if EQ_NUMBER.match(b.text.strip()) and id(b) not in gone]
     for number in numbers:
         lo, hi = _column(number, gutters, left, right)
-        beside = [b for b in text if b is not number and id(b) not in gone and _same_line(b, number)
-                  and b.bbox[2] < number.bbox[0] and b.bbox[0] >= lo - 2 and _lines(b) <= MAX_LINES]
+        beside = [
+            b
+            for b in text
+            if b is not number
+            and id(b) not in gone
+            and _same_line(b, number)
+            and b.bbox[2] < number.bbox[0]
+            and b.bbox[0] >= lo - 2
+            and _lines(b) <= MAX_LINES
+        ]
         if beside:
             formula = max(beside, key=lambda b: b.bbox[2])
             if looks_like_math(formula.text) or formula.kind == "formula" or is_centred(formula, lo, hi):

@@ -51,6 +51,7 @@ def find_gutters(words: list[Word]) -> list[float]:
 
 def _attach_bullets(segments: list[list[Word]]) -> list[list[Word]]:
     """A bullet glyph often sits a little off its text's baseline and lands alone: join it to the text it opens."""
+
     def lone(seg):
         return len(seg) == 1 and GLYPH_BULLET.match(seg[0].text)
 
@@ -59,8 +60,14 @@ def _attach_bullets(segments: list[list[Word]]) -> list[list[Word]]:
         if lone(seg):
             b = seg[0]
             mid, h = (b.top + b.bottom) / 2, max(b.bottom - b.top, 1)
-            home = next((s for s in segments if not lone(s) and min(w.top for w in s) <= mid <= max(w.bottom for w in s)
-                         and 0 <= s[0].x0 - b.x1 < 3 * h), None)
+            home = next(
+                (
+                    s
+                    for s in segments
+                    if not lone(s) and min(w.top for w in s) <= mid <= max(w.bottom for w in s) and 0 <= s[0].x0 - b.x1 < 3 * h
+                ),
+                None,
+            )
             if home is not None:
                 home.insert(0, b)
                 continue
@@ -100,8 +107,7 @@ def group_lines(words: list[Word], gutters: list[float] | None = None) -> list[l
 
 
 def _box(words: list[Word]) -> tuple[float, float, float, float]:
-    return (min(w.x0 for w in words), min(w.top for w in words),
-            max(w.x1 for w in words), max(w.bottom for w in words))
+    return (min(w.x0 for w in words), min(w.top for w in words), max(w.x1 for w in words), max(w.bottom for w in words))
 
 
 def _size(words: list[Word]) -> float:
@@ -126,8 +132,7 @@ def join_lines(lines: list[str]) -> str:
 def is_caps_heading(text: str) -> bool:
     """A short line in capitals ("SAFETY NOTICE", "2. RESULTS"): a heading whatever its font size says."""
     letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 4 and len(text.split()) <= 10 and all(c.isupper() for c in letters) \
-        and not text.rstrip().endswith(".")
+    return len(letters) >= 4 and len(text.split()) <= 10 and all(c.isupper() for c in letters) and not text.rstrip().endswith(".")
 
 
 def build_blocks(words: list[Word], gutters: list[float] | None = None) -> list[Block]:
@@ -141,17 +146,23 @@ def build_blocks(words: list[Word], gutters: list[float] | None = None) -> list[
         height = bottom - top
         target = None
         bullet = bool(BULLET.match(seg[0].text)) and len(seg) > 1
-        for b in ([] if bullet else reversed(open_blocks)):
+        for b in [] if bullet else reversed(open_blocks):
             bx0, _, bx1, bbottom = b["box"]
             overlap = min(x1, bx1) - max(x0, bx0)
             gap = top - bbottom
             step = top - b["last_top"]  # line pitch: a paragraph break shows as a larger step
             limit = 1.25 * b["pitch"] if b["pitch"] else 1.45 * max(height, b["height"], 1)
             similar = abs(size - b["size"]) <= 0.15 * max(size, b["size"], 1)
-            caps_head = len(b["lines"]) == 1 and is_caps_heading(b["lines"][0]) and not is_caps_heading(
-                " ".join(w.text for w in seg))
-            if not caps_head and (overlap > 0.3 * min(x1 - x0, bx1 - bx0) and -0.3 * height <= gap < 0.9 * max(height, 1)
-                    and 0 < step <= limit and similar and bold == b["bold"]):
+            caps_head = (
+                len(b["lines"]) == 1 and is_caps_heading(b["lines"][0]) and not is_caps_heading(" ".join(w.text for w in seg))
+            )
+            if not caps_head and (
+                overlap > 0.3 * min(x1 - x0, bx1 - bx0)
+                and -0.3 * height <= gap < 0.9 * max(height, 1)
+                and 0 < step <= limit
+                and similar
+                and bold == b["bold"]
+            ):
                 target = b
                 break
         line = " ".join(w.text for w in seg)
@@ -165,13 +176,32 @@ def build_blocks(words: list[Word], gutters: list[float] | None = None) -> list[
             if bullet:
                 ordered = not GLYPH_BULLET.match(seg[0].text)
                 line = " ".join(w.text for w in seg[1:])
-            open_blocks.append({"box": (x0, top, x1, bottom), "size": size, "bold": bold, "lines": [line],
-                                "last_top": top, "pitch": 0.0, "height": height,
-                                "list": bullet, "ordered": bullet and ordered, "marker": seg[0].text if bullet else ""})
-    return [Block(kind="list_item" if b["list"] else "paragraph", bbox=tuple(round(v, 1) for v in b["box"]),
-                  text=join_lines(b["lines"]), size=b["size"], level=1 if b["bold"] else 0, ordered=b["ordered"],
-                  marker=b["marker"])
-            for b in open_blocks]
+            open_blocks.append(
+                {
+                    "box": (x0, top, x1, bottom),
+                    "size": size,
+                    "bold": bold,
+                    "lines": [line],
+                    "last_top": top,
+                    "pitch": 0.0,
+                    "height": height,
+                    "list": bullet,
+                    "ordered": bullet and ordered,
+                    "marker": seg[0].text if bullet else "",
+                }
+            )
+    return [
+        Block(
+            kind="list_item" if b["list"] else "paragraph",
+            bbox=tuple(round(v, 1) for v in b["box"]),
+            text=join_lines(b["lines"]),
+            size=b["size"],
+            level=1 if b["bold"] else 0,
+            ordered=b["ordered"],
+            marker=b["marker"],
+        )
+        for b in open_blocks
+    ]
 
 
 def _split(blocks: list[Block], axis: int, min_gap: float) -> list[list[Block]]:
@@ -192,8 +222,9 @@ def _split_at_wide(blocks: list[Block], gutters: list[float]) -> list[list[Block
     """Bands of the region cut just above and below each block wider than 60% of the region or crossing a gutter."""
     x0 = min(b.bbox[0] for b in blocks)
     x1 = max(b.bbox[2] for b in blocks)
-    wide = [b for b in blocks if b.bbox[2] - b.bbox[0] >= 0.6 * (x1 - x0)
-            or any(b.bbox[0] + 2 < g < b.bbox[2] - 2 for g in gutters)]
+    wide = [
+        b for b in blocks if b.bbox[2] - b.bbox[0] >= 0.6 * (x1 - x0) or any(b.bbox[0] + 2 < g < b.bbox[2] - 2 for g in gutters)
+    ]
     if not wide or len(wide) == len(blocks):
         return [blocks]
     groups: list[list[Block]] = []

@@ -54,9 +54,17 @@ def check_pdf(path: Path) -> int:
     return pages
 
 
-def layout_page(number: int, width: float, height: float, words: list[Word], tables: list[Block],
-                figures: list[Block] = (), source: str = "text", hints: list[tuple[str, tuple]] = (),
-                boxes: list[tuple] = ()) -> Page:
+def layout_page(
+    number: int,
+    width: float,
+    height: float,
+    words: list[Word],
+    tables: list[Block],
+    figures: list[Block] = (),
+    source: str = "text",
+    hints: list[tuple[str, tuple]] = (),
+    boxes: list[tuple] = (),
+) -> Page:
     """Blocks of one page in reading order (document-level classification comes later, in `finish`).
 
     `hints` are (kind, box) regions a layout model found on a scan (title, header, footer, equation; see
@@ -121,12 +129,20 @@ class _Range:
             if text_chars < MIN_TEXT_CHARS and self.ocr is not None:
                 scale = RENDER_DPI / 72
                 scan = self.ocr.read(page.render(scale=scale).to_pil())
-                words = [Word(w.text, w.x0 / scale, w.top / scale, w.x1 / scale, w.bottom / scale, w.size / scale)
-                         for w in scan.words]
-                result = layout_page(index + 1, scan.image.width / scale, scan.image.height / scale, words,
-                                     [_scaled(t, scale) for t in scan.tables], [_scaled(f, scale) for f in scan.figures],
-                                     "ocr", [(kind, tuple(v / scale for v in box)) for kind, box in scan.hints],
-                                     [tuple(v / scale for v in box) for box in scan.boxes])
+                words = [
+                    Word(w.text, w.x0 / scale, w.top / scale, w.x1 / scale, w.bottom / scale, w.size / scale) for w in scan.words
+                ]
+                result = layout_page(
+                    index + 1,
+                    scan.image.width / scale,
+                    scan.image.height / scale,
+                    words,
+                    [_scaled(t, scale) for t in scan.tables],
+                    [_scaled(f, scale) for f in scan.figures],
+                    "ocr",
+                    [(kind, tuple(v / scale for v in box)) for kind, box in scan.hints],
+                    [tuple(v / scale for v in box) for box in scan.boxes],
+                )
                 result.rotation = scan.rotation
                 return result, _sizes(words)
             found = []
@@ -137,10 +153,12 @@ class _Range:
             tables = [b for b in found if b.kind == "table"]
             area = layer.width * layer.height
             figures = [b for b in found if b.kind == "figure"]
-            figures += [Block(kind="figure", bbox=box) for box in layer.images
-                        if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area]
-            return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures,
-                               boxes=layer.boxes), _sizes(layer.words)
+            figures += [
+                Block(kind="figure", bbox=box) for box in layer.images if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area
+            ]
+            return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures, boxes=layer.boxes), _sizes(
+                layer.words
+            )
         finally:
             page.close()
 
@@ -205,9 +223,17 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
             bounds = [(n * k // workers, n * (k + 1) // workers) for k in range(workers)]
             # spawn, not fork: the parent may hold torch or llama.cpp threads that a fork would copy mid-state
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                parts = list(pool.map(_parse_range, [str(path)] * workers, [b[0] for b in bounds],
-                                      [b[1] for b in bounds], [engine] * workers, [None] * workers,
-                                      [lang] * workers))
+                parts = list(
+                    pool.map(
+                        _parse_range,
+                        [str(path)] * workers,
+                        [b[0] for b in bounds],
+                        [b[1] for b in bounds],
+                        [engine] * workers,
+                        [None] * workers,
+                        [lang] * workers,
+                    )
+                )
             pages = [p for part, _ in parts for p in part]
             hist = {}
             for _, h in parts:
@@ -234,8 +260,9 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
     scan = ocr.read(image)
-    page = layout_page(1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr",
-                       scan.hints, scan.boxes)
+    page = layout_page(
+        1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr", scan.hints, scan.boxes
+    )
     page.rotation = scan.rotation
     finish([page], body_font_size(scan.words))
     return ParsedDocument(name=path.name, pages=[page], kind="image")

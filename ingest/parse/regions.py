@@ -15,8 +15,7 @@ MARGIN = 0.12  # header/footer regions count only inside the top or bottom 12% o
 MAX_HEADING_WORDS = 25
 
 
-def blocks_from_regions(words: list[Word], gutters: list[float], hints: list[tuple[str, tuple]],
-                        height: float) -> list[Block]:
+def blocks_from_regions(words: list[Word], gutters: list[float], hints: list[tuple[str, tuple]], height: float) -> list[Block]:
     """Paragraph, list, heading, formula, header and footer blocks (not yet in reading order)."""
     titles = [box for kind, box in hints if kind == "title"]
     taken: set[int] = set()

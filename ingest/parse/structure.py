@@ -28,6 +28,7 @@ def _norm(text: str) -> str:
 
 def mark_running(pages: list[Page], body_size: float) -> None:
     """Tag blocks in the top/bottom margins as header/footer when they repeat across pages or are page numbers."""
+
     def in_margin(b: Block, p: Page) -> str:
         if b.kind in ("table", "figure") or len(b.text.split()) > 20:
             return ""
@@ -83,11 +84,16 @@ def classify_page(page: Page, body_size: float, first: bool) -> None:
             big = ocr_heading(b, full, body_size) or (b.kind == "heading" and words <= 25)
         else:
             big = body_size and b.size >= 1.12 * body_size
-        if first and body_size and b.size >= 1.6 * body_size and words <= 25 and b.bbox[1] < 0.4 * page.height \
-                and not any(x.kind == "title" for x in page.blocks):
+        if (
+            first
+            and body_size
+            and b.size >= 1.6 * body_size
+            and words <= 25
+            and b.bbox[1] < 0.4 * page.height
+            and not any(x.kind == "title" for x in page.blocks)
+        ):
             b.kind, b.text, b.marker, b.level = "title", full, "", 1
-        elif (big and words <= 25) or (bold and words <= 15 and not full.endswith((".", ":", ";", ","))) \
-                or is_caps_heading(full):
+        elif (big and words <= 25) or (bold and words <= 15 and not full.endswith((".", ":", ";", ","))) or is_caps_heading(full):
             b.kind, b.text, b.marker = "heading", full, ""
         elif CAPTION.match(full) and words <= 60:
             b.kind, b.level = "caption", 0

@@ -77,8 +77,17 @@ def read_layer(page) -> PageLayer:
         def flush():
             if current and current[0]:
                 text = "".join(current[0])
-                layer.words.append(Word(text=text, x0=current[1], top=current[2], x1=current[3], bottom=current[4],
-                                        size=current[5], bold=current[6] >= 600))
+                layer.words.append(
+                    Word(
+                        text=text,
+                        x0=current[1],
+                        top=current[2],
+                        x1=current[3],
+                        bottom=current[4],
+                        size=current[5],
+                        bold=current[6] >= 600,
+                    )
+                )
             current.clear()
 
         for i in range(n):
@@ -93,8 +102,7 @@ def read_layer(page) -> PageLayer:
             if current:
                 gap = x0 - current[3]
                 ligature = abs(x0 - last_x0[0]) < 0.5  # "ff", "fi": pdfium gives each letter the glyph's box
-                same_line = abs(top - current[2]) < 0.5 * max(size, 1) and (
-                    -0.5 * size < gap < 0.25 * max(size, 1) or ligature)
+                same_line = abs(top - current[2]) < 0.5 * max(size, 1) and (-0.5 * size < gap < 0.25 * max(size, 1) or ligature)
                 if not same_line:
                     flush()
             last_x0[0] = x0

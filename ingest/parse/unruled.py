@@ -68,8 +68,13 @@ def find_unruled_tables(words: list[Word], gutters: list[float] | None = None) -
         cols = _columns(run)
         cells = [seg for row in run for seg, _ in row]
         numeric = sum(bool(NUMERIC.match(" ".join(w.text for w in seg))) for seg in cells)
-        if len(run) >= MIN_ROWS and len(cols) >= MIN_COLS and max(len(r) for r in run) >= MIN_COLS \
-                and numeric >= 0.25 * len(cells) and len(cols) <= max(len(r) for r in run) + 1:
+        if (
+            len(run) >= MIN_ROWS
+            and len(cols) >= MIN_COLS
+            and max(len(r) for r in run) >= MIN_COLS
+            and numeric >= 0.25 * len(cells)
+            and len(cols) <= max(len(r) for r in run) + 1
+        ):
             grid = []
             for row in run:
                 out = []

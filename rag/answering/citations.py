@@ -49,9 +49,9 @@ def _valid(sentence: str, n_hits: int) -> list[int]:
     return list(dict.fromkeys(n for n in found if 1 <= n <= n_hits))
 
 
-
-def check_citations(answer: str, hits: list[Hit], question: str = "",
-                    min_support: float = 0.5) -> tuple[str, list[Citation], list[str]]:
+def check_citations(
+    answer: str, hits: list[Hit], question: str = "", min_support: float = 0.5
+) -> tuple[str, list[Citation], list[str]]:
     """Keep only the sentences their cited sources back; returns (answer, citations, dropped sentences).
 
     Each sentence is checked against the sources it cites: every number in it must appear there (or in the
@@ -83,9 +83,15 @@ def check_citations(answer: str, hits: list[Hit], question: str = "",
         marks = "".join(f"[{n}]" for n in numbers)
         kept.append(f"{claim[:-1]} {marks}{end.group()}" if end else f"{claim} {marks}")
     citations = [
-        Citation(n=n, doc=hits[n - 1].doc, page=hits[n - 1].page, chunk_id=hits[n - 1].chunk_id,
-                 bbox=hits[n - 1].bbox, quote=best_quote(hits[n - 1].text, " ".join(c for c, _ in claims)),
-                 support=min(score for _, score in claims))
+        Citation(
+            n=n,
+            doc=hits[n - 1].doc,
+            page=hits[n - 1].page,
+            chunk_id=hits[n - 1].chunk_id,
+            bbox=hits[n - 1].bbox,
+            quote=best_quote(hits[n - 1].text, " ".join(c for c, _ in claims)),
+            support=min(score for _, score in claims),
+        )
         for n, claims in cited.items()
     ]
     return " ".join(kept).strip(), citations, dropped
@@ -113,8 +119,14 @@ def resolve_citations(answer: str, hits: list[Hit]) -> tuple[str, list[Citation]
         out.append(MARK.sub(lambda m, s=sentence: keep(m, s), sentence))
     text = re.sub(r"\s+([.,;:])", r"\1", " ".join(out)).strip()
     citations = [
-        Citation(n=n, doc=hits[n - 1].doc, page=hits[n - 1].page, chunk_id=hits[n - 1].chunk_id,
-                 bbox=hits[n - 1].bbox, quote=best_quote(hits[n - 1].text, " ".join(claims)))
+        Citation(
+            n=n,
+            doc=hits[n - 1].doc,
+            page=hits[n - 1].page,
+            chunk_id=hits[n - 1].chunk_id,
+            bbox=hits[n - 1].bbox,
+            quote=best_quote(hits[n - 1].text, " ".join(claims)),
+        )
         for n, claims in cited.items()
     ]
     return text, citations

@@ -60,8 +60,7 @@ def extract(question: str, hits: list[Hit], max_quotes: int = 3, min_terms: int 
     q = set(tokens(question))
     if not q or not hits:
         return []
-    candidates = [(n, unit, header, tokens(f"{header}\n{unit}")) for n, h in enumerate(hits, 1)
-                  for unit, header in units(h.text)]
+    candidates = [(n, unit, header, tokens(f"{header}\n{unit}")) for n, h in enumerate(hits, 1) for unit, header in units(h.text)]
     df: dict[str, int] = {}
     for *_, terms in candidates:
         for t in set(terms) & q:

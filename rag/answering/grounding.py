@@ -43,7 +43,7 @@ def number_found(value: float, pool: list[float], decimals: int | None = None) -
     if decimals is None:
         text = repr(value)
         decimals = 0 if value == int(value) else len(text.split(".")[1])
-    slack = 0.5 * 10 ** -decimals
+    slack = 0.5 * 10**-decimals
     for have in pool:
         for scale in SCALES:
             target = have * scale
@@ -63,7 +63,7 @@ def name_phrases(text: str) -> list[list[str]]:
         if not before or before[-1] in ".!?:;\n":
             last_end = -1
             continue
-        if runs and last_end >= 0 and not padded[last_end:m.start()].strip():
+        if runs and last_end >= 0 and not padded[last_end : m.start()].strip():
             runs[-1].append(m.group(1))
         else:
             runs.append([m.group(1)])
@@ -130,5 +130,9 @@ def support(sentence: str, sources: list[str], question: str = "", titles: list[
     if not terms:  # it only restates the question (and names)
         return Support(score=1.0, missing_numbers=missing_numbers, missing_names=missing_names)
     missing = [t for t in terms if t not in known]
-    return Support(score=round(1 - len(missing) / len(terms), 3), missing_numbers=missing_numbers,
-                   missing_terms=missing, missing_names=missing_names)
+    return Support(
+        score=round(1 - len(missing) / len(terms), 3),
+        missing_numbers=missing_numbers,
+        missing_terms=missing,
+        missing_names=missing_names,
+    )

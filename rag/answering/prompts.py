@@ -18,12 +18,18 @@ NOT_FOUND = "Not found in the documents."
 
 # One worked exchange: small models follow an example far better than a rule.
 EXAMPLE = [
-    {"role": "user", "content": "Source [1] (memo.pdf, page 3):\nThe Oslo office moved to Bjorvika in March 2019.\n\n"
-                                "Source [2] (memo.pdf, page 1):\nStaff numbers grew to 240 in 2020.\n\n"
-                                "Question: When did the Oslo office move?"},
+    {
+        "role": "user",
+        "content": "Source [1] (memo.pdf, page 3):\nThe Oslo office moved to Bjorvika in March 2019.\n\n"
+        "Source [2] (memo.pdf, page 1):\nStaff numbers grew to 240 in 2020.\n\n"
+        "Question: When did the Oslo office move?",
+    },
     {"role": "assistant", "content": "The Oslo office moved to Bjorvika in March 2019 [1]."},
-    {"role": "user", "content": "Source [1] (memo.pdf, page 3):\nThe Oslo office moved to Bjorvika in March 2019.\n\n"
-                                "Question: Who is the CEO?"},
+    {
+        "role": "user",
+        "content": "Source [1] (memo.pdf, page 3):\nThe Oslo office moved to Bjorvika in March 2019.\n\n"
+        "Question: Who is the CEO?",
+    },
     {"role": "assistant", "content": NOT_FOUND},
 ]
 
@@ -52,8 +58,7 @@ def build_messages(question: str, hits: list[Hit], source_words: int = 0, tables
     `source_words > 0` cuts each source to its lines that best match the question (rag.answering.extract.focus);
     `tables` is how a table chunk is given: "rows" (its text, one row a line, cells split by " | ") or "html".
     """
-    sources = "\n\n".join(source_block(i, h, source_text(h, question, source_words, tables))
-                            for i, h in enumerate(hits, 1))
+    sources = "\n\n".join(source_block(i, h, source_text(h, question, source_words, tables)) for i, h in enumerate(hits, 1))
     user = f"{sources}\n\nQuestion: {question.strip()}"
     return [{"role": "system", "content": SYSTEM}, *EXAMPLE, {"role": "user", "content": user}]
 
@@ -65,16 +70,20 @@ SUMMARY_SYSTEM = (
     "If the quotes do not answer the question, reply only: Not found in the documents."
 )
 
-RETRY = ("Some of that answer is not written in the sources. Answer again using only facts the sources state, "
-         "copying names and numbers exactly, with the source number after every sentence; if the sources do not "
-         "answer the question, reply only: Not found in the documents.")
+RETRY = (
+    "Some of that answer is not written in the sources. Answer again using only facts the sources state, "
+    "copying names and numbers exactly, with the source number after every sentence; if the sources do not "
+    "answer the question, reply only: Not found in the documents."
+)
 
 
 def summary_messages(question: str, quotes: list[tuple[int, str]]) -> list[dict]:
     """Messages asking for a summary of verbatim quotes, numbered as their sources are."""
     body = "\n".join(f"[{n}] {text}" for n, text in quotes)
-    return [{"role": "system", "content": SUMMARY_SYSTEM},
-            {"role": "user", "content": f"Quotes:\n{body}\n\nQuestion: {question.strip()}"}]
+    return [
+        {"role": "system", "content": SUMMARY_SYSTEM},
+        {"role": "user", "content": f"Quotes:\n{body}\n\nQuestion: {question.strip()}"},
+    ]
 
 
 def is_refusal(text: str) -> bool:

@@ -26,8 +26,7 @@ def _files(path: Path) -> list[Path]:
 
 
 def _stamp(path: Path) -> list:
-    return [[str(p.relative_to(path) if path.is_dir() else p.name), p.stat().st_size, p.stat().st_mtime_ns]
-            for p in _files(path)]
+    return [[str(p.relative_to(path) if path.is_dir() else p.name), p.stat().st_size, p.stat().st_mtime_ns] for p in _files(path)]
 
 
 def sha256_tree(path: Path) -> str:

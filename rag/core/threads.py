@@ -32,10 +32,12 @@ def share(processes: int, total: int | None = None) -> int:
 
 def with_threads(settings: Settings, threads: int) -> Settings:
     """`settings` with the embedder's and the parse models' ONNX Runtime / torch threads set to `threads`."""
-    return settings.model_copy(update={
-        "embedder": settings.embedder.model_copy(update={"threads": threads}),
-        "parse": settings.parse.model_copy(update={"threads": threads}),
-    })
+    return settings.model_copy(
+        update={
+            "embedder": settings.embedder.model_copy(update={"threads": threads}),
+            "parse": settings.parse.model_copy(update={"threads": threads}),
+        }
+    )
 
 
 def limit_threads(threads: int) -> None:

@@ -27,8 +27,9 @@ class Filters(BaseModel):
     docs: list[str] = Field(default_factory=list, description="document names or ids")
     page_from: int | None = Field(default=None, ge=1)
     page_to: int | None = Field(default=None, ge=1)
-    tags: dict[str, str] = Field(default_factory=dict, description="document tags that must all match, e.g. "
-                                 '{"department": "finance", "year": "2024"}')
+    tags: dict[str, str] = Field(
+        default_factory=dict, description='document tags that must all match, e.g. {"department": "finance", "year": "2024"}'
+    )
 
     @property
     def active(self) -> bool:
@@ -67,8 +68,9 @@ class ModelRef(BaseModel):
     version (`rag models list`) they make up."""
 
     name: str
-    version: str | None = Field(default=None, description="the model version served (base + adapter); null for an "
-                                "OpenAI-compatible endpoint")
+    version: str | None = Field(
+        default=None, description="the model version served (base + adapter); null for an OpenAI-compatible endpoint"
+    )
     backend: str = "llama.cpp"
     sha256: str | None = None
     endpoint: str | None = None

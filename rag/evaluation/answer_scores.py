@@ -22,15 +22,27 @@ from pathlib import PurePath
 from rag.answering.prompts import NOT_FOUND
 
 CITATION_MARK = re.compile(r"\[(?:sources?\s*)?\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*\]", re.IGNORECASE)
-_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "mm": 1e6, "m": 1e6,
-           "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "mm": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
 _NUMBER = re.compile(
     r"(?<![\w.,])(?P<open>\()?\s*(?P<sign>[-\u2212\u2013])?\s*(?P<cur>[$\u20ac\u00a3\u00a5])?\s*(?P<sign2>[-\u2212])?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\d])"
     r"(?:\s*(?P<pct>%|percent\b|per\s+cent\b))?"
     r"(?:(?:\s*(?P<word>thousand|million|billion|trillion|bn|mn|mm|tn)\b)|(?P<letter>[kKmMbB])\b)?"
     r"(?P<close>\s*\))?",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans({c: "" for c in string.punctuation + "\u2019\u2018\u201c\u201d"} | {"\u2013": " ", "\u2014": " "})
 REFUSAL_PREFIXES = (NOT_FOUND.lower().rstrip("."), "no documents have been ingested")
@@ -108,8 +120,9 @@ def token_f1(answer: str, gold: str) -> tuple[float, float, float]:
     return 2 * precision * recall / (precision + recall), precision, recall
 
 
-def score_answer(answer: str, gold: str | None, f1_threshold: float = 0.5, contains: bool = True,
-                 tolerance: float = 0.01) -> dict:
+def score_answer(
+    answer: str, gold: str | None, f1_threshold: float = 0.5, contains: bool = True, tolerance: float = 0.01
+) -> dict:
     """Auto-score one answer against its gold answer.
 
     A gold answer with numbers is scored by `numbers_match` (method "number"); otherwise by token F1 (method
@@ -158,8 +171,7 @@ def citation_scores(cited: Iterable[tuple[str, int]], gold: set[tuple[str | None
 
     right = [c for c in pages if any(hit(c, g) for g in gold)]
     found = [g for g in gold if any(hit(c, g) for c in pages)]
-    return {"precision": len(right) / len(pages) if pages else None,
-            "recall": len(found) / len(gold) if gold else None}
+    return {"precision": len(right) / len(pages) if pages else None, "recall": len(found) / len(gold) if gold else None}
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -199,10 +211,12 @@ def refusal_summary(rows: Iterable[dict]) -> dict:
         counts[kind][outcome(r["answerable"], r["refused"], r.get("correct"))] += 1
     n_ans, n_un = (sum(counts[k].values()) for k in ("answerable", "unanswerable"))
     refused = counts["answerable"]["refused"] + counts["unanswerable"]["refused"]
-    return {"refusal_rate": round(refused / (n_ans + n_un), 4) if n_ans + n_un else None,
-            "refusal_accuracy": round(counts["unanswerable"]["refused"] / n_un, 4) if n_un else None,
-            "false_refusal_rate": round(counts["answerable"]["refused"] / n_ans, 4) if n_ans else None,
-            "outcomes": counts}
+    return {
+        "refusal_rate": round(refused / (n_ans + n_un), 4) if n_ans + n_un else None,
+        "refusal_accuracy": round(counts["unanswerable"]["refused"] / n_un, 4) if n_un else None,
+        "false_refusal_rate": round(counts["answerable"]["refused"] / n_ans, 4) if n_ans else None,
+        "outcomes": counts,
+    }
 
 
 def latency_summary(timings: Iterable[dict]) -> dict:
@@ -212,6 +226,10 @@ def latency_summary(timings: Iterable[dict]) -> dict:
     for key in ("total_ms", "first_token_ms", "retrieval_ms", "generation_ms"):
         values = [t[key] for t in timings if t.get(key) is not None]
         if values:
-            out[key] = {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1),
-                        "mean": round(sum(values) / len(values), 1), "n": len(values)}
+            out[key] = {
+                "p50": round(percentile(values, 50), 1),
+                "p95": round(percentile(values, 95), 1),
+                "mean": round(sum(values) / len(values), 1),
+                "n": len(values),
+            }
     return out

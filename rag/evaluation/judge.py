@@ -31,8 +31,10 @@ _VERDICT = re.compile(r"\b(incorrect|not correct|wrong|correct|right)\b", re.IGN
 
 def judge_messages(question: str, gold: str, answer: str) -> list[dict]:
     """The chat messages asking for a verdict on one answer (citation markers removed from it)."""
-    user = (f"Question: {question.strip()}\nReference answer: {gold.strip()}\n"
-            f"Answer to grade: {' '.join(strip_citations(answer).split())}\nVerdict:")
+    user = (
+        f"Question: {question.strip()}\nReference answer: {gold.strip()}\n"
+        f"Answer to grade: {' '.join(strip_citations(answer).split())}\nVerdict:"
+    )
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
 
 
@@ -61,8 +63,15 @@ class Judge:
         return parse_verdict(gen.text), gen.text.strip()
 
 
-def make_judge(kind: str, answer_generator: Generator, answer_settings: GeneratorSettings, registry: ModelRegistry,
-               model: str | None = None, endpoint: str | None = None, api_key: str | None = None) -> Judge | None:
+def make_judge(
+    kind: str,
+    answer_generator: Generator,
+    answer_settings: GeneratorSettings,
+    registry: ModelRegistry,
+    model: str | None = None,
+    endpoint: str | None = None,
+    api_key: str | None = None,
+) -> Judge | None:
     """The judge asked for: None for "none"; "local" reuses the answer model unless `model` names another
     manifest model; "openai" builds an OpenAI-compatible generator for `endpoint` and `model`."""
     kind = (kind or "none").lower()

@@ -20,11 +20,44 @@ from html.parser import HTMLParser
 CELL_TAGS = frozenset({"td", "th"})
 SECTION_TAGS = frozenset({"thead", "tbody", "tfoot"})
 _SKIP_TAGS = frozenset({"header", "footer", "script", "style", "head", "template", "noscript"})
-_BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div", "dl", "dt", "figcaption",
-    "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary",
-    "table", "tbody", "tfoot", "thead", "tr", "ul",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "caption",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 _TABLE_TAG = re.compile(r"<(/?)table\b[^>]*>", re.IGNORECASE)
 
 
@@ -157,7 +190,7 @@ def tables_in(html: str) -> list[str]:
         elif depth:
             depth -= 1
             if depth == 0:
-                found.append(html[start:match.end()])
+                found.append(html[start : match.end()])
     if depth:
         found.append(html[start:])
     return found

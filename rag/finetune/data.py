@@ -50,12 +50,11 @@ TEACHER_SYSTEM = (
 
 ASK = {
     "fact": "Write one question about a specific fact in the passage (who, what, where, when, which or how).",
-    "numeric": "Write one question whose answer is a number written in the passage (an amount, a count, a "
-               "percentage or a date).",
+    "numeric": "Write one question whose answer is a number written in the passage (an amount, a count, a percentage or a date).",
     "table": "The passage is a table. Write one question asking for the value in one cell, naming its row and "
-             "its column in words.",
+    "its column in words.",
     "multi": "Write one question that needs facts from both passages. Answer with one sentence from each passage, "
-             "citing [1] and [2].",
+    "citing [1] and [2].",
 }
 REPLY = "Reply with exactly two lines and nothing else:\nQuestion: <the question>\nAnswer: <the answer>"
 
@@ -111,14 +110,18 @@ def parse_reply(text: str) -> tuple[str, str] | None:
 def teacher_messages(kind: str, chunks: list[dict], demos: list[dict], sentence: str = "") -> list[dict]:
     """The teacher's prompt: the passages numbered from 1, what kind of question to write (about `sentence` when
     given), the reply format."""
-    passages = "\n\n".join(f"Passage [{i}] ({c['doc_name']}, page {c['page']}):\n{c['text'].strip()}"
-                           for i, c in enumerate(chunks, 1))
+    passages = "\n\n".join(
+        f"Passage [{i}] ({c['doc_name']}, page {c['page']}):\n{c['text'].strip()}" for i, c in enumerate(chunks, 1)
+    )
     subject = subject_of(chunks[0])
     shown = ""
     if demos:
-        shown = "Examples of good questions and answers (about other documents):\n" + "\n".join(
-            f"Question: {d['question']}\nAnswer: {d['answer']}" for d in demos) + "\n\n"
-    about = f"\nAsk about this sentence of the passage: \"{sentence}\"" if sentence else ""
+        shown = (
+            "Examples of good questions and answers (about other documents):\n"
+            + "\n".join(f"Question: {d['question']}\nAnswer: {d['answer']}" for d in demos)
+            + "\n\n"
+        )
+    about = f'\nAsk about this sentence of the passage: "{sentence}"' if sentence else ""
     name = f'\nThe question must name what it is about, as in "{subject}".' if subject else ""
     user = f"{passages}\n\n{shown}{ASK[kind]}{about}{name}\n{REPLY}"
     return [{"role": "system", "content": TEACHER_SYSTEM}, {"role": "user", "content": user}]
@@ -161,8 +164,12 @@ def row_lookup(chunk: dict, rng: random.Random) -> tuple[str, str] | None:
     if len(rows) < 2 or len(rows[0]) < 2:
         return None
     header, body = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
-    cells = [(r, c) for r in body for c in range(1, len(header))
-             if r[0] and header[c] and r[c] and r[c] not in ("-", "—") and len(r[c].split()) <= 6]
+    cells = [
+        (r, c)
+        for r in body
+        for c in range(1, len(header))
+        if r[0] and header[c] and r[c] and r[c] not in ("-", "—") and len(r[c].split()) <= 6
+    ]
     if not cells:
         return None
     row, c = rng.choice(cells)
@@ -179,15 +186,29 @@ def split_of(key: str, shares: tuple[float, float]) -> str:
 
 
 def _hit(row: dict) -> Hit:
-    return Hit(chunk_id=row["id"], doc_id=row["doc_id"], doc=row["doc_name"], page=row["page"], score=0.0,
-               text=row["text"], html=row.get("html") or "")
+    return Hit(
+        chunk_id=row["id"],
+        doc_id=row["doc_id"],
+        doc=row["doc_name"],
+        page=row["page"],
+        score=0.0,
+        text=row["text"],
+        html=row.get("html") or "",
+    )
 
 
 class Synthesizer:
     """Turns the chunks of a knowledge base into checked training examples."""
 
-    def __init__(self, kb: KnowledgeBase, teacher: Generator | None, cfg: DataConfig,
-                 answer: AnswerSettings | None = None, gold: list[dict] | None = None, cache: Path | None = None):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        teacher: Generator | None,
+        cfg: DataConfig,
+        answer: AnswerSettings | None = None,
+        gold: list[dict] | None = None,
+        cache: Path | None = None,
+    ):
         self.kb, self.teacher, self.cfg = kb, teacher, cfg
         self.answer = answer or AnswerSettings()
         self.gold = gold or []
@@ -214,9 +235,12 @@ class Synthesizer:
 
     def chunks(self) -> list[dict]:
         rows = self.kb.store.chunks_by_vid(self.kb.store.all_vids())
-        keep = [r for vid, r in sorted(rows.items())
-                if (not self.cfg.collection or r["collection"] == self.cfg.collection)
-                and len(r["text"].split()) >= self.cfg.min_chunk_words]
+        keep = [
+            r
+            for vid, r in sorted(rows.items())
+            if (not self.cfg.collection or r["collection"] == self.cfg.collection)
+            and len(r["text"].split()) >= self.cfg.min_chunk_words
+        ]
         return keep
 
     def plan(self, chunks: list[dict]) -> list[tuple[str, list[dict], str]]:
@@ -290,8 +314,9 @@ class Synthesizer:
         if key not in self.replies:  # else an earlier, interrupted run already asked this
             t0 = time.perf_counter()
             gen = self.teacher.generate(messages, max_tokens=self.cfg.max_tokens)
-            self._remember(key, {"text": gen.text, "tokens": gen.completion_tokens,
-                                 "seconds": round(time.perf_counter() - t0, 2)})
+            self._remember(
+                key, {"text": gen.text, "tokens": gen.completion_tokens, "seconds": round(time.perf_counter() - t0, 2)}
+            )
         reply = self.replies[key]
         text = reply["text"]
         self.teacher_tokens += reply.get("tokens", 0)
@@ -406,13 +431,24 @@ class Synthesizer:
         _, citations, dropped = check_citations(target, seen, question, self.cfg.limits.min_support)
         return bool(citations) and not dropped
 
-    def _example(self, kind: str, origin: str, question: str, target: str, answer: str, answerable: bool,
-                 sources: list[Hit], home: dict) -> Example:
+    def _example(
+        self, kind: str, origin: str, question: str, target: str, answer: str, answerable: bool, sources: list[Hit], home: dict
+    ) -> Example:
         messages = build_messages(question, sources, self.answer.source_words, self.answer.tables)
         ident = hashlib.sha1(f"{kind}|{question}|{home['id']}".encode()).hexdigest()[:12]
-        return Example(id=ident, kind=kind, origin=origin, question=question, target=target, answer=answer,
-                       answerable=answerable, messages=messages, doc=home["doc_name"], page=home["page"],
-                       sources=[{"chunk_id": h.chunk_id, "doc": h.doc, "page": h.page} for h in sources])
+        return Example(
+            id=ident,
+            kind=kind,
+            origin=origin,
+            question=question,
+            target=target,
+            answer=answer,
+            answerable=answerable,
+            messages=messages,
+            doc=home["doc_name"],
+            page=home["page"],
+            sources=[{"chunk_id": h.chunk_id, "doc": h.doc, "page": h.page} for h in sources],
+        )
 
     def _gold(self, record: dict) -> None:
         """A person's example: the answer (no markers needed) is attached to the retrieved source that backs it;
@@ -425,8 +461,7 @@ class Synthesizer:
             self.removed["unparsable"] += 1
             return
         if not answer or answer.startswith(NOT_FOUND):
-            self.examples.append(self._example("gold", "gold", question, NOT_FOUND, "", False, hits,
-                                               _row(hits[0])))
+            self.examples.append(self._example("gold", "gold", question, NOT_FOUND, "", False, hits, _row(hits[0])))
             return
         seen = [Hit(**{**h.model_dump(), "text": self._shown(h, question)}) for h in hits]
         text, citations, dropped = check_citations(answer, seen, question, self.cfg.limits.min_support)
@@ -435,8 +470,7 @@ class Synthesizer:
             return
         home = next(h for h in hits if h.chunk_id == citations[0].chunk_id)
         self.dedup.add(question, home.doc_id)
-        self.examples.append(self._example("gold", "gold", question, text, strip_marks(answer), True, hits,
-                                           _row(home)))
+        self.examples.append(self._example("gold", "gold", question, text, strip_marks(answer), True, hits, _row(home)))
 
     def _assign_splits(self) -> None:
         docs = {e.doc for e in self.examples}
@@ -455,20 +489,30 @@ class Synthesizer:
         for e in self.examples:
             counts.setdefault(e.split, Counter())[e.kind] += 1
         used = {e.doc for e in self.examples}
-        docs = [{"name": d.name, "sha256": d.sha256, "pages": d.pages, "examples": sum(e.doc == d.name for e in self.examples)}
-                for d in self.kb.store.documents(self.cfg.collection) if d.name in used]
+        docs = [
+            {"name": d.name, "sha256": d.sha256, "pages": d.pages, "examples": sum(e.doc == d.name for e in self.examples)}
+            for d in self.kb.store.documents(self.cfg.collection)
+            if d.name in used
+        ]
         teacher = self.teacher.ref().model_dump() if self.teacher is not None else None
-        return {"examples": len(self.examples), "per_split": {s: dict(c) for s, c in sorted(counts.items())},
-                "per_kind": dict(Counter(e.kind for e in self.examples)),
-                "answerable": sum(e.answerable for e in self.examples),
-                "unanswerable": sum(not e.answerable for e in self.examples),
-                "documents": docs, "licence": self.cfg.licence, "split_by": "document" if len(used) >= 5 else "example",
-                "removed": {r: self.removed.get(r, 0) for r in REASONS},
-                "teacher": teacher, "teacher_calls": self.teacher_calls, "teacher_tokens": self.teacher_tokens,
-                "teacher_seconds": round(self.teacher_seconds, 1),
-                "gold_given": len(self.gold), "seconds": round(getattr(self, "seconds", 0.0), 1),
-                "config": {**asdict(self.cfg), "source_words": self.answer.source_words, "tables": self.answer.tables}}
-
+        return {
+            "examples": len(self.examples),
+            "per_split": {s: dict(c) for s, c in sorted(counts.items())},
+            "per_kind": dict(Counter(e.kind for e in self.examples)),
+            "answerable": sum(e.answerable for e in self.examples),
+            "unanswerable": sum(not e.answerable for e in self.examples),
+            "documents": docs,
+            "licence": self.cfg.licence,
+            "split_by": "document" if len(used) >= 5 else "example",
+            "removed": {r: self.removed.get(r, 0) for r in REASONS},
+            "teacher": teacher,
+            "teacher_calls": self.teacher_calls,
+            "teacher_tokens": self.teacher_tokens,
+            "teacher_seconds": round(self.teacher_seconds, 1),
+            "gold_given": len(self.gold),
+            "seconds": round(getattr(self, "seconds", 0.0), 1),
+            "config": {**asdict(self.cfg), "source_words": self.answer.source_words, "tables": self.answer.tables},
+        }
 
 
 def _row(hit: Hit) -> dict:
@@ -483,8 +527,28 @@ def load_gold(path) -> list[dict]:
 INVENTED = ["Zorvath", "Quellmere", "Brisklan", "Ottervane", "Vexhollow", "Mirandel", "Caskfeld", "Threnody"]
 
 
-SYLLABLES = ["bra", "cor", "dal", "fen", "gri", "hol", "kas", "lum", "mor", "nev", "pil", "quor", "ras", "sel",
-             "tov", "ulm", "vor", "wen", "yst", "zan"]
+SYLLABLES = [
+    "bra",
+    "cor",
+    "dal",
+    "fen",
+    "gri",
+    "hol",
+    "kas",
+    "lum",
+    "mor",
+    "nev",
+    "pil",
+    "quor",
+    "ras",
+    "sel",
+    "tov",
+    "ulm",
+    "vor",
+    "wen",
+    "yst",
+    "zan",
+]
 
 
 def made_up_name(rng: random.Random) -> str:
@@ -509,8 +573,9 @@ def swap_names(question: str, rare: set[str], taken: set[str], names: list[str] 
     return " ".join(out) if swapped else None
 
 
-def heldout_questions(examples: list[Example], rare: set[str], taken: set[str],
-                      splits: tuple[str, ...] = ("test",)) -> list[dict]:
+def heldout_questions(
+    examples: list[Example], rare: set[str], taken: set[str], splits: tuple[str, ...] = ("test",)
+) -> list[dict]:
     """Questions in `rag eval answers` format for an end-to-end evaluation through the real retriever: the
     answerable examples of `splits`, and for each an unanswerable twin about an invented name (`swap_names`).
 
@@ -521,12 +586,20 @@ def heldout_questions(examples: list[Example], rare: set[str], taken: set[str],
     for e in examples:
         if e.split not in splits or not e.answerable:
             continue
-        out.append({"id": e.id, "question": e.question, "answer": e.answer, "doc": e.doc, "page": e.page,
-                    "answerable": True, "kind": e.kind})
+        out.append(
+            {
+                "id": e.id,
+                "question": e.question,
+                "answer": e.answer,
+                "doc": e.doc,
+                "page": e.page,
+                "answerable": True,
+                "kind": e.kind,
+            }
+        )
         twin = swap_names(e.question, rare, taken)
         if twin:
-            out.append({"id": e.id + "-swapped", "question": twin, "answer": "", "answerable": False,
-                        "kind": "swapped"})
+            out.append({"id": e.id + "-swapped", "question": twin, "answer": "", "answerable": False, "kind": "swapped"})
     return out
 
 
@@ -557,21 +630,30 @@ def write_dataset(out_dir, examples: list[Example], card: dict, questions: list[
 
 def card_markdown(card: dict) -> str:
     """The data card as a short human-readable page."""
-    lines = ["# Training data card", "",
-             f"Examples: {card['examples']} ({card['answerable']} answerable, {card['unanswerable']} unanswerable), "
-             f"split by {card['split_by']}.", ""]
+    lines = [
+        "# Training data card",
+        "",
+        f"Examples: {card['examples']} ({card['answerable']} answerable, {card['unanswerable']} unanswerable), "
+        f"split by {card['split_by']}.",
+        "",
+    ]
     if card.get("licence"):
         lines += [f"Source licence: {card['licence']}", ""]
     teacher = card.get("teacher") or {}
-    lines += [f"Teacher: {teacher.get('name', 'none')} (sha256 {str(teacher.get('sha256'))[:16]}), "
-              f"{card['teacher_calls']} calls, {card['teacher_tokens']} tokens written in {card.get('teacher_seconds', 0)} s "
-              f"(this run: {card['seconds']} s).", "",
-              "| split | " + " | ".join(KINDS) + " |", "|---|" + "---|" * len(KINDS)]
+    lines += [
+        f"Teacher: {teacher.get('name', 'none')} (sha256 {str(teacher.get('sha256'))[:16]}), "
+        f"{card['teacher_calls']} calls, {card['teacher_tokens']} tokens written in {card.get('teacher_seconds', 0)} s "
+        f"(this run: {card['seconds']} s).",
+        "",
+        "| split | " + " | ".join(KINDS) + " |",
+        "|---|" + "---|" * len(KINDS),
+    ]
     for split, kinds in card["per_split"].items():
         lines.append(f"| {split} | " + " | ".join(str(kinds.get(k, 0)) for k in KINDS) + " |")
     lines += ["", "Removed by the filters:", ""]
     lines += [f"- {reason}: {n}" for reason, n in card["removed"].items()]
     lines += ["", "Source documents:", ""]
-    lines += [f"- {d['name']} (sha256 {d['sha256'][:16]}, {d['pages']} pages): {d['examples']} examples"
-              for d in card["documents"]]
+    lines += [
+        f"- {d['name']} (sha256 {d['sha256'][:16]}, {d['pages']} pages): {d['examples']} examples" for d in card["documents"]
+    ]
     return "\n".join(lines) + "\n"

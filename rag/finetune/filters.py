@@ -14,9 +14,19 @@ from rag.answering.citations import MARK, split_sentences
 from rag.answering.grounding import number_found, numbers, support, written
 from rag.retrieval.lexical import tokens
 
-REASONS = ("unparsable", "length", "vague_question", "answer_in_question", "uncited", "number_not_in_source",
-           "answer_not_in_source", "duplicate",
-           "answer_cut_from_prompt", "distractors_answer", "no_distractors")
+REASONS = (
+    "unparsable",
+    "length",
+    "vague_question",
+    "answer_in_question",
+    "uncited",
+    "number_not_in_source",
+    "answer_not_in_source",
+    "duplicate",
+    "answer_cut_from_prompt",
+    "distractors_answer",
+    "no_distractors",
+)
 
 VAGUE = re.compile(r"\b(passages?|the text|the table above|above|this document|mentioned)\b", re.IGNORECASE)
 
@@ -49,8 +59,14 @@ def rare_terms(doc_texts: dict[str, str], share: float = 0.05) -> set[str]:
     return {t for t, n in df.items() if n <= limit}
 
 
-def reject_reason(question: str, answer: str, chunks: list[str], limits: Limits = Limits(),
-                  titles: list[str] | None = None, rare: set[str] | None = None) -> str | None:
+def reject_reason(
+    question: str,
+    answer: str,
+    chunks: list[str],
+    limits: Limits = Limits(),
+    titles: list[str] | None = None,
+    rare: set[str] | None = None,
+) -> str | None:
     """Why this question/answer pair must not be trained on, or None when every check passes.
 
     Checks, in order: lengths; the question names something only a few documents mention (given `rare`, see
@@ -60,8 +76,9 @@ def reject_reason(question: str, answer: str, chunks: list[str], limits: Limits 
     (rag.answering.grounding, the same test the service applies to answers).
     """
     q_words, a_words = len(question.split()), len(strip_marks(answer).split())
-    if not (limits.question_words[0] <= q_words <= limits.question_words[1]) or \
-            not (limits.answer_words[0] <= a_words <= limits.answer_words[1]):
+    if not (limits.question_words[0] <= q_words <= limits.question_words[1]) or not (
+        limits.answer_words[0] <= a_words <= limits.answer_words[1]
+    ):
         return "length"
     if VAGUE.search(question) or (rare is not None and not rare.intersection(tokens(question))):
         return "vague_question"

@@ -89,7 +89,7 @@ def answer_loss(model, item: Encoded, device: str):
     ids = torch.tensor([item.ids], device=device)
     out = model(input_ids=ids, logits_to_keep=item.n_answer + 1)
     logits = out.logits[0, :-1].float()
-    labels = ids[0, -item.n_answer:]
+    labels = ids[0, -item.n_answer :]
     return F.cross_entropy(logits, labels)
 
 
@@ -134,8 +134,13 @@ class Trainer:
         cache = self.settings.generator.hf_cache_dir or self.settings.models_path / "hf"
         torch.manual_seed(self.cfg.seed)
         hf = load_hf_model(self.base.path, device=self.cfg.device, sha256=self.base.sha256, cache_dir=cache)
-        lora = LoraConfig(r=self.cfg.rank, lora_alpha=self.cfg.alpha, lora_dropout=self.cfg.dropout,
-                          target_modules=list(self.cfg.targets), task_type="CAUSAL_LM")
+        lora = LoraConfig(
+            r=self.cfg.rank,
+            lora_alpha=self.cfg.alpha,
+            lora_dropout=self.cfg.dropout,
+            target_modules=list(self.cfg.targets),
+            task_type="CAUSAL_LM",
+        )
         self.model = get_peft_model(hf.model, lora)
         self.tokenizer, self.device = hf.tokenizer, hf.device
         return self.model
@@ -199,7 +204,8 @@ class Trainer:
         optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
         warm = max(1, int(cfg.warmup * total))
         scheduler = torch.optim.lr_scheduler.LambdaLR(  # linear warm-up, then linear decay to 0
-            optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+            optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm))
+        )
         state = {"step": 0, "losses": [], "val": [], "tokens": 0, "seconds": 0.0}
         checkpoint = self.latest_checkpoint()
         if checkpoint is not None:
@@ -211,7 +217,7 @@ class Trainer:
         self.model.train()
         started = time.perf_counter()
         while state["step"] < total:
-            batch = order[state["step"] * cfg.accumulate:(state["step"] + 1) * cfg.accumulate]
+            batch = order[state["step"] * cfg.accumulate : (state["step"] + 1) * cfg.accumulate]
             loss_sum = 0.0
             for i in batch:
                 loss = answer_loss(self.model, train[i], self.device) / len(batch)
@@ -231,8 +237,15 @@ class Trainer:
             if state["step"] % cfg.save_every == 0 or last:
                 self.save_checkpoint(dict(state, seconds=round(elapsed, 1)), optimizer, scheduler)
             if progress:
-                progress({"step": state["step"], "total": total, "loss": state["losses"][-1],
-                          "val": state["val"][-1]["loss"] if state["val"] else None, "seconds": elapsed})
+                progress(
+                    {
+                        "step": state["step"],
+                        "total": total,
+                        "loss": state["losses"][-1],
+                        "val": state["val"][-1]["loss"] if state["val"] else None,
+                        "seconds": elapsed,
+                    }
+                )
         state["seconds"] = round(state["seconds"] + time.perf_counter() - started, 1)
         return self._finish(state, train, skipped, total, t0)
 
@@ -258,15 +271,25 @@ class Trainer:
         card = self.data_dir / "data_card.json"
         report = {
             "base": {"name": self.cfg.base, "sha256": self.base.sha256},
-            "adapter": str(adapter), "adapter_sha256": sha256_file(adapter / "adapter_model.safetensors"),
-            "data": {"dir": str(self.data_dir), "train_examples": len(train), "skipped_too_long": skipped,
-                     "data_card_sha256": sha256_file(card) if card.is_file() else None},
-            "config": asdict(self.cfg), "steps": total, "device": self.device,
+            "adapter": str(adapter),
+            "adapter_sha256": sha256_file(adapter / "adapter_model.safetensors"),
+            "data": {
+                "dir": str(self.data_dir),
+                "train_examples": len(train),
+                "skipped_too_long": skipped,
+                "data_card_sha256": sha256_file(card) if card.is_file() else None,
+            },
+            "config": asdict(self.cfg),
+            "steps": total,
+            "device": self.device,
             "train_loss_first": state["losses"][0] if state["losses"] else None,
             "train_loss_last": state["losses"][-1] if state["losses"] else None,
-            "losses": state["losses"], "val": state["val"],
-            "train_seconds": state["seconds"], "total_seconds": round(time.perf_counter() - t0, 1),
-            "tokens": state["tokens"], "tokens_per_s": round(state["tokens"] / max(state["seconds"], 1e-6), 1),
+            "losses": state["losses"],
+            "val": state["val"],
+            "train_seconds": state["seconds"],
+            "total_seconds": round(time.perf_counter() - t0, 1),
+            "tokens": state["tokens"],
+            "tokens_per_s": round(state["tokens"] / max(state["seconds"], 1e-6), 1),
             "peak_rss_mb": peak_rss_mb(),
         }
         if self.device.startswith("cuda"):

@@ -26,22 +26,27 @@ from pathlib import Path
 from rag.core.errors import ModelError
 
 # About 120 tokens: prompt evaluation then runs batched matrix multiplications, where the SIGILL showed.
-PROMPT = ("Read the passage and answer in one short sentence.\n\nPassage: The harbour crane was inspected on "
-          "14 March 2024 by Ingrid Solheim. Crane inspections are repeated every 90 days, and the report is filed "
-          "with the port authority within a week. The cafeteria on level 2 serves lunch between 11:30 and 13:30; "
-          "vegetarian dishes are offered every day, and the fire drill happens every second Tuesday at the north "
-          "gate.\n\nQuestion: Who inspected the harbour crane?\nAnswer:")
+PROMPT = (
+    "Read the passage and answer in one short sentence.\n\nPassage: The harbour crane was inspected on "
+    "14 March 2024 by Ingrid Solheim. Crane inspections are repeated every 90 days, and the report is filed "
+    "with the port authority within a week. The cafeteria on level 2 serves lunch between 11:30 and 13:30; "
+    "vegetarian dishes are offered every day, and the fire drill happens every second Tuesday at the north "
+    "gate.\n\nQuestion: Who inspected the harbour crane?\nAnswer:"
+)
 MAX_TOKENS = 8
-REBUILD_HINT = ("rebuild llama-cpp-python for this machine: rm -rf ~/.cache/rag/llama-wheels .venv/.setup-* && "
-                "./scripts/setup.sh (LLAMA_CMAKE_ARGS='-DGGML_NATIVE=OFF' gives a portable build)")
+REBUILD_HINT = (
+    "rebuild llama-cpp-python for this machine: rm -rf ~/.cache/rag/llama-wheels .venv/.setup-* && "
+    "./scripts/setup.sh (LLAMA_CMAKE_ARGS='-DGGML_NATIVE=OFF' gives a portable build)"
+)
 
 
 class BuildCheckFailed(ModelError):
     """The llama.cpp build crashed or failed in a test generation: it cannot serve answers on this machine."""
 
 
-def check_llama_build(model_path: Path, threads: int = 2, timeout_s: float = 300,
-                      cache_file: Path | None = None, argv: list[str] | None = None) -> dict:
+def check_llama_build(
+    model_path: Path, threads: int = 2, timeout_s: float = 300, cache_file: Path | None = None, argv: list[str] | None = None
+) -> dict:
     """Generate a few tokens with `model_path` in a child process; its report, or BuildCheckFailed with the reason.
 
     `cache_file` remembers a pass for this CPU, build and model. `argv` replaces the child's command (tests)."""
@@ -53,12 +58,15 @@ def check_llama_build(model_path: Path, threads: int = 2, timeout_s: float = 300
     command = argv or [sys.executable, "-m", "rag.generation.build_check", str(model_path), str(threads)]
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
-                              env=dict(os.environ, PYTHONFAULTHANDLER="1"))
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout_s, env=dict(os.environ, PYTHONFAULTHANDLER="1")
+        )
     except subprocess.TimeoutExpired as exc:
-        raise BuildCheckFailed(f"llama.cpp did not finish a {MAX_TOKENS}-token test generation in {timeout_s:.0f} s "
-                               f"with {Path(model_path).name}: the build may not run well on this machine; "
-                               f"{REBUILD_HINT}") from exc
+        raise BuildCheckFailed(
+            f"llama.cpp did not finish a {MAX_TOKENS}-token test generation in {timeout_s:.0f} s "
+            f"with {Path(model_path).name}: the build may not run well on this machine; "
+            f"{REBUILD_HINT}"
+        ) from exc
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise BuildCheckFailed(describe_failure(proc.returncode, proc.stderr, Path(model_path).name))
@@ -75,8 +83,9 @@ def check_llama_build(model_path: Path, threads: int = 2, timeout_s: float = 300
 def smallest_generator(status: list[dict]) -> Path | None:
     """The smallest verified GGUF generator of a registry's `status()` (the 0.5B when assembled): the cheapest
     model that exercises the build."""
-    ggufs = [Path(m["path"]) for m in status if m["kind"] == "generator" and m["verified"]
-             and m.get("path", "").endswith(".gguf")]
+    ggufs = [
+        Path(m["path"]) for m in status if m["kind"] == "generator" and m["verified"] and m.get("path", "").endswith(".gguf")
+    ]
     return min(ggufs, key=lambda p: p.stat().st_size) if ggufs else None
 
 
@@ -84,15 +93,16 @@ def describe_failure(returncode: int, stderr: str, model: str) -> str:
     """One line: what the child died of, and what to do."""
     if returncode < 0:
         sig = signal.Signals(-returncode)
-        what = {signal.SIGILL: "SIGILL (illegal instruction): this llama.cpp build uses CPU instructions that this "
-                               f"machine ({cpu_model()}) cannot execute",
-                signal.SIGSEGV: "SIGSEGV (segmentation fault)",
-                signal.SIGKILL: "SIGKILL (killed: out of memory?)"}.get(sig, sig.name)
+        what = {
+            signal.SIGILL: "SIGILL (illegal instruction): this llama.cpp build uses CPU instructions that this "
+            f"machine ({cpu_model()}) cannot execute",
+            signal.SIGSEGV: "SIGSEGV (segmentation fault)",
+            signal.SIGKILL: "SIGKILL (killed: out of memory?)",
+        }.get(sig, sig.name)
         return f"llama.cpp crashed in a test generation with {model}: {what}; {REBUILD_HINT}"
     tail = " | ".join(line.strip() for line in stderr.strip().splitlines()[-3:])
     if "Illegal instruction" in stderr:
-        return (f"llama.cpp crashed in a test generation with {model}: illegal instruction on {cpu_model()}; "
-                f"{REBUILD_HINT}")
+        return f"llama.cpp crashed in a test generation with {model}: illegal instruction on {cpu_model()}; {REBUILD_HINT}"
     return f"llama.cpp failed a test generation with {model} (exit code {returncode}): {tail}"
 
 
@@ -162,10 +172,18 @@ def _child(model: str, threads: int) -> None:
     out = llm.create_completion(PROMPT, max_tokens=MAX_TOKENS, temperature=0.0, stream=False)
     assert isinstance(out, dict)
     done = time.perf_counter()
-    print(json.dumps({"model": Path(model).name, "text": out["choices"][0]["text"],
-                      "prompt_tokens": out["usage"]["prompt_tokens"],
-                      "completion_tokens": out["usage"]["completion_tokens"],
-                      "load_s": round(loaded - t0, 2), "generate_s": round(done - loaded, 2)}))
+    print(
+        json.dumps(
+            {
+                "model": Path(model).name,
+                "text": out["choices"][0]["text"],
+                "prompt_tokens": out["usage"]["prompt_tokens"],
+                "completion_tokens": out["usage"]["completion_tokens"],
+                "load_s": round(loaded - t0, 2),
+                "generate_s": round(done - loaded, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def check_hf_extra() -> None:
 
 
 def pick_device(device: str = "auto") -> str:
-    """"cuda" when asked for or (auto) available, else "cpu"."""
+    """ "cuda" when asked for or (auto) available, else "cpu"."""
     import torch
 
     device = (device or "auto").lower()
@@ -70,8 +70,9 @@ def checkpoint_dir(cache_dir: Path, sha256: str) -> Path:
     return Path(cache_dir) / sha256[:16]
 
 
-def load_hf_model(gguf_path: Path, device: str = "auto", dtype=None, sha256: str | None = None,
-                  cache_dir: Path | None = None) -> HFModel:
+def load_hf_model(
+    gguf_path: Path, device: str = "auto", dtype=None, sha256: str | None = None, cache_dir: Path | None = None
+) -> HFModel:
     """The GGUF at `gguf_path` as a dense transformers model and its tokenizer, on `device`.
 
     With `cache_dir` and `sha256` (the verified hash of the GGUF), a complete cached checkpoint is loaded

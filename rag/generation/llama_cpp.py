@@ -49,8 +49,14 @@ class LlamaCppGenerator:
         lora = self.settings.lora_path
         if lora and self._adapter_sha is None:
             self._adapter_sha = sha256_file(lora)
-        return ModelRef(name=self.name, backend="llama.cpp", sha256=self.sha256, version=self.version,
-                        adapter=str(lora) if lora else None, adapter_sha256=self._adapter_sha)
+        return ModelRef(
+            name=self.name,
+            backend="llama.cpp",
+            sha256=self.sha256,
+            version=self.version,
+            adapter=str(lora) if lora else None,
+            adapter_sha256=self._adapter_sha,
+        )
 
     def verify_adapter(self) -> str | None:
         """The adapter's sha256 (None without one); HashMismatch when it differs from `lora_sha256`."""
@@ -79,9 +85,15 @@ class LlamaCppGenerator:
         lora = self.settings.lora_path
         self.verify_adapter()
         self.check_build(path, threads)
-        self._llm = Llama(model_path=str(path), n_ctx=self.settings.n_ctx, n_threads=threads,
-                          n_gpu_layers=self.settings.gpu_layers, verbose=False, seed=0,
-                          lora_path=str(lora) if lora else None)
+        self._llm = Llama(
+            model_path=str(path),
+            n_ctx=self.settings.n_ctx,
+            n_threads=threads,
+            n_gpu_layers=self.settings.gpu_layers,
+            verbose=False,
+            seed=0,
+            lora_path=str(lora) if lora else None,
+        )
         log.info("generator %s loaded (%d threads%s)", self.name, threads, f", adapter {lora}" if lora else "")
         return self._llm
 
@@ -103,8 +115,9 @@ class LlamaCppGenerator:
     def count_tokens(self, text: str) -> int:
         return len(self.warm_up().tokenize(text.encode(), add_bos=False, special=True))
 
-    def generate(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None,
-                 on_token: OnToken | None = None) -> Generation:
+    def generate(
+        self, messages: list[dict], max_tokens: int, stop: list[str] | None = None, on_token: OnToken | None = None
+    ) -> Generation:
         """One deterministic completion (temperature from settings, 0 by default), streamed to `on_token`."""
         llm = self.warm_up()
         with self._lock:  # a llama.cpp context serves one request at a time
@@ -113,8 +126,9 @@ class LlamaCppGenerator:
             pieces: list[str] = []
             first = 0.0
             usage: dict = {}
-            stream = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stop=stop,
-                                                temperature=self.settings.temperature, seed=0, stream=True)
+            stream = llm.create_chat_completion(
+                messages=messages, max_tokens=max_tokens, stop=stop, temperature=self.settings.temperature, seed=0, stream=True
+            )
             try:
                 for chunk in stream:
                     piece = chunk["choices"][0]["delta"].get("content") or ""
@@ -133,8 +147,15 @@ class LlamaCppGenerator:
         text = "".join(pieces)
         prompt_tokens = int(usage.get("prompt_tokens", 0)) or n_prompt or _count(llm, messages)
         completion_tokens = int(usage.get("completion_tokens", 0)) or n_decode or len(pieces)
-        return Generation(text=text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                          prompt_ms=prompt_ms, decode_ms=decode_ms, total_ms=total, first_token_ms=first)
+        return Generation(
+            text=text,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            prompt_ms=prompt_ms,
+            decode_ms=decode_ms,
+            total_ms=total,
+            first_token_ms=first,
+        )
 
 
 def _count(llm, messages: list[dict]) -> int:

@@ -29,8 +29,9 @@ class OpenAIGenerator:
         if importlib.util.find_spec("httpx") is None:
             raise MissingExtra("the openai backend needs httpx: pip install httpx")
         if not settings.endpoint:
-            raise BadInput("the openai generator backend needs an endpoint: set RAG_GENERATOR__ENDPOINT, "
-                           "e.g. http://127.0.0.1:8080/v1")
+            raise BadInput(
+                "the openai generator backend needs an endpoint: set RAG_GENERATOR__ENDPOINT, e.g. http://127.0.0.1:8080/v1"
+            )
         self.settings = settings
         self.endpoint = settings.endpoint.rstrip("/")
         self.name = settings.model
@@ -88,16 +89,26 @@ class OpenAIGenerator:
         explicit = "model" in self.settings.model_fields_set
         if len(served) == 1 and not explicit:
             return served[0]
-        raise BadInput(f"{self.endpoint} does not serve the model {self.name!r}; it serves {', '.join(served)} "
-                       "(set RAG_GENERATOR__MODEL to one of them)")
+        raise BadInput(
+            f"{self.endpoint} does not serve the model {self.name!r}; it serves {', '.join(served)} "
+            "(set RAG_GENERATOR__MODEL to one of them)"
+        )
 
-    def generate(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None,
-                 on_token: OnToken | None = None) -> Generation:
+    def generate(
+        self, messages: list[dict], max_tokens: int, stop: list[str] | None = None, on_token: OnToken | None = None
+    ) -> Generation:
         """One streamed chat completion. Usage comes from the final chunk when the server sends it
         (`stream_options.include_usage`), else prompt tokens are estimated and completion pieces counted.
         `prompt_ms` is the time to the first piece (network, queueing and prefill), `decode_ms` the rest."""
-        body = {"model": self.warm_up(), "messages": messages, "max_tokens": max_tokens, "stream": True,
-                "temperature": self.settings.temperature, "seed": 0, "stream_options": {"include_usage": True}}
+        body = {
+            "model": self.warm_up(),
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "stream": True,
+            "temperature": self.settings.temperature,
+            "seed": 0,
+            "stream_options": {"include_usage": True},
+        }
         if stop:
             body["stop"] = stop
         url = f"{self.endpoint}/chat/completions"
@@ -127,8 +138,15 @@ class OpenAIGenerator:
         total = (time.perf_counter() - t0) * 1000
         prompt = int(usage.get("prompt_tokens") or 0) or self.count_tokens("\n".join(m["content"] for m in messages))
         completion = int(usage.get("completion_tokens") or 0) or len(pieces)
-        return Generation(text="".join(pieces), prompt_tokens=prompt, completion_tokens=completion,
-                          prompt_ms=first, decode_ms=max(total - first, 0.0), total_ms=total, first_token_ms=first)
+        return Generation(
+            text="".join(pieces),
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            prompt_ms=first,
+            decode_ms=max(total - first, 0.0),
+            total_ms=total,
+            first_token_ms=first,
+        )
 
     def _errors(self, url: str):
         return _HttpErrors(url, self.settings.timeout_s)
@@ -149,8 +167,9 @@ class _HttpErrors:
         if exc is None or not isinstance(exc, httpx.HTTPError):
             return False
         if isinstance(exc, httpx.TimeoutException):
-            raise GeneratorTimeout(f"the generator endpoint {self.url} did not answer within {self.timeout_s:g} s "
-                                   f"({type(exc).__name__})") from exc
+            raise GeneratorTimeout(
+                f"the generator endpoint {self.url} did not answer within {self.timeout_s:g} s ({type(exc).__name__})"
+            ) from exc
         if isinstance(exc, httpx.ConnectError):
             raise GeneratorUnavailable(f"cannot reach the generator endpoint {self.url}: {exc}") from exc
         raise GeneratorError(f"the generator endpoint {self.url} failed: {type(exc).__name__}: {exc}") from exc

@@ -18,8 +18,14 @@ from rag.core.types import ModelRef
 OnToken = Callable[[str], None]
 
 LLAMA_CPP, TRANSFORMERS, OPENAI = "llama.cpp", "transformers", "openai"
-_BACKEND_NAMES = {"llama.cpp": LLAMA_CPP, "llamacpp": LLAMA_CPP, "transformers": TRANSFORMERS, "hf": TRANSFORMERS,
-                  "openai": OPENAI, "openaicompatible": OPENAI}
+_BACKEND_NAMES = {
+    "llama.cpp": LLAMA_CPP,
+    "llamacpp": LLAMA_CPP,
+    "transformers": TRANSFORMERS,
+    "hf": TRANSFORMERS,
+    "openai": OPENAI,
+    "openaicompatible": OPENAI,
+}
 
 
 def backend_kind(name: str) -> str | None:
@@ -47,5 +53,6 @@ class Generator(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def generate(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None,
-                 on_token: OnToken | None = None) -> Generation: ...
+    def generate(
+        self, messages: list[dict], max_tokens: int, stop: list[str] | None = None, on_token: OnToken | None = None
+    ) -> Generation: ...

@@ -29,8 +29,10 @@ class TransformersGenerator:
     def __init__(self, settings: GeneratorSettings, registry: ModelRegistry, version: str | None = None):
         check_hf_extra()
         if settings.lora_path:
-            raise BadInput("lora_path is a GGUF adapter for the llama.cpp backend; the transformers backend "
-                           "does not apply it (use RAG_GENERATOR__BACKEND=llama.cpp)")
+            raise BadInput(
+                "lora_path is a GGUF adapter for the llama.cpp backend; the transformers backend "
+                "does not apply it (use RAG_GENERATOR__BACKEND=llama.cpp)"
+            )
         self.settings = settings
         self.registry = registry
         self.name = settings.model
@@ -64,16 +66,16 @@ class TransformersGenerator:
 
                     torch.set_num_threads(self.settings.threads)
                 resolved = self.resolved
-                self._hf = load_hf_model(resolved.path, self.settings.device, sha256=resolved.sha256,
-                                         cache_dir=self.cache_dir)
+                self._hf = load_hf_model(resolved.path, self.settings.device, sha256=resolved.sha256, cache_dir=self.cache_dir)
                 log.info("generator %s loaded with transformers on %s", self.name, self._hf.device)
         return self._hf
 
     def count_tokens(self, text: str) -> int:
         return len(self.warm_up().tokenizer.encode(text, add_special_tokens=False))
 
-    def generate(self, messages: list[dict], max_tokens: int, stop: list[str] | None = None,
-                 on_token: OnToken | None = None) -> Generation:
+    def generate(
+        self, messages: list[dict], max_tokens: int, stop: list[str] | None = None, on_token: OnToken | None = None
+    ) -> Generation:
         """One completion (greedy at temperature 0), streamed to `on_token`.
 
         `prompt_ms` is the time to the first piece (prefill plus one decoding step), `decode_ms` the rest.
@@ -87,8 +89,9 @@ class TransformersGenerator:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         tok = hf.tokenizer
-        inputs = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                         return_dict=True).to(hf.device)
+        inputs = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True).to(
+            hf.device
+        )
         n_prompt = int(inputs["input_ids"].shape[1])
         halt = threading.Event()
 
@@ -99,9 +102,13 @@ class TransformersGenerator:
         timeout = self.settings.timeout_s
         streamer = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True, timeout=timeout)
         sampling = self.settings.temperature > 0
-        options = dict(max_new_tokens=max_tokens, streamer=streamer, do_sample=sampling,
-                       stopping_criteria=StoppingCriteriaList([Halt()]),
-                       pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
+        options = dict(
+            max_new_tokens=max_tokens,
+            streamer=streamer,
+            do_sample=sampling,
+            stopping_criteria=StoppingCriteriaList([Halt()]),
+            pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
+        )
         if sampling:
             options["temperature"] = self.settings.temperature
             torch.manual_seed(0)
@@ -150,8 +157,15 @@ class TransformersGenerator:
             raise result["error"]
         total = (time.perf_counter() - t0) * 1000
         n_out = int(result["out"].shape[1]) - n_prompt if "out" in result else len(pieces)
-        return Generation(text="".join(pieces), prompt_tokens=n_prompt, completion_tokens=n_out,
-                          prompt_ms=first, decode_ms=max(total - first, 0.0), total_ms=total, first_token_ms=first)
+        return Generation(
+            text="".join(pieces),
+            prompt_tokens=n_prompt,
+            completion_tokens=n_out,
+            prompt_ms=first,
+            decode_ms=max(total - first, 0.0),
+            total_ms=total,
+            first_token_ms=first,
+        )
 
 
 class StopText:
@@ -169,11 +183,12 @@ class StopText:
         self.buf += piece
         found = [i for i in (self.buf.find(s) for s in self.stop) if i >= 0]
         if found:
-            out, self.buf, self.done = self.buf[:min(found)], "", True
+            out, self.buf, self.done = self.buf[: min(found)], "", True
             return out
-        keep = max((k for s in self.stop for k in range(1, min(len(s) - 1, len(self.buf)) + 1)
-                    if self.buf.endswith(s[:k])), default=0)
-        out, self.buf = self.buf[:len(self.buf) - keep], self.buf[len(self.buf) - keep:]
+        keep = max(
+            (k for s in self.stop for k in range(1, min(len(s) - 1, len(self.buf)) + 1) if self.buf.endswith(s[:k])), default=0
+        )
+        out, self.buf = self.buf[: len(self.buf) - keep], self.buf[len(self.buf) - keep :]
         return out
 
     def flush(self) -> str:

@@ -47,9 +47,17 @@ class LoraExport:
     folded: dict[str, float] = field(default_factory=dict)  # module -> factor folded into lora_b (rsLoRA, alpha_pattern)
 
     def as_dict(self) -> dict:
-        return {"path": str(self.path), "sha256": self.sha256, "arch": self.arch, "alpha": self.alpha,
-                "ranks": self.ranks, "modules": self.modules, "pairs": self.pairs, "outtype": self.outtype,
-                "folded": self.folded}
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "arch": self.arch,
+            "alpha": self.alpha,
+            "ranks": self.ranks,
+            "modules": self.modules,
+            "pairs": self.pairs,
+            "outtype": self.outtype,
+            "folded": self.folded,
+        }
 
 
 def read_adapter_config(adapter_dir: Path) -> dict:
@@ -63,9 +71,13 @@ def read_adapter_config(adapter_dir: Path) -> dict:
         raise BadInput(f"{path} is not valid JSON: {exc}") from exc
     if str(config.get("peft_type", "LORA")).upper() != "LORA":
         raise BadInput(f"{path}: peft_type {config.get('peft_type')!r}, only LORA adapters can be exported")
-    refused = {"use_dora": "DoRA", "fan_in_fan_out": "fan_in_fan_out weights", "lora_bias": "LoRA biases",
-               "modules_to_save": "fully trained modules (modules_to_save)",
-               "trainable_token_indices": "trained token embeddings"}
+    refused = {
+        "use_dora": "DoRA",
+        "fan_in_fan_out": "fan_in_fan_out weights",
+        "lora_bias": "LoRA biases",
+        "modules_to_save": "fully trained modules (modules_to_save)",
+        "trainable_token_indices": "trained token embeddings",
+    }
     for key, what in refused.items():
         if config.get(key):
             raise BadInput(f"{path}: {what} cannot be applied by llama.cpp as a LoRA adapter")
@@ -135,8 +147,9 @@ def export_lora(adapter_dir: Path, base_gguf: Path, out: Path, outtype: str = "f
         import torch  # noqa: F401 - safetensors.torch needs it (bf16 adapters)
         from safetensors.torch import load_file
     except ImportError as exc:
-        raise MissingExtra(f"exporting an adapter needs torch, safetensors and gguf: pip install 'grounded-rag[hf]' "
-                           f"({exc.name} is missing)") from exc
+        raise MissingExtra(
+            f"exporting an adapter needs torch, safetensors and gguf: pip install 'grounded-rag[hf]' ({exc.name} is missing)"
+        ) from exc
     if outtype not in OUTTYPES:
         raise BadInput(f"outtype {outtype!r}: choose one of {', '.join(OUTTYPES)}")
     adapter_dir, out = Path(adapter_dir), Path(out)
@@ -162,8 +175,10 @@ def export_lora(adapter_dir: Path, base_gguf: Path, out: Path, outtype: str = "f
         rank = a.shape[0]
         base_in, base_out = shapes[target][0], shapes[target][1]  # ggml ne: [in, out]
         if a.ndim != 2 or b.ndim != 2 or b.shape[1] != rank or a.shape[1] != base_in or b.shape[0] != base_out:
-            raise BadInput(f"{module}: lora_A {tuple(a.shape)} / lora_B {tuple(b.shape)} do not fit {target} "
-                           f"({base_out} x {base_in}) of {Path(base_gguf).name}: an adapter for another base model?")
+            raise BadInput(
+                f"{module}: lora_A {tuple(a.shape)} / lora_B {tuple(b.shape)} do not fit {target} "
+                f"({base_out} x {base_in}) of {Path(base_gguf).name}: an adapter for another base model?"
+            )
         factor = _peft_scale(config, module, rank) / (alpha / rank)
         if not math.isclose(factor, 1.0, rel_tol=1e-6):
             b = b * factor
@@ -173,9 +188,17 @@ def export_lora(adapter_dir: Path, base_gguf: Path, out: Path, outtype: str = "f
         ranks.add(rank)
         modules.add(module.rsplit(".", 1)[-1])
     _write(out, arch, alpha, tensors, outtype, name or adapter_dir.name)
-    result = LoraExport(path=out, sha256=sha256_file(out), arch=arch, alpha=alpha, ranks=sorted(ranks),
-                        modules=[m for m in TARGET_MODULES if m in modules], pairs=len(pairs), outtype=outtype,
-                        folded=folded)
+    result = LoraExport(
+        path=out,
+        sha256=sha256_file(out),
+        arch=arch,
+        alpha=alpha,
+        ranks=sorted(ranks),
+        modules=[m for m in TARGET_MODULES if m in modules],
+        pairs=len(pairs),
+        outtype=outtype,
+        folded=folded,
+    )
     log.info("exported %d LoRA pairs (rank %s) to %s", result.pairs, result.ranks, out)
     return result
 

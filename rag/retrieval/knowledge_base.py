@@ -97,8 +97,10 @@ class KnowledgeBase:
 
     def _refuse_mismatch(self, reason: str | None) -> None:
         if reason:
-            raise IndexMismatch(f"the index was built by another embedder ({reason}); rebuild it with "
-                                f"`rag index rebuild` (any ingest also does) or configure the embedder it was built with")
+            raise IndexMismatch(
+                f"the index was built by another embedder ({reason}); rebuild it with "
+                f"`rag index rebuild` (any ingest also does) or configure the embedder it was built with"
+            )
 
     def index(self) -> FaissIndex:
         return self.live().vectors
@@ -109,8 +111,7 @@ class KnowledgeBase:
             return FaissIndex(self.embedder.dim, cfg.use_gpu, search_threads=cfg.search_threads)
         return FaissIndex.load(folder, cfg.use_gpu, cfg.search_threads)
 
-    def search(self, query: str, k: int, collection: str | None = None,
-               filters: Filters | None = None) -> tuple[list[Hit], dict]:
+    def search(self, query: str, k: int, collection: str | None = None, filters: Filters | None = None) -> tuple[list[Hit], dict]:
         """Top-k chunks for a question, best first: dense and BM25 candidates fused (RRF by default),
         at most `max_per_page` chunks per page; filters apply before any cut. Timings in ms."""
         cfg = self.settings.retrieval
@@ -141,20 +142,37 @@ class KnowledgeBase:
         fused = [(vid, s) for vid, s in fused if vid in rows]
         top = diversify(fused, lambda vid: (rows[vid]["doc_id"], rows[vid]["page"]), cfg.max_per_page, k)
         dense_of, lexical_of = dict(dense), dict(lexical)
-        hits = [Hit(chunk_id=r["id"], doc_id=r["doc_id"], doc=r["doc_name"], page=r["page"], bbox=json.loads(r["bbox"]),
-                    score=round(score, 5), dense_score=_round(dense_of.get(vid)),
-                    lexical_score=_round(lexical_of.get(vid)), text=r["text"],
-                    html=r.get("html") or "")
-                for vid, score in top if (r := rows[vid])]
+        hits = [
+            Hit(
+                chunk_id=r["id"],
+                doc_id=r["doc_id"],
+                doc=r["doc_name"],
+                page=r["page"],
+                bbox=json.loads(r["bbox"]),
+                score=round(score, 5),
+                dense_score=_round(dense_of.get(vid)),
+                lexical_score=_round(lexical_of.get(vid)),
+                text=r["text"],
+                html=r.get("html") or "",
+            )
+            for vid, score in top
+            if (r := rows[vid])
+        ]
         timings["fuse_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return hits, timings
 
     def info(self) -> dict:
         manifest = self.versions.manifest()
         live = self.live()
-        return {"version": manifest.get("version"), "vectors": live.vectors.size, "lexical_terms_docs": live.lexical.size,
-                "chunks": self.store.count_chunks(), "documents": len(self.store.documents()),
-                "device": live.vectors.device, "embedder": manifest.get("embedder")}
+        return {
+            "version": manifest.get("version"),
+            "vectors": live.vectors.size,
+            "lexical_terms_docs": live.lexical.size,
+            "chunks": self.store.count_chunks(),
+            "documents": len(self.store.documents()),
+            "device": live.vectors.device,
+            "embedder": manifest.get("embedder"),
+        }
 
     # ---- writing -------------------------------------------------------------------------------
     @contextmanager
@@ -193,8 +211,10 @@ class KnowledgeBase:
                 raise NotFound(f"no index version {version!r} (see `rag index versions`)")
             built_with = (target.get("embedder") or {}).get("name")
             if built_with != self.embedder.name or target.get("dim") != self.embedder.dim:
-                raise BadInput(f"index version {version} was built with embedder {built_with!r} "
-                               f"(dim {target.get('dim')}); the configured one is {self.embedder.name!r}")
+                raise BadInput(
+                    f"index version {version} was built with embedder {built_with!r} "
+                    f"(dim {target.get('dim')}); the configured one is {self.embedder.name!r}"
+                )
             self.versions.activate(version)
             return target
 
@@ -253,7 +273,7 @@ class KnowledgeBase:
         index = self._load(None)
         rows = self.store.all_texts()
         for start in range(0, len(rows), 4 * EMBED_BLOCK):
-            part = rows[start:start + 4 * EMBED_BLOCK]
+            part = rows[start : start + 4 * EMBED_BLOCK]
             index.add([v for v, _, _ in part], self.embedder.embed([embed_text(h, t) for _, h, t in part]))
         self._publish(index)
         return index

@@ -17,7 +17,8 @@ TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+", re.UNICODE)
 STOPWORDS = frozenset(
     "a an and are as at be but by for from has have he her his i in into is it its of on or our she so such that the "
     "their them then there these they this to was we were what when where which who will with you your do does did "
-    "how many much".split())
+    "how many much".split()
+)
 
 
 _STEMMER = None

@@ -35,8 +35,10 @@ def export_onnx(model_dir: Path, out_dir: Path, source_sha256: str) -> Path:
     try:
         import onnx  # noqa: F401 - torch's exporter needs it
     except ImportError as exc:
-        raise MissingExtra("the onnx embedder backend exports the model once and needs the `onnx` package "
-                           "(a dependency of grounded-rag): pip install onnx==1.23.2") from exc
+        raise MissingExtra(
+            "the onnx embedder backend exports the model once and needs the `onnx` package "
+            "(a dependency of grounded-rag): pip install onnx==1.23.2"
+        ) from exc
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -51,25 +53,36 @@ def export_onnx(model_dir: Path, out_dir: Path, source_sha256: str) -> Path:
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f"model.onnx.tmp{os.getpid()}"
     axes = {k: {0: "batch", 1: "tokens"} for k in [*INPUTS, "last_hidden_state"]}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on shape checks; the export is verified against torch in tests
-        torch.onnx.export(LastHidden(model), tuple(sample[k] for k in INPUTS), str(tmp), input_names=INPUTS,
-                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            LastHidden(model),
+            tuple(sample[k] for k in INPUTS),
+            str(tmp),
+            input_names=INPUTS,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
     target = out_dir / "model.onnx"
     os.replace(tmp, target)
-    meta = {"source_sha256": source_sha256, "onnx_sha256": sha256_file(target), "opset": 17,
-            "torch": torch.__version__, "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    meta = {
+        "source_sha256": source_sha256,
+        "onnx_sha256": sha256_file(target),
+        "opset": 17,
+        "torch": torch.__version__,
+        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     tmp_meta = out_dir / f"export.json.tmp{os.getpid()}"
     tmp_meta.write_text(json.dumps(meta, indent=1))
     os.replace(tmp_meta, out_dir / "export.json")  # written last: its presence means the export is complete
-    log.warning("exported %s to ONNX at %s in %.1fs (once per model version)", out_dir.name, target,
-                time.perf_counter() - t0)
+    log.warning("exported %s to ONNX at %s in %.1fs (once per model version)", out_dir.name, target, time.perf_counter() - t0)
     return target
 
 
@@ -88,8 +101,10 @@ def verified_export(models_dir: Path, name: str, model_dir: Path, source_sha256:
     meta = json.loads((folder / "export.json").read_text())
     digest = cache.sha256(folder / "model.onnx")
     if meta.get("source_sha256") != source_sha256 or meta.get("onnx_sha256") != digest:
-        raise HashMismatch(f"ONNX export at {folder} does not match its record (source {meta.get('source_sha256')}, "
-                           f"file sha256 {digest}): delete the folder to re-export it")
+        raise HashMismatch(
+            f"ONNX export at {folder} does not match its record (source {meta.get('source_sha256')}, "
+            f"file sha256 {digest}): delete the folder to re-export it"
+        )
     return folder / "model.onnx", digest
 
 
@@ -126,7 +141,7 @@ class OnnxEncoder:
         order = np.argsort([-len(t) for t in texts], kind="stable")
         out = None
         for start in range(0, len(texts), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             vecs = self._batch([texts[i] for i in idx])
             if out is None:
                 out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)

@@ -35,8 +35,9 @@ class FaissIndex:
     index (HNSW or IVF-PQ) rebuilt from the stored vectors when a version is published. Searched on the GPU
     when asked and possible."""
 
-    def __init__(self, dim: int, use_gpu: str = "auto", index=None, ann=None, ann_meta: dict | None = None,
-                 search_threads: int = 0):
+    def __init__(
+        self, dim: int, use_gpu: str = "auto", index=None, ann=None, ann_meta: dict | None = None, search_threads: int = 0
+    ):
         faiss = _faiss()
         self.dim = dim
         self.search_threads = search_threads  # 0: leave OpenMP's thread count alone
@@ -216,9 +217,15 @@ class IndexVersions:
         index.save(folder)
         if extra is not None:
             extra(folder)
-        manifest = dict(meta, version=version, dim=index.dim, count=index.size,
-                        kind=index.ann_meta.get("kind", "flat-ip"), ann=index.ann_meta if index.ann is not None else None,
-                        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        manifest = dict(
+            meta,
+            version=version,
+            dim=index.dim,
+            count=index.size,
+            kind=index.ann_meta.get("kind", "flat-ip"),
+            ann=index.ann_meta if index.ann is not None else None,
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
         fsync_dir(folder)
         self._point_at(version)

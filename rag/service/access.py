@@ -162,5 +162,5 @@ def safe_filename(name: str | None, default: str = "upload") -> str:
     name = _UNSAFE.sub("_", "".join(ch for ch in name if ch.isprintable())).strip(" .")
     if len(name) > 120:
         stem, dot, ext = name.rpartition(".")
-        name = (stem[: 110] + dot + ext[:9]) if dot and len(ext) < 10 else name[:120]
+        name = (stem[:110] + dot + ext[:9]) if dot and len(ext) < 10 else name[:120]
     return name or default

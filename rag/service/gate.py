@@ -47,10 +47,12 @@ class Ticket:
 
     def chain(self, callback: Callable[[str], None] | None) -> Callable[[str], None]:
         """A token hook that checks this ticket, then passes the piece on."""
+
         def hook(piece: str) -> None:
             self.check()
             if callback is not None:
                 callback(piece)
+
         return hook
 
     def release(self) -> None:
@@ -101,7 +103,6 @@ class Gate:
         """A ticket for a new request, or `Busy` when running + waiting requests are at the limit."""
         with self._lock:
             if self._admitted >= self.slots + self.queue:
-                raise Busy(f"the service is busy: {self.slots} answering and {self.queue} waiting; retry later",
-                           self.retry_after)
+                raise Busy(f"the service is busy: {self.slots} answering and {self.queue} waiting; retry later", self.retry_after)
             self._admitted += 1
         return Ticket(self, timeout_s or self.request_timeout_s)

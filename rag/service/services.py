@@ -64,8 +64,7 @@ class Services:
             served = self._served
             if served is not None and served[0].key == version.key:
                 return served[1]
-            generator = make_generator(version_settings(self.settings.generator, version), self.registry,
-                                       version=version.id)
+            generator = make_generator(version_settings(self.settings.generator, version), self.registry, version=version.id)
             if served is not None:
                 log.info("switching the answer model from version %s to %s", served[0].id, version.id)
                 generator.warm_up()  # the old generator serves whoever holds it until this is loaded
@@ -102,18 +101,37 @@ class Services:
         """Why answers cannot be generated on this machine (found at warm-up), or None."""
         return self.generator_error.message if self.generator_error is not None else None
 
-    def search(self, question: str, k: int | None = None, collection: str | None = None,
-               filters: Filters | None = None) -> SearchResult:
+    def search(
+        self, question: str, k: int | None = None, collection: str | None = None, filters: Filters | None = None
+    ) -> SearchResult:
         return search(self.kb, question, k or self.settings.top_k, collection, filters)
 
-    def ask(self, question: str, k: int | None = None, collection: str | None = None,
-            filters: Filters | None = None, mode: str | None = None, summarize: bool = False,
-            on_token: OnToken | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        collection: str | None = None,
+        filters: Filters | None = None,
+        mode: str | None = None,
+        summarize: bool = False,
+        on_token: OnToken | None = None,
+    ) -> Answer:
         """A checked, cited answer; `on_token` receives generated text as it is produced."""
         g = self.settings.generator
-        return ask(self.kb, self.generator, question, k or self.settings.top_k, collection,
-                   max_tokens=g.max_tokens, n_ctx=g.n_ctx, filters=filters, settings=self.settings.answer,
-                   mode=mode, summarize=summarize, on_token=on_token)
+        return ask(
+            self.kb,
+            self.generator,
+            question,
+            k or self.settings.top_k,
+            collection,
+            max_tokens=g.max_tokens,
+            n_ctx=g.n_ctx,
+            filters=filters,
+            settings=self.settings.answer,
+            mode=mode,
+            summarize=summarize,
+            on_token=on_token,
+        )
 
     def info(self) -> dict:
         """Versions, models with their sha256, and the index size (for `GET /v1/info`)."""
@@ -128,15 +146,24 @@ class Services:
         pkgs = ["torch", "sentence-transformers", "faiss-cpu", "llama-cpp-python", "pdfplumber", "rapidocr", "fastapi"]
         served = None if self._fixed is not None else self.model_version
         generator = served.base if served else self.settings.generator.model
-        models = [dict(m, in_use=m["name"] in (self.settings.embedder.model, generator))
-                  for m in self.registry.status()]
-        return {"service": "grounded-rag", "version": rag.__version__, "python": platform.python_version(),
-                "packages": {p: version(p) for p in pkgs}, "models": models,
-                "model_version": served.as_dict() if served else None, "index": self.kb.info(),
-                "settings": {"data_dir": str(self.settings.data_dir), "top_k": self.settings.top_k,
-                             "generator": generator, "embedder": self.settings.embedder.model,
-                             "generator_backend": self.settings.generator.backend,
-                             "ocr_engine": self.settings.parse.ocr_engine}}
+        models = [dict(m, in_use=m["name"] in (self.settings.embedder.model, generator)) for m in self.registry.status()]
+        return {
+            "service": "grounded-rag",
+            "version": rag.__version__,
+            "python": platform.python_version(),
+            "packages": {p: version(p) for p in pkgs},
+            "models": models,
+            "model_version": served.as_dict() if served else None,
+            "index": self.kb.info(),
+            "settings": {
+                "data_dir": str(self.settings.data_dir),
+                "top_k": self.settings.top_k,
+                "generator": generator,
+                "embedder": self.settings.embedder.model,
+                "generator_backend": self.settings.generator.backend,
+                "ocr_engine": self.settings.parse.ocr_engine,
+            },
+        }
 
 
 def version_settings(settings: GeneratorSettings, version: ModelVersion) -> GeneratorSettings:
@@ -144,8 +171,11 @@ def version_settings(settings: GeneratorSettings, version: ModelVersion) -> Gene
     if version.source == "settings":
         return settings
     if backend_kind(settings.backend) == OPENAI:
-        raise ModelError(f"model version {version.id!r} is chosen (`rag models use`), but the generator backend is "
-                         "an OpenAI-compatible endpoint, which serves its own model: use the llama.cpp backend, "
-                         "or `rag models rollback` until the settings decide again")
-    return settings.model_copy(update={"model": version.base, "lora_path": version.adapter,
-                                       "lora_sha256": version.adapter_sha256})
+        raise ModelError(
+            f"model version {version.id!r} is chosen (`rag models use`), but the generator backend is "
+            "an OpenAI-compatible endpoint, which serves its own model: use the llama.cpp backend, "
+            "or `rag models rollback` until the settings decide again"
+        )
+    return settings.model_copy(
+        update={"model": version.base, "lora_path": version.adapter, "lora_sha256": version.adapter_sha256}
+    )

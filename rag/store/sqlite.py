@@ -116,8 +116,7 @@ class SqliteStore:
         return db
 
     def find_document(self, collection: str, path: str) -> Document | None:
-        row = self._conn().execute(
-            "SELECT * FROM documents WHERE collection=? AND path=?", (collection, path)).fetchone()
+        row = self._conn().execute("SELECT * FROM documents WHERE collection=? AND path=?", (collection, path)).fetchone()
         return self._doc(row, self._tags([row["id"]]).get(row["id"], {})) if row else None
 
     def _tags(self, doc_ids: list[str] | None = None) -> dict[str, dict[str, str]]:
@@ -134,8 +133,9 @@ class SqliteStore:
     @staticmethod
     def _write_tags(db: sqlite3.Connection, doc_id: str, tags: dict[str, str]) -> None:
         db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
-        db.executemany("INSERT INTO document_tags(doc_id, key, value) VALUES (?,?,?)",
-                       [(doc_id, k, v) for k, v in sorted(tags.items())])
+        db.executemany(
+            "INSERT INTO document_tags(doc_id, key, value) VALUES (?,?,?)", [(doc_id, k, v) for k, v in sorted(tags.items())]
+        )
 
     def set_tags(self, doc_id: str, tags: dict[str, str]) -> None:
         """Replace a document's tags (nothing is re-embedded: tags live beside the chunks)."""
@@ -149,8 +149,7 @@ class SqliteStore:
         a crash leaves either the old version or the new one, never half of each.
         """
         with self._write, self._conn() as db:
-            old = db.execute("SELECT id FROM documents WHERE collection=? AND path=?",
-                             (doc.collection, doc.path)).fetchone()
+            old = db.execute("SELECT id FROM documents WHERE collection=? AND path=?", (doc.collection, doc.path)).fetchone()
             old_vids: list[int] = []
             if old:
                 old_vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (old["id"],))]
@@ -160,18 +159,22 @@ class SqliteStore:
             db.execute(
                 "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (doc.id, doc.name, doc.path, doc.collection, doc.sha256, size, mtime, doc.status,
-                 doc.error, doc.pages, _now()))
+                (doc.id, doc.name, doc.path, doc.collection, doc.sha256, size, mtime, doc.status, doc.error, doc.pages, _now()),
+            )
             self._write_tags(db, doc.id, doc.tags)
             new_vids = []
             for c in chunks:
                 cur = db.execute(
                     "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)",
-                    (c.id, doc.id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord))
+                    (c.id, doc.id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord),
+                )
                 new_vids.append(cur.lastrowid)
             for name, value in (("documents_ingested", 1), ("pages_ingested", doc.pages), ("chunks_ingested", len(chunks))):
-                db.execute("INSERT INTO counters(name, value) VALUES (?, ?)"
-                           " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", (name, value))
+                db.execute(
+                    "INSERT INTO counters(name, value) VALUES (?, ?)"
+                    " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                    (name, value),
+                )
             return old_vids, new_vids
 
     def delete_document(self, doc_id: str) -> list[int]:
@@ -192,8 +195,11 @@ class SqliteStore:
         if collections is not None:
             where.append(f"collection IN ({','.join('?' * len(collections))})")
             args += list(collections)
-        sql = ("SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d"
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY name")
+        sql = (
+            "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY name"
+        )
         rows = self._conn().execute(sql, args).fetchall()
         tags = self._tags()
         return [self._doc(r, tags.get(r["id"], {})) for r in rows]
@@ -205,12 +211,15 @@ class SqliteStore:
         marks = ",".join("?" * len(vids))
         rows = self._conn().execute(
             f"SELECT c.*, d.name AS doc_name, d.collection FROM chunks c JOIN documents d ON d.id=c.doc_id"
-            f" WHERE c.vid IN ({marks})", vids)
+            f" WHERE c.vid IN ({marks})",
+            vids,
+        )
         return {r["vid"]: dict(r) for r in rows}
 
     def vids_in_collection(self, collection: str) -> list[int]:
         rows = self._conn().execute(
-            "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.collection=?", (collection,))
+            "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.collection=?", (collection,)
+        )
         return [r[0] for r in rows]
 
     def vids_matching(self, filters) -> list[int]:
@@ -256,13 +265,19 @@ class SqliteStore:
 
     def file_index(self, collection: str) -> dict[str, dict]:
         """path -> {id, size, mtime, status, sha256} of every document of a collection (for re-indexing)."""
-        rows = self._conn().execute("SELECT id, path, size, mtime, status, sha256 FROM documents WHERE collection=?",
-                                    (collection,))
+        rows = self._conn().execute(
+            "SELECT id, path, size, mtime, status, sha256 FROM documents WHERE collection=?", (collection,)
+        )
         return {r["path"]: {k: r[k] for k in ("id", "size", "mtime", "status", "sha256")} for r in rows}
 
     def document(self, doc_id: str) -> Document | None:
-        row = self._conn().execute("SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n"
-                                   " FROM documents d WHERE id=?", (doc_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d WHERE id=?", (doc_id,)
+            )
+            .fetchone()
+        )
         return self._doc(row, self._tags([doc_id]).get(doc_id, {})) if row else None
 
     def count_chunks(self) -> int:
@@ -271,8 +286,10 @@ class SqliteStore:
     # ---- API keys (only hashes are stored) ------------------------------------------------------
     def add_key(self, key_id: str, digest: str, rights: str, collections: list[str], name: str = "") -> None:
         with self._write, self._conn() as db:
-            db.execute("INSERT INTO api_keys(id,hash,rights,collections,name,created_at) VALUES (?,?,?,?,?,?)",
-                       (key_id, digest, rights, json.dumps(sorted(collections)), name, _now()))
+            db.execute(
+                "INSERT INTO api_keys(id,hash,rights,collections,name,created_at) VALUES (?,?,?,?,?,?)",
+                (key_id, digest, rights, json.dumps(sorted(collections)), name, _now()),
+            )
 
     def key_by_hash(self, digest: str) -> dict | None:
         """The live (not revoked) key with this sha256, or None."""
@@ -290,12 +307,28 @@ class SqliteStore:
 
     @staticmethod
     def _key(row: sqlite3.Row) -> dict:
-        return {"id": row["id"], "rights": row["rights"], "collections": json.loads(row["collections"]),
-                "name": row["name"], "created_at": row["created_at"], "revoked_at": row["revoked_at"]}
+        return {
+            "id": row["id"],
+            "rights": row["rights"],
+            "collections": json.loads(row["collections"]),
+            "name": row["name"],
+            "created_at": row["created_at"],
+            "revoked_at": row["revoked_at"],
+        }
 
     @staticmethod
     def _doc(row: sqlite3.Row, tags: dict[str, str] | None = None) -> Document:
         keys = row.keys()
-        return Document(id=row["id"], name=row["name"], path=row["path"], collection=row["collection"],
-                        sha256=row["sha256"], status=row["status"], error=row["error"], pages=row["pages"],
-                        chunks=row["n"] if "n" in keys else 0, ingested_at=row["ingested_at"], tags=tags or {})
+        return Document(
+            id=row["id"],
+            name=row["name"],
+            path=row["path"],
+            collection=row["collection"],
+            sha256=row["sha256"],
+            status=row["status"],
+            error=row["error"],
+            pages=row["pages"],
+            chunks=row["n"] if "n" in keys else 0,
+            ingested_at=row["ingested_at"],
+            tags=tags or {},
+        )

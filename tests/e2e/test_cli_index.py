@@ -11,8 +11,14 @@ from tests.helpers.models import MODELS_DIR
 
 def rag(data, *args, timeout=600) -> subprocess.CompletedProcess:
     env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR))
-    return subprocess.run([sys.executable, "-m", "api", "--data-dir", str(data), *args], env=env, capture_output=True,
-                          text=True, timeout=timeout, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "api", "--data-dir", str(data), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
 
 
 def test_index_rebuild_publishes_a_new_version_that_answers_search(tmp_path, docs):

@@ -32,8 +32,7 @@ def test_killed_ingest_leaves_the_previous_index_serving(tmp_path):
     batch.mkdir()
     for i in range(40):
         docgen.simple_pdf(batch / f"memo-{i:02d}.pdf", [(f"Memo {i}", [f"Memo number {i} concerns valve V{i}."])])
-    proc = subprocess.Popen(cmd + [str(batch), "--processes", "2"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd + [str(batch), "--processes", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = data / "store.sqlite"
     deadline = time.time() + 300
     while time.time() < deadline:  # wait until part of the batch is committed to SQLite

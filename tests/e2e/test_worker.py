@@ -21,12 +21,21 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("jobs-data")
-    key = subprocess.run([*RAG, "--data-dir", str(data), "keys", "create", "--collection", "hr", "--rights", "write"],
-                         capture_output=True, text=True, env=env(), check=True).stdout.strip()
+    key = subprocess.run(
+        [*RAG, "--data-dir", str(data), "keys", "create", "--collection", "hr", "--rights", "write"],
+        capture_output=True,
+        text=True,
+        env=env(),
+        check=True,
+    ).stdout.strip()
     port = free_port()
     log = open(data.parent / "jobs-server.log", "w")
-    proc = subprocess.Popen([*RAG, "--data-dir", str(data), "serve", "--port", str(port), "--no-warm-up"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env())
+    proc = subprocess.Popen(
+        [*RAG, "--data-dir", str(data), "serve", "--port", str(port), "--no-warm-up"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env(),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -50,9 +59,16 @@ def pdfs(tmp_path_factory):
     d = tmp_path_factory.mktemp("job-pdfs")
     out = []
     for i in range(16):
-        pages = [(f"Section {i}.{p}", [f"Document {i} page {p} states that the budget line {i}-{p} is {100 * i + p} EUR.",
-                                       f"Paragraph two of page {p} in document {i} repeats the code K{i}P{p} for lookups. " * 3])
-                 for p in range(1, 5)]
+        pages = [
+            (
+                f"Section {i}.{p}",
+                [
+                    f"Document {i} page {p} states that the budget line {i}-{p} is {100 * i + p} EUR.",
+                    f"Paragraph two of page {p} in document {i} repeats the code K{i}P{p} for lookups. " * 3,
+                ],
+            )
+            for p in range(1, 5)
+        ]
         out.append(docgen.simple_pdf(d / f"report{i:02d}.pdf", pages, title=f"Report {i}"))
     return out
 
@@ -66,9 +82,15 @@ def test_job_lifecycle_with_a_real_worker(server, pdfs, tmp_path):
         done = wait(client, job["id"], lambda j: j["state"] in ("done", "failed", "cancelled"))
         own = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text  # the worker's own metrics
     assert done["state"] == "done" and done["counts"]["ok"] == 2, done
-    for line in ('rag_worker_jobs_total{state="done"} 1.0', 'rag_worker_files_total{status="ok"} 2.0',
-                 "rag_worker_pages_total 8.0", "rag_worker_jobs_running 0.0", "rag_worker_inference_threads 1.0",
-                 "rag_worker_queue_pending 0.0", "rag_worker_file_seconds_count 2.0"):
+    for line in (
+        'rag_worker_jobs_total{state="done"} 1.0',
+        'rag_worker_files_total{status="ok"} 2.0',
+        "rag_worker_pages_total 8.0",
+        "rag_worker_jobs_running 0.0",
+        "rag_worker_inference_threads 1.0",
+        "rag_worker_queue_pending 0.0",
+        "rag_worker_file_seconds_count 2.0",
+    ):
         assert line in own, line
     assert all(f["pages"] == 4 and f["chunks"] > 0 for f in done["files"]), done
     docs = {d["name"]: d for d in client.get("/v1/documents").json()}

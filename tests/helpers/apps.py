@@ -62,8 +62,9 @@ def make_app(data_dir, host: str | None = "127.0.0.1", **settings):
 def put(services, collection: str, name: str, sentences: list[str]) -> Document:
     """A one-page document in `collection` with one chunk per sentence."""
     doc_id = hashlib.sha256(f"{collection}/{name}".encode()).hexdigest()[:16]
-    doc = Document(id=doc_id, name=name, path=f"/docs/{collection}/{name}", collection=collection, sha256=doc_id,
-                   status="ok", pages=1)
+    doc = Document(
+        id=doc_id, name=name, path=f"/docs/{collection}/{name}", collection=collection, sha256=doc_id, status="ok", pages=1
+    )
     chunks = [Chunk(id=f"{doc_id}-{i}", doc_id=doc_id, page=1, bbox=[0, 0, 1, 1], text=t) for i, t in enumerate(sentences)]
     services.kb.put_document(doc, 1, 0.0, chunks)
     return doc

@@ -5,12 +5,15 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-LOREM = ("Operators review the maintenance log every morning and record any deviation from the plan. "
-         "Each entry names the unit, the shift and the person who signed it off. ")
+LOREM = (
+    "Operators review the maintenance log every morning and record any deviation from the plan. "
+    "Each entry names the unit, the shift and the person who signed it off. "
+)
 
 
-def simple_pdf(path: Path, pages: list[tuple[str, list[str]]], title: str | None = None,
-               running_header: str | None = None) -> Path:
+def simple_pdf(
+    path: Path, pages: list[tuple[str, list[str]]], title: str | None = None, running_header: str | None = None
+) -> Path:
     """One heading and some paragraphs per page (reportlab flowables, real text layer).
 
     With `running_header`, every page also gets that line at the top and its number at the bottom.
@@ -28,6 +31,7 @@ def simple_pdf(path: Path, pages: list[tuple[str, list[str]]], title: str | None
         story += [Paragraph(p, styles["BodyText"]) for p in paragraphs]
         if i < len(pages) - 1:
             story.append(PageBreak())
+
     def decorate(canvas, doc):
         if running_header:
             canvas.setFont("Helvetica", 8)
@@ -69,14 +73,18 @@ def table_pdf(path: Path, heading: str, rows: list[list[str]], spans: list[tuple
     table = Table(rows)
     style = [("GRID", (0, 0), (-1, -1), 0.8, colors.black)] + [("SPAN", a, b) for a, b in spans]
     table.setStyle(TableStyle(style))
-    story = [Paragraph(heading, styles["Heading2"]), Spacer(1, 8), table, Spacer(1, 8),
-             Paragraph("The table above lists the figures for each site.", styles["BodyText"])]
+    story = [
+        Paragraph(heading, styles["Heading2"]),
+        Spacer(1, 8),
+        table,
+        Spacer(1, 8),
+        Paragraph("The table above lists the figures for each site.", styles["BodyText"]),
+    ]
     SimpleDocTemplate(str(path), pagesize=letter).build(story)
     return Path(path)
 
 
-def text_image(lines: list[str], size: tuple[int, int] = (1240, 1754), font_size: int = 34,
-               margin: int = 100) -> Image.Image:
+def text_image(lines: list[str], size: tuple[int, int] = (1240, 1754), font_size: int = 34, margin: int = 100) -> Image.Image:
     """A white page with black text lines (an A4 scan at 150 dpi by default)."""
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image)
@@ -124,8 +132,10 @@ def long_pdf(path: Path, n_pages: int = 50) -> Path:
     """A realistic multi-page report: numbered sections with several paragraphs per page."""
     pages = []
     for i in range(1, n_pages + 1):
-        paras = [f"Section {i}.{j}: the plant in region {i} processed {1000 + 37 * i + j} tonnes in quarter {j}. "
-                 + LOREM * 3 for j in range(1, 5)]
+        paras = [
+            f"Section {i}.{j}: the plant in region {i} processed {1000 + 37 * i + j} tonnes in quarter {j}. " + LOREM * 3
+            for j in range(1, 5)
+        ]
         pages.append((f"{i}. Regional operations report {i}", paras))
     return simple_pdf(path, pages, title="Operations Report")
 

@@ -22,8 +22,9 @@ from reportlab.platypus import FrameBreak, PageTemplate, Paragraph
 
 from tests.helpers.parse_fixtures import _T, BODY, STYLES, Item, Rendered, Story, _frame, _single, render, running
 
-FORMULA = ParagraphStyle("fx-formula", parent=BODY, fontName="Times-Italic", fontSize=11, leading=14,
-                         alignment=TA_CENTER, spaceAfter=0)
+FORMULA = ParagraphStyle(
+    "fx-formula", parent=BODY, fontName="Times-Italic", fontSize=11, leading=14, alignment=TA_CENTER, spaceAfter=0
+)
 NUMBER = ParagraphStyle("fx-eqno", parent=BODY, fontSize=10, alignment=TA_RIGHT, spaceAfter=0)
 
 
@@ -32,12 +33,19 @@ def add_formula(s: Story, formula: str, number: str = "") -> None:
     width = A4[0] - 108
     text = formula + (f" ({number})" if number else "")
     fid = s._item(Item("formula", text))
-    cells = [["", Paragraph(escape(formula, quote=False), FORMULA),
-              Paragraph(f"({number})", NUMBER) if number else ""]]
-    t = _T(cells, colWidths=[50, width - 100, 50], hAlign="CENTER",
-           style=[("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                  ("TOPPADDING", (0, 0), (-1, -1), 7), ("BOTTOMPADDING", (0, 0), (-1, -1), 9),
-                  ("VALIGN", (0, 0), (-1, -1), "MIDDLE")])
+    cells = [["", Paragraph(escape(formula, quote=False), FORMULA), Paragraph(f"({number})", NUMBER) if number else ""]]
+    t = _T(
+        cells,
+        colWidths=[50, width - 100, 50],
+        hAlign="CENTER",
+        style=[
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 7),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 9),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ],
+    )
     t.truth_id = fid
     s.flowables.append(t)
 
@@ -46,21 +54,36 @@ def formula_page(path: Path) -> Rendered:
     """A section on pumping energy with two numbered display formulas and an unnumbered one."""
     s = Story()
     s.add("h2", "4. Pumping energy")
-    s.add("p", "The electrical energy a pumping station draws depends on the volume it lifts, the height it lifts it "
-               "through and the efficiency of its pump sets. For a station lifting a volume V (cubic metres) through "
-               "a total head H (metres) the energy in kilowatt hours is")
-    add_formula(s, "E = \u03c1 \u00d7 g \u00d7 V \u00d7 H / (3.6 \u00d7 10^6 \u00d7 \u03b7)".replace("\u03c1", "p")
-                .replace("\u03b7", "n"), "1")
-    s.add("p", "where p is the density of water (1,000 kg per cubic metre), g is 9.81 m/s\u00b2 and n is the combined "
-               "efficiency of pump, motor and drive. The head is the static lift plus the friction loss in the rising "
-               "main, which grows with the square of the flow:")
+    s.add(
+        "p",
+        "The electrical energy a pumping station draws depends on the volume it lifts, the height it lifts it "
+        "through and the efficiency of its pump sets. For a station lifting a volume V (cubic metres) through "
+        "a total head H (metres) the energy in kilowatt hours is",
+    )
+    add_formula(
+        s,
+        "E = \u03c1 \u00d7 g \u00d7 V \u00d7 H / (3.6 \u00d7 10^6 \u00d7 \u03b7)".replace("\u03c1", "p").replace("\u03b7", "n"),
+        "1",
+    )
+    s.add(
+        "p",
+        "where p is the density of water (1,000 kg per cubic metre), g is 9.81 m/s\u00b2 and n is the combined "
+        "efficiency of pump, motor and drive. The head is the static lift plus the friction loss in the rising "
+        "main, which grows with the square of the flow:",
+    )
     add_formula(s, "H = Hs + k \u00d7 Q\u00b2", "2")
-    s.add("p", "Kestrel Moor lifts water through a static head of 46 m. With k = 0.0012 and a flow of 120 litres per "
-               "second the friction loss is 17.3 m, so the station works against 63.3 m in all. For the whole "
-               "station the specific energy is then")
+    s.add(
+        "p",
+        "Kestrel Moor lifts water through a static head of 46 m. With k = 0.0012 and a flow of 120 litres per "
+        "second the friction loss is 17.3 m, so the station works against 63.3 m in all. For the whole "
+        "station the specific energy is then",
+    )
     add_formula(s, "e = E / V = 0.2127 kWh/m\u00b3")
-    s.add("p", "This is the figure used in the budget. Each point of pump efficiency gained saves about 1.3% of the "
-               "station's electricity bill, which is why the drives were replaced first.")
+    s.add(
+        "p",
+        "This is the figure used in the budget. Each point of pump efficiency gained saves about 1.3% of the "
+        "station's electricity bill, which is why the drives were replaced first.",
+    )
     return render(path, s, _single(A4, "Northwind Water Authority - Technical Note TN-17", "Page {page}"))
 
 
@@ -84,8 +107,7 @@ SIDEBAR_MAIN = [
 SIDEBAR_BOX = [
     ("h3", "At a glance"),
     ("p", "Harrow Gill treatment works, built 2022-2024."),
-    ("ul", "Capacity: 64 Ml a day.", "Cost: $ 38.2 million.", "Staff: 14 operators.",
-     "First water: 3 June 2024."),
+    ("ul", "Capacity: 64 Ml a day.", "Cost: $ 38.2 million.", "Staff: 14 operators.", "First water: 3 June 2024."),
 ]
 
 
@@ -105,10 +127,12 @@ def sidebar_page(path: Path) -> Rendered:
         canvas.restoreState()
         run(canvas, doc)
 
-    frames = [_frame("title", 54, top - 40, w - 108, 40),
-              _frame("beside", 54, box_top - box_h - 8, main_w, box_h + 8),
-              _frame("below", 54, 50, w - 108, box_top - box_h - 8 - 4 - 50),
-              _frame("box", box_x, box_top - box_h, box_w, box_h)]
+    frames = [
+        _frame("title", 54, top - 40, w - 108, 40),
+        _frame("beside", 54, box_top - box_h - 8, main_w, box_h + 8),
+        _frame("below", 54, 50, w - 108, box_top - box_h - 8 - 4 - 50),
+        _frame("box", box_x, box_top - box_h, box_w, box_h),
+    ]
     s = Story()
     s.add("h1", "Harrow Gill Works Opens")
     s.flowables.append(FrameBreak())
@@ -125,9 +149,11 @@ def sidebar_page(path: Path) -> Rendered:
     return out
 
 
-SMALL = {"h3": ParagraphStyle("fx-side-h", parent=STYLES["h3"], fontSize=10.5, leading=13),
-         "p": ParagraphStyle("fx-side-p", parent=BODY, fontName="Helvetica", fontSize=9, leading=11.5, alignment=0),
-         "ul": ParagraphStyle("fx-side-li", parent=STYLES["ul"], fontName="Helvetica", fontSize=9, leading=11.5)}
+SMALL = {
+    "h3": ParagraphStyle("fx-side-h", parent=STYLES["h3"], fontSize=10.5, leading=13),
+    "p": ParagraphStyle("fx-side-p", parent=BODY, fontName="Helvetica", fontSize=9, leading=11.5, alignment=0),
+    "ul": ParagraphStyle("fx-side-li", parent=STYLES["ul"], fontName="Helvetica", fontSize=9, leading=11.5),
+}
 MORE_FIXTURES = {"formula": formula_page, "sidebar": sidebar_page}
 SCANNED_200 = {"formula": "scan-formula", "sidebar": "scan-sidebar"}  # one 200-dpi image-only PDF of each
 
@@ -136,18 +162,34 @@ SCANNED_200 = {"formula": "scan-formula", "sidebar": "scan-sidebar"}  # one 200-
 
 OFFICE_BLOCKS = [
     ("h1", "Depot Safety Handbook"),
-    ("p", "This handbook applies to every depot operated by Harbourline Logistics. It sets out the rules that keep "
-          "drivers, warehouse staff and visitors safe, and it is reviewed each year by the safety committee."),
+    (
+        "p",
+        "This handbook applies to every depot operated by Harbourline Logistics. It sets out the rules that keep "
+        "drivers, warehouse staff and visitors safe, and it is reviewed each year by the safety committee.",
+    ),
     ("h2", "Vehicle movements"),
-    ("p", "Vehicles move at walking pace inside the depot gates. Reversing is allowed only with a banksman, and "
-          "pedestrians keep to the marked walkways at all times."),
-    ("ul", "Speed limit inside the gates: 8 km/h.", "High-visibility vests are worn in every yard.",
-     "Keys stay in the key cabinet when a vehicle is parked."),
+    (
+        "p",
+        "Vehicles move at walking pace inside the depot gates. Reversing is allowed only with a banksman, and "
+        "pedestrians keep to the marked walkways at all times.",
+    ),
+    (
+        "ul",
+        "Speed limit inside the gates: 8 km/h.",
+        "High-visibility vests are worn in every yard.",
+        "Keys stay in the key cabinet when a vehicle is parked.",
+    ),
     ("h2", "Inspection intervals"),
     ("p", "Equipment is inspected at the intervals below; the depot manager keeps the records for five years."),
-    ("table", [["Equipment", "Interval", "Inspector"], ["Forklift trucks", "6 months", "Hartley Engineering"],
-               ["Loading dock levellers", "12 months", "Depot manager"], ["Fire extinguishers", "12 months",
-                                                                           "Northgate Fire Ltd"]]),
+    (
+        "table",
+        [
+            ["Equipment", "Interval", "Inspector"],
+            ["Forklift trucks", "6 months", "Hartley Engineering"],
+            ["Loading dock levellers", "12 months", "Depot manager"],
+            ["Fire extinguishers", "12 months", "Northgate Fire Ltd"],
+        ],
+    ),
     ("p", "Any defect found between inspections is reported to the duty supervisor the same day."),
 ]
 
@@ -172,10 +214,16 @@ def office_html(blocks=OFFICE_BLOCKS, truth: bool = False) -> str:
     if items is not None:
         out.append("<ul>" + "".join(f"<li>{escape(t, quote=False)}</li>" for t in items) + "</ul>")
     if truth:
-        return '<article data-doc="office.pdf" data-pages="1">\n<section data-page="1">\n' + "\n".join(out) \
+        return (
+            '<article data-doc="office.pdf" data-pages="1">\n<section data-page="1">\n'
+            + "\n".join(out)
             + "\n</section>\n</article>\n"
-    return "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Depot Safety Handbook</title></head><body>" \
-        + "\n".join(out) + "</body></html>"
+        )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Depot Safety Handbook</title></head><body>"
+        + "\n".join(out)
+        + "</body></html>"
+    )
 
 
 def office_pdf(out_dir: Path, soffice: str, timeout: float = 180) -> Path:
@@ -186,9 +234,21 @@ def office_pdf(out_dir: Path, soffice: str, timeout: float = 180) -> Path:
     src = out_dir / "office.html"
     src.write_text(office_html(), encoding="utf-8")
     profile = out_dir / "lo-profile"  # its own profile: no clash with another soffice running
-    subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless",
-                    "--infilter=HTML (StarWriter)",  # Writer, not Writer/Web (which dropped the h1 onto a blank page)
-                    "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out_dir), str(src)],
-                   check=True, capture_output=True, timeout=timeout)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--infilter=HTML (StarWriter)",  # Writer, not Writer/Web (which dropped the h1 onto a blank page)
+            "--convert-to",
+            "pdf:writer_pdf_Export",
+            "--outdir",
+            str(out_dir),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=timeout,
+    )
     (out_dir / "office.truth.html").write_text(office_html(truth=True), encoding="utf-8")
     return out_dir / "office.pdf"

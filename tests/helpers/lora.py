@@ -22,8 +22,9 @@ class PeftAdapter:
     decode: object  # token ids -> text
 
 
-def make_peft_adapter(out: Path, models_dir: Path, model: str, seed: int = 0, std: float = 0.02,
-                      rank: int = 8, alpha: int = 16) -> PeftAdapter:
+def make_peft_adapter(
+    out: Path, models_dir: Path, model: str, seed: int = 0, std: float = 0.02, rank: int = 8, alpha: int = 16
+) -> PeftAdapter:
     """Wrap the dense `model` with a fresh LoRA on every projection, set lora_B to N(0, std) (large, so the
     effect shows: a trained adapter starts at lora_B = 0), save it with peft, and record transformers' outputs."""
     import torch
@@ -36,8 +37,7 @@ def make_peft_adapter(out: Path, models_dir: Path, model: str, seed: int = 0, st
     resolved = ModelRegistry(Settings(models_dir=models_dir)).resolve(model)
     hf = load_hf_model(resolved.path, "cpu", sha256=resolved.sha256, cache_dir=Path(models_dir) / "hf")
     torch.manual_seed(seed)
-    config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules=TARGETS, bias="none",
-                        task_type="CAUSAL_LM")
+    config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules=TARGETS, bias="none", task_type="CAUSAL_LM")
     peft_model = get_peft_model(hf.model, config)
     with torch.no_grad():
         for name, param in peft_model.named_parameters():
@@ -46,14 +46,27 @@ def make_peft_adapter(out: Path, models_dir: Path, model: str, seed: int = 0, st
     peft_model.save_pretrained(out)
     ids = hf.tokenizer.apply_chat_template(PROMPT, add_generation_prompt=True, return_dict=True)["input_ids"]
     x = torch.tensor([list(ids)])
-    options = dict(max_new_tokens=CONTINUATION, do_sample=False, temperature=None, top_p=None, top_k=None,
-                   pad_token_id=hf.tokenizer.eos_token_id)
+    options = dict(
+        max_new_tokens=CONTINUATION,
+        do_sample=False,
+        temperature=None,
+        top_p=None,
+        top_k=None,
+        pad_token_id=hf.tokenizer.eos_token_id,
+    )
     with torch.inference_mode():
         tuned = peft_model(x).logits[0, -1].float().numpy()
-        tuned_ids = peft_model.generate(input_ids=x, **options)[0, x.shape[1]:].tolist()
+        tuned_ids = peft_model.generate(input_ids=x, **options)[0, x.shape[1] :].tolist()
         with peft_model.disable_adapter():
             base = peft_model(x).logits[0, -1].float().numpy()
-            base_ids = peft_model.generate(input_ids=x, **options)[0, x.shape[1]:].tolist()
+            base_ids = peft_model.generate(input_ids=x, **options)[0, x.shape[1] :].tolist()
     tokenizer = hf.tokenizer
-    return PeftAdapter(path=Path(out), prompt_ids=list(ids), base_logits=base, tuned_logits=tuned, base_ids=base_ids,
-                       tuned_ids=tuned_ids, decode=lambda t: tokenizer.decode(t, skip_special_tokens=True))
+    return PeftAdapter(
+        path=Path(out),
+        prompt_ids=list(ids),
+        base_logits=base,
+        tuned_logits=tuned,
+        base_ids=base_ids,
+        tuned_ids=tuned_ids,
+        decode=lambda t: tokenizer.decode(t, skip_special_tokens=True),
+    )

@@ -21,8 +21,15 @@ def free_port() -> int:
 
 
 def env() -> dict:
-    e = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR), RAG_AUTH__REQUIRED="true", RAG_JOBS__PUBLISH_EVERY="1",
-             RAG_JOBS__POLL_MAX_S="0.5", RAG_LOG_FORMAT="json", RAG_AUTH__RATE_PER_MIN="100000")
+    e = dict(
+        os.environ,
+        RAG_MODELS_DIR=str(MODELS_DIR),
+        RAG_AUTH__REQUIRED="true",
+        RAG_JOBS__PUBLISH_EVERY="1",
+        RAG_JOBS__POLL_MAX_S="0.5",
+        RAG_LOG_FORMAT="json",
+        RAG_AUTH__RATE_PER_MIN="100000",
+    )
     e.pop("RAG_GENERATOR__MODEL", None)
     return e
 
@@ -30,8 +37,9 @@ def env() -> dict:
 @contextmanager
 def worker(data: Path, log: Path, *options: str, environ: dict | None = None):
     with open(log, "a") as out:
-        proc = subprocess.Popen([*RAG, "--data-dir", str(data), "worker", *options], stdout=out,
-                                stderr=subprocess.STDOUT, env=environ or env())
+        proc = subprocess.Popen(
+            [*RAG, "--data-dir", str(data), "worker", *options], stdout=out, stderr=subprocess.STDOUT, env=environ or env()
+        )
     try:
         yield proc
     finally:
@@ -45,8 +53,9 @@ def worker(data: Path, log: Path, *options: str, environ: dict | None = None):
 
 
 def upload(client, paths) -> dict:
-    r = client.post("/v1/documents", files=[("files", (p.name, p.read_bytes(), "application/pdf")) for p in paths],
-                    data={"collection": "hr"})
+    r = client.post(
+        "/v1/documents", files=[("files", (p.name, p.read_bytes(), "application/pdf")) for p in paths], data={"collection": "hr"}
+    )
     assert r.status_code == 202, r.text
     return r.json()
 

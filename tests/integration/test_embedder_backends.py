@@ -13,8 +13,12 @@ from tests.helpers.models import make_settings
 
 pytestmark = pytest.mark.slow
 
-TEXTS = ["When is lunch served?", "The cafeteria serves lunch from 11:30 to 13:30 on weekdays, with a vegetarian dish.",
-         "The crane was inspected in March.", "x"]
+TEXTS = [
+    "When is lunch served?",
+    "The cafeteria serves lunch from 11:30 to 13:30 on weekdays, with a vegetarian dish.",
+    "The crane was inspected in March.",
+    "x",
+]
 
 
 @pytest.fixture(scope="module")

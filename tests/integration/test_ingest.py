@@ -56,8 +56,10 @@ def test_parse_processes_give_what_one_process_gives_in_the_same_order(services,
     serial.__dict__["embedder"] = embedder_services.embedder
     one = Ingestor(serial, processes=1).ingest_paths([folder])
     seen = []
-    many = Ingestor(services, processes=2).ingest_paths([folder, folder / "facts.pdf"],  # a file named twice: once
-                                                        progress=lambda i, n, r: seen.append((i, n, r.path)))
+    many = Ingestor(services, processes=2).ingest_paths(
+        [folder, folder / "facts.pdf"],  # a file named twice: once
+        progress=lambda i, n, r: seen.append((i, n, r.path)),
+    )
 
     def lines(report):
         return [(f.path, f.status, f.reason, f.pages, f.chunks, f.doc_id, f.warnings) for f in report.files]

@@ -9,9 +9,12 @@ from ingest.parse.html import to_html
 from ingest.parse.pdf import parse_pdf
 from tests.helpers.fixture_pages import office_pdf
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("soffice") is None,
-                                 reason="LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("soffice") is None, reason="LibreOffice is not installed (apt-get install libreoffice-writer-nogui)"
+    ),
+]
 
 
 def test_libreoffice_pdf_reads_exactly_with_its_ligatures_whole(tmp_path):

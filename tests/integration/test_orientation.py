@@ -80,4 +80,3 @@ def test_skewed_page_is_straightened_and_read(engine, page, skew):
     assert info["rotation"] == 0
     assert abs(info["skew"] - skew) <= 1.0
     assert overlap(" ".join(LINES), read(engine, fixed)) >= 0.9
-

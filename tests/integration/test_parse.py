@@ -123,8 +123,17 @@ def test_pdf_encrypted_with_an_empty_user_password_opens(docs, tmp_path):
 def test_lists_and_running_headers_in_a_generated_report(tmp_path):
     from tests.helpers import docgen
 
-    pages = [(f"Part {i}", ["\u2022 first item of the list", "\u2022 second item of the list",
-                            "A closing paragraph with enough words to be body text for this page."]) for i in (1, 2, 3)]
+    pages = [
+        (
+            f"Part {i}",
+            [
+                "\u2022 first item of the list",
+                "\u2022 second item of the list",
+                "A closing paragraph with enough words to be body text for this page.",
+            ],
+        )
+        for i in (1, 2, 3)
+    ]
     path = docgen.simple_pdf(tmp_path / "lists.pdf", pages, title="List Report", running_header="Northwind internal")
     html = to_html(parse_pdf(path))
     assert html.count("<header") == 3 and "Northwind internal" in html
@@ -139,7 +148,7 @@ def test_scanned_table_is_rebuilt_from_the_image(docs, ocr, tmp_path):
     path = tmp_path / "merged-scan.png"
     image.save(path)
     html = to_html(parse_image(path, ocr))
-    table = html[html.index("<table"): html.index("</table>")]
+    table = html[html.index("<table") : html.index("</table>")]
     assert '<th colspan="2">Sales</th>' in table and '<td rowspan="2">North</td>' in table
     assert "<td>12</td><td>13</td>" in table
 

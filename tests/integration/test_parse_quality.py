@@ -56,8 +56,9 @@ def test_display_formulas_are_formula_blocks_with_their_numbers(folder, ingestor
     assert [(n, text) for _, n, text in formulas] == [
         ("1", "E = p \u00d7 g \u00d7 V \u00d7 H / (3.6 \u00d7 10^6 \u00d7 n) (1)"),
         ("2", "H = Hs + k \u00d7 Q\u00b2 (2)"),
-        ("", "e = E / V = 0.2127 kWh/m\u00b3")]
-    assert "<p>(1)</p>" not in html and "class=\"formula\"" not in html.split("4. Pumping energy")[0]
+        ("", "e = E / V = 0.2127 kWh/m\u00b3"),
+    ]
+    assert "<p>(1)</p>" not in html and 'class="formula"' not in html.split("4. Pumping energy")[0]
 
 
 def test_sidebar_is_one_aside_after_the_main_text(folder, ingestor, scores):
@@ -65,9 +66,9 @@ def test_sidebar_is_one_aside_after_the_main_text(folder, ingestor, scores):
     assert by_name["sidebar.pdf"]["cer"] <= 0.01  # the truth reads the main text through, then the panel
     html = to_html(ingestor.parse(folder / "sidebar.pdf"))
     assert html.count("<aside") == 1
-    aside = html[html.index("<aside"):html.index("</aside>")]
+    aside = html[html.index("<aside") : html.index("</aside>")]
     assert "At a glance" in aside and "First water: 3 June 2024." in aside and "treatment works at" not in aside
-    main = html[:html.index("<aside")]
+    main = html[: html.index("<aside")]
     assert main.index("took its first water") < main.index("sand filters") < main.index("softer, clearer water")
 
 
@@ -82,8 +83,13 @@ def test_scanned_article_gets_its_headings_with_levels_and_its_running_head(inge
     html = to_html(ingestor.parse(scan))
     heads = [(int(level), " ".join(text.split())) for level, text in re.findall(r"<h(\d)[^>]*>([^<]*)</h\d>", html)]
     assert heads[0] == (1, "Reservoir Operations in the Third Quarter of 2024")
-    assert [t for lv, t in heads if lv == 2] == ["1. Summary", "2. Storage and inflows", "3. Water quality",
-                                                "4. Maintenance and assets", "5. Customers"]
+    assert [t for lv, t in heads if lv == 2] == [
+        "1. Summary",
+        "2. Storage and inflows",
+        "3. Water quality",
+        "4. Maintenance and assets",
+        "5. Customers",
+    ]
     h3 = [t.replace(" ", "") for lv, t in heads if lv == 3]  # OCR may drop the space after "2.1"
     assert h3 == ["2.1Uplandreservoirs", "2.2Lowlandsources", "4.1Pumpingstations"]
     assert re.search(r"<header[^>]*>Northwind Water Authority", html)  # one page: the layout model tags it
@@ -121,5 +127,5 @@ def test_scanned_formula_and_sidebar_pages(ingestor, tmp_path, name):
         assert numbers == ["1", "2", ""]
     else:
         assert html.count("<aside") == 1
-        aside = html[html.index("<aside"):html.index("</aside>")]
+        aside = html[html.index("<aside") : html.index("</aside>")]
         assert "At a glance" in aside and "First water" in aside and "sand filters" not in aside

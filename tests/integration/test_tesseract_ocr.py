@@ -11,9 +11,12 @@ from ingest.pipeline import Ingestor
 from rag.service.services import Services
 from tests.helpers.models import make_settings
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("tesseract") is None,
-                                 reason="the tesseract program is not installed (apt-get install tesseract-ocr)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("tesseract") is None, reason="the tesseract program is not installed (apt-get install tesseract-ocr)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -45,8 +45,14 @@ def run(budget: int, tmp_path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for name in THREAD_ENV:
         env.pop(name, None)
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(budget), str(tmp_path), str(MODELS_DIR)], env=env,
-                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(budget), str(tmp_path), str(MODELS_DIR)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 

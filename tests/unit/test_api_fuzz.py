@@ -20,8 +20,7 @@ def fuzzed(tmp_path_factory):
     data = tmp_path_factory.mktemp("fuzz")
     root = data / "docs"
     root.mkdir()
-    app, services = make_app(data / "data", host="0.0.0.0", auth={"rate_per_min": 0},
-                             ingest={"allowed_roots": [str(root)]})
+    app, services = make_app(data / "data", host="0.0.0.0", auth={"rate_per_min": 0}, ingest={"allowed_roots": [str(root)]})
     put(services, "default", "handbook.pdf", ["Annual leave is 30 days for every employee.", "Lunch is at noon."])
     return app, KeyRing(services.kb.store).create(["default", "hr"], "write")[0]
 
@@ -35,8 +34,7 @@ def test_no_input_makes_the_api_fail_with_500(fuzzed):
 
     for operation in operations:
 
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
         @given(case=operation.as_strategy())
         def call(case):
             response = case.call(headers={"Authorization": f"Bearer {key}"})

@@ -75,10 +75,12 @@ def test_the_smallest_verified_gguf_is_the_one_tested(tmp_path):
     big, small = tmp_path / "big.gguf", tmp_path / "small.gguf"
     big.write_bytes(b"x" * 100)
     small.write_bytes(b"x" * 10)
-    status = [{"kind": "generator", "verified": True, "path": str(big)},
-              {"kind": "generator", "verified": True, "path": str(small)},
-              {"kind": "generator", "verified": False, "error": "not assembled"},
-              {"kind": "embedder", "verified": True, "path": str(tmp_path)}]
+    status = [
+        {"kind": "generator", "verified": True, "path": str(big)},
+        {"kind": "generator", "verified": True, "path": str(small)},
+        {"kind": "generator", "verified": False, "error": "not assembled"},
+        {"kind": "embedder", "verified": True, "path": str(tmp_path)},
+    ]
     assert smallest_generator(status) == small
     assert smallest_generator(status[2:]) is None
 

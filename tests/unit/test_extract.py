@@ -20,12 +20,18 @@ def test_units_are_sentences_and_table_rows_with_their_header():
     assert got[0] == ("Oslo | 12 | 14", "Site | Q1 | Q2") and got[1] == ("Bergen | 7 | 9", "Site | Q1 | Q2")
     assert [u for u, _ in units(TEXTS[0])][1:] == [
         "The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
-        "Crane inspections are repeated every 90 days."]
+        "Crane inspections are repeated every 90 days.",
+    ]
 
 
 def test_quotes_are_verbatim_character_for_character():
-    for question in ["Who inspected the harbour crane?", "What was the Q2 output in Bergen?", "When is lunch served?",
-                     "How often are cranes inspected?", "Oslo Q1"]:
+    for question in [
+        "Who inspected the harbour crane?",
+        "What was the Q2 output in Bergen?",
+        "When is lunch served?",
+        "How often are cranes inspected?",
+        "Oslo Q1",
+    ]:
         quotes = extract(question, hits())
         assert quotes, question
         for q in quotes:

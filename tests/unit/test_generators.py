@@ -106,8 +106,9 @@ class FakeServer:
 
 
 def make(server: FakeServer, **settings) -> OpenAIGenerator:
-    return OpenAIGenerator(GeneratorSettings(backend="openai", endpoint=ENDPOINT, **settings),
-                           transport=httpx.MockTransport(server))
+    return OpenAIGenerator(
+        GeneratorSettings(backend="openai", endpoint=ENDPOINT, **settings), transport=httpx.MockTransport(server)
+    )
 
 
 def test_streaming_usage_and_the_reported_model():

@@ -17,8 +17,16 @@ def test_manifest_pins_every_model_with_sha_and_licence():
 
 def registry_with(tmp_path, content: bytes, pinned: str) -> ModelRegistry:
     registry = ModelRegistry(Settings(data_dir=tmp_path, models_dir=tmp_path / "models"))
-    registry.manifest = {"tiny": {"kind": "generator", "format": "gguf", "file": "tiny.gguf", "licence": "x",
-                                  "sha256": pinned, "source": {"type": "wheel-parts", "parts": []}}}
+    registry.manifest = {
+        "tiny": {
+            "kind": "generator",
+            "format": "gguf",
+            "file": "tiny.gguf",
+            "licence": "x",
+            "sha256": pinned,
+            "source": {"type": "wheel-parts", "parts": []},
+        }
+    }
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "tiny.gguf").write_bytes(content)
     return registry

@@ -12,5 +12,6 @@ def test_the_rest_schema_is_the_saved_one():
     saved = json.loads(SAVED.read_text())
     now = json.loads(json.dumps(current_schema(), sort_keys=True))
     assert sorted(now["paths"]) == sorted(saved["paths"])
-    assert now == saved, ("the REST schema changed; if on purpose, regenerate the copy: "
-                          "python -m tests.helpers.openapi > tests/data/openapi.json")
+    assert now == saved, (
+        "the REST schema changed; if on purpose, regenerate the copy: python -m tests.helpers.openapi > tests/data/openapi.json"
+    )

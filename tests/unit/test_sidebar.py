@@ -8,26 +8,35 @@ PANEL = (370, 95, 550, 230)
 
 
 def page_blocks() -> list[Block]:
-    return [Block("paragraph", (54, 105, 357, 168), "main one"),
-            Block("paragraph", (380, 104, 440, 117), "At a glance"),
-            Block("paragraph", (54, 176, 357, 226), "main two"),
-            Block("list_item", (386, 148, 486, 160), "Capacity: 64 Ml a day."),
-            Block("list_item", (386, 163, 476, 175), "Cost: $ 38.2 million."),
-            Block("paragraph", (54, 254, 541, 291), "main three, full width below the panel"),
-            Block("footer", (285, 806, 310, 816), "Page 1")]
+    return [
+        Block("paragraph", (54, 105, 357, 168), "main one"),
+        Block("paragraph", (380, 104, 440, 117), "At a glance"),
+        Block("paragraph", (54, 176, 357, 226), "main two"),
+        Block("list_item", (386, 148, 486, 160), "Capacity: 64 Ml a day."),
+        Block("list_item", (386, 163, 476, 175), "Cost: $ 38.2 million."),
+        Block("paragraph", (54, 254, 541, 291), "main three, full width below the panel"),
+        Block("footer", (285, 806, 310, 816), "Page 1"),
+    ]
 
 
 def test_panel_beside_main_text_is_read_after_it_and_before_the_footer():
     order = [b.text for b in order_with_sidebars(page_blocks(), [PANEL], [365.0], 842)]
-    assert order == ["main one", "main two", "main three, full width below the panel", "At a glance",
-                     "Capacity: 64 Ml a day.", "Cost: $ 38.2 million.", "Page 1"]
+    assert order == [
+        "main one",
+        "main two",
+        "main three, full width below the panel",
+        "At a glance",
+        "Capacity: 64 Ml a day.",
+        "Cost: $ 38.2 million.",
+        "Page 1",
+    ]
 
 
 def test_sidebar_blocks_are_wrapped_in_one_aside():
     blocks = order_with_sidebars(page_blocks(), [PANEL], [365.0], 842)
     html = "\n".join(blocks_html([b for b in blocks if b.kind != "footer"]))
     assert html.count("<aside") == 1 and html.count("</aside>") == 1
-    inner = html[html.index("<aside"):html.index("</aside>")]
+    inner = html[html.index("<aside") : html.index("</aside>")]
     assert 'data-bbox="370,95,550,230"' in inner and "At a glance" in inner and "<ul>" in inner and "</ul>" in inner
     assert "main" not in inner
 
@@ -40,8 +49,11 @@ def test_a_full_width_box_or_an_empty_box_is_not_a_sidebar():
 
 
 def test_boxed_text_with_nothing_beside_it_stays_in_the_flow():
-    blocks = [Block("paragraph", (54, 100, 541, 140), "before"), Block("paragraph", (150, 160, 400, 200), "note"),
-              Block("paragraph", (54, 220, 541, 260), "after")]
+    blocks = [
+        Block("paragraph", (54, 100, 541, 140), "before"),
+        Block("paragraph", (150, 160, 400, 200), "note"),
+        Block("paragraph", (54, 220, 541, 260), "after"),
+    ]
     order = [b.text for b in order_with_sidebars(blocks, [(140, 150, 410, 210)], [], 842)]
     assert order == ["before", "note", "after"]
 

@@ -15,8 +15,9 @@ from rag.store.sqlite import SqliteStore
 
 
 def doc(i: str, tags: dict | None = None, collection: str = "default") -> Document:
-    return Document(id=i, name=f"{i}.pdf", path=f"/x/{i}.pdf", collection=collection, sha256=i, status="ok",
-                    pages=2, tags=tags or {})
+    return Document(
+        id=i, name=f"{i}.pdf", path=f"/x/{i}.pdf", collection=collection, sha256=i, status="ok", pages=2, tags=tags or {}
+    )
 
 
 def chunks(doc_id: str, texts: list[str]) -> list[Chunk]:
@@ -109,12 +110,15 @@ def test_tag_filter_applies_before_the_cut_in_each_retriever(tmp_path, mode):
     assert kb.search("lunch menu", 2, filters=Filters(tags={"department": "legal"}))[0] == []
 
 
-@pytest.mark.parametrize("given, expected", [
-    (["department=finance"], {"department": "finance"}),
-    (["year = 2024", "a.b-c_d=x=y"], {"year": "2024", "a.b-c_d": "x=y"}),
-    (["k=1", "k=2"], {"k": "2"}),
-    ([], {}),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        (["department=finance"], {"department": "finance"}),
+        (["year = 2024", "a.b-c_d=x=y"], {"year": "2024", "a.b-c_d": "x=y"}),
+        (["k=1", "k=2"], {"k": "2"}),
+        ([], {}),
+    ],
+)
 def test_parse_tags(given, expected):
     assert parse_tags(given) == expected
 
