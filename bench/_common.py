@@ -40,8 +40,10 @@ def _kib_to_mib(v: int) -> float:
 
 def peak_rss_mib() -> dict:
     """Peak resident set size of this process and of its waited-for children, in MiB."""
-    return {"self_mib": _kib_to_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
-            "children_mib": _kib_to_mib(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}
+    return {
+        "self_mib": _kib_to_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+        "children_mib": _kib_to_mib(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss),
+    }
 
 
 def median(values) -> float | None:
@@ -52,23 +54,38 @@ def median(values) -> float | None:
 def env_info() -> dict:
     """What the numbers were measured on (so results from different machines are not compared blindly)."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True, timeout=10).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
     except Exception:  # noqa: BLE001 - informative only
         commit = None
-    from rag.build_check import cpu_flags, cpu_model
+    from rag.generation.build_check import cpu_flags, cpu_model
 
     flags = cpu_flags().split()
-    isa = [f for f in ("avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile",
-                       "amx_int8", "amx_bf16") if f in flags]
-    return {"python": platform.python_version(), "platform": platform.platform(), "machine": platform.machine(),
-            "cpu_model": cpu_model(), "cpu_isa": " ".join(isa), "cpu_count": os.cpu_count(), "git_commit": commit,
-            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "models_dir": os.environ.get("RAG_MODELS_DIR")}
+    isa = [
+        f
+        for f in ("avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
+        if f in flags
+    ]
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_isa": " ".join(isa),
+        "cpu_count": os.cpu_count(),
+        "git_commit": commit,
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "models_dir": os.environ.get("RAG_MODELS_DIR"),
+    }
 
 
 def table(headers: list[str], rows: list[list], title: str | None = None) -> str:
     """A plain-text table (numbers right-aligned)."""
+
     def fmt(v):
         if v is None:
             return "-"
@@ -118,8 +135,8 @@ def examples_dir(tmp: Path) -> Path:
 
 def services_for(data_dir: Path, model: str | None = None):
     """A fresh Services over `data_dir`, optionally with another generator model."""
-    from rag.services import Services
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.service.services import Services
 
     kw = {"data_dir": Path(data_dir)}
     if model:
@@ -129,7 +146,7 @@ def services_for(data_dir: Path, model: str | None = None):
 
 def resolve_models(arg: str | None) -> list[str]:
     """--model: a name, a comma-separated list, or 'both' (the two packaged generators)."""
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     if not arg or arg == "default":
         return [Settings().generator.model]
@@ -174,14 +191,24 @@ def llama_perf(generator) -> dict | None:
 def perf_delta(before: dict | None, after: dict | None) -> dict:
     """Prefill and decode tokens, ms and tokens/s of one call, from two counter snapshots."""
     if not before or not after:
-        return {"prefill_tokens": None, "prefill_ms": None, "prefill_tok_s": None,
-                "decode_tokens": None, "decode_ms": None, "decode_tok_s": None}
+        return {
+            "prefill_tokens": None,
+            "prefill_ms": None,
+            "prefill_tok_s": None,
+            "decode_tokens": None,
+            "decode_ms": None,
+            "decode_tok_s": None,
+        }
     pt, pm = after["n_p_eval"] - before["n_p_eval"], after["t_p_eval_ms"] - before["t_p_eval_ms"]
     dt, dm = after["n_eval"] - before["n_eval"], after["t_eval_ms"] - before["t_eval_ms"]
-    return {"prefill_tokens": int(pt), "prefill_ms": round(pm, 1),
-            "prefill_tok_s": round(pt / (pm / 1000), 2) if pm > 0 else None,
-            "decode_tokens": int(dt), "decode_ms": round(dm, 1),
-            "decode_tok_s": round(dt / (dm / 1000), 2) if dm > 0 else None}
+    return {
+        "prefill_tokens": int(pt),
+        "prefill_ms": round(pm, 1),
+        "prefill_tok_s": round(pt / (pm / 1000), 2) if pm > 0 else None,
+        "decode_tokens": int(dt),
+        "decode_ms": round(dm, 1),
+        "decode_tok_s": round(dt / (dm / 1000), 2) if dm > 0 else None,
+    }
 
 
 def service_tps(value) -> float | None:

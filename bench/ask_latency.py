@@ -86,16 +86,29 @@ def run_model(model: str, data_dir: Path, questions: list, k: int | None) -> dic
         wall_ms = (time.perf_counter() - t) * 1000
         perf = perf_delta(before, llama_perf(services.generator))
         tm = ans.timings_ms
-        rows.append({"question": q, "expected": expected, "answer": ans.answer,
-                     "contains_expected": contains_answer(ans.answer, expected),
-                     "citations": [f"{c.doc} p.{c.page}" for c in ans.citations],
-                     "retrieval_ms": tm.get("retrieval_ms"), "generation_ms": tm.get("generation_ms"),
-                     "prompt_tokens": _int(tm.get("prompt_tokens")), "completion_tokens": _int(tm.get("completion_tokens")),
-                     "svc_tokens_per_s": tm.get("tokens_per_s"), "svc_tokens_per_s_valid":
-                         service_tps(tm.get("tokens_per_s")) is not None,
-                     **perf, "total_ms": tm.get("total_ms", wall_ms), "wall_ms": round(wall_ms, 1)})
+        rows.append(
+            {
+                "question": q,
+                "expected": expected,
+                "answer": ans.answer,
+                "contains_expected": contains_answer(ans.answer, expected),
+                "citations": [f"{c.doc} p.{c.page}" for c in ans.citations],
+                "retrieval_ms": tm.get("retrieval_ms"),
+                "generation_ms": tm.get("generation_ms"),
+                "prompt_tokens": _int(tm.get("prompt_tokens")),
+                "completion_tokens": _int(tm.get("completion_tokens")),
+                "svc_tokens_per_s": tm.get("tokens_per_s"),
+                "svc_tokens_per_s_valid": service_tps(tm.get("tokens_per_s")) is not None,
+                **perf,
+                "total_ms": tm.get("total_ms", wall_ms),
+                "wall_ms": round(wall_ms, 1),
+            }
+        )
     summary = {
-        "model": model, "sha256": services.generator.sha256, "warm_up_s": round(warm_s, 2), "questions": len(rows),
+        "model": model,
+        "sha256": services.generator.sha256,
+        "warm_up_s": round(warm_s, 2),
+        "questions": len(rows),
         "median_retrieval_ms": median(r["retrieval_ms"] for r in rows),
         "median_generation_ms": median(r["generation_ms"] for r in rows),
         "median_prompt_tokens": median(r["prompt_tokens"] for r in rows),
@@ -116,8 +129,9 @@ def run_model(model: str, data_dir: Path, questions: list, k: int | None) -> dic
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", default=None,
-                    help="generator model name, comma-separated names, or 'both' (default: the settings default)")
+    ap.add_argument(
+        "--model", default=None, help="generator model name, comma-separated names, or 'both' (default: the settings default)"
+    )
     ap.add_argument("--limit", type=int, default=None, help=f"ask only the first N of the {len(QUESTIONS)} questions")
     ap.add_argument("-k", type=int, default=None, help="sources per question (default: settings top_k)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary data dir (prints its path)")
@@ -130,36 +144,99 @@ def main() -> None:
     try:
         data_dir = tmp / "data"
         ing = ingest_examples(data_dir, tmp)
-        print(f"ingested {ing['counts']['ok']} files, {ing['pages']} pages, {ing['chunks']} chunks "
-              f"in {ing['wall_s']:.1f}s; {len(questions)} questions, models: {', '.join(models)}")
+        print(
+            f"ingested {ing['counts']['ok']} files, {ing['pages']} pages, {ing['chunks']} chunks "
+            f"in {ing['wall_s']:.1f}s; {len(questions)} questions, models: {', '.join(models)}"
+        )
         results = []
         for model in models:
             print(f"\n== {model}: warming up ...", flush=True)
             res = run_model(model, data_dir, questions, args.k)
             results.append(res)
-            print(table(["#", "retr ms", "gen ms", "prompt tok", "prefilled", "prefill tok/s", "out tok",
-                         "decode tok/s", "svc tok/s", "total ms", "ok", "answer"],
-                        [[i, r["retrieval_ms"], r["generation_ms"], r["prompt_tokens"], r["prefill_tokens"],
-                          r["prefill_tok_s"], r["completion_tokens"], r["decode_tok_s"],
-                          service_tps(r["svc_tokens_per_s"]), r["total_ms"], "y" if r["contains_expected"] else "n",
-                          " ".join(r["answer"].split())[:60]]
-                         for i, r in enumerate(res["questions"], 1)],
-                        title=f"warm-up {res['summary']['warm_up_s']:.1f}s"))
+            print(
+                table(
+                    [
+                        "#",
+                        "retr ms",
+                        "gen ms",
+                        "prompt tok",
+                        "prefilled",
+                        "prefill tok/s",
+                        "out tok",
+                        "decode tok/s",
+                        "svc tok/s",
+                        "total ms",
+                        "ok",
+                        "answer",
+                    ],
+                    [
+                        [
+                            i,
+                            r["retrieval_ms"],
+                            r["generation_ms"],
+                            r["prompt_tokens"],
+                            r["prefill_tokens"],
+                            r["prefill_tok_s"],
+                            r["completion_tokens"],
+                            r["decode_tok_s"],
+                            service_tps(r["svc_tokens_per_s"]),
+                            r["total_ms"],
+                            "y" if r["contains_expected"] else "n",
+                            " ".join(r["answer"].split())[:60],
+                        ]
+                        for i, r in enumerate(res["questions"], 1)
+                    ],
+                    title=f"warm-up {res['summary']['warm_up_s']:.1f}s",
+                )
+            )
 
         print()
-        print(table(["model", "n", "retrieval ms", "generation ms", "prompt tok", "decode tok/s", "svc tok/s",
-                     "svc invalid", "prefill tok/s", "total ms", "expected", "peak RSS MiB"],
-                    [[s["model"], s["questions"], s["median_retrieval_ms"], s["median_generation_ms"],
-                      s["median_prompt_tokens"], s["median_decode_tok_s"], s["median_svc_tokens_per_s"],
-                      s["svc_tokens_per_s_invalid"], s["median_prefill_tok_s"], s["median_total_ms"],
-                      f"{s['contains_expected']}/{s['questions']}", s["peak_rss_after"]["self_mib"]]
-                     for s in (r["summary"] for r in results)],
-                    title="Ask latency (medians per model; peak RSS is the process peak so far)"))
+        print(
+            table(
+                [
+                    "model",
+                    "n",
+                    "retrieval ms",
+                    "generation ms",
+                    "prompt tok",
+                    "decode tok/s",
+                    "svc tok/s",
+                    "svc invalid",
+                    "prefill tok/s",
+                    "total ms",
+                    "expected",
+                    "peak RSS MiB",
+                ],
+                [
+                    [
+                        s["model"],
+                        s["questions"],
+                        s["median_retrieval_ms"],
+                        s["median_generation_ms"],
+                        s["median_prompt_tokens"],
+                        s["median_decode_tok_s"],
+                        s["median_svc_tokens_per_s"],
+                        s["svc_tokens_per_s_invalid"],
+                        s["median_prefill_tok_s"],
+                        s["median_total_ms"],
+                        f"{s['contains_expected']}/{s['questions']}",
+                        s["peak_rss_after"]["self_mib"],
+                    ]
+                    for s in (r["summary"] for r in results)
+                ],
+                title="Ask latency (medians per model; peak RSS is the process peak so far)",
+            )
+        )
         rss = peak_rss_mib()
         print(f"\npeak RSS: self {rss['self_mib']:.0f} MiB, children {rss['children_mib']:.0f} MiB")
-        data = {"benchmark": "ask_latency",
-                "params": {"models": models, "questions": len(questions), "k": args.k},
-                "ingest": ing, "results": results, "peak_rss": rss, "env": env_info()}
+        data = {
+            "benchmark": "ask_latency",
+            "params": {"models": models, "questions": len(questions), "k": args.k},
+            "ingest": ing,
+            "results": results,
+            "peak_rss": rss,
+            "env": env_info(),
+        }
         print(f"wrote {write_result('ask_latency', data)}")
     finally:
         if args.keep:

@@ -43,8 +43,12 @@ def free_port() -> int:
 def start(data_dir: str, env_extra: dict) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(os.environ, **env_extra)
-    proc = subprocess.Popen([sys.executable, "-m", "api", "--data-dir", data_dir, "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api", "--data-dir", data_dir, "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 600
     while time.time() < deadline:
@@ -61,8 +65,7 @@ def ask_stream(base: str, question: str, k: int) -> dict:
     t0 = time.perf_counter()
     first = None
     answer = None
-    with httpx.stream("POST", f"{base}/v1/ask", json={"question": question, "k": k, "stream": True},
-                      timeout=900) as r:
+    with httpx.stream("POST", f"{base}/v1/ask", json={"question": question, "k": k, "stream": True}, timeout=900) as r:
         event = None
         for line in r.iter_lines():
             if line.startswith("event: "):
@@ -72,9 +75,13 @@ def ask_stream(base: str, question: str, k: int) -> dict:
             elif line.startswith("data: ") and event in ("answer", "error"):
                 answer = json.loads(line[6:])
     total = time.perf_counter() - t0
-    return {"ttft_s": first, "total_s": total, "refused": bool(answer and answer.get("refused")),
-            "error": answer.get("detail") if answer and "detail" in answer else None,
-            "prompt_tokens": (answer or {}).get("timings_ms", {}).get("prompt_tokens")}
+    return {
+        "ttft_s": first,
+        "total_s": total,
+        "refused": bool(answer and answer.get("refused")),
+        "error": answer.get("detail") if answer and "detail" in answer else None,
+        "prompt_tokens": (answer or {}).get("timings_ms", {}).get("prompt_tokens"),
+    }
 
 
 def run_clients(base: str, questions: list[str], k: int, clients: int) -> list[dict]:
@@ -135,18 +142,59 @@ def main() -> None:
             for n in map(int, args.clients.split(",")):
                 res = run_clients(base, questions, k, n)
                 ttft, total = [r["ttft_s"] for r in res], [r["total_s"] for r in res]
-                row = [config, n, round(search_ms, 1), pct(ttft, 50), pct(ttft, 95), pct(total, 50), pct(total, 95),
-                       statistics.median([r["prompt_tokens"] or 0 for r in res]),
-                       sum(r["refused"] for r in res), sum(bool(r["error"]) for r in res)]
+                row = [
+                    config,
+                    n,
+                    round(search_ms, 1),
+                    pct(ttft, 50),
+                    pct(ttft, 95),
+                    pct(total, 50),
+                    pct(total, 95),
+                    statistics.median([r["prompt_tokens"] or 0 for r in res]),
+                    sum(r["refused"] for r in res),
+                    sum(bool(r["error"]) for r in res),
+                ]
                 rows.append(row)
                 out["runs"].append({"config": config, "clients": n, "search_ms": search_ms, "results": res})
-                print(table(["config", "clients", "search ms", "ttft p50 s", "ttft p95 s", "total p50 s",
-                             "total p95 s", "prompt tok", "refused", "errors"], [row]), flush=True)
+                print(
+                    table(
+                        [
+                            "config",
+                            "clients",
+                            "search ms",
+                            "ttft p50 s",
+                            "ttft p95 s",
+                            "total p50 s",
+                            "total p95 s",
+                            "prompt tok",
+                            "refused",
+                            "errors",
+                        ],
+                        [row],
+                    ),
+                    flush=True,
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    print(table(["config", "clients", "search ms", "ttft p50 s", "ttft p95 s", "total p50 s", "total p95 s",
-                 "prompt tok", "refused", "errors"], rows, title="\nAll runs"))
+    print(
+        table(
+            [
+                "config",
+                "clients",
+                "search ms",
+                "ttft p50 s",
+                "ttft p95 s",
+                "total p50 s",
+                "total p95 s",
+                "prompt tok",
+                "refused",
+                "errors",
+            ],
+            rows,
+            title="\nAll runs",
+        )
+    )
     print(f"wrote {write_result('ask_load', out)}")
 
 

@@ -29,8 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import env_info, peak_rss_mib, setup_env, table, write_result  # noqa: E402
 
 DEFAULT_CORPUS = "/work/shared/data/scifact-train/corpus.jsonl"
-VARIANTS = {"torch": ("torch", 0, True), "torch-unsorted": ("torch", 0, False), "torch-1-thread": ("torch", 1, True),
-            "int8": ("int8", 0, True), "onnx": ("onnx", 0, True)}
+VARIANTS = {
+    "torch": ("torch", 0, True),
+    "torch-unsorted": ("torch", 0, False),
+    "torch-1-thread": ("torch", 1, True),
+    "int8": ("int8", 0, True),
+    "onnx": ("onnx", 0, True),
+}
 
 
 def load_chunks(corpus: Path, n: int, words: int) -> list[str]:
@@ -41,7 +46,7 @@ def load_chunks(corpus: Path, n: int, words: int) -> list[str]:
             rec = json.loads(line)
             tokens = f"{rec.get('title', '')}\n{rec.get('text', '')}".split()
             for start in range(0, len(tokens), words):
-                window = tokens[start:start + words]
+                window = tokens[start : start + words]
                 if len(window) >= 20:
                     out.append(" ".join(window))
                 if len(out) == n:
@@ -51,24 +56,25 @@ def load_chunks(corpus: Path, n: int, words: int) -> list[str]:
 
 def worker(args) -> None:
     """One variant in this process: load, warm up, time `repeat` passes; writes JSON and the vectors."""
-    from rag.embedder import SentenceTransformerEmbedder
-    from rag.models import ModelRegistry
-    from rag.settings import EmbedderSettings, Settings
+    from rag.core.settings import EmbedderSettings, Settings
+    from rag.models.registry import ModelRegistry
+    from rag.retrieval.embedder import SentenceTransformerEmbedder
 
     backend, threads, sorted_batches = VARIANTS[args.variant]
     texts = load_chunks(Path(args.corpus), args.n, args.words)
     settings = Settings(models_dir=args.models_dir)
-    emb = SentenceTransformerEmbedder(EmbedderSettings(backend=backend, threads=threads, batch_size=args.batch_size),
-                                      ModelRegistry(settings))
+    emb = SentenceTransformerEmbedder(
+        EmbedderSettings(backend=backend, threads=threads, batch_size=args.batch_size), ModelRegistry(settings)
+    )
     t0 = time.perf_counter()
     emb.warm_up()
     load_s = time.perf_counter() - t0
-    emb.embed(texts[:args.batch_size])
+    emb.embed(texts[: args.batch_size])
 
     def one_pass() -> np.ndarray:
         if sorted_batches:
             return emb.embed(texts)
-        return np.vstack([emb.embed(texts[i:i + args.batch_size]) for i in range(0, len(texts), args.batch_size)])
+        return np.vstack([emb.embed(texts[i : i + args.batch_size]) for i in range(0, len(texts), args.batch_size)])
 
     times, vecs = [], None
     for _ in range(args.repeat):
@@ -82,10 +88,16 @@ def worker(args) -> None:
         tokens = float(np.mean([min(len(ids), 256) for ids in tokenizer(texts)["input_ids"]]))
     import torch
 
-    result = {"variant": args.variant, "backend": backend, "threads": threads or torch.get_num_threads(),
-              "load_s": round(load_s, 2), "pass_s": [round(t, 2) for t in times],
-              "chunks_per_s": round(len(texts) / float(np.median(times)), 2), "mean_tokens": tokens,
-              "peak_rss_mib": peak_rss_mib()["self_mib"]}
+    result = {
+        "variant": args.variant,
+        "backend": backend,
+        "threads": threads or torch.get_num_threads(),
+        "load_s": round(load_s, 2),
+        "pass_s": [round(t, 2) for t in times],
+        "chunks_per_s": round(len(texts) / float(np.median(times)), 2),
+        "mean_tokens": tokens,
+        "peak_rss_mib": peak_rss_mib()["self_mib"],
+    }
     Path(args.result).write_text(json.dumps(result))
 
 
@@ -97,8 +109,11 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--variants", default=",".join(VARIANTS))
-    ap.add_argument("--models-dir", default=os.environ.get("RAG_MODELS_DIR"),
-                    help="where the onnx export is made/read (default $RAG_MODELS_DIR)")
+    ap.add_argument(
+        "--models-dir",
+        default=os.environ.get("RAG_MODELS_DIR"),
+        help="where the onnx export is made/read (default $RAG_MODELS_DIR)",
+    )
     ap.add_argument("--variant", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
     ap.add_argument("--vectors", help=argparse.SUPPRESS)
@@ -108,15 +123,36 @@ def main() -> None:
     if args.variant:
         return worker(args)
     texts = load_chunks(Path(args.corpus), args.n, args.words)
-    print(f"{len(texts)} chunks, mean {np.mean([len(t.split()) for t in texts]):.0f} words; load "
-          f"{os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"{len(texts)} chunks, mean {np.mean([len(t.split()) for t in texts]):.0f} words; load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     results, vectors = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for variant in args.variants.split(","):
             res, vec = Path(tmp) / f"{variant}.json", Path(tmp) / f"{variant}.npy"
-            cmd = [sys.executable, __file__, "--variant", variant, "--result", str(res), "--vectors", str(vec),
-                   "--corpus", args.corpus, "--n", str(args.n), "--words", str(args.words), "--batch-size",
-                   str(args.batch_size), "--repeat", str(args.repeat), "--models-dir", str(args.models_dir)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--variant",
+                variant,
+                "--result",
+                str(res),
+                "--vectors",
+                str(vec),
+                "--corpus",
+                args.corpus,
+                "--n",
+                str(args.n),
+                "--words",
+                str(args.words),
+                "--batch-size",
+                str(args.batch_size),
+                "--repeat",
+                str(args.repeat),
+                "--models-dir",
+                str(args.models_dir),
+            ]
             subprocess.run(cmd, check=True)
             results.append(json.loads(res.read_text()))
             vectors[variant] = np.load(vec)
@@ -126,13 +162,31 @@ def main() -> None:
     rows = []
     for r in results:
         cos = np.sum(vectors[r["variant"]] * ref, axis=1)
-        r.update(ratio_vs_torch=round(r["chunks_per_s"] / base["chunks_per_s"], 2),
-                 cos_vs_torch_min=round(float(cos.min()), 4), cos_vs_torch_mean=round(float(cos.mean()), 4))
-        rows.append([r["variant"], r["threads"], r["chunks_per_s"], r["ratio_vs_torch"], r["load_s"], r["peak_rss_mib"],
-                     r["cos_vs_torch_mean"], r["cos_vs_torch_min"]])
-    print(table(["variant", "threads", "chunks/s", "x torch", "load s", "peak RSS MiB", "cos mean", "cos min"], rows,
-                title=f"Embedding throughput, {len(texts)} chunks of <= {args.words} words, batch {args.batch_size}, "
-                      f"median of {args.repeat}; load {os.getloadavg()[0]:.2f}"))
+        r.update(
+            ratio_vs_torch=round(r["chunks_per_s"] / base["chunks_per_s"], 2),
+            cos_vs_torch_min=round(float(cos.min()), 4),
+            cos_vs_torch_mean=round(float(cos.mean()), 4),
+        )
+        rows.append(
+            [
+                r["variant"],
+                r["threads"],
+                r["chunks_per_s"],
+                r["ratio_vs_torch"],
+                r["load_s"],
+                r["peak_rss_mib"],
+                r["cos_vs_torch_mean"],
+                r["cos_vs_torch_min"],
+            ]
+        )
+    print(
+        table(
+            ["variant", "threads", "chunks/s", "x torch", "load s", "peak RSS MiB", "cos mean", "cos min"],
+            rows,
+            title=f"Embedding throughput, {len(texts)} chunks of <= {args.words} words, batch {args.batch_size}, "
+            f"median of {args.repeat}; load {os.getloadavg()[0]:.2f}",
+        )
+    )
     write_result("embed_speed", {"benchmark": "embed_speed", "params": vars(args), "results": results, "env": env_info()})
 
 

@@ -28,11 +28,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import OUT_DIR, ROOT, env_info, setup_env  # noqa: E402
-from rag.hashing import sha256_file  # noqa: E402
+from rag.core.hashing import sha256_file  # noqa: E402
 
 
-def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data: str, collection: str,
-            extra_env: dict, limit: int | None) -> dict:
+def run_one(
+    variant: str, spec: str, qset: str, questions: str, docs: str, data: str, collection: str, extra_env: dict, limit: int | None
+) -> dict:
     model, _, adapter = spec.partition("+")
     out = OUT_DIR / "finetune_compare" / f"{qset}-{variant}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -43,8 +44,21 @@ def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data:
     env.pop("RAG_GENERATOR__LORA_PATH", None)
     if adapter:
         env["RAG_GENERATOR__LORA_PATH"] = adapter
-    cmd = [str(ROOT / ".venv" / "bin" / "rag"), "eval", "answers", "--questions", questions, "--docs", docs,
-           "--data-dir", data, "--collection", collection, "--out", str(out)] + (["--limit", str(limit)] if limit else [])
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "rag"),
+        "eval",
+        "answers",
+        "--questions",
+        questions,
+        "--docs",
+        docs,
+        "--data-dir",
+        data,
+        "--collection",
+        collection,
+        "--out",
+        str(out),
+    ] + (["--limit", str(limit)] if limit else [])
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -54,25 +68,36 @@ def run_one(variant: str, spec: str, qset: str, questions: str, docs: str, data:
     rows = [r for r in report["rows"] if not r.get("error")]
     tps = [r["timings_ms"].get("tokens_per_s") for r in rows if r["timings_ms"].get("tokens_per_s")]
     o = s["outcomes"]
-    return {"set": qset, "variant": variant, "model": model, "adapter": adapter or None,
-            "questions": s["questions"], "answerable": s["answerable"], "unanswerable": s["unanswerable"],
-            "citation_validity": s.get("citation_validity"), "refusal_accuracy": s.get("refusal_accuracy"),
-            "false_refusal_rate": s.get("false_refusal_rate"), "accuracy": s.get("accuracy"),
-            "accuracy_when_answered": s.get("accuracy_when_answered"),
-            "citation_precision": s.get("citation_precision"),
-            "correct": o["answerable"]["answered_correct"], "wrong": o["answerable"]["answered_wrong"],
-            "refused_answerable": o["answerable"]["refused"],
-            "answered_unanswerable": o["unanswerable"]["answered_wrong"],
-            "tokens_per_s": round(statistics.median(tps), 1) if tps else None,
-            "total_ms_p50": s["latency_ms"].get("total_ms", {}).get("p50"),
-            "wall_s": round(time.perf_counter() - t0, 1), "report": str(out)}
+    return {
+        "set": qset,
+        "variant": variant,
+        "model": model,
+        "adapter": adapter or None,
+        "questions": s["questions"],
+        "answerable": s["answerable"],
+        "unanswerable": s["unanswerable"],
+        "citation_validity": s.get("citation_validity"),
+        "refusal_accuracy": s.get("refusal_accuracy"),
+        "false_refusal_rate": s.get("false_refusal_rate"),
+        "accuracy": s.get("accuracy"),
+        "accuracy_when_answered": s.get("accuracy_when_answered"),
+        "citation_precision": s.get("citation_precision"),
+        "correct": o["answerable"]["answered_correct"],
+        "wrong": o["answerable"]["answered_wrong"],
+        "refused_answerable": o["answerable"]["refused"],
+        "answered_unanswerable": o["unanswerable"]["answered_wrong"],
+        "tokens_per_s": round(statistics.median(tps), 1) if tps else None,
+        "total_ms_p50": s["latency_ms"].get("total_ms", {}).get("p50"),
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "report": str(out),
+    }
 
 
 def gguf_of(adapter_dir: Path, model: str, out: Path) -> Path:
     """The peft adapter as a GGUF LoRA for llama.cpp (f16), so it can be evaluated before it is registered."""
-    from rag.lora_export import export_lora
-    from rag.models import ModelRegistry
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.models.lora_export import export_lora
+    from rag.models.registry import ModelRegistry
 
     if not out.is_file():
         export_lora(adapter_dir, ModelRegistry(Settings()).resolve(model).path, out, outtype="f16")
@@ -83,18 +108,41 @@ def table(rows: list[dict]) -> str:
     def f(v):
         return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
-    head = ["set", "variant", "citation validity", "refusal acc. (unanswerable)", "false refusals", "accuracy",
-            "correct/wrong/refused", "page precision", "tok/s", "p50 ms"]
+    head = [
+        "set",
+        "variant",
+        "citation validity",
+        "refusal acc. (unanswerable)",
+        "false refusals",
+        "accuracy",
+        "correct/wrong/refused",
+        "page precision",
+        "tok/s",
+        "p50 ms",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if r.get("error"):
             lines.append(f"| {r['set']} | {r['variant']} | error: {r['error'][-120:]} |")
             continue
-        lines.append("| " + " | ".join([r["set"], r["variant"], f(r["citation_validity"]), f(r["refusal_accuracy"]),
-                                        f(r["false_refusal_rate"]), f(r["accuracy"]),
-                                        f"{r['correct']}/{r['wrong']}/{r['refused_answerable']}",
-                                        f(r["citation_precision"]), f(r["tokens_per_s"]), f(r["total_ms_p50"])])
-                     + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r["set"],
+                    r["variant"],
+                    f(r["citation_validity"]),
+                    f(r["refusal_accuracy"]),
+                    f(r["false_refusal_rate"]),
+                    f(r["accuracy"]),
+                    f"{r['correct']}/{r['wrong']}/{r['refused_answerable']}",
+                    f(r["citation_precision"]),
+                    f(r["tokens_per_s"]),
+                    f(r["total_ms_p50"]),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -113,8 +161,7 @@ def main() -> None:
         questions, docs, data, *rest = paths.split(",")
         for v in args.variant:
             name, _, spec = v.partition("=")
-            rows.append(run_one(name, spec, qset, questions, docs, data, rest[0] if rest else "default", extra,
-                                args.limit))
+            rows.append(run_one(name, spec, qset, questions, docs, data, rest[0] if rest else "default", extra, args.limit))
             print(json.dumps(rows[-1]), flush=True)
     out = OUT_DIR / "finetune_compare.json"
     out.write_text(json.dumps({"env": env_info(), "runs": rows}, indent=1))

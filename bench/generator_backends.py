@@ -21,8 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import env_info, median, peak_rss_mib, setup_env, table, write_result  # noqa: E402
 
-PROMPT = [{"role": "system", "content": "You are a concise assistant."},
-          {"role": "user", "content": "Explain in a few sentences why the sky is blue."}]
+PROMPT = [
+    {"role": "system", "content": "You are a concise assistant."},
+    {"role": "user", "content": "Explain in a few sentences why the sky is blue."},
+]
 
 
 def measure(gen, runs: int, max_tokens: int) -> dict:
@@ -34,14 +36,26 @@ def measure(gen, runs: int, max_tokens: int) -> dict:
     for _ in range(runs):
         g = gen.generate(PROMPT, max_tokens=max_tokens)
         decode_s = max(g.total_ms - g.first_token_ms, 1e-6) / 1000
-        rows.append({"first_ms": g.first_token_ms, "total_ms": g.total_ms, "completion_tokens": g.completion_tokens,
-                     "prompt_tokens": g.prompt_tokens, "decode_tok_s": max(g.completion_tokens - 1, 0) / decode_s,
-                     "text": g.text})
-    return {"load_s": round(load_s, 2), "runs": rows,
-            "first_ms": median(r["first_ms"] for r in rows), "total_ms": median(r["total_ms"] for r in rows),
-            "decode_tok_s": median(r["decode_tok_s"] for r in rows),
-            "completion_tokens": median(r["completion_tokens"] for r in rows),
-            "prompt_tokens": rows[0]["prompt_tokens"], "text": rows[0]["text"]}
+        rows.append(
+            {
+                "first_ms": g.first_token_ms,
+                "total_ms": g.total_ms,
+                "completion_tokens": g.completion_tokens,
+                "prompt_tokens": g.prompt_tokens,
+                "decode_tok_s": max(g.completion_tokens - 1, 0) / decode_s,
+                "text": g.text,
+            }
+        )
+    return {
+        "load_s": round(load_s, 2),
+        "runs": rows,
+        "first_ms": median(r["first_ms"] for r in rows),
+        "total_ms": median(r["total_ms"] for r in rows),
+        "decode_tok_s": median(r["decode_tok_s"] for r in rows),
+        "completion_tokens": median(r["completion_tokens"] for r in rows),
+        "prompt_tokens": rows[0]["prompt_tokens"],
+        "text": rows[0]["text"],
+    }
 
 
 def main() -> None:
@@ -57,9 +71,9 @@ def main() -> None:
     args = ap.parse_args()
     setup_env()
 
-    from rag.generator import make_generator
-    from rag.models import ModelRegistry
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.generation.factory import make_generator
+    from rag.models.registry import ModelRegistry
 
     settings = Settings()
     registry = ModelRegistry(settings)
@@ -78,18 +92,33 @@ def main() -> None:
         del gen
         gc.collect()
 
-    rows = [[b, r["device"], r["load_s"], r["prompt_tokens"], r["completion_tokens"], r["first_ms"], r["decode_tok_s"],
-             r["total_ms"]] for b, r in results.items()]
-    print(table(["backend", "device", "load s", "prompt tok", "completion tok", "first piece ms", "decode tok/s",
-                 "total ms"], rows, title=f"{args.model}, {args.runs} runs of {args.max_tokens} tokens, medians"))
+    rows = [
+        [b, r["device"], r["load_s"], r["prompt_tokens"], r["completion_tokens"], r["first_ms"], r["decode_tok_s"], r["total_ms"]]
+        for b, r in results.items()
+    ]
+    print(
+        table(
+            ["backend", "device", "load s", "prompt tok", "completion tok", "first piece ms", "decode tok/s", "total ms"],
+            rows,
+            title=f"{args.model}, {args.runs} runs of {args.max_tokens} tokens, medians",
+        )
+    )
     ratio = None
     if "llama.cpp" in results and "transformers" in results:
         ratio = results["transformers"]["decode_tok_s"] / results["llama.cpp"]["decode_tok_s"]
         print(f"\ndecode tokens/s, transformers / llama.cpp: {ratio:.2f}")
         same = results["transformers"]["text"] == results["llama.cpp"]["text"]
         print(f"same greedy text from both: {same}")
-    path = write_result("generator_backends", {"env": env_info(), "args": vars(args), "results": results,
-                                                "ratio_transformers_over_llama_cpp": ratio, "peak_rss": peak_rss_mib()})
+    path = write_result(
+        "generator_backends",
+        {
+            "env": env_info(),
+            "args": vars(args),
+            "results": results,
+            "ratio_transformers_over_llama_cpp": ratio,
+            "peak_rss": peak_rss_mib(),
+        },
+    )
     print(f"wrote {path}", file=sys.stderr)
 
 

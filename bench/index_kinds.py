@@ -16,7 +16,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import env_info, table, write_result  # noqa: E402
-from rag.vector_index import FaissIndex  # noqa: E402
+from rag.retrieval.vector_index import FaissIndex  # noqa: E402
 
 
 def vectors(n: int, dim: int, seed: int, noise: float) -> np.ndarray:
@@ -40,8 +40,11 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--kinds", default="flat,hnsw,ivfpq")
     ap.add_argument("--noise", type=float, default=0.3, help="cluster spread of the synthetic vectors (x centre norm)")
-    ap.add_argument("--real", help="a faiss.index of real embeddings (e.g. a data dir's indexes/<v>/faiss.index): "
-                                   "its vectors are the collection, a held-out sample of them the queries")
+    ap.add_argument(
+        "--real",
+        help="a faiss.index of real embeddings (e.g. a data dir's indexes/<v>/faiss.index): "
+        "its vectors are the collection, a held-out sample of them the queries",
+    )
     args = ap.parse_args()
     rows, results = [], []
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -56,7 +59,7 @@ def main() -> None:
     for n in sizes:
         if real is not None:
             perm = np.random.default_rng(0).permutation(len(real))
-            data, queries = real[perm[: n]], real[perm[n:]]
+            data, queries = real[perm[:n]], real[perm[n:]]
             args.dim = real.shape[1]
         else:
             data = vectors(n, args.dim, 0, args.noise)
@@ -78,15 +81,28 @@ def main() -> None:
                 recall += len(t & {i for i, _ in found})
             p50, p95 = np.percentile(lat, 50), np.percentile(lat, 95)
             mib = file_mib(index)
-            r = {"n": n, "kind": kind, "params": meta, "build_s": round(build, 2), "p50_ms": round(float(p50), 3),
-                 "p95_ms": round(float(p95), 3), "recall@10": round(recall / (10 * len(queries)), 4), "files_mib": mib,
-                 "mib_per_million": round(mib * 1e6 / n, 0)}
+            r = {
+                "n": n,
+                "kind": kind,
+                "params": meta,
+                "build_s": round(build, 2),
+                "p50_ms": round(float(p50), 3),
+                "p95_ms": round(float(p95), 3),
+                "recall@10": round(recall / (10 * len(queries)), 4),
+                "files_mib": mib,
+                "mib_per_million": round(mib * 1e6 / n, 0),
+            }
             results.append(r)
             rows.append([n, kind, r["build_s"], r["p50_ms"], r["p95_ms"], r["recall@10"], mib, r["mib_per_million"]])
             print(rows[-1], flush=True)
-    print(table(["vectors", "kind", "build s", "p50 ms", "p95 ms", "recall@10", "files MiB", "MiB per 1M"], rows,
-                title=f"Vector index kinds, dim {args.dim}, {args.queries} queries, "
-                      f"{'real embeddings' if real is not None else f'synthetic, noise {args.noise}'}"))
+    print(
+        table(
+            ["vectors", "kind", "build s", "p50 ms", "p95 ms", "recall@10", "files MiB", "MiB per 1M"],
+            rows,
+            title=f"Vector index kinds, dim {args.dim}, {args.queries} queries, "
+            f"{'real embeddings' if real is not None else f'synthetic, noise {args.noise}'}",
+        )
+    )
     write_result("index_kinds", {"benchmark": "index_kinds", "params": vars(args), "results": results, "env": env_info()})
 
 

@@ -70,7 +70,8 @@ def main() -> None:
     import pypdf  # noqa: F401
 
     import ingest.pipeline  # noqa: F401
-    from tests import docgen
+    from tests.helpers import docgen
+
     try:
         import faiss  # noqa: F401 - likewise for (c): the one-off import is not ingestion work
     except ImportError:
@@ -116,28 +117,40 @@ def main() -> None:
             ["(c) full ingest (embed+store)", c * 1000, result.pages / c, c / a, result.chunks],
         ]
         print()
-        print(table(["stage", "median ms", "pages/s", "x pypdf", "chunks"], rows,
-                    title=f"Ingestion speed, {args.pages}-page generated PDF (median of {args.repeat})"))
+        print(
+            table(
+                ["stage", "median ms", "pages/s", "x pypdf", "chunks"],
+                rows,
+                title=f"Ingestion speed, {args.pages}-page generated PDF (median of {args.repeat})",
+            )
+        )
         print()
         print(f"parse/pypdf:  {b / a:.1f} times slower than plain pypdf text extraction")
         print(f"ingest/pypdf: {c / a:.1f} times slower than plain pypdf text extraction")
-        print(f"ingest - parse (HTML, embedding, SQLite, FAISS): {(c - b) * 1000:.0f} ms "
-              f"({(c - b) / c * 100:.0f}% of full ingest)")
+        print(
+            f"ingest - parse (HTML, embedding, SQLite, FAISS): {(c - b) * 1000:.0f} ms ({(c - b) / c * 100:.0f}% of full ingest)"
+        )
         print(f"embedder model load (excluded from (c)): {load_s * 1000:.0f} ms")
         peak = rss["after_ingest"]
-        print(f"peak RSS: self {peak['self_mib']:.0f} MiB (after pypdf {rss['after_pypdf']['self_mib']:.0f}, "
-              f"after parse {rss['after_parse']['self_mib']:.0f}, after embedder load "
-              f"{rss['after_embedder_load']['self_mib']:.0f}); children {peak['children_mib']:.0f} MiB")
+        print(
+            f"peak RSS: self {peak['self_mib']:.0f} MiB (after pypdf {rss['after_pypdf']['self_mib']:.0f}, "
+            f"after parse {rss['after_parse']['self_mib']:.0f}, after embedder load "
+            f"{rss['after_embedder_load']['self_mib']:.0f}); children {peak['children_mib']:.0f} MiB"
+        )
 
         data = {
             "benchmark": "ingest_speed",
             "params": {"pages": args.pages, "repeat": args.repeat, "pdf_kib": round(size_kb, 1)},
             "results": {
                 "pypdf": {"runs_s": pypdf_runs, "median_s": a, "pages_per_s": args.pages / a, "chars": chars},
-                "parse": {"runs_s": parse_runs, "median_s": b, "pages_per_s": pages / b, "pages": pages,
-                          "chunks": n_chunks},
-                "ingest": {"runs_s": ingest_runs, "median_s": c, "pages_per_s": result.pages / c,
-                           "pages": result.pages, "chunks": result.chunks},
+                "parse": {"runs_s": parse_runs, "median_s": b, "pages_per_s": pages / b, "pages": pages, "chunks": n_chunks},
+                "ingest": {
+                    "runs_s": ingest_runs,
+                    "median_s": c,
+                    "pages_per_s": result.pages / c,
+                    "pages": result.pages,
+                    "chunks": result.chunks,
+                },
                 "embedder_load_s": load_s,
                 "ratios": {"parse_over_pypdf": b / a, "ingest_over_pypdf": c / a, "ingest_over_parse": c / b},
             },

@@ -40,26 +40,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import env_info, setup_env, table, write_result  # noqa: E402
 
 RAG = [sys.executable, "-m", "api"]
-QUESTIONS = ["budget line of document 7", "which code is used for lookups", "the amount in EUR on page 2",
-             "report section about budgets", "document 42 budget"]
+QUESTIONS = [
+    "budget line of document 7",
+    "which code is used for lookups",
+    "the amount in EUR on page 2",
+    "report section about budgets",
+    "document 42 budget",
+]
 
 
 def make_corpus(folder: Path, n: int, scans_every: int = 0) -> int:
-    from tests import docgen
+    from tests.helpers import docgen
 
     folder.mkdir(parents=True, exist_ok=True)
     pages = 0
     for i in range(n):
         if scans_every and i % scans_every == scans_every - 1:
-            docgen.scanned_pdf(folder / f"doc{i:05d}.pdf", [[f"SCANNED NOTE {i}", f"Document {i} is a scan of a memo.",
-                                                             f"The scanned budget line {i} is {100 * i} EUR."]])
+            docgen.scanned_pdf(
+                folder / f"doc{i:05d}.pdf",
+                [[f"SCANNED NOTE {i}", f"Document {i} is a scan of a memo.", f"The scanned budget line {i} is {100 * i} EUR."]],
+            )
             pages += 1
             continue
         count = 1 + i % 3
-        docgen.simple_pdf(folder / f"doc{i:05d}.pdf", [
-            (f"Section {i}.{p}", [f"Document {i} page {p}: the budget line {i}-{p} is {100 * i + p} EUR.",
-                                  f"The lookup code of document {i} on page {p} is K{i}P{p}; it is listed for audits."])
-            for p in range(1, count + 1)], title=f"Report {i}")
+        docgen.simple_pdf(
+            folder / f"doc{i:05d}.pdf",
+            [
+                (
+                    f"Section {i}.{p}",
+                    [
+                        f"Document {i} page {p}: the budget line {i}-{p} is {100 * i + p} EUR.",
+                        f"The lookup code of document {i} on page {p} is K{i}P{p}; it is listed for audits.",
+                    ],
+                )
+                for p in range(1, count + 1)
+            ],
+            title=f"Report {i}",
+        )
         pages += count
     return pages
 
@@ -121,17 +138,25 @@ class MachineWatch:
         seconds = time.perf_counter() - self.t0
         # processes seen at the start count from then; those started later count from zero
         foreign = sum(t - self.baseline.get(pid, 0.0) for pid, t in self.last.items())
-        self.result = {"seconds": round(seconds, 1), "load_avg_mean": round(statistics.mean(self.loads), 2),
-                       "load_avg_max": round(max(self.loads), 2), "foreign_cpu_s": round(foreign, 1),
-                       "foreign_cores_busy": round(foreign / seconds, 2) if seconds else None}
+        self.result = {
+            "seconds": round(seconds, 1),
+            "load_avg_mean": round(statistics.mean(self.loads), 2),
+            "load_avg_max": round(max(self.loads), 2),
+            "foreign_cpu_s": round(foreign, 1),
+            "foreign_cores_busy": round(foreign / seconds, 2) if seconds else None,
+        }
 
 
 def start_server(data: Path, env: dict, log: Path):
     import httpx
 
     port = free_port()
-    proc = subprocess.Popen([*RAG, "--data-dir", str(data), "serve", "--port", str(port), "--no-warm-up"],
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [*RAG, "--data-dir", str(data), "serve", "--port", str(port), "--no-warm-up"],
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=base, timeout=300) as client:
         while True:
@@ -174,8 +199,11 @@ class Querier:
 
     def summary(self) -> dict:
         idle = self.idle if self.idle is not None else search_times(self.base, max(30, len(self.during)))
-        out = {name: {"n": len(v), "p50_ms": round(statistics.median(v), 1), "p95_ms": round(percentile(v, 0.95), 1)}
-               for name, v in (("during", self.during), ("idle", idle)) if v}
+        out = {
+            name: {"n": len(v), "p50_ms": round(statistics.median(v), 1), "p95_ms": round(percentile(v, 0.95), 1)}
+            for name, v in (("during", self.during), ("idle", idle))
+            if v
+        }
         if "during" in out:
             out["p95_ratio_during_vs_idle"] = round(out["during"]["p95_ms"] / out["idle"]["p95_ms"], 2)
         return out
@@ -206,15 +234,34 @@ def bulk_cli(corpus: Path, data: Path, processes: int, env: dict) -> dict:
     """`rag ingest` of the whole folder as one command, with a server answering searches meanwhile."""
     logs = data.parent / f"logs-cli-{processes}"
     logs.mkdir(parents=True, exist_ok=True)
-    subprocess.run([*RAG, "--data-dir", str(data), "ingest", str(corpus), "--collection", "base", "--quiet"], env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*RAG, "--data-dir", str(data), "ingest", str(corpus), "--collection", "base", "--quiet"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     server, base = start_server(data, env, logs / "server.log")
     try:
         idle = search_times(base, 150)
         with MachineWatch() as watch, Querier(base, idle) as querier:
             t0 = time.perf_counter()
-            done = subprocess.run([*RAG, "--data-dir", str(data), "ingest", str(corpus), "--collection", "bulk",
-                                   "--processes", str(processes), "--json"], env=env, capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    *RAG,
+                    "--data-dir",
+                    str(data),
+                    "ingest",
+                    str(corpus),
+                    "--collection",
+                    "bulk",
+                    "--processes",
+                    str(processes),
+                    "--json",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             seconds = time.perf_counter() - t0
         (logs / "ingest.log").write_text(done.stderr)
         report = json.loads(done.stdout)
@@ -222,10 +269,20 @@ def bulk_cli(corpus: Path, data: Path, processes: int, env: dict) -> dict:
     finally:
         stop_all([server])
     files, pages = len(report["files"]), report["pages"]
-    return {"kind": "rag ingest", "processes": processes, "files": files, "ok": report["counts"]["ok"],
-            "failed": report["counts"]["failed"], "pages": pages, "seconds": round(seconds, 1),
-            "ingest_seconds": report["seconds"], "files_per_s": round(files / seconds, 2),
-            "pages_per_s": round(pages / seconds, 2), "queries": queries, "machine": watch.result}
+    return {
+        "kind": "rag ingest",
+        "processes": processes,
+        "files": files,
+        "ok": report["counts"]["ok"],
+        "failed": report["counts"]["failed"],
+        "pages": pages,
+        "seconds": round(seconds, 1),
+        "ingest_seconds": report["seconds"],
+        "files_per_s": round(files / seconds, 2),
+        "pages_per_s": round(pages / seconds, 2),
+        "queries": queries,
+        "machine": watch.result,
+    }
 
 
 def bulk_jobs(corpus: Path, data: Path, workers: int, threads: int, env: dict, measure_queries: bool) -> dict:
@@ -235,8 +292,15 @@ def bulk_jobs(corpus: Path, data: Path, workers: int, threads: int, env: dict, m
     logs.mkdir(parents=True, exist_ok=True)
     env = dict(env, RAG_INGEST__ALLOWED_ROOTS=json.dumps([str(corpus)]), RAG_JOBS__INFERENCE_THREADS=str(threads))
     server, base = start_server(data, env, logs / "server.log")
-    procs = [subprocess.Popen([*RAG, "--data-dir", str(data), "worker"], stdout=open(logs / f"worker{k}.log", "w"),
-                              stderr=subprocess.STDOUT, env=env) for k in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [*RAG, "--data-dir", str(data), "worker"],
+            stdout=open(logs / f"worker{k}.log", "w"),
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        for k in range(workers)
+    ]
     try:
         with httpx.Client(base_url=base, timeout=300) as client:
             for k in range(workers):  # the worker prints its line once the embedder is loaded
@@ -264,22 +328,31 @@ def bulk_jobs(corpus: Path, data: Path, workers: int, threads: int, env: dict, m
     finally:
         stop_all([*procs, server])
     pages = sum(f["pages"] for j in jobs for f in j["files"])
-    result = {"kind": "jobs", "workers": workers, "inference_threads": threads, "files": len(files),
-              "ok": sum(j["counts"]["ok"] for j in jobs), "failed": sum(j["counts"]["failed"] for j in jobs),
-              "pages": pages, "seconds": round(seconds, 1), "files_per_s": round(len(files) / seconds, 2),
-              "pages_per_s": round(pages / seconds, 2), "machine": watch.result}
+    result = {
+        "kind": "jobs",
+        "workers": workers,
+        "inference_threads": threads,
+        "files": len(files),
+        "ok": sum(j["counts"]["ok"] for j in jobs),
+        "failed": sum(j["counts"]["failed"] for j in jobs),
+        "pages": pages,
+        "seconds": round(seconds, 1),
+        "files_per_s": round(len(files) / seconds, 2),
+        "pages_per_s": round(pages / seconds, 2),
+        "machine": watch.result,
+    }
     if queries:
         result["queries"] = queries
     return result
 
 
 def reindex_ratio(corpus: Path, data: Path) -> dict:
-    from tests import docgen
+    from tests.helpers import docgen
 
     os.environ["RAG_DATA_DIR"] = str(data)
-    from ingest.reindex import reindex
-    from rag.services import Services
-    from rag.settings import Settings, Source
+    from ingest.jobs.reindex import reindex
+    from rag.core.settings import Settings, Source
+    from rag.service.services import Services
 
     services = Services(Settings(data_dir=data))
     services.embedder.warm_up()
@@ -298,11 +371,18 @@ def reindex_ratio(corpus: Path, data: Path) -> dict:
         t0 = time.perf_counter()
         full = reindex(services, sources, full=True)
         full_s = time.perf_counter() - t0
-    return {"files": len(files), "changed": len(changed), "nothing_changed_s": round(unchanged_s, 2),
-            "nothing_changed_counts": first.as_dict()["counts"],
-            "incremental_s": round(incremental_s, 2), "incremental_counts": incremental.as_dict()["counts"],
-            "full_s": round(full_s, 2), "full_counts": full.as_dict()["counts"],
-            "ratio_incremental_vs_full": round(incremental_s / full_s, 4), "machine": watch.result}
+    return {
+        "files": len(files),
+        "changed": len(changed),
+        "nothing_changed_s": round(unchanged_s, 2),
+        "nothing_changed_counts": first.as_dict()["counts"],
+        "incremental_s": round(incremental_s, 2),
+        "incremental_counts": incremental.as_dict()["counts"],
+        "full_s": round(full_s, 2),
+        "full_counts": full.as_dict()["counts"],
+        "ratio_incremental_vs_full": round(incremental_s / full_s, 4),
+        "machine": watch.result,
+    }
 
 
 def _ints(value: str) -> list[int]:
@@ -316,8 +396,9 @@ def main() -> None:
     parser.add_argument("--parts", default="cli,jobs,reindex", help="Which parts to run (comma separated).")
     parser.add_argument("--processes", default="1,2", help="`rag ingest --processes` values (part cli).")
     parser.add_argument("--workers", default="1,2", help="`rag worker` counts (part jobs).")
-    parser.add_argument("--worker-threads", type=int, default=None,
-                        help="Inference threads of each worker (default: cores / workers).")
+    parser.add_argument(
+        "--worker-threads", type=int, default=None, help="Inference threads of each worker (default: cores / workers)."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder.")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",")}
@@ -336,7 +417,7 @@ def main() -> None:
                 loads.append(bulk_cli(corpus, tmp / f"data-cli-{p}", p, env))
                 print(json.dumps(loads[-1]), flush=True)
         workers = _ints(args.workers) if "jobs" in parts else []
-        from rag.threads import share
+        from rag.core.threads import share
 
         for i, w in enumerate(workers):
             threads = args.worker_threads if args.worker_threads is not None else (share(w) if w > 1 else 0)
@@ -345,20 +426,40 @@ def main() -> None:
         re = reindex_ratio(corpus, tmp / f"data-{workers[-1]}") if "reindex" in parts and workers else None
         if re:
             print(json.dumps(re), flush=True)
-        print(table(["how", "files", "pages", "seconds", "files/s", "pages/s", "load avg", "other CPU s"],
-                    [[f"{r['kind']} x{r.get('processes') or r.get('workers')}", r["files"], r["pages"], r["seconds"],
-                      r["files_per_s"], r["pages_per_s"], r["machine"]["load_avg_mean"], r["machine"]["foreign_cpu_s"]]
-                     for r in loads], title="Bulk ingestion"))
+        print(
+            table(
+                ["how", "files", "pages", "seconds", "files/s", "pages/s", "load avg", "other CPU s"],
+                [
+                    [
+                        f"{r['kind']} x{r.get('processes') or r.get('workers')}",
+                        r["files"],
+                        r["pages"],
+                        r["seconds"],
+                        r["files_per_s"],
+                        r["pages_per_s"],
+                        r["machine"]["load_avg_mean"],
+                        r["machine"]["foreign_cpu_s"],
+                    ]
+                    for r in loads
+                ],
+                title="Bulk ingestion",
+            )
+        )
         for r in loads:
             q = r.get("queries")
             if q:
-                print(f"{r['kind']} x{r.get('processes') or r.get('workers')}: search p95 during the load "
-                      f"{q['during']['p95_ms']} ms vs idle {q['idle']['p95_ms']} ms: ratio {q['p95_ratio_during_vs_idle']}")
+                print(
+                    f"{r['kind']} x{r.get('processes') or r.get('workers')}: search p95 during the load "
+                    f"{q['during']['p95_ms']} ms vs idle {q['idle']['p95_ms']} ms: ratio {q['p95_ratio_during_vs_idle']}"
+                )
         if re:
-            print(f"re-index with {re['changed']} of {re['files']} files changed: {re['incremental_s']} s; full rebuild "
-                  f"{re['full_s']} s; ratio {re['ratio_incremental_vs_full']}")
-        path = write_result("ops_bulk", {"env": env_info(), "docs": args.docs, "scans_every": args.scans_every,
-                                         "loads": loads, "reindex": re})
+            print(
+                f"re-index with {re['changed']} of {re['files']} files changed: {re['incremental_s']} s; full rebuild "
+                f"{re['full_s']} s; ratio {re['ratio_incremental_vs_full']}"
+            )
+        path = write_result(
+            "ops_bulk", {"env": env_info(), "docs": args.docs, "scans_every": args.scans_every, "loads": loads, "reindex": re}
+        )
         print(f"wrote {path}")
     finally:
         if not args.keep:

@@ -3,7 +3,7 @@
 Builds the fixtures (born-digital PDFs: two- and three-column articles, ruled, unruled and two-page tables, a page
 with figures; scans of two of them at 150/200/300 dpi, turned 90 and 180 degrees, skewed 3 degrees, noisy), then
 scores our parser on them with `rag eval parse DIR --json` when that command exists, or else in this process
-(Ingestor.parse + ingest.html.to_html, scored with rag.evaluation). Per fixture: CER of the visible text in reading
+(Ingestor.parse + ingest.parse.html.to_html, scored with rag.evaluation.parse_scores). Per fixture: CER of the text in reading
 order (headers and footers excluded), mean TEDS over the truth's tables (the i-th truth table against the i-th table
 we found; a missing one scores 0), tables in truth/ours, seconds. Overall: mean CER of born-digital documents and of
 scans, mean TEDS over the born-digital tables.
@@ -56,25 +56,35 @@ def _json_from(stdout: str) -> dict:
         return json.loads(stdout)
     except json.JSONDecodeError:
         start = stdout.find("\n{")
-        return json.JSONDecoder().raw_decode(stdout[start + 1 if start >= 0 else stdout.find("{"):])[0]
+        return json.JSONDecoder().raw_decode(stdout[start + 1 if start >= 0 else stdout.find("{") :])[0]
 
 
 def run_cli(rag: Path, folder: Path, data_dir: Path) -> list[dict]:
     """Per-fixture rows from `rag eval parse FOLDER --json`."""
     env = dict(os.environ, RAG_DATA_DIR=str(data_dir))
     t0 = time.perf_counter()
-    proc = subprocess.run([str(rag), "eval", "parse", str(folder), "--json"], capture_output=True, text=True, env=env,
-                          timeout=3600)
+    proc = subprocess.run(
+        [str(rag), "eval", "parse", str(folder), "--json"], capture_output=True, text=True, env=env, timeout=3600
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"rag eval parse exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
     result = _json_from(proc.stdout)
     print(f"rag eval parse: {time.perf_counter() - t0:.1f} s for {len(result.get('fixtures', []))} fixtures")
     rows = []
     for r in result.get("fixtures", []):
-        rows.append({"name": r["name"], "cer": r.get("cer"), "teds": list(r.get("teds") or []),
-                     "teds_structure": list(r.get("teds_structure") or []), "tables_truth": r.get("tables_truth", 0),
-                     "tables_ours": r.get("tables_found", 0), "seconds": r.get("seconds"), "error": r.get("error", ""),
-                     "ocr": r.get("scanned")})
+        rows.append(
+            {
+                "name": r["name"],
+                "cer": r.get("cer"),
+                "teds": list(r.get("teds") or []),
+                "teds_structure": list(r.get("teds_structure") or []),
+                "tables_truth": r.get("tables_truth", 0),
+                "tables_ours": r.get("tables_found", 0),
+                "seconds": r.get("seconds"),
+                "error": r.get("error", ""),
+                "ocr": r.get("scanned"),
+            }
+        )
     return rows
 
 
@@ -90,31 +100,44 @@ def pairs(folder: Path) -> list[tuple[Path, Path]]:
 
 
 def run_inline(folder: Path, data_dir: Path) -> list[dict]:
-    """Per-fixture rows computed in this process: Ingestor.parse + to_html, scored with rag.evaluation."""
-    from ingest.html import to_html
+    """Per-fixture rows computed in this process: Ingestor.parse + to_html, scored with rag.evaluation.parse_scores."""
+    from ingest.parse.html import to_html
     from ingest.pipeline import Ingestor
-    from rag.evaluation import cer, html_text, tables_in, teds
-    from rag.services import Services
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.evaluation.parse_scores import cer, html_text, tables_in, teds
+    from rag.service.services import Services
 
     ingestor = Ingestor(Services(Settings(data_dir=data_dir)))
     rows = []
     for doc, truth_path in pairs(folder):
         truth = truth_path.read_text(encoding="utf-8")
         truth_tables = tables_in(truth)
-        row = {"name": doc.name, "cer": 1.0, "teds": [0.0] * len(truth_tables), "teds_structure": [0.0] * len(truth_tables),
-               "tables_truth": len(truth_tables), "tables_ours": 0, "seconds": 0.0, "error": "", "ocr": None}
+        row = {
+            "name": doc.name,
+            "cer": 1.0,
+            "teds": [0.0] * len(truth_tables),
+            "teds_structure": [0.0] * len(truth_tables),
+            "tables_truth": len(truth_tables),
+            "tables_ours": 0,
+            "seconds": 0.0,
+            "error": "",
+            "ocr": None,
+        }
         t0 = time.perf_counter()
         try:
             parsed = ingestor.parse(doc)
             ours = to_html(parsed)
             ours_tables = tables_in(ours)
-            row.update(cer=round(cer(html_text(truth), html_text(ours)), 4), tables_ours=len(ours_tables),
-                       ocr=any(p.source == "ocr" for p in parsed.pages),
-                       teds=[round(teds(t, ours_tables[i]), 4) if i < len(ours_tables) else 0.0
-                             for i, t in enumerate(truth_tables)],
-                       teds_structure=[round(teds(t, ours_tables[i], structure_only=True), 4) if i < len(ours_tables)
-                                       else 0.0 for i, t in enumerate(truth_tables)])
+            row.update(
+                cer=round(cer(html_text(truth), html_text(ours)), 4),
+                tables_ours=len(ours_tables),
+                ocr=any(p.source == "ocr" for p in parsed.pages),
+                teds=[round(teds(t, ours_tables[i]), 4) if i < len(ours_tables) else 0.0 for i, t in enumerate(truth_tables)],
+                teds_structure=[
+                    round(teds(t, ours_tables[i], structure_only=True), 4) if i < len(ours_tables) else 0.0
+                    for i, t in enumerate(truth_tables)
+                ],
+            )
         except Exception as exc:  # noqa: BLE001 - a fixture that fails is reported, not fatal
             row["error"] = f"{type(exc).__name__}: {exc}"
         row["seconds"] = round(time.perf_counter() - t0, 3)
@@ -131,13 +154,17 @@ def summarise(rows: list[dict]) -> dict:
     """Overall scores; a fixture counts as a scan by its name (we made it), not by what the parser decided."""
     digital = [r for r in rows if not r["name"].startswith(SCAN_PREFIX)]
     scans = [r for r in rows if r["name"].startswith(SCAN_PREFIX)]
-    return {"fixtures": len(rows), "born_digital": len(digital), "scans": len(scans),
-            "cer_born_digital": _mean([r["cer"] for r in digital]),
-            "cer_scans": _mean([r["cer"] for r in scans]),
-            "teds_born_digital": _mean([t for r in digital for t in r["teds"]]),
-            "teds_structure_born_digital": _mean([t for r in digital for t in r["teds_structure"]]),
-            "teds_scans": _mean([t for r in scans for t in r["teds"]]),
-            "errors": sum(bool(r["error"]) for r in rows)}
+    return {
+        "fixtures": len(rows),
+        "born_digital": len(digital),
+        "scans": len(scans),
+        "cer_born_digital": _mean([r["cer"] for r in digital]),
+        "cer_scans": _mean([r["cer"] for r in scans]),
+        "teds_born_digital": _mean([t for r in digital for t in r["teds"]]),
+        "teds_structure_born_digital": _mean([t for r in digital for t in r["teds_structure"]]),
+        "teds_scans": _mean([t for r in scans for t in r["teds"]]),
+        "errors": sum(bool(r["error"]) for r in rows),
+    }
 
 
 def main() -> None:
@@ -148,7 +175,7 @@ def main() -> None:
     args = ap.parse_args()
     setup_env()
 
-    from tests.parse_fixtures import build_fixtures
+    from tests.helpers.parse_fixtures import build_fixtures
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-parse-"))
     folder = args.out or tmp / "fixtures"
@@ -172,26 +199,53 @@ def main() -> None:
                 print(f"`rag eval parse` failed, scoring in-process instead: {cli_error[:500]}")
                 engine = "inline"
         if engine == "inline":
-            print("scoring in-process (Ingestor.parse + to_html + rag.evaluation)")
+            print("scoring in-process (Ingestor.parse + to_html + rag.evaluation.parse_scores)")
             rows = run_inline(folder, tmp / "data")
 
         kinds = {r["name"]: "scan" if r["name"].startswith(SCAN_PREFIX) else "digital" for r in rows}
         print()
-        print(table(["fixture", "kind", "CER", "mean TEDS", "struct TEDS", "tables truth", "tables ours", "s", "error"],
-                    [[r["name"], kinds[r["name"]], r["cer"], _mean(r["teds"]), _mean(r["teds_structure"]),
-                      r["tables_truth"], r["tables_ours"], r["seconds"], r["error"][:60]] for r in rows],
-                    title=f"Parse quality ({engine}): CER lower is better, TEDS higher is better"))
+        print(
+            table(
+                ["fixture", "kind", "CER", "mean TEDS", "struct TEDS", "tables truth", "tables ours", "s", "error"],
+                [
+                    [
+                        r["name"],
+                        kinds[r["name"]],
+                        r["cer"],
+                        _mean(r["teds"]),
+                        _mean(r["teds_structure"]),
+                        r["tables_truth"],
+                        r["tables_ours"],
+                        r["seconds"],
+                        r["error"][:60],
+                    ]
+                    for r in rows
+                ],
+                title=f"Parse quality ({engine}): CER lower is better, TEDS higher is better",
+            )
+        )
         summary = summarise(rows)
         print()
         print(f"mean CER, born-digital ({summary['born_digital']}): {summary['cer_born_digital']}")
         print(f"mean CER, scans ({summary['scans']}):        {summary['cer_scans']}")
-        print(f"mean TEDS, born-digital tables: {summary['teds_born_digital']} "
-              f"(structure only: {summary['teds_structure_born_digital']}); scans: {summary['teds_scans']}")
+        print(
+            f"mean TEDS, born-digital tables: {summary['teds_born_digital']} "
+            f"(structure only: {summary['teds_structure_born_digital']}); scans: {summary['teds_scans']}"
+        )
         if summary["errors"]:
             print(f"{summary['errors']} fixture(s) failed to parse")
-        path = write_result("parse_quality", {
-            "benchmark": "parse_quality", "engine": engine, "cli_error": cli_error or None,
-            "fixtures_dir": str(folder) if args.out else None, "summary": summary, "fixtures": rows, "env": env_info()})
+        path = write_result(
+            "parse_quality",
+            {
+                "benchmark": "parse_quality",
+                "engine": engine,
+                "cli_error": cli_error or None,
+                "fixtures_dir": str(folder) if args.out else None,
+                "summary": summary,
+                "fixtures": rows,
+                "env": env_info(),
+            },
+        )
         print(f"wrote {path}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -27,7 +27,7 @@ def pypdf_seconds(path: Path) -> float:
 
 
 def parse_seconds(path: Path, workers: int, ocr=None) -> tuple[float, int]:
-    from ingest.pdf import parse_pdf
+    from ingest.parse.pdf import parse_pdf
 
     t0 = time.perf_counter()
     doc = parse_pdf(path, ocr, workers)
@@ -39,8 +39,11 @@ def big_parse_rss(path: Path, workers: int) -> dict:
     import psutil
 
     t0 = time.perf_counter()
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "rag"), "parse", str(path), "-w", str(workers),
-                             "-o", str(path.with_suffix(".html"))], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "rag"), "parse", str(path), "-w", str(workers), "-o", str(path.with_suffix(".html"))],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     peak = 0
     watched = psutil.Process(proc.pid)
     while proc.poll() is None:
@@ -51,8 +54,13 @@ def big_parse_rss(path: Path, workers: int) -> dict:
             pass
         time.sleep(0.05)
     seconds = time.perf_counter() - t0
-    return {"workers": workers, "seconds": round(seconds, 2), "rc": proc.returncode, "peak_rss_mib": round(peak / 2**20, 1),
-            "html_mib": round(path.with_suffix(".html").stat().st_size / 2**20, 1)}
+    return {
+        "workers": workers,
+        "seconds": round(seconds, 2),
+        "rc": proc.returncode,
+        "peak_rss_mib": round(peak / 2**20, 1),
+        "html_mib": round(path.with_suffix(".html").stat().st_size / 2**20, 1),
+    }
 
 
 def main() -> None:
@@ -63,8 +71,8 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     args = ap.parse_args()
     setup_env()
-    from ingest.scan import ScanReader
-    from tests import docgen
+    from ingest.parse.scan import ScanReader
+    from tests.helpers import docgen
 
     workers = [int(w) for w in args.workers.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="bench-parse-"))
@@ -76,8 +84,9 @@ def main() -> None:
     rows = [["pypdf extract_text (baseline)", 1, f"{args.pages / base:.1f}", "1.0"]]
     for w in workers:
         secs, n = parse_seconds(digital, w)
-        results["digital"].append({"workers": w, "seconds": round(secs, 3), "pages_per_s": round(n / secs, 2),
-                                   "x_pypdf": round(secs / base, 2)})
+        results["digital"].append(
+            {"workers": w, "seconds": round(secs, 3), "pages_per_s": round(n / secs, 2), "x_pypdf": round(secs / base, 2)}
+        )
         rows.append([f"born-digital parse ({n} pages)", w, f"{n / secs:.1f}", f"{secs / base:.1f}x slower"])
     ocr = ScanReader()
     ocr.ocr.warm_up()
@@ -89,10 +98,13 @@ def main() -> None:
     print(table(["run", "workers", "pages/s", "vs pypdf"], rows, title="Parse speed"))
     big = docgen.long_pdf(tmp / "big.pdf", args.big)
     results["big"] = [big_parse_rss(big, w) for w in workers]
-    print(table(["pages", "workers", "seconds", "pages/s", "peak RSS MiB"],
-                [[args.big, r["workers"], r["seconds"], f"{args.big / r['seconds']:.1f}", r["peak_rss_mib"]]
-                 for r in results["big"]],
-                title=f"{args.big}-page PDF through `rag parse` (child process)"))
+    print(
+        table(
+            ["pages", "workers", "seconds", "pages/s", "peak RSS MiB"],
+            [[args.big, r["workers"], r["seconds"], f"{args.big / r['seconds']:.1f}", r["peak_rss_mib"]] for r in results["big"]],
+            title=f"{args.big}-page PDF through `rag parse` (child process)",
+        )
+    )
     results["baseline_pypdf_pages_per_s"] = round(args.pages / base, 1)
     write_result("parse_speed", {"benchmark": "parse_speed", "params": vars(args), "results": results, "env": env_info()})
 

@@ -68,7 +68,7 @@ def synthetic_vectors(n: int, dim: int, seed: int = 0, noise: float = 0.3) -> np
     for start in range(0, n, 100_000):
         m = min(100_000, n - start)
         v = centres[rng.integers(0, len(centres), m)] + noise * rng.standard_normal((m, dim), dtype=np.float32)
-        out[start:start + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
+        out[start : start + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
     return out
 
 
@@ -83,9 +83,10 @@ def fill_store(store, n: int, texts) -> list[int]:
                 doc_id = f"doc{j // CHUNKS_PER_DOC:06d}"
                 docs[doc_id] = j % CHUNKS_PER_DOC // CHUNKS_PER_PAGE + 1
                 rows.append((f"{doc_id}-{j}", doc_id, j % CHUNKS_PER_DOC // CHUNKS_PER_PAGE + 1, "[]", "", text, "", j))
-            db.executemany("INSERT OR REPLACE INTO documents(id,name,path,collection,sha256,status,pages) "
-                           "VALUES (?,?,?,'default',?,'ok',?)",
-                           [(d, f"{d}.pdf", f"/synthetic/{d}.pdf", d, pages) for d, pages in docs.items()])
+            db.executemany(
+                "INSERT OR REPLACE INTO documents(id,name,path,collection,sha256,status,pages) VALUES (?,?,?,'default',?,'ok',?)",
+                [(d, f"{d}.pdf", f"/synthetic/{d}.pdf", d, pages) for d, pages in docs.items()],
+            )
             db.executemany("INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)", rows)
             i += len(block)
     vids = store.all_vids()
@@ -95,11 +96,11 @@ def fill_store(store, n: int, texts) -> list[int]:
 
 def worker(args) -> dict:
     """One size in this process: build store, vectors and BM25 once, then each index kind; time queries."""
-    from rag.embedder import SentenceTransformerEmbedder
-    from rag.knowledge import KnowledgeBase, Live, embed_text
-    from rag.lexical import Bm25Index
-    from rag.models import ModelRegistry
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.models.registry import ModelRegistry
+    from rag.retrieval.embedder import SentenceTransformerEmbedder
+    from rag.retrieval.knowledge_base import KnowledgeBase, Live, embed_text
+    from rag.retrieval.lexical import Bm25Index
 
     n = args.size
     settings = Settings(data_dir=Path(args.data_dir), models_dir=args.models_dir)
@@ -151,8 +152,15 @@ def worker(args) -> dict:
             for key, value in timings.items():
                 parts[key].append(value)
             assert hits
-        r = {"n": n, "kind": kind, "params": meta, "ann_build_s": round(ann_s, 2), "ann_mib": round(ann_mib, 1),
-             "p50_ms": round(float(np.percentile(totals, 50)), 2), "p95_ms": round(float(np.percentile(totals, 95)), 2)}
+        r = {
+            "n": n,
+            "kind": kind,
+            "params": meta,
+            "ann_build_s": round(ann_s, 2),
+            "ann_mib": round(ann_mib, 1),
+            "p50_ms": round(float(np.percentile(totals, 50)), 2),
+            "p95_ms": round(float(np.percentile(totals, 95)), 2),
+        }
         for key, values in parts.items():
             r[f"{key}_p50"] = round(float(np.percentile(values, 50)), 2)
             r[f"{key}_p95"] = round(float(np.percentile(values, 95)), 2)
@@ -160,15 +168,22 @@ def worker(args) -> dict:
         print(json.dumps(r), flush=True)
         index.build_ann("flat")  # drop this kind's graph or lists before the next
     per_m = 1e6 / n
-    memory = {"sqlite_mib_per_m": (mem["after_sqlite"] - mem["start"]) * per_m,
-              "vectors_mib_per_m": (mem["after_vectors"] - mem["after_sqlite"]) * per_m,
-              "bm25_mib_per_m": (mem["after_bm25"] - mem["after_vectors"]) * per_m,
-              "rss_after_build_mib": mem["after_bm25"], "peak_rss_mib": _peak()}
+    memory = {
+        "sqlite_mib_per_m": (mem["after_sqlite"] - mem["start"]) * per_m,
+        "vectors_mib_per_m": (mem["after_vectors"] - mem["after_sqlite"]) * per_m,
+        "bm25_mib_per_m": (mem["after_bm25"] - mem["after_vectors"]) * per_m,
+        "rss_after_build_mib": mem["after_bm25"],
+        "peak_rss_mib": _peak(),
+    }
     build_per_m = {f"{k}_per_m": v * per_m for k, v in build.items()}
-    return {"n": n, "build_s": {k: round(v, 2) for k, v in build.items()},
-            "build_s_per_million": {k: round(v, 1) for k, v in build_per_m.items()},
-            "memory": {k: round(v, 1) for k, v in memory.items()}, "kinds": results,
-            "load_avg": os.getloadavg()}
+    return {
+        "n": n,
+        "build_s": {k: round(v, 2) for k, v in build.items()},
+        "build_s_per_million": {k: round(v, 1) for k, v in build_per_m.items()},
+        "memory": {k: round(v, 1) for k, v in memory.items()},
+        "kinds": results,
+        "load_avg": os.getloadavg(),
+    }
 
 
 def _peak() -> float:
@@ -199,22 +214,74 @@ def main() -> None:
     for n in [int(x) for x in args.sizes.split(",")]:
         with tempfile.TemporaryDirectory(prefix=f"qlat-{n}-") as tmp:
             res = Path(tmp) / "result.json"
-            cmd = [sys.executable, __file__, "--size", str(n), "--data-dir", str(Path(tmp) / "data"), "--result", str(res),
-                   "--queries", str(args.queries), "--kinds", args.kinds, "--words", str(args.words),
-                   "--scifact", args.scifact, "--models-dir", str(args.models_dir), "--threads", str(args.threads)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--size",
+                str(n),
+                "--data-dir",
+                str(Path(tmp) / "data"),
+                "--result",
+                str(res),
+                "--queries",
+                str(args.queries),
+                "--kinds",
+                args.kinds,
+                "--words",
+                str(args.words),
+                "--scifact",
+                args.scifact,
+                "--models-dir",
+                str(args.models_dir),
+                "--threads",
+                str(args.threads),
+            ]
             print(f"== {n} chunks, load {os.getloadavg()[0]:.2f}", flush=True)
             subprocess.run(cmd, check=True)
             runs.append(json.loads(res.read_text()))
             print(json.dumps({k: v for k, v in runs[-1].items() if k != "kinds"}), flush=True)
-    rows = [[r["n"], k["kind"], k["p50_ms"], k["p95_ms"], k["embed_ms_p50"], k["dense_ms_p50"], k["lexical_ms_p50"],
-             k["fuse_ms_p50"], k["ann_build_s"]] for r in runs for k in r["kinds"]]
-    print(table(["chunks", "kind", "p50 ms", "p95 ms", "embed p50", "dense p50", "bm25 p50", "fuse p50", "ann build s"],
-                rows, title=f"End-to-end query latency (hybrid, k 5), {args.queries} SciFact questions, "
-                            f"threads {args.threads or 'all'}, load {os.getloadavg()[0]:.2f}"))
-    mem_rows = [[r["n"], r["build_s"]["sqlite_s"], r["build_s"]["bm25_s"], r["memory"]["vectors_mib_per_m"],
-                 r["memory"]["bm25_mib_per_m"], r["memory"]["sqlite_mib_per_m"], r["memory"]["peak_rss_mib"]] for r in runs]
-    print(table(["chunks", "sqlite s", "bm25 build s", "vectors MiB/1M", "bm25 MiB/1M", "sqlite MiB/1M", "peak RSS MiB"],
-                mem_rows, title="Build time and memory"))
+    rows = [
+        [
+            r["n"],
+            k["kind"],
+            k["p50_ms"],
+            k["p95_ms"],
+            k["embed_ms_p50"],
+            k["dense_ms_p50"],
+            k["lexical_ms_p50"],
+            k["fuse_ms_p50"],
+            k["ann_build_s"],
+        ]
+        for r in runs
+        for k in r["kinds"]
+    ]
+    print(
+        table(
+            ["chunks", "kind", "p50 ms", "p95 ms", "embed p50", "dense p50", "bm25 p50", "fuse p50", "ann build s"],
+            rows,
+            title=f"End-to-end query latency (hybrid, k 5), {args.queries} SciFact questions, "
+            f"threads {args.threads or 'all'}, load {os.getloadavg()[0]:.2f}",
+        )
+    )
+    mem_rows = [
+        [
+            r["n"],
+            r["build_s"]["sqlite_s"],
+            r["build_s"]["bm25_s"],
+            r["memory"]["vectors_mib_per_m"],
+            r["memory"]["bm25_mib_per_m"],
+            r["memory"]["sqlite_mib_per_m"],
+            r["memory"]["peak_rss_mib"],
+        ]
+        for r in runs
+    ]
+    print(
+        table(
+            ["chunks", "sqlite s", "bm25 build s", "vectors MiB/1M", "bm25 MiB/1M", "sqlite MiB/1M", "peak RSS MiB"],
+            mem_rows,
+            title="Build time and memory",
+        )
+    )
     write_result("query_latency", {"benchmark": "query_latency", "params": vars(args), "runs": runs, "env": env_info()})
 
 

@@ -36,7 +36,7 @@ QUESTIONS = [
 
 def rag_cmd() -> list[str]:
     exe = ROOT / ".venv" / "bin" / "rag"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "api.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "api.cli.commands"]
 
 
 def free_port() -> int:
@@ -126,8 +126,13 @@ def main() -> None:
     result: dict = {"benchmark": "server_rss", "params": {"asks": n_asks, "model": args.model}}
     try:
         t0 = time.perf_counter()
-        ing = subprocess.run(rag_cmd() + ["--data-dir", str(data_dir), "ingest", str(examples_dir(tmp))],
-                             cwd=ROOT, env=env, capture_output=True, text=True)
+        ing = subprocess.run(
+            rag_cmd() + ["--data-dir", str(data_dir), "ingest", str(examples_dir(tmp))],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         ingest_s = time.perf_counter() - t0
         if ing.returncode != 0:
             raise SystemExit(f"rag ingest failed ({ing.returncode}):\n{ing.stdout}\n{ing.stderr}")
@@ -138,8 +143,13 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         with open(log, "w") as fh:
             t0 = time.perf_counter()
-            proc = subprocess.Popen(rag_cmd() + ["--data-dir", str(data_dir), "serve", "--port", str(port)],
-                                    cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                rag_cmd() + ["--data-dir", str(data_dir), "serve", "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+            )
         with httpx.Client() as client:
             ready_s = wait_healthy(client, base, proc, args.timeout, log)
             print(f"server pid {proc.pid} healthy on port {port} after {ready_s:.1f}s (models warmed up)")
@@ -153,42 +163,77 @@ def main() -> None:
                 r = client.post(f"{base}/v1/ask", json={"question": q}, timeout=900)
                 ms = (time.perf_counter() - t) * 1000
                 body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
-                asks.append({"question": q, "status": r.status_code, "client_ms": round(ms, 1),
-                             "answer": body.get("answer", r.text[:200]),
-                             "server_total_ms": (body.get("timings_ms") or {}).get("total_ms"),
-                             "rss_mib": memory(proc.pid)["rss_mib"]})
+                asks.append(
+                    {
+                        "question": q,
+                        "status": r.status_code,
+                        "client_ms": round(ms, 1),
+                        "answer": body.get("answer", r.text[:200]),
+                        "server_total_ms": (body.get("timings_ms") or {}).get("total_ms"),
+                        "rss_mib": memory(proc.pid)["rss_mib"],
+                    }
+                )
             after_asks = memory(proc.pid)
 
         print()
-        print(table(["#", "status", "client ms", "server ms", "RSS MiB", "answer"],
-                    [[i, a["status"], a["client_ms"], a["server_total_ms"], a["rss_mib"],
-                      " ".join(str(a["answer"]).split())[:70]] for i, a in enumerate(asks, 1)],
-                    title=f"POST /v1/ask x{n_asks}"))
-        rows = [["after warm-up (before asks)", after_warm["rss_mib"], after_warm.get("uss_mib"),
-                 after_warm.get("VmHWM"), after_warm["vms_mib"]],
-                ["after asks", after_asks["rss_mib"], after_asks.get("uss_mib"), after_asks.get("VmHWM"),
-                 after_asks["vms_mib"]]]
+        print(
+            table(
+                ["#", "status", "client ms", "server ms", "RSS MiB", "answer"],
+                [
+                    [i, a["status"], a["client_ms"], a["server_total_ms"], a["rss_mib"], " ".join(str(a["answer"]).split())[:70]]
+                    for i, a in enumerate(asks, 1)
+                ],
+                title=f"POST /v1/ask x{n_asks}",
+            )
+        )
+        rows = [
+            [
+                "after warm-up (before asks)",
+                after_warm["rss_mib"],
+                after_warm.get("uss_mib"),
+                after_warm.get("VmHWM"),
+                after_warm["vms_mib"],
+            ],
+            ["after asks", after_asks["rss_mib"], after_asks.get("uss_mib"), after_asks.get("VmHWM"), after_asks["vms_mib"]],
+        ]
         print()
-        print(table(["server memory (MiB)", "RSS", "USS", "peak (VmHWM)", "VMS"], rows,
-                    title=f"Server: {info.get('settings', {}).get('generator')} + "
-                          f"{info.get('settings', {}).get('embedder')}; index {(info.get('index') or {}).get('vectors')} "
-                          f"vectors, {(info.get('index') or {}).get('documents')} documents"))
+        print(
+            table(
+                ["server memory (MiB)", "RSS", "USS", "peak (VmHWM)", "VMS"],
+                rows,
+                title=f"Server: {info.get('settings', {}).get('generator')} + "
+                f"{info.get('settings', {}).get('embedder')}; index {(info.get('index') or {}).get('vectors')} "
+                f"vectors, {(info.get('index') or {}).get('documents')} documents",
+            )
+        )
         growth = after_asks["rss_mib"] - after_warm["rss_mib"]
         print(f"\nRSS growth during the asks: {growth:+.0f} MiB; peak (VmHWM) {after_asks.get('VmHWM', '-')} MiB")
-        result.update({"ingest": {"seconds": round(ingest_s, 2), "stdout": ing.stdout.strip(),
-                                  "peak_rss_mib": ingest_peak},
-                       "server": {"pid": proc.pid, "ready_s": round(ready_s, 2), "info_settings": info.get("settings"),
-                                  "index": info.get("index"), "after_warm_up": after_warm, "after_asks": after_asks,
-                                  "rss_growth_mib": round(growth, 1), "peak_mib": after_asks.get("VmHWM")},
-                       "asks": asks})
+        result.update(
+            {
+                "ingest": {"seconds": round(ingest_s, 2), "stdout": ing.stdout.strip(), "peak_rss_mib": ingest_peak},
+                "server": {
+                    "pid": proc.pid,
+                    "ready_s": round(ready_s, 2),
+                    "info_settings": info.get("settings"),
+                    "index": info.get("index"),
+                    "after_warm_up": after_warm,
+                    "after_asks": after_asks,
+                    "rss_growth_mib": round(growth, 1),
+                    "peak_mib": after_asks.get("VmHWM"),
+                },
+                "asks": asks,
+            }
+        )
     finally:
         if proc is not None:
             rc = stop(proc)
             result.setdefault("server", {})["exit_code"] = rc
         rss = peak_rss_mib()  # children now includes the server, once waited for
         result["peak_rss"] = rss
-        print(f"server stopped (exit {result.get('server', {}).get('exit_code')}); peak RSS: this script "
-              f"{rss['self_mib']:.0f} MiB, children (ingest CLI, server) {rss['children_mib']:.0f} MiB")
+        print(
+            f"server stopped (exit {result.get('server', {}).get('exit_code')}); peak RSS: this script "
+            f"{rss['self_mib']:.0f} MiB, children (ingest CLI, server) {rss['children_mib']:.0f} MiB"
+        )
         if args.keep:
             print(f"kept {tmp} (server log {log})")
         else:

@@ -12,8 +12,28 @@ import json
 import re
 import sys
 
-ABSENT = ["Siemens", "Toyota", "Nestle", "Unilever", "Samsung", "Intel", "Oracle", "Walmart", "Netflix", "Tesla",
-          "Ford", "Sony", "Honda", "Heineken", "Airbus", "Volvo", "Philips", "Ericsson", "Novartis", "Danone"]
+ABSENT = [
+    "Siemens",
+    "Toyota",
+    "Nestle",
+    "Unilever",
+    "Samsung",
+    "Intel",
+    "Oracle",
+    "Walmart",
+    "Netflix",
+    "Tesla",
+    "Ford",
+    "Sony",
+    "Honda",
+    "Heineken",
+    "Airbus",
+    "Volvo",
+    "Philips",
+    "Ericsson",
+    "Novartis",
+    "Danone",
+]
 
 
 def swapped(records: list[dict], every: int = 3) -> list[dict]:
@@ -25,8 +45,16 @@ def swapped(records: list[dict], every: int = 3) -> list[dict]:
             continue
         other = ABSENT[len(out) % len(ABSENT)]
         question = re.sub(re.escape(company), other, r["question"])
-        out.append({"id": f"{r.get('id', i)}-absent", "question": question, "answer": "", "answerable": False,
-                    "company": other, "source_id": r.get("id")})
+        out.append(
+            {
+                "id": f"{r.get('id', i)}-absent",
+                "question": question,
+                "answer": "",
+                "answerable": False,
+                "company": other,
+                "source_id": r.get("id"),
+            }
+        )
     return out
 
 

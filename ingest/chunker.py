@@ -3,10 +3,10 @@ tables whole (or split by rows with the header row repeated). Headers and footer
 
 import hashlib
 
-from ingest.html import blocks_html
-from ingest.model import Block, ParsedDocument
-from ingest.tables import table_text
-from rag.types import Chunk
+from ingest.page import Block, ParsedDocument
+from ingest.parse.html import blocks_html
+from ingest.parse.tables import table_text
+from rag.core.types import Chunk
 
 
 def chunk_id(doc_id: str, page: int, text: str) -> str:
@@ -45,8 +45,10 @@ def _table_pieces(block: Block, max_words: int) -> list[Block]:
             candidate = [row]
         current = candidate
     pieces.append(current)
-    return [Block(kind="table", bbox=block.bbox, rows=header + p, text=table_text(header + p), caption=block.caption,
-                  header_rows=n) for p in pieces]
+    return [
+        Block(kind="table", bbox=block.bbox, rows=header + p, text=table_text(header + p), caption=block.caption, header_rows=n)
+        for p in pieces
+    ]
 
 
 def _split_long(block: Block, max_words: int) -> list[Block]:
@@ -62,8 +64,18 @@ def _split_long(block: Block, max_words: int) -> list[Block]:
             current = []
     if current:
         pieces.append(current)
-    return [Block(kind=block.kind, bbox=block.bbox, text=" ".join(p), level=block.level, size=block.size,
-                  marker=block.marker, aside=block.aside) for p in pieces]
+    return [
+        Block(
+            kind=block.kind,
+            bbox=block.bbox,
+            text=" ".join(p),
+            level=block.level,
+            size=block.size,
+            marker=block.marker,
+            aside=block.aside,
+        )
+        for p in pieces
+    ]
 
 
 def _with_header(block: Block, header: list[list[dict]]) -> Block:
@@ -75,12 +87,18 @@ def _with_header(block: Block, header: list[list[dict]]) -> Block:
         rows = block.rows
     else:
         rows = header + block.rows
-    return Block(kind="table", bbox=block.bbox, rows=rows, text=table_text(rows), caption=block.caption,
-                 continued=True, header_rows=len(header))
+    return Block(
+        kind="table",
+        bbox=block.bbox,
+        rows=rows,
+        text=table_text(rows),
+        caption=block.caption,
+        continued=True,
+        header_rows=len(header),
+    )
 
 
-def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180,
-                   min_words: int = 8) -> list[Chunk]:
+def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_words: int = 8) -> list[Chunk]:
     """Chunks in reading order; each carries its page, bbox, heading breadcrumb, text and HTML."""
     chunks: list[Chunk] = []
     trail: dict[int, str] = {}
@@ -91,9 +109,18 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180,
         if not text:
             return
         html = "\n".join(blocks_html(blocks))
-        chunks.append(Chunk(id=chunk_id(doc_id, page, text), doc_id=doc_id, page=page,
-                            bbox=[round(v, 1) for v in _union([b.bbox for b in blocks])],
-                            heading=heading, text=text, html=html, ord=len(chunks)))
+        chunks.append(
+            Chunk(
+                id=chunk_id(doc_id, page, text),
+                doc_id=doc_id,
+                page=page,
+                bbox=[round(v, 1) for v in _union([b.bbox for b in blocks])],
+                heading=heading,
+                text=text,
+                html=html,
+                ord=len(chunks),
+            )
+        )
 
     for page in doc.pages:
         pending: list[Block] = []

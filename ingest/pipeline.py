@@ -5,58 +5,25 @@ import logging
 import os
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunker import chunk_document
-from ingest.html import to_html
-from ingest.model import Block, Page, ParsedDocument
-from ingest.ocr import make_ocr
-from ingest.pdf import parse_image, parse_pdf
+from ingest.ocr.engines import make_ocr
+from ingest.page import Block, Page, ParsedDocument
+from ingest.parse.html import to_html
+from ingest.parse.pdf import parse_image, parse_pdf
+from ingest.parse.scan import ScanReader
+from ingest.parse.sniff import sniff
 from ingest.pool import ParsePool
-from ingest.scan import ScanReader
-from ingest.sniff import sniff
-from rag.errors import EmptyFile, RagError
-from rag.hashing import sha256_file
-from rag.services import Services
-from rag.threads import cores
-from rag.types import Document
+from ingest.results import FileResult, Report
+from rag.core.errors import EmptyFile, RagError
+from rag.core.hashing import sha256_file
+from rag.core.threads import cores
+from rag.core.types import Document
+from rag.service.services import Services
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FileResult:
-    path: str
-    status: str  # ok | skipped | failed | deleted (re-index: its source file is gone)
-    reason: str = ""
-    pages: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)  # pages that could not be read (the rest were)
-    doc_id: str = ""
-
-
-@dataclass
-class Report:
-    files: list[FileResult] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def as_dict(self) -> dict:
-        counts = {s: sum(f.status == s for f in self.files) for s in ("ok", "skipped", "failed")}
-        if any(f.status == "deleted" for f in self.files):
-            counts["deleted"] = sum(f.status == "deleted" for f in self.files)
-        return {"files": [asdict(f) for f in self.files], "counts": counts,
-                "pages": sum(f.pages for f in self.files), "chunks": sum(f.chunks for f in self.files),
-                "seconds": round(self.seconds, 2)}
 
 
 @dataclass
@@ -100,8 +67,11 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
     files, missing = [], []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file()
-                                and not any(part.startswith(".") for part in f.relative_to(p).parts)))
+            files.extend(
+                sorted(
+                    f for f in p.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                )
+            )
         elif p.exists():
             files.append(p)
         else:
@@ -118,8 +88,9 @@ class Ingestor:
         the settings; 0 = one per core; 1 = here, in this process)."""
         self.services = services
         parse = services.settings.parse
-        self.ocr = ocr or ScanReader(make_ocr(parse.ocr_engine, parse.tesseract_lang, parse.threads),
-                                     registry=services.registry, threads=parse.threads)
+        self.ocr = ocr or ScanReader(
+            make_ocr(parse.ocr_engine, parse.tesseract_lang, parse.threads), registry=services.registry, threads=parse.threads
+        )
         configured = parse.workers if workers is None else workers
         self.workers = configured or os.cpu_count() or 1
         self.processes = (parse.processes if processes is None else processes) or cores()
@@ -129,8 +100,14 @@ class Ingestor:
         kind = sniff(path)
         return parse_pdf(path, self.ocr, self.workers) if kind == "pdf" else parse_image(path, self.ocr)
 
-    def ingest_file(self, path: Path, collection: str = "default", key: str | None = None,
-                    force: bool = False, tags: dict[str, str] | None = None) -> FileResult:
+    def ingest_file(
+        self,
+        path: Path,
+        collection: str = "default",
+        key: str | None = None,
+        force: bool = False,
+        tags: dict[str, str] | None = None,
+    ) -> FileResult:
         """Ingest one file. `key` is its identity in the collection (default: its absolute path): a file with the
         same key and content is skipped (unless `force`), with new content it replaces the old version (an upload
         keeps its name as key, so uploading it again never duplicates it). `tags` (key=value metadata) replace the
@@ -139,9 +116,15 @@ class Ingestor:
         prepared = self.prepare_file(path, collection, key, force, tags, embed=False)
         return prepared if isinstance(prepared, FileResult) else self.apply(prepared)
 
-    def prepare_file(self, path: Path, collection: str = "default", key: str | None = None,
-                     force: bool = False, tags: dict[str, str] | None = None,
-                     embed: bool = True) -> "FileResult | Prepared":
+    def prepare_file(
+        self,
+        path: Path,
+        collection: str = "default",
+        key: str | None = None,
+        force: bool = False,
+        tags: dict[str, str] | None = None,
+        embed: bool = True,
+    ) -> "FileResult | Prepared":
         """Everything but the write: sniff, hash, parse, chunk, write the HTML, embed (unless `embed` is False).
         A `FileResult` when there is nothing to write (unchanged, failed), else a `Prepared` for `apply()`."""
         todo = self.check(path, collection, key, force, tags)
@@ -152,8 +135,14 @@ class Ingestor:
             prepared.vecs = self.services.kb.embed_chunks(prepared.chunks)
         return prepared
 
-    def check(self, path: Path, collection: str = "default", key: str | None = None,
-              force: bool = False, tags: dict[str, str] | None = None) -> "FileResult | ToParse":
+    def check(
+        self,
+        path: Path,
+        collection: str = "default",
+        key: str | None = None,
+        force: bool = False,
+        tags: dict[str, str] | None = None,
+    ) -> "FileResult | ToParse":
         """The quick part, against the store: sniff and hash the file; unchanged (same key and sha256) is skipped
         unless `force` (its tags updated when new ones are given); else what `build` needs to parse it."""
         t0 = time.perf_counter()
@@ -183,8 +172,16 @@ class Ingestor:
             html_dir = Path(self.services.settings.data_dir) / "html"
             html_dir.mkdir(parents=True, exist_ok=True)
             (html_dir / f"{doc_id}.html").write_text(to_html(parsed), encoding="utf-8")
-            doc = Document(id=doc_id, name=Path(todo.ident).name, path=todo.ident, collection=todo.collection,
-                           sha256=todo.digest, status="ok", pages=len(parsed.pages), tags=_tags_for(todo.old, todo.tags))
+            doc = Document(
+                id=doc_id,
+                name=Path(todo.ident).name,
+                path=todo.ident,
+                collection=todo.collection,
+                sha256=todo.digest,
+                status="ok",
+                pages=len(parsed.pages),
+                tags=_tags_for(todo.old, todo.tags),
+            )
             stat = path.stat()
             result = FileResult(str(path), "ok", "", len(parsed.pages), 0, 0.0, parsed.errors, doc_id)
             return Prepared(result, doc, stat.st_size, stat.st_mtime, chunks, None, todo.old.id if todo.old else None, t0)
@@ -195,8 +192,11 @@ class Ingestor:
         """Write a prepared document (one transaction) and drop its old version's HTML."""
         try:
             kb = self.services.kb
-            p.result.chunks = (kb.put_document(p.doc, p.size, p.mtime, p.chunks) if p.vecs is None
-                               else kb.put_prepared(p.doc, p.size, p.mtime, p.chunks, p.vecs))
+            p.result.chunks = (
+                kb.put_document(p.doc, p.size, p.mtime, p.chunks)
+                if p.vecs is None
+                else kb.put_prepared(p.doc, p.size, p.mtime, p.chunks, p.vecs)
+            )
         except Exception as exc:  # noqa: BLE001 - reported per file
             log.exception("could not store %s", p.result.path)
             p.result.status, p.result.reason = "failed", f"{type(exc).__name__}: {exc}"
@@ -221,13 +221,20 @@ class Ingestor:
         doc_id = hashlib.sha256(f"{collection}\x00{key}\x00{digest}".encode()).hexdigest()[:16]
         cfg = self.services.settings.chunks
         chunks = chunk_document(ParsedDocument(name, [Page(1, 0, 0, blocks)], "text"), doc_id, cfg.max_words, cfg.min_words)
-        doc = Document(id=doc_id, name=name, path=key, collection=collection, sha256=digest, status="ok", pages=1,
-                       tags=_tags_for(old, tags))
+        doc = Document(
+            id=doc_id, name=name, path=key, collection=collection, sha256=digest, status="ok", pages=1, tags=_tags_for(old, tags)
+        )
         n = kb.put_document(doc, len(text), 0.0, chunks)
         return FileResult(key, "ok", "", 1, n, time.perf_counter() - t0)
 
-    def ingest_paths(self, paths: list[Path], collection: str = "default", fail_fast: bool = False,
-                     progress=None, tags: dict[str, str] | None = None) -> Report:
+    def ingest_paths(
+        self,
+        paths: list[Path],
+        collection: str = "default",
+        fail_fast: bool = False,
+        progress=None,
+        tags: dict[str, str] | None = None,
+    ) -> Report:
         """Ingest files and folders (recursively), each tagged with `tags`; every file gets a line in the report.
 
         With `processes` > 1, files are parsed in that many processes while this one hashes, embeds (across
@@ -240,7 +247,9 @@ class Ingestor:
             return report
         with self.services.kb.bulk(), ExitStack() as stack:  # one index publication for the whole batch
             if self.processes > 1 and len(files) > 1:
-                pool = stack.enter_context(ParsePool(self.services.settings, min(self.processes, len(files))))
+                pool = stack.enter_context(
+                    ParsePool(self.services.settings, min(self.processes, len(files)), parse_process_ingestor)
+                )
                 todo = (self.check(f, collection, tags=tags) for f in files)
                 prepared = pool.build_all(todo)
             else:
@@ -275,3 +284,8 @@ def relative(path: str) -> str:
     """A path as the user would like to read it: relative to here when it is below here."""
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
+
+
+def parse_process_ingestor(settings) -> "Ingestor":
+    """The Ingestor of one parse process of a `ParsePool` (one worker thread, no processes of its own)."""
+    return Ingestor(Services(settings), workers=1, processes=1)

@@ -1,7 +1,7 @@
 """Parse processes for bulk ingestion (`rag ingest` on folders of many files).
 
 The slow part of ingesting a file, parsing it into layout HTML and chunks (`Ingestor.build`), runs in a pool of
-processes; each loads its models once and keeps to its share of the cores (`rag.threads`). The ingesting process
+processes; each loads its models once and keeps to its share of the cores (`rag.core.threads`). The ingesting process
 keeps the quick and the shared parts: hashing and the unchanged-file check against the store, embedding (batched
 across documents) and the writes. Results come back in the order the files were given, at most `window` files
 ahead of the one being written, so memory stays bounded and the report reads like a serial run.
@@ -18,24 +18,23 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from rag.settings import Settings
-from rag.threads import limit_threads, share, with_threads
+from ingest.results import FileResult
+from rag.core.settings import Settings
+from rag.core.threads import limit_threads, share, with_threads
 
 log = logging.getLogger(__name__)
 
 _parser = None  # in a parse process: its Ingestor, built once by `_start`
 
 
-def _start(settings: Settings, threads: int, parent: int) -> None:
-    """Set up a parse process: thread limits first (before the libraries load), then its own Ingestor."""
+def _start(settings: Settings, threads: int, parent: int, make_parser) -> None:
+    """Set up a parse process: thread limits first (before the libraries load), then its own parser, built by
+    `make_parser(settings)` (a module-level function, so it reaches the process by name)."""
     global _parser
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the ingesting process, which stops the pool
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     limit_threads(threads)
-    from ingest.pipeline import Ingestor
-    from rag.services import Services
-
-    _parser = Ingestor(Services(with_threads(settings, threads)), workers=1, processes=1)
+    _parser = make_parser(with_threads(settings, threads))
 
 
 def _exit_with(parent: int) -> None:
@@ -53,8 +52,9 @@ class ParsePool:
     """`processes` parse processes with `threads` inference threads each (default: the setting, else their share
     of the cores). A context manager: leaving it stops the processes, dropping files not started yet."""
 
-    def __init__(self, settings: Settings, processes: int, threads: int = 0, window: int = 0):
+    def __init__(self, settings: Settings, processes: int, make_parser, threads: int = 0, window: int = 0):
         self.settings = settings
+        self.make_parser = make_parser
         self.processes = max(1, processes)
         self.threads = threads or settings.parse.threads or share(self.processes)
         self.window = window or 8 * self.processes
@@ -69,14 +69,16 @@ class ParsePool:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: this process may hold torch or ONNX Runtime threads that a fork would copy mid-state
-        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start, initargs=(self.settings, self.threads, os.getpid()))
+        return ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=(self.settings, self.threads, os.getpid(), self.make_parser),
+        )
 
     def build_all(self, items: Iterable) -> Iterator:
         """Each item in order: a `FileResult` (nothing to parse) as it is; a `ToParse` built in a parse process,
         as the `Prepared` (or failed `FileResult`) that `Ingestor.build` returns."""
-        from ingest.pipeline import FileResult
-
         queue: deque = deque()
         for item in items:
             queue.append(item if isinstance(item, FileResult) else (item, self._pool.submit(_build, item), self._pool))
@@ -86,8 +88,6 @@ class ParsePool:
             yield self._result(queue.popleft())
 
     def _result(self, entry):
-        from ingest.pipeline import FileResult
-
         if isinstance(entry, FileResult):
             return entry
         todo, future, pool = entry
@@ -107,4 +107,3 @@ class ParsePool:
 
 def _done(entry) -> bool:
     return not isinstance(entry, tuple) or entry[1].done()
-

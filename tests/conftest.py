@@ -5,29 +5,21 @@ from pathlib import Path
 
 import pytest
 
-from rag.settings import Settings
-from tests import docgen
-
-ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = Path(os.environ.get("RAG_MODELS_DIR", ROOT / "var" / "models"))
-SMALL_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+from tests.helpers import docgen
+from tests.helpers.models import MODELS_DIR, SMALL_MODEL
 
 FACT_DOC_PAGES = [
-    ("Fleet maintenance", ["The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
-                           "Crane inspections are repeated every 90 days."]),
-    ("Cafeteria", ["The cafeteria on level 2 serves lunch between 11:30 and 13:30.",
-                   "Vegetarian dishes are offered every day."]),
+    (
+        "Fleet maintenance",
+        ["The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.", "Crane inspections are repeated every 90 days."],
+    ),
+    ("Cafeteria", ["The cafeteria on level 2 serves lunch between 11:30 and 13:30.", "Vegetarian dishes are offered every day."]),
 ]
 
 
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     return MODELS_DIR
-
-
-def make_settings(data_dir: Path, model: str = SMALL_MODEL) -> Settings:
-    """Settings for a test: its own data dir, the shared assembled models, the small generator."""
-    return Settings(data_dir=data_dir, models_dir=MODELS_DIR, generator={"model": model, "n_ctx": 2048})
 
 
 @pytest.fixture(scope="session")
@@ -37,19 +29,26 @@ def docs(tmp_path_factory) -> dict[str, Path]:
     out = {
         "facts": docgen.simple_pdf(d / "facts.pdf", FACT_DOC_PAGES, title="Site Facts"),
         "two_column": docgen.two_column_pdf(
-            d / "two-column.pdf", "Quarterly Review of the Northern Plant",
+            d / "two-column.pdf",
+            "Quarterly Review of the Northern Plant",
             ["Left one: the turbines were serviced in April.", "Left two: the generators passed their tests."],
-            ["Right one: the budget grew by 4 percent.", "Right two: nine engineers were hired."]),
-        "table": docgen.table_pdf(d / "table.pdf", "Site output", [
-            ["Site", "Q1", "Q2"], ["Oslo", "12", "14"], ["Bergen", "7", "9"], ["Total", "19", "23"]]),
-        "merged": docgen.table_pdf(d / "merged.pdf", "Regional sales", [
-            ["Region", "Sales", ""], ["North", "10", "11"], ["", "12", "13"]],
-            spans=[((1, 0), (2, 0)), ((0, 1), (0, 2))]),
-        "scan": docgen.scanned_pdf(d / "scan.pdf", [["ANNUAL SAFETY NOTE",
-                                                     "The fire drill happens every second Tuesday.",
-                                                     "Meet at the north gate."]]),
-        "image": docgen.page_image(d / "invoice.png", ["INVOICE 2291", "Total due: 4,310 EUR",
-                                                      "Payment within 30 days."]),
+            ["Right one: the budget grew by 4 percent.", "Right two: nine engineers were hired."],
+        ),
+        "table": docgen.table_pdf(
+            d / "table.pdf",
+            "Site output",
+            [["Site", "Q1", "Q2"], ["Oslo", "12", "14"], ["Bergen", "7", "9"], ["Total", "19", "23"]],
+        ),
+        "merged": docgen.table_pdf(
+            d / "merged.pdf",
+            "Regional sales",
+            [["Region", "Sales", ""], ["North", "10", "11"], ["", "12", "13"]],
+            spans=[((1, 0), (2, 0)), ((0, 1), (0, 2))],
+        ),
+        "scan": docgen.scanned_pdf(
+            d / "scan.pdf", [["ANNUAL SAFETY NOTE", "The fire drill happens every second Tuesday.", "Meet at the north gate."]]
+        ),
+        "image": docgen.page_image(d / "invoice.png", ["INVOICE 2291", "Total due: 4,310 EUR", "Payment within 30 days."]),
     }
     out["encrypted"] = docgen.encrypted_pdf(d / "encrypted.pdf", out["facts"])
     out["corrupt"] = docgen.corrupt_pdf(d / "corrupt.pdf", out["facts"])
@@ -80,7 +79,7 @@ def own_model_versions(tmp_path_factory):
 def peft_adapter(tmp_path_factory):
     """A peft LoRA adapter on the 0.5B (seed 0, large random lora_B) with transformers' reference outputs."""
     pytest.importorskip("peft", reason="the adapter tests need peft: pip install 'grounded-rag[hf]'")
-    from tests.loratools import make_peft_adapter
+    from tests.helpers.lora import make_peft_adapter
 
     return make_peft_adapter(tmp_path_factory.mktemp("peft") / "adapter", MODELS_DIR, SMALL_MODEL)
 
@@ -98,12 +97,14 @@ def pytest_runtest_logreport(report):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from tests.helpers.skips import unexpected_skips
 
-    terminalreporter.write_line(f"{len(_SKIPPED)} skipped: " + "; ".join(f"{t} ({r})" for t, r in _SKIPPED)
-                                if _SKIPPED else "0 skipped")
+    terminalreporter.write_line(
+        f"{len(_SKIPPED)} skipped: " + "; ".join(f"{t} ({r})" for t, r in _SKIPPED) if _SKIPPED else "0 skipped"
+    )
     bad = unexpected_skips(_SKIPPED)
     if bad and os.environ.get("CI") == "true":
-        terminalreporter.write_line(f"CI allows only GPU tests to skip; {len(bad)} others did: the test command must "
-                                    "install what they need", red=True)
+        terminalreporter.write_line(
+            f"CI allows only GPU tests to skip; {len(bad)} others did: the test command must install what they need", red=True
+        )
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import MODELS_DIR, ROOT
-from tests.e2e.test_server import free_port
+from tests.helpers.models import MODELS_DIR, ROOT
+from tests.helpers.servers import free_port
 
 pytestmark = pytest.mark.slow
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -13,9 +13,9 @@ import time
 import psutil
 import pytest
 
-from rag.services import Services
-from tests import docgen
-from tests.conftest import MODELS_DIR, make_settings
+from rag.service.services import Services
+from tests.helpers import docgen
+from tests.helpers.models import MODELS_DIR, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +33,11 @@ def test_killed_ingest_leaves_the_previous_index_serving(tmp_path):
     for i in range(40):
         # 30 pages each: enough work that the batch is still running when it is killed, even on a fast machine
         pages = [(f"Memo {i}", [f"Memo number {i} concerns valve V{i}."])]
-        pages += [(f"Memo {i}, annex {j}", [f"Annex {j} of memo {i} lists the valve's inspection history."] * 6)
-                  for j in range(1, 30)]
+        pages += [
+            (f"Memo {i}, annex {j}", [f"Annex {j} of memo {i} lists the valve's inspection history."] * 6) for j in range(1, 30)
+        ]
         docgen.simple_pdf(batch / f"memo-{i:02d}.pdf", pages)
-    proc = subprocess.Popen(cmd + [str(batch), "--processes", "2"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd + [str(batch), "--processes", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = data / "store.sqlite"
     deadline = time.time() + 300
     while time.time() < deadline:  # wait until part of the batch is committed to SQLite

@@ -11,14 +11,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.settings import Settings
-from tests import docgen
-from tests.e2e.test_server import RAG, free_port
-from tests.e2e.test_worker import env, upload, wait, worker
+from rag.core.settings import Settings
+from tests.helpers import docgen
+from tests.helpers.servers import RAG, env, free_port, upload, wait, worker
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("redis-server") is None, reason="no redis-server program"),
-              pytest.mark.skipif(importlib.util.find_spec("redis") is None, reason="no redis package (extra redis)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="no redis-server program"),
+    pytest.mark.skipif(importlib.util.find_spec("redis") is None, reason="no redis package (extra redis)"),
+]
 
 
 @contextmanager
@@ -26,9 +27,11 @@ def redis_server(folder: Path):
     import redis
 
     port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(folder)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         client = redis.Redis(port=port)
         for _ in range(100):
@@ -47,8 +50,12 @@ def redis_server(folder: Path):
 def server(data: Path, environ: dict):
     port = free_port()
     with open(data.parent / "server.log", "w") as log:
-        proc = subprocess.Popen([*RAG, "--data-dir", str(data), "serve", "--port", str(port), "--no-warm-up"],
-                                stdout=log, stderr=subprocess.STDOUT, env=environ)
+        proc = subprocess.Popen(
+            [*RAG, "--data-dir", str(data), "serve", "--port", str(port), "--no-warm-up"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environ,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(240):
@@ -66,11 +73,10 @@ def server(data: Path, environ: dict):
 
 
 def test_jobs_go_through_a_live_redis_queue(tmp_path):
-    from ingest.jobs import make_huey
+    from ingest.jobs.queue import make_huey
 
     data = tmp_path / "data"
-    pdfs = [docgen.simple_pdf(tmp_path / f"memo{i}.pdf", [(f"Memo {i}", [f"Memo {i} concerns valve V{i}."])])
-            for i in range(2)]
+    pdfs = [docgen.simple_pdf(tmp_path / f"memo{i}.pdf", [(f"Memo {i}", [f"Memo {i} concerns valve V{i}."])]) for i in range(2)]
     with redis_server(tmp_path) as url:
         environ = dict(env(), RAG_JOBS__QUEUE="redis", RAG_JOBS__REDIS_URL=url, RAG_AUTH__REQUIRED="auto")
         queue = make_huey(Settings(data_dir=data, jobs={"queue": "redis", "redis_url": url}))

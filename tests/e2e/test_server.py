@@ -3,35 +3,26 @@ questions over HTTP. Runs the shipped default answer model."""
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from rag.answer import EMPTY_INDEX
-from tests import docgen
-from tests.apptools import wait_ready
-from tests.conftest import MODELS_DIR
+from rag.answering.answer import EMPTY_INDEX
+from tests.helpers import docgen
+from tests.helpers.apps import wait_ready
+from tests.helpers.models import MODELS_DIR
+from tests.helpers.servers import RAG, free_port
 
 pytestmark = pytest.mark.slow
-RAG = [sys.executable, "-m", "api"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rag(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR))
     env.pop("RAG_GENERATOR__MODEL", None)
-    done = subprocess.run([*RAG, "--data-dir", str(data_dir), *args], capture_output=True, text=True, env=env,
-                          timeout=600)
+    done = subprocess.run([*RAG, "--data-dir", str(data_dir), *args], capture_output=True, text=True, env=env, timeout=600)
     if check and done.returncode != 0:
         raise AssertionError(f"rag {args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done
@@ -45,8 +36,9 @@ def server(tmp_path_factory):
     env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR), RAG_SERVING__MAX_CONCURRENT="1", RAG_SERVING__QUEUE_SIZE="0")
     env.pop("RAG_GENERATOR__MODEL", None)
     log = open(data.parent / "server.log", "w")
-    proc = subprocess.Popen([*RAG, "--data-dir", str(data), "serve", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [*RAG, "--data-dir", str(data), "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(proc, base, log.name)
@@ -64,13 +56,21 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def two_pdfs(tmp_path_factory):
     d = tmp_path_factory.mktemp("e2e-docs")
-    handbook = docgen.simple_pdf(d / "handbook.pdf", [
-        ("Working hours", ["Core working hours are from 10:00 to 15:00 on weekdays."]),
-        ("Travel", ["The daily meal allowance on business trips is 55 EUR within Europe."]),
-    ], title="Staff Handbook")
-    plants = docgen.simple_pdf(d / "plants.pdf", [
-        ("Fjordvik", ["The Fjordvik hydro plant produced 455 GWh in the fourth quarter."]),
-    ], title="Plant Report")
+    handbook = docgen.simple_pdf(
+        d / "handbook.pdf",
+        [
+            ("Working hours", ["Core working hours are from 10:00 to 15:00 on weekdays."]),
+            ("Travel", ["The daily meal allowance on business trips is 55 EUR within Europe."]),
+        ],
+        title="Staff Handbook",
+    )
+    plants = docgen.simple_pdf(
+        d / "plants.pdf",
+        [
+            ("Fjordvik", ["The Fjordvik hydro plant produced 455 GWh in the fourth quarter."]),
+        ],
+        title="Plant Report",
+    )
     return handbook, plants
 
 
@@ -90,8 +90,7 @@ def test_ingest_through_cli_then_ask_over_http_cites_the_right_page(server, two_
     r = client.post("/v1/ask", json={"question": "What is the daily meal allowance on business trips?", "k": 3})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"answer", "refused", "mode", "citations", "dropped", "summary", "draft", "model", "hits",
-                         "timings_ms"}
+    assert set(body) == {"answer", "refused", "mode", "citations", "dropped", "summary", "draft", "model", "hits", "timings_ms"}
     assert body["refused"] is False and body["mode"] == "generate"
     assert "55" in body["answer"]
     assert body["citations"], body
@@ -129,8 +128,12 @@ def test_malformed_requests_get_422_with_detail(server, body):
 
 def test_bad_uploads_get_4xx_with_one_line_detail(server, docs):
     client, _, _ = server
-    expected = {"encrypted": (422, "encrypted PDF"), "corrupt": (422, "corrupt or unreadable PDF"),
-                "empty": (422, "empty file"), "unsupported": (415, "unsupported file type")}
+    expected = {
+        "encrypted": (422, "encrypted PDF"),
+        "corrupt": (422, "corrupt or unreadable PDF"),
+        "empty": (422, "empty file"),
+        "unsupported": (415, "unsupported file type"),
+    }
     for kind, (status, words) in expected.items():
         path = docs[kind]
         r = client.post("/v1/parse", files={"file": (path.name, path.read_bytes())})
@@ -178,9 +181,12 @@ def test_extract_mode_over_http(server, two_pdfs):
     assert body["citations"][0]["quote"] == "The daily meal allowance on business trips is 55 EUR within Europe."
 
 
-LONG = {"question": "Explain in detail, with every number, the daily meal allowance on business trips within Europe "
-                    "and the core working hours on weekdays.",
-        "k": 3, "stream": True}
+LONG = {
+    "question": "Explain in detail, with every number, the daily meal allowance on business trips within Europe "
+    "and the core working hours on weekdays.",
+    "k": 3,
+    "stream": True,
+}
 
 
 def first_token(response) -> None:
@@ -220,8 +226,10 @@ def test_client_disconnect_stops_the_generation_and_frees_the_slot(server, two_p
 def test_tags_at_ingest_listed_and_filtered_over_http_and_cli(server, two_pdfs, tmp_path):
     client, data, _ = server
     rag(data, "ingest", *map(str, two_pdfs))  # untagged (skipped when an earlier test ingested them)
-    budget = docgen.simple_pdf(tmp_path / "budget.pdf", [
-        ("Travel", ["The finance department's travel budget for business trips is 80,000 EUR in 2024."])])
+    budget = docgen.simple_pdf(
+        tmp_path / "budget.pdf",
+        [("Travel", ["The finance department's travel budget for business trips is 80,000 EUR in 2024."])],
+    )
     done = rag(data, "ingest", str(budget), "--tag", "department=finance", "--tag", "year=2024")
     assert "1 ok" in done.stdout
     docs = {d["name"]: d for d in client.get("/v1/documents").json()}

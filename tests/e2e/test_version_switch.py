@@ -10,25 +10,29 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests import docgen
-from tests.apptools import wait_ready
-from tests.conftest import MODELS_DIR, SMALL_MODEL
-from tests.e2e.test_server import RAG, free_port
+from tests.helpers import docgen
+from tests.helpers.apps import wait_ready
+from tests.helpers.models import MODELS_DIR, SMALL_MODEL
+from tests.helpers.servers import RAG, free_port
 
 pytestmark = pytest.mark.slow
 QUESTION = {"question": "What is the daily meal allowance on business trips?", "k": 2}
 
 
 def env(versions: Path) -> dict:
-    e = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR), RAG_VERSIONS_DIR=str(versions),
-             RAG_GENERATOR__MODEL=SMALL_MODEL, RAG_GENERATOR__MAX_TOKENS="64")
+    e = dict(
+        os.environ,
+        RAG_MODELS_DIR=str(MODELS_DIR),
+        RAG_VERSIONS_DIR=str(versions),
+        RAG_GENERATOR__MODEL=SMALL_MODEL,
+        RAG_GENERATOR__MAX_TOKENS="64",
+    )
     e.pop("RAG_GENERATOR__LORA_PATH", None)
     return e
 
 
 def rag(data: Path, versions: Path, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([*RAG, "--data-dir", str(data), *args], capture_output=True, text=True, env=env(versions),
-                          timeout=600)
+    done = subprocess.run([*RAG, "--data-dir", str(data), *args], capture_output=True, text=True, env=env(versions), timeout=600)
     assert done.returncode == 0, f"rag {args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return done
 
@@ -36,13 +40,17 @@ def rag(data: Path, versions: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data, versions = tmp_path_factory.mktemp("mv-data"), tmp_path_factory.mktemp("mv-versions")
-    pdf = docgen.simple_pdf(tmp_path_factory.mktemp("mv-docs") / "handbook.pdf", [
-        ("Travel", ["The daily meal allowance on business trips is 55 EUR within Europe."])], title="Staff Handbook")
+    pdf = docgen.simple_pdf(
+        tmp_path_factory.mktemp("mv-docs") / "handbook.pdf",
+        [("Travel", ["The daily meal allowance on business trips is 55 EUR within Europe."])],
+        title="Staff Handbook",
+    )
     rag(data, versions, "ingest", str(pdf))
     port = free_port()
     log = open(data.parent / f"{data.name}-server.log", "w")
-    proc = subprocess.Popen([*RAG, "--data-dir", str(data), "serve", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, env=env(versions))
+    proc = subprocess.Popen(
+        [*RAG, "--data-dir", str(data), "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env(versions)
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(proc, base, log.name)
@@ -92,12 +100,30 @@ def test_use_switches_the_running_server_and_rollback_switches_it_back(server, p
     card, report = tmp_path / "card.json", tmp_path / "report.json"
     card.write_text(json.dumps({"examples": 0, "source": "random test adapter"}))
     report.write_text(json.dumps({"accuracy": None}))
-    done = rag(data, versions, "finetune", "export", str(peft_adapter.path), "--base", SMALL_MODEL, "--name", "e2e-lora",
-               "--data-card", str(card), "--eval-report", str(report), "--json")
+    done = rag(
+        data,
+        versions,
+        "finetune",
+        "export",
+        str(peft_adapter.path),
+        "--base",
+        SMALL_MODEL,
+        "--name",
+        "e2e-lora",
+        "--data-card",
+        str(card),
+        "--eval-report",
+        str(report),
+        "--json",
+    )
     exported = json.loads(done.stdout)
     assert exported["id"] == "e2e-lora" and exported["current"] is False and exported["meta"]["pairs"] == 24 * 7
     assert sorted(p.name for p in (versions / "e2e-lora").iterdir()) == [
-        "adapter.gguf", "data_card.json", "eval_report.json", "version.json"]
+        "adapter.gguf",
+        "data_card.json",
+        "eval_report.json",
+        "version.json",
+    ]
     assert ask(client)["model"]["version"] == SMALL_MODEL  # registered, not used yet
 
     listed = rag(data, versions, "models", "list").stdout

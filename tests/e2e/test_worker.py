@@ -3,57 +3,39 @@
 SIGKILL mid-job then restarted: the job finishes and no chunk is stored twice."""
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests import docgen
-from tests.conftest import MODELS_DIR
-from tests.e2e.test_server import RAG, free_port
+from tests.helpers import docgen
+from tests.helpers.servers import RAG, env, free_port, upload, wait, worker
 
 pytestmark = pytest.mark.slow
-
-
-def env() -> dict:
-    e = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR), RAG_AUTH__REQUIRED="true", RAG_JOBS__PUBLISH_EVERY="1",
-             RAG_JOBS__POLL_MAX_S="0.5", RAG_LOG_FORMAT="json", RAG_AUTH__RATE_PER_MIN="100000")
-    e.pop("RAG_GENERATOR__MODEL", None)
-    return e
-
-
-@contextmanager
-def worker(data: Path, log: Path, *options: str, environ: dict | None = None):
-    with open(log, "a") as out:
-        proc = subprocess.Popen([*RAG, "--data-dir", str(data), "worker", *options], stdout=out,
-                                stderr=subprocess.STDOUT, env=environ or env())
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("jobs-data")
-    key = subprocess.run([*RAG, "--data-dir", str(data), "keys", "create", "--collection", "hr", "--rights", "write"],
-                         capture_output=True, text=True, env=env(), check=True).stdout.strip()
+    key = subprocess.run(
+        [*RAG, "--data-dir", str(data), "keys", "create", "--collection", "hr", "--rights", "write"],
+        capture_output=True,
+        text=True,
+        env=env(),
+        check=True,
+    ).stdout.strip()
     port = free_port()
     log = open(data.parent / "jobs-server.log", "w")
-    proc = subprocess.Popen([*RAG, "--data-dir", str(data), "serve", "--port", str(port), "--no-warm-up"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env())
+    proc = subprocess.Popen(
+        [*RAG, "--data-dir", str(data), "serve", "--port", str(port), "--no-warm-up"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env(),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -77,28 +59,18 @@ def pdfs(tmp_path_factory):
     d = tmp_path_factory.mktemp("job-pdfs")
     out = []
     for i in range(16):
-        pages = [(f"Section {i}.{p}", [f"Document {i} page {p} states that the budget line {i}-{p} is {100 * i + p} EUR.",
-                                       f"Paragraph two of page {p} in document {i} repeats the code K{i}P{p} for lookups. " * 3])
-                 for p in range(1, 5)]
+        pages = [
+            (
+                f"Section {i}.{p}",
+                [
+                    f"Document {i} page {p} states that the budget line {i}-{p} is {100 * i + p} EUR.",
+                    f"Paragraph two of page {p} in document {i} repeats the code K{i}P{p} for lookups. " * 3,
+                ],
+            )
+            for p in range(1, 5)
+        ]
         out.append(docgen.simple_pdf(d / f"report{i:02d}.pdf", pages, title=f"Report {i}"))
     return out
-
-
-def upload(client, paths) -> dict:
-    r = client.post("/v1/documents", files=[("files", (p.name, p.read_bytes(), "application/pdf")) for p in paths],
-                    data={"collection": "hr"})
-    assert r.status_code == 202, r.text
-    return r.json()
-
-
-def wait(client, job_id: str, until, timeout: float = 600) -> dict:
-    deadline = time.time() + timeout
-    while True:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if until(job):
-            return job
-        assert time.time() < deadline, job
-        time.sleep(0.2)
 
 
 def test_job_lifecycle_with_a_real_worker(server, pdfs, tmp_path):
@@ -110,9 +82,15 @@ def test_job_lifecycle_with_a_real_worker(server, pdfs, tmp_path):
         done = wait(client, job["id"], lambda j: j["state"] in ("done", "failed", "cancelled"))
         own = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text  # the worker's own metrics
     assert done["state"] == "done" and done["counts"]["ok"] == 2, done
-    for line in ('rag_worker_jobs_total{state="done"} 1.0', 'rag_worker_files_total{status="ok"} 2.0',
-                 "rag_worker_pages_total 8.0", "rag_worker_jobs_running 0.0", "rag_worker_inference_threads 1.0",
-                 "rag_worker_queue_pending 0.0", "rag_worker_file_seconds_count 2.0"):
+    for line in (
+        'rag_worker_jobs_total{state="done"} 1.0',
+        'rag_worker_files_total{status="ok"} 2.0',
+        "rag_worker_pages_total 8.0",
+        "rag_worker_jobs_running 0.0",
+        "rag_worker_inference_threads 1.0",
+        "rag_worker_queue_pending 0.0",
+        "rag_worker_file_seconds_count 2.0",
+    ):
         assert line in own, line
     assert all(f["pages"] == 4 and f["chunks"] > 0 for f in done["files"]), done
     docs = {d["name"]: d for d in client.get("/v1/documents").json()}

@@ -6,5 +6,4 @@ GPU_WORDS = ("gpu", "cuda")
 
 def unexpected_skips(skipped: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The (test id, reason) pairs of `skipped` that are not GPU tests."""
-    return [(test, reason) for test, reason in skipped
-            if not any(word in (test + " " + reason).lower() for word in GPU_WORDS)]
+    return [(test, reason) for test, reason in skipped if not any(word in (test + " " + reason).lower() for word in GPU_WORDS)]

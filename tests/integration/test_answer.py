@@ -3,10 +3,10 @@
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.answer import EMPTY_INDEX
-from rag.errors import BadInput
-from rag.services import Services
-from tests.conftest import SMALL_MODEL, make_settings
+from rag.answering.answer import EMPTY_INDEX
+from rag.core.errors import BadInput
+from rag.service.services import Services
+from tests.helpers.models import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -50,8 +50,7 @@ def test_blank_question_is_bad_input(services):
 
 def test_generation_streams_its_pieces_and_can_be_cancelled(services):
     pieces = []
-    gen = services.generator.generate([{"role": "user", "content": "Count from 1 to 5."}], max_tokens=16,
-                                      on_token=pieces.append)
+    gen = services.generator.generate([{"role": "user", "content": "Count from 1 to 5."}], max_tokens=16, on_token=pieces.append)
     assert len(pieces) > 1 and "".join(pieces) == gen.text and gen.first_token_ms > 0
 
     class Stop(Exception):
@@ -61,8 +60,7 @@ def test_generation_streams_its_pieces_and_can_be_cancelled(services):
         raise Stop
 
     with pytest.raises(Stop):
-        services.generator.generate([{"role": "user", "content": "Count from 1 to 50."}], max_tokens=64,
-                                    on_token=cancel)
+        services.generator.generate([{"role": "user", "content": "Count from 1 to 50."}], max_tokens=64, on_token=cancel)
     after = services.generator.generate([{"role": "user", "content": "Say OK."}], max_tokens=4)
     assert after.text  # the context is usable after a cancelled generation
 

@@ -5,16 +5,20 @@ import json
 import numpy as np
 import pytest
 
-from rag.embedder import SentenceTransformerEmbedder
-from rag.errors import HashMismatch, IndexMismatch
-from rag.models import ModelRegistry
-from rag.services import Services
-from tests.conftest import make_settings
+from rag.core.errors import HashMismatch, IndexMismatch
+from rag.models.registry import ModelRegistry
+from rag.retrieval.embedder import SentenceTransformerEmbedder
+from rag.service.services import Services
+from tests.helpers.models import make_settings
 
 pytestmark = pytest.mark.slow
 
-TEXTS = ["When is lunch served?", "The cafeteria serves lunch from 11:30 to 13:30 on weekdays, with a vegetarian dish.",
-         "The crane was inspected in March.", "x"]
+TEXTS = [
+    "When is lunch served?",
+    "The cafeteria serves lunch from 11:30 to 13:30 on weekdays, with a vegetarian dish.",
+    "The crane was inspected in March.",
+    "x",
+]
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +105,7 @@ def test_index_records_the_backend_refuses_search_with_another_and_writes_rebuil
 def test_a_mismatched_index_is_a_409_with_a_one_line_reason_over_http(tmp_path, models_tmp):
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from api.http.app import create_app
     from ingest.pipeline import Ingestor
 
     data = tmp_path / "data"

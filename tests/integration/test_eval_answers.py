@@ -6,20 +6,30 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from ingest.evaluate_answers import eval_answers
-from ingest.review_page import review_html
-from rag.judge import make_judge
-from rag.services import Services
-from tests import docgen
-from tests.conftest import MODELS_DIR, SMALL_MODEL, make_settings
+from ingest.evaluation.answers import eval_answers
+from ingest.evaluation.review_page import review_html
+from rag.evaluation.judge import make_judge
+from rag.service.services import Services
+from tests.helpers import docgen
+from tests.helpers.models import MODELS_DIR, SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 
 QUESTIONS = [
-    {"id": "capex", "question": "What was the capital expenditure in 2023?", "answer": "$1,577 million",
-     "doc": "pdfs/a.pdf", "page": 2},
-    {"id": "crane", "question": "Who inspected the harbour crane?", "answer": "Ingrid Solheim",
-     "doc": "b.pdf", "evidence_pages": [1]},
+    {
+        "id": "capex",
+        "question": "What was the capital expenditure in 2023?",
+        "answer": "$1,577 million",
+        "doc": "pdfs/a.pdf",
+        "page": 2,
+    },
+    {
+        "id": "crane",
+        "question": "Who inspected the harbour crane?",
+        "answer": "Ingrid Solheim",
+        "doc": "b.pdf",
+        "evidence_pages": [1],
+    },
     {"id": "ceo", "question": "What is the name of the chief executive's dog?", "answerable": False},
 ]
 
@@ -29,8 +39,13 @@ def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval-answers")
     docs = root / "docs"
     docs.mkdir()
-    docgen.simple_pdf(docs / "a.pdf", [("Intro", ["General remarks about the company and its harbour."]),
-                                       ("Capital expenditure", ["Capital expenditure in 2023 was 1,577 million dollars."])])
+    docgen.simple_pdf(
+        docs / "a.pdf",
+        [
+            ("Intro", ["General remarks about the company and its harbour."]),
+            ("Capital expenditure", ["Capital expenditure in 2023 was 1,577 million dollars."]),
+        ],
+    )
     docgen.simple_pdf(docs / "b.pdf", [("Fleet maintenance", ["The harbour crane was inspected by Ingrid Solheim."])])
     questions = root / "questions.jsonl"
     questions.write_text("\n".join(json.dumps(q) for q in QUESTIONS) + "\n")
@@ -52,8 +67,17 @@ def test_eval_answers_scores_every_question(corpus):
     assert result["judge"]["kind"] == "local" and result["settings"]["top_k"] == 3
     s = result["summary"]
     assert (s["questions"], s["answerable"], s["unanswerable"], s["numeric"], s["errors"]) == (3, 2, 1, 1, 0)
-    for key in ("accuracy", "accuracy_when_answered", "citation_precision", "citation_recall", "refusal_rate",
-                "refusal_accuracy", "false_refusal_rate", "judge_accuracy", "judge_agreement"):
+    for key in (
+        "accuracy",
+        "accuracy_when_answered",
+        "citation_precision",
+        "citation_recall",
+        "refusal_rate",
+        "refusal_accuracy",
+        "false_refusal_rate",
+        "judge_accuracy",
+        "judge_agreement",
+    ):
         assert in_range(s[key]), (key, s[key])
     assert sum(sum(v.values()) for v in s["outcomes"].values()) == 3
     assert sum(s["outcomes"]["unanswerable"].values()) == 1
@@ -77,9 +101,25 @@ def test_cli_reuses_the_data_dir_and_writes_both_reports(corpus, monkeypatch):
     monkeypatch.setenv("RAG_GENERATOR__MODEL", SMALL_MODEL)
     monkeypatch.setenv("RAG_GENERATOR__N_CTX", "2048")
     out, html = root / "report.json", root / "review.html"
-    result = CliRunner().invoke(app, ["eval", "answers", "--questions", str(questions), "--docs", str(docs),
-                                      "--limit", "1", "--out", str(out), "--html", str(html),
-                                      "--data-dir", str(root / "data")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "answers",
+            "--questions",
+            str(questions),
+            "--docs",
+            str(docs),
+            "--limit",
+            "1",
+            "--out",
+            str(out),
+            "--html",
+            str(html),
+            "--data-dir",
+            str(root / "data"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["files"] == {"ok": 0, "skipped": 2, "failed": 0}  # ingested by the test above: reused

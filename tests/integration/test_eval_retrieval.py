@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from ingest.evaluate_retrieval import eval_beir, eval_pages
-from rag.services import Services
-from tests import docgen
-from tests.conftest import make_settings
+from ingest.evaluation.retrieval import eval_beir, eval_pages
+from rag.service.services import Services
+from tests.helpers import docgen
+from tests.helpers.models import make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -18,9 +18,11 @@ TOPICS = {
     "d4": ("Sourdough fermentation", "Lactic acid bacteria in sourdough lower the pH and give the bread its sour taste."),
     "d5": ("Glacier retreat", "Alpine glaciers lost about 10 percent of their volume between 2021 and 2023."),
 }
-QUERIES = {"q1": ("Why is volcanic ash dangerous for airplanes?", "d1"),
-           "q2": ("What makes sourdough bread taste sour?", "d4"),
-           "q3": ("How do bees tell each other where flowers are?", "d3")}
+QUERIES = {
+    "q1": ("Why is volcanic ash dangerous for airplanes?", "d1"),
+    "q2": ("What makes sourdough bread taste sour?", "d4"),
+    "q3": ("How do bees tell each other where flowers are?", "d3"),
+}
 
 
 def test_beir_evaluation_scores_each_mode(tmp_path):
@@ -41,12 +43,23 @@ def test_beir_evaluation_scores_each_mode(tmp_path):
 def test_page_evaluation_finds_evidence_pages(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    docgen.simple_pdf(docs / "a.pdf", [("Intro", ["General remarks about the company."]),
-                                       ("Capital expenditure", ["Capital expenditure in 2023 was 1,577 million dollars."])])
+    docgen.simple_pdf(
+        docs / "a.pdf",
+        [
+            ("Intro", ["General remarks about the company."]),
+            ("Capital expenditure", ["Capital expenditure in 2023 was 1,577 million dollars."]),
+        ],
+    )
     docgen.simple_pdf(docs / "b.pdf", [("Staff", ["The company employed 9,800 people at year end."])])
     questions = tmp_path / "q.jsonl"
-    questions.write_text("\n".join(json.dumps(q) for q in [
-        {"question": "What was the capital expenditure in 2023?", "doc": "pdfs/a.pdf", "page": 2, "evidence_pages": [2]},
-        {"question": "How many people did the company employ?", "doc": "pdfs/b.pdf", "page": 1}]))
+    questions.write_text(
+        "\n".join(
+            json.dumps(q)
+            for q in [
+                {"question": "What was the capital expenditure in 2023?", "doc": "pdfs/a.pdf", "page": 2, "evidence_pages": [2]},
+                {"question": "How many people did the company employ?", "doc": "pdfs/b.pdf", "page": 1},
+            ]
+        )
+    )
     result = eval_pages(Services(make_settings(tmp_path / "data")), questions, docs, modes=("hybrid",))
     assert result["modes"]["hybrid"]["page_recall@1"] == 1.0 and result["pages"] == 3

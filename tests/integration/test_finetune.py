@@ -7,13 +7,13 @@ import sys
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.citations import check_citations
-from rag.finetune_data import DataConfig, Synthesizer, write_dataset
-from rag.finetune_train import TrainConfig, Trainer
-from rag.prompts import NOT_FOUND
-from rag.services import Services
-from rag.types import Hit
-from tests.conftest import ROOT, SMALL_MODEL, make_settings
+from rag.answering.citations import check_citations
+from rag.answering.prompts import NOT_FOUND
+from rag.core.types import Hit
+from rag.finetune.data import DataConfig, Synthesizer, write_dataset
+from rag.finetune.train import TrainConfig, Trainer
+from rag.service.services import Services
+from tests.helpers.models import ROOT, SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -22,8 +22,11 @@ pytestmark = pytest.mark.slow
 def corpus(tmp_path_factory):
     """Three fictional companies (a handbook and a results table each), ingested; the 0.5B as the teacher."""
     folder = tmp_path_factory.mktemp("ft-corpus")
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_finetune_corpus.py"), str(folder),
-                    "--companies", "3", "--seed", "1"], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_finetune_corpus.py"), str(folder), "--companies", "3", "--seed", "1"],
+        check=True,
+        capture_output=True,
+    )
     settings = make_settings(tmp_path_factory.mktemp("ft-data"))
     settings.generator.threads = 2
     svc = Services(settings)
@@ -32,17 +35,27 @@ def corpus(tmp_path_factory):
     return svc
 
 
-GOLD = [{"question": "How many days of paid annual leave do employees receive at all three companies combined?",
-         "answer": "They receive 99 days in total."},  # planted: 99 is in no document
-        {"question": "Who is the chief executive of the Moon Base Corporation?", "answer": ""}]
+GOLD = [
+    {
+        "question": "How many days of paid annual leave do employees receive at all three companies combined?",
+        "answer": "They receive 99 days in total.",
+    },  # planted: 99 is in no document
+    {"question": "Who is the chief executive of the Moon Base Corporation?", "answer": ""},
+]
 
 
 @pytest.fixture(scope="module")
 def dataset(corpus, tmp_path_factory):
     gold = GOLD
     out = tmp_path_factory.mktemp("ft-set")
-    synth = Synthesizer(corpus.kb, corpus.generator, DataConfig(count=8, seed=0), corpus.settings.answer, gold,
-                        cache=out / "teacher_replies.jsonl")
+    synth = Synthesizer(
+        corpus.kb,
+        corpus.generator,
+        DataConfig(count=8, seed=0),
+        corpus.settings.answer,
+        gold,
+        cache=out / "teacher_replies.jsonl",
+    )
     examples = synth.run()
     write_dataset(out, examples, synth.card(), synth.heldout(("train", "val", "test")))
     return out, examples, synth
@@ -55,8 +68,9 @@ def test_synthesis_writes_checked_examples_and_a_data_card(dataset):
     assert card["examples"] == len(examples) >= 5
     assert {"table_lookup", "unanswerable"} <= set(card["per_kind"])
     assert card["removed"]["answer_not_in_source"] >= 1  # the planted gold answer with 99 days
-    written = sum(1 for split in ("train", "val", "test") for line in (out / f"{split}.jsonl").read_text().splitlines()
-                  if line.strip())
+    written = sum(
+        1 for split in ("train", "val", "test") for line in (out / f"{split}.jsonl").read_text().splitlines() if line.strip()
+    )
     assert written == len(examples)
     for e in examples:
         assert e.messages[-1]["content"].endswith(f"Question: {e.question}")
@@ -64,8 +78,10 @@ def test_synthesis_writes_checked_examples_and_a_data_card(dataset):
             assert e.target == NOT_FOUND
             continue
         # the target passes the service's own citation check against the sources as posed
-        hits = [Hit(chunk_id=s["chunk_id"], doc_id="", doc=s["doc"], page=s["page"], score=0,
-                    text=_text(synth, s["chunk_id"])) for s in e.sources]
+        hits = [
+            Hit(chunk_id=s["chunk_id"], doc_id="", doc=s["doc"], page=s["page"], score=0, text=_text(synth, s["chunk_id"]))
+            for s in e.sources
+        ]
         _, citations, dropped = check_citations(e.target, hits, e.question)
         assert citations and not dropped, (e.question, e.target)
     answerable_questions = {e.question for e in examples if e.answerable}
@@ -89,12 +105,12 @@ def test_a_rerun_reuses_the_teacher_replies(corpus, dataset):
             Counting.calls += 1
             return corpus.generator.generate(*args, **kwargs)
 
-    again = Synthesizer(corpus.kb, Counting(), DataConfig(count=8, seed=0), corpus.settings.answer, GOLD,
-                        cache=out / "teacher_replies.jsonl")
+    again = Synthesizer(
+        corpus.kb, Counting(), DataConfig(count=8, seed=0), corpus.settings.answer, GOLD, cache=out / "teacher_replies.jsonl"
+    )
     redone = again.run()
     assert Counting.calls == 0 and again.teacher_calls == 8
-    assert [e.question for e in redone if e.origin == "teacher"] == \
-        [e.question for e in examples if e.origin == "teacher"]
+    assert [e.question for e in redone if e.origin == "teacher"] == [e.question for e in examples if e.origin == "teacher"]
 
 
 def _text(synth, chunk_id: str) -> str:
@@ -110,8 +126,9 @@ def test_a_few_training_steps_lower_the_loss_and_resume(corpus, dataset, tmp_pat
     rows = "".join(json.dumps({"messages": e.messages, "target": e.target}) + "\n" for e in train)
     (data / "train.jsonl").write_text(rows)
     (data / "val.jsonl").write_text(rows)  # the same examples: their loss must fall
-    cfg = TrainConfig(base=SMALL_MODEL, lr=2e-3, rank=8, alpha=16, accumulate=2, max_steps=2, save_every=1,
-                      eval_every=100, device="cpu")
+    cfg = TrainConfig(
+        base=SMALL_MODEL, lr=2e-3, rank=8, alpha=16, accumulate=2, max_steps=2, save_every=1, eval_every=100, device="cpu"
+    )
     first = Trainer(corpus.settings, data, tmp_path / "run", cfg).run()
     assert first["steps"] == 2 and (tmp_path / "run" / "checkpoints" / "step-2" / "state.json").is_file()
     cfg.max_steps = 4

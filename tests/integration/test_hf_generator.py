@@ -2,10 +2,10 @@
 
 import pytest
 
-from rag.generator import make_generator
-from rag.hf_model import load_hf_model
-from rag.models import ModelRegistry
-from tests.conftest import SMALL_MODEL, make_settings
+from rag.generation.factory import make_generator
+from rag.generation.hf_model import load_hf_model
+from rag.models.registry import ModelRegistry
+from tests.helpers.models import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +29,7 @@ def test_ref_is_the_verified_gguf(generator):
 
 def test_a_short_generation_streams(generator):
     pieces = []
-    out = generator.generate([{"role": "user", "content": "Count from 1 to 5."}], max_tokens=12,
-                             on_token=pieces.append)
+    out = generator.generate([{"role": "user", "content": "Count from 1 to 5."}], max_tokens=12, on_token=pieces.append)
     assert len(pieces) > 1 and "".join(pieces) == out.text and "1" in out.text
     assert out.completion_tokens <= 12 and out.prompt_tokens > 5 and out.first_token_ms > 0
     assert generator.count_tokens("Count from 1 to 5.") < out.prompt_tokens  # the template adds tokens
@@ -62,7 +61,8 @@ def test_the_dense_checkpoint_is_cached_and_reloads_the_same_model(generator):
     device = generator.warm_up().device
     again = load_hf_model(resolved.path, device, sha256=resolved.sha256, cache_dir=checkpoint.parent)
     assert again.checkpoint == checkpoint and again.tokenizer.chat_template
-    ids = again.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                              return_dict=True).to(device)
+    ids = again.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True).to(
+        device
+    )
     out = again.model.generate(**ids, max_new_tokens=6, do_sample=False)
-    assert again.tokenizer.decode(out[0][ids["input_ids"].shape[1]:], skip_special_tokens=True) == first
+    assert again.tokenizer.decode(out[0][ids["input_ids"].shape[1] :], skip_special_tokens=True) == first

@@ -5,9 +5,9 @@ import shutil
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.services import Services
-from tests import docgen
-from tests.conftest import make_settings
+from rag.service.services import Services
+from tests.helpers import docgen
+from tests.helpers.models import make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +56,10 @@ def test_parse_processes_give_what_one_process_gives_in_the_same_order(services,
     serial.__dict__["embedder"] = embedder_services.embedder
     one = Ingestor(serial, processes=1).ingest_paths([folder])
     seen = []
-    many = Ingestor(services, processes=2).ingest_paths([folder, folder / "facts.pdf"],  # a file named twice: once
-                                                        progress=lambda i, n, r: seen.append((i, n, r.path)))
+    many = Ingestor(services, processes=2).ingest_paths(
+        [folder, folder / "facts.pdf"],  # a file named twice: once
+        progress=lambda i, n, r: seen.append((i, n, r.path)),
+    )
 
     def lines(report):
         return [(f.path, f.status, f.reason, f.pages, f.chunks, f.doc_id, f.warnings) for f in report.files]
@@ -137,7 +139,7 @@ def test_hybrid_search_finds_codes_dense_alone_misses_and_filters_apply_before_t
     services.settings.retrieval.mode = "hybrid"
     hybrid, timings = services.kb.search("Which pump does spare part XK-4405 fit?", 3)
     assert hybrid[0].page == 5 and {"embed_ms", "dense_ms", "lexical_ms", "fuse_ms"} <= set(timings)
-    from rag.types import Filters
+    from rag.core.types import Filters
 
     only, _ = services.kb.search("spare part", 5, filters=Filters(page_from=7, page_to=8))
     assert {h.page for h in only} == {7, 8}

@@ -6,11 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rag.errors import HashMismatch
-from rag.model_versions import ModelVersions
-from rag.models import ModelRegistry
-from rag.services import Services
-from tests.conftest import SMALL_MODEL, make_settings
+from rag.core.errors import HashMismatch
+from rag.models.registry import ModelRegistry
+from rag.models.versions import ModelVersions
+from rag.service.services import Services
+from tests.helpers.models import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -25,16 +25,24 @@ def settings(tmp_path_factory):
 def version(settings, peft_adapter, tmp_path_factory):
     card = tmp_path_factory.mktemp("card") / "card.json"
     card.write_text('{"examples": 0, "note": "random adapter for tests"}')
-    return ModelVersions(settings).export(peft_adapter.path, SMALL_MODEL, "random-lora", data_card=card,
-                                          notes="large random lora_B")
+    return ModelVersions(settings).export(
+        peft_adapter.path, SMALL_MODEL, "random-lora", data_card=card, notes="large random lora_B"
+    )
 
 
 def llama_outputs(path, lora, ids: list[int], n: int) -> tuple[np.ndarray, list[int]]:
     """Next-token logits after `ids` and the greedy continuation (n tokens, stopping at the end of turn)."""
     from llama_cpp import Llama
 
-    llm = Llama(model_path=str(path), lora_path=str(lora) if lora else None, n_ctx=512, n_threads=2, seed=0,
-                logits_all=True, verbose=False)
+    llm = Llama(
+        model_path=str(path),
+        lora_path=str(lora) if lora else None,
+        n_ctx=512,
+        n_threads=2,
+        seed=0,
+        logits_all=True,
+        verbose=False,
+    )
     try:
         llm.eval(ids)
         logits = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
@@ -53,8 +61,10 @@ def llama_outputs(path, lora, ids: list[int], n: int) -> tuple[np.ndarray, list[
 def llama(settings, version, peft_adapter):
     base = ModelRegistry(settings).resolve(SMALL_MODEL).path
     n = len(peft_adapter.tuned_ids)
-    return {"base": llama_outputs(base, None, peft_adapter.prompt_ids, n),
-            "tuned": llama_outputs(base, version.adapter, peft_adapter.prompt_ids, n)}
+    return {
+        "base": llama_outputs(base, None, peft_adapter.prompt_ids, n),
+        "tuned": llama_outputs(base, version.adapter, peft_adapter.prompt_ids, n),
+    }
 
 
 def test_the_version_holds_the_exported_adapter(version, settings):
@@ -102,8 +112,8 @@ def test_the_service_answers_with_the_current_version(settings, version):
 
 
 def test_a_tampered_adapter_is_refused_at_load(settings, version, tmp_path):
-    from rag.generator import LlamaCppGenerator
-    from rag.services import version_settings
+    from rag.generation.llama_cpp import LlamaCppGenerator
+    from rag.service.services import version_settings
 
     copy = tmp_path / "adapter.gguf"
     data = bytearray(version.adapter.read_bytes())

@@ -4,14 +4,17 @@ import shutil
 
 import pytest
 
-from ingest.evaluate import score_html
-from ingest.html import to_html
-from ingest.pdf import parse_pdf
-from tests.fixture_pages import office_pdf
+from ingest.evaluation.parse import score_html
+from ingest.parse.html import to_html
+from ingest.parse.pdf import parse_pdf
+from tests.helpers.fixture_pages import office_pdf
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("soffice") is None,
-                                 reason="LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("soffice") is None, reason="LibreOffice is not installed (apt-get install libreoffice-writer-nogui)"
+    ),
+]
 
 
 def test_libreoffice_pdf_reads_exactly_with_its_ligatures_whole(tmp_path):

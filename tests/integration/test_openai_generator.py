@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from rag.generator import make_generator
-from rag.models import ModelRegistry
-from rag.settings import GeneratorSettings
-from tests.apptools import wait_ready
-from tests.conftest import SMALL_MODEL, make_settings
+from rag.core.settings import GeneratorSettings
+from rag.generation.factory import make_generator
+from rag.models.registry import ModelRegistry
+from tests.helpers.apps import wait_ready
+from tests.helpers.models import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +36,23 @@ def endpoint(tmp_path_factory):
     gguf = ModelRegistry(make_settings(tmp)).resolve(SMALL_MODEL).path
     port = free_port()
     log = open(tmp / "server.log", "w+")
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", ALIAS,
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", str(os.cpu_count() or 2)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(gguf),
+        "--model_alias",
+        ALIAS,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--n_threads",
+        str(os.cpu_count() or 2),
+    ]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -63,8 +78,7 @@ def generator(endpoint, tmp_path_factory):
 
 def test_streams_pieces_and_reports_usage(generator):
     pieces = []
-    out = generator.generate([{"role": "user", "content": "Count from 1 to 5."}], max_tokens=16,
-                             on_token=pieces.append)
+    out = generator.generate([{"role": "user", "content": "Count from 1 to 5."}], max_tokens=16, on_token=pieces.append)
     assert len(pieces) > 1 and "".join(pieces) == out.text and out.text.strip()
     assert out.first_token_ms > 0 and out.total_ms >= out.first_token_ms
     assert 1 <= out.completion_tokens <= 16 and out.prompt_tokens > 5
@@ -76,8 +90,9 @@ def test_ref_names_the_served_model_and_the_endpoint(generator, endpoint):
 
 
 def test_stop_strings_are_passed_to_the_server(generator):
-    out = generator.generate([{"role": "user", "content": "Write the numbers 1, 2, 3, 4, 5 separated by commas."}],
-                             max_tokens=24, stop=["3"])
+    out = generator.generate(
+        [{"role": "user", "content": "Write the numbers 1, 2, 3, 4, 5 separated by commas."}], max_tokens=24, stop=["3"]
+    )
     assert "3" not in out.text and "4" not in out.text
 
 

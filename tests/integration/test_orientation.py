@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ingest.orientation import detect_orientation, estimate_skew, upright
+from ingest.ocr.orientation import detect_orientation, estimate_skew, upright
 
 pytestmark = pytest.mark.slow
 
@@ -80,4 +80,3 @@ def test_skewed_page_is_straightened_and_read(engine, page, skew):
     assert info["rotation"] == 0
     assert abs(info["skew"] - skew) <= 1.0
     assert overlap(" ".join(LINES), read(engine, fixed)) >= 0.9
-

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.model_versions import ModelVersions
-from rag.models import ModelRegistry
-from rag.services import Services
-from tests.conftest import SMALL_MODEL, make_settings
+from rag.models.registry import ModelRegistry
+from rag.models.versions import ModelVersions
+from rag.service.services import Services
+from tests.helpers.models import SMALL_MODEL, make_settings
 
 pytestmark = pytest.mark.slow
 NEWEST_SMALL = "qwen2.5-coder-0.5b-grounded-v2"  # the newest adapter on the small (test) model

@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from ingest.html import to_html
-from ingest.pdf import parse_image, parse_pdf
-from ingest.scan import ScanReader
-from rag.errors import CorruptFile, EncryptedFile
+from ingest.parse.html import to_html
+from ingest.parse.pdf import parse_image, parse_pdf
+from ingest.parse.scan import ScanReader
+from rag.core.errors import CorruptFile, EncryptedFile
 
 pytestmark = pytest.mark.slow
 
@@ -121,10 +121,19 @@ def test_pdf_encrypted_with_an_empty_user_password_opens(docs, tmp_path):
 
 
 def test_lists_and_running_headers_in_a_generated_report(tmp_path):
-    from tests import docgen
+    from tests.helpers import docgen
 
-    pages = [(f"Part {i}", ["\u2022 first item of the list", "\u2022 second item of the list",
-                            "A closing paragraph with enough words to be body text for this page."]) for i in (1, 2, 3)]
+    pages = [
+        (
+            f"Part {i}",
+            [
+                "\u2022 first item of the list",
+                "\u2022 second item of the list",
+                "A closing paragraph with enough words to be body text for this page.",
+            ],
+        )
+        for i in (1, 2, 3)
+    ]
     path = docgen.simple_pdf(tmp_path / "lists.pdf", pages, title="List Report", running_header="Northwind internal")
     html = to_html(parse_pdf(path))
     assert html.count("<header") == 3 and "Northwind internal" in html
@@ -139,13 +148,13 @@ def test_scanned_table_is_rebuilt_from_the_image(docs, ocr, tmp_path):
     path = tmp_path / "merged-scan.png"
     image.save(path)
     html = to_html(parse_image(path, ocr))
-    table = html[html.index("<table"): html.index("</table>")]
+    table = html[html.index("<table") : html.index("</table>")]
     assert '<th colspan="2">Sales</th>' in table and '<td rowspan="2">North</td>' in table
     assert "<td>12</td><td>13</td>" in table
 
 
 def test_a_page_that_fails_is_reported_and_the_rest_is_read(docs, monkeypatch):
-    import ingest.pdf as pdf_module
+    import ingest.parse.pdf as pdf_module
 
     real = pdf_module._Range.page
 

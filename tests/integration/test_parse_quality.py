@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from ingest.evaluate import evaluate
-from ingest.html import to_html
+from ingest.evaluation.parse import evaluate
+from ingest.parse.html import to_html
 from ingest.pipeline import Ingestor
-from rag.services import Services
-from tests.conftest import make_settings
-from tests.parse_fixtures import build_fixtures
+from rag.service.services import Services
+from tests.helpers.models import make_settings
+from tests.helpers.parse_fixtures import build_fixtures
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +56,9 @@ def test_display_formulas_are_formula_blocks_with_their_numbers(folder, ingestor
     assert [(n, text) for _, n, text in formulas] == [
         ("1", "E = p \u00d7 g \u00d7 V \u00d7 H / (3.6 \u00d7 10^6 \u00d7 n) (1)"),
         ("2", "H = Hs + k \u00d7 Q\u00b2 (2)"),
-        ("", "e = E / V = 0.2127 kWh/m\u00b3")]
-    assert "<p>(1)</p>" not in html and "class=\"formula\"" not in html.split("4. Pumping energy")[0]
+        ("", "e = E / V = 0.2127 kWh/m\u00b3"),
+    ]
+    assert "<p>(1)</p>" not in html and 'class="formula"' not in html.split("4. Pumping energy")[0]
 
 
 def test_sidebar_is_one_aside_after_the_main_text(folder, ingestor, scores):
@@ -65,16 +66,16 @@ def test_sidebar_is_one_aside_after_the_main_text(folder, ingestor, scores):
     assert by_name["sidebar.pdf"]["cer"] <= 0.01  # the truth reads the main text through, then the panel
     html = to_html(ingestor.parse(folder / "sidebar.pdf"))
     assert html.count("<aside") == 1
-    aside = html[html.index("<aside"):html.index("</aside>")]
+    aside = html[html.index("<aside") : html.index("</aside>")]
     assert "At a glance" in aside and "First water: 3 June 2024." in aside and "treatment works at" not in aside
-    main = html[:html.index("<aside")]
+    main = html[: html.index("<aside")]
     assert main.index("took its first water") < main.index("sand filters") < main.index("softer, clearer water")
 
 
 def test_scanned_article_gets_its_headings_with_levels_and_its_running_head(ingestor, tmp_path):
     """No font sizes on a scan: headings come from box heights, numbering and the layout model's title regions."""
-    from rag.evaluation import cer, html_text
-    from tests.parse_fixtures import article_2col, render_page
+    from rag.evaluation.parse_scores import cer, html_text
+    from tests.helpers.parse_fixtures import article_2col, render_page
 
     rendered = article_2col(tmp_path / "article.pdf")
     scan = tmp_path / "scan-article-200dpi.pdf"
@@ -82,8 +83,13 @@ def test_scanned_article_gets_its_headings_with_levels_and_its_running_head(inge
     html = to_html(ingestor.parse(scan))
     heads = [(int(level), " ".join(text.split())) for level, text in re.findall(r"<h(\d)[^>]*>([^<]*)</h\d>", html)]
     assert heads[0] == (1, "Reservoir Operations in the Third Quarter of 2024")
-    assert [t for lv, t in heads if lv == 2] == ["1. Summary", "2. Storage and inflows", "3. Water quality",
-                                                "4. Maintenance and assets", "5. Customers"]
+    assert [t for lv, t in heads if lv == 2] == [
+        "1. Summary",
+        "2. Storage and inflows",
+        "3. Water quality",
+        "4. Maintenance and assets",
+        "5. Customers",
+    ]
     h3 = [t.replace(" ", "") for lv, t in heads if lv == 3]  # OCR may drop the space after "2.1"
     assert h3 == ["2.1Uplandreservoirs", "2.2Lowlandsources", "4.1Pumpingstations"]
     assert re.search(r"<header[^>]*>Northwind Water Authority", html)  # one page: the layout model tags it
@@ -92,8 +98,8 @@ def test_scanned_article_gets_its_headings_with_levels_and_its_running_head(inge
 
 def test_scanned_page_with_long_full_width_lines_reads_cleanly_at_200_dpi(ingestor, tmp_path):
     """rapidocr's line direction classifier used to flip long full-width lines (CER 0.20 on this page): it is off."""
-    from rag.evaluation import cer, html_text
-    from tests.parse_fixtures import render_page, table_ruled
+    from rag.evaluation.parse_scores import cer, html_text
+    from tests.helpers.parse_fixtures import render_page, table_ruled
 
     rendered = table_ruled(tmp_path / "table.pdf")
     scan = tmp_path / "scan-table-200dpi.pdf"
@@ -107,9 +113,9 @@ def test_scanned_page_with_long_full_width_lines_reads_cleanly_at_200_dpi(ingest
 @pytest.mark.parametrize("name", ["formula", "sidebar"])
 def test_scanned_formula_and_sidebar_pages(ingestor, tmp_path, name):
     """On a 200-dpi scan: formulas from the OCR text (and the layout model), the sidebar from its drawn frame."""
-    from rag.evaluation import cer, html_text
-    from tests.fixture_pages import MORE_FIXTURES
-    from tests.parse_fixtures import render_page
+    from rag.evaluation.parse_scores import cer, html_text
+    from tests.helpers.fixture_pages import MORE_FIXTURES
+    from tests.helpers.parse_fixtures import render_page
 
     rendered = MORE_FIXTURES[name](tmp_path / f"{name}.pdf")
     scan = tmp_path / f"scan-{name}-200dpi.pdf"
@@ -121,5 +127,5 @@ def test_scanned_formula_and_sidebar_pages(ingestor, tmp_path, name):
         assert numbers == ["1", "2", ""]
     else:
         assert html.count("<aside") == 1
-        aside = html[html.index("<aside"):html.index("</aside>")]
+        aside = html[html.index("<aside") : html.index("</aside>")]
         assert "At a glance" in aside and "First water" in aside and "sand filters" not in aside

@@ -3,19 +3,21 @@
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.services import Services
-from rag.types import Filters
-from tests import docgen
-from tests.conftest import make_settings
+from rag.core.types import Filters
+from rag.service.services import Services
+from tests.helpers import docgen
+from tests.helpers.models import make_settings
 
 pytestmark = pytest.mark.slow
 
-STRONG = ["The cafeteria serves lunch from 11:30 to 13:30 on weekdays.",
-          "Lunch in the cafeteria is served between 11:30 and 13:30.",
-          "The staff cafeteria opens for lunch at 11:30 every weekday.",
-          "Hot lunch is served in the cafeteria from half past eleven.",
-          "Cafeteria lunch hours: 11:30-13:30, Monday to Friday.",
-          "The cafeteria on level 2 serves lunch and coffee."]
+STRONG = [
+    "The cafeteria serves lunch from 11:30 to 13:30 on weekdays.",
+    "Lunch in the cafeteria is served between 11:30 and 13:30.",
+    "The staff cafeteria opens for lunch at 11:30 every weekday.",
+    "Hot lunch is served in the cafeteria from half past eleven.",
+    "Cafeteria lunch hours: 11:30-13:30, Monday to Friday.",
+    "The cafeteria on level 2 serves lunch and coffee.",
+]
 TAGGED = "Catering invoices for the finance team's lunch meetings are paid within 30 days."
 
 

@@ -4,16 +4,19 @@ import shutil
 
 import pytest
 
-from ingest.html import to_html
+from ingest.ocr.tesseract import TesseractReader
+from ingest.parse.html import to_html
+from ingest.parse.scan import ScanReader
 from ingest.pipeline import Ingestor
-from ingest.scan import ScanReader
-from ingest.tesseract import TesseractReader
-from rag.services import Services
-from tests.conftest import make_settings
+from rag.service.services import Services
+from tests.helpers.models import make_settings
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("tesseract") is None,
-                                 reason="the tesseract program is not installed (apt-get install tesseract-ocr)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("tesseract") is None, reason="the tesseract program is not installed (apt-get install tesseract-ocr)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

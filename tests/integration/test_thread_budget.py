@@ -8,23 +8,23 @@ import sys
 
 import pytest
 
-from rag.threads import THREAD_ENV
-from tests.conftest import MODELS_DIR, ROOT
+from rag.core.threads import THREAD_ENV
+from tests.helpers.models import MODELS_DIR, ROOT
 
 pytestmark = pytest.mark.slow
 
 SCRIPT = """
 import json, os, sys
 from pathlib import Path
-from rag.threads import limit_threads, with_threads
+from rag.core.threads import limit_threads, with_threads
 budget = int(sys.argv[1])
 if budget:
     limit_threads(budget)
 from PIL import Image
 from ingest.pipeline import Ingestor
-from rag.services import Services
-from rag.settings import Settings
-from tests import docgen
+from rag.service.services import Services
+from rag.core.settings import Settings
+from tests.helpers import docgen
 
 settings = Settings(data_dir=sys.argv[2], models_dir=sys.argv[3])
 services = Services(with_threads(settings, budget) if budget else settings)
@@ -45,8 +45,14 @@ def run(budget: int, tmp_path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for name in THREAD_ENV:
         env.pop(name, None)
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(budget), str(tmp_path), str(MODELS_DIR)], env=env,
-                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(budget), str(tmp_path), str(MODELS_DIR)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 

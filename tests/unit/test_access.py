@@ -4,10 +4,10 @@ import sqlite3
 
 import pytest
 
-from rag.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
-from rag.errors import BadInput, Forbidden, NotFound, Unauthorized
-from rag.store import SqliteStore
-from rag.types import Filters
+from rag.core.errors import BadInput, Forbidden, NotFound, Unauthorized
+from rag.core.types import Filters
+from rag.service.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
+from rag.store.sqlite import SqliteStore
 
 
 def test_keys_are_stored_hashed_scoped_and_revocable(tmp_path):
@@ -38,10 +38,12 @@ def test_bad_key_requests_are_refused(tmp_path, collections, rights):
 def test_existing_store_gains_the_keys_table(tmp_path):
     path = tmp_path / "s.sqlite"
     db = sqlite3.connect(path)
-    db.executescript("CREATE TABLE documents (id TEXT PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL,"
-                     " collection TEXT NOT NULL DEFAULT 'default', sha256 TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,"
-                     " mtime REAL NOT NULL DEFAULT 0, status TEXT NOT NULL, error TEXT, pages INTEGER NOT NULL DEFAULT 0,"
-                     " ingested_at TEXT); INSERT INTO documents(id,name,path,sha256,status) VALUES ('d','a','/a','s','ok');")
+    db.executescript(
+        "CREATE TABLE documents (id TEXT PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL,"
+        " collection TEXT NOT NULL DEFAULT 'default', sha256 TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0,"
+        " mtime REAL NOT NULL DEFAULT 0, status TEXT NOT NULL, error TEXT, pages INTEGER NOT NULL DEFAULT 0,"
+        " ingested_at TEXT); INSERT INTO documents(id,name,path,sha256,status) VALUES ('d','a','/a','s','ok');"
+    )
     db.commit()
     db.close()
     store = SqliteStore(path)
@@ -55,8 +57,11 @@ def test_scope_narrows_queries_to_the_keys_collections():
     collection, filters = who.scope(None, None)
     assert collection is None and filters.collections == ["finance", "hr"]
     assert who.scope("hr", None)[0] == "hr"
-    for collection, filters in [("legal", None), (None, Filters(collection="legal")),
-                                (None, Filters(collections=["hr", "legal"]))]:
+    for collection, filters in [
+        ("legal", None),
+        (None, Filters(collection="legal")),
+        (None, Filters(collections=["hr", "legal"])),
+    ]:
         with pytest.raises(Forbidden):
             who.scope(collection, filters)
     assert who.visible() == ["finance", "hr"] and who.visible("hr") == ["hr"]
@@ -72,10 +77,20 @@ def test_scope_narrows_queries_to_the_keys_collections():
     assert anyone.scope(None, None)[1].collections == [] and anyone.visible() is None
 
 
-@pytest.mark.parametrize("mode,host,required", [
-    ("auto", "127.0.0.1", False), ("auto", "::1", False), ("auto", "localhost", False), ("auto", "0.0.0.0", True),
-    ("auto", "10.1.2.3", True), ("auto", None, True), ("auto", "example.org", True), ("true", "127.0.0.1", True),
-    ("false", "0.0.0.0", False)])
+@pytest.mark.parametrize(
+    "mode,host,required",
+    [
+        ("auto", "127.0.0.1", False),
+        ("auto", "::1", False),
+        ("auto", "localhost", False),
+        ("auto", "0.0.0.0", True),
+        ("auto", "10.1.2.3", True),
+        ("auto", None, True),
+        ("auto", "example.org", True),
+        ("true", "127.0.0.1", True),
+        ("false", "0.0.0.0", False),
+    ],
+)
 def test_auth_is_off_by_default_only_on_loopback(mode, host, required):
     assert auth_required(mode, host) is required
 
@@ -92,9 +107,20 @@ def test_token_bucket_allows_a_burst_then_one_per_interval():
     assert RateLimiter(0).take("a") == 0.0
 
 
-@pytest.mark.parametrize("name,safe", [
-    ("../../etc/passwd", "passwd"), ("..\\..\\boot.ini", "boot.ini"), ("/abs/path/report.pdf", "report.pdf"),
-    ("..", "upload"), ("", "upload"), (None, "upload"), (".bashrc", "bashrc"), ("a\x00b;rm -rf.pdf", "ab_rm -rf.pdf"),
-    ("Årsrapport 2024.pdf", "Årsrapport 2024.pdf"), ("x" * 300 + ".pdf", "x" * 110 + ".pdf")])
+@pytest.mark.parametrize(
+    "name,safe",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("/abs/path/report.pdf", "report.pdf"),
+        ("..", "upload"),
+        ("", "upload"),
+        (None, "upload"),
+        (".bashrc", "bashrc"),
+        ("a\x00b;rm -rf.pdf", "ab_rm -rf.pdf"),
+        ("Årsrapport 2024.pdf", "Årsrapport 2024.pdf"),
+        ("x" * 300 + ".pdf", "x" * 110 + ".pdf"),
+    ],
+)
 def test_file_names_are_neutralised(name, safe):
     assert safe_filename(name) == safe

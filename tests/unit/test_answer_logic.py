@@ -5,15 +5,17 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.answer import ask, fit_sources
-from rag.errors import BadInput
-from rag.generator import Generation
-from rag.prompts import build_messages
-from rag.settings import AnswerSettings
-from rag.types import Hit, ModelRef
+from rag.answering.answer import ask, fit_sources
+from rag.answering.prompts import build_messages
+from rag.core.errors import BadInput
+from rag.core.settings import AnswerSettings
+from rag.core.types import Hit, ModelRef
+from rag.generation.protocol import Generation
 
-SOURCES = ["The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
-           "The cafeteria serves lunch between 11:30 and 13:30."]
+SOURCES = [
+    "The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
+    "The cafeteria serves lunch between 11:30 and 13:30.",
+]
 
 
 class ScriptedGenerator:
@@ -35,13 +37,22 @@ class ScriptedGenerator:
         for word in text.split(" "):
             if on_token:
                 on_token(word + " ")
-        return Generation(text=text, prompt_tokens=10, completion_tokens=len(text.split()), prompt_ms=1,
-                          decode_ms=1, total_ms=2, first_token_ms=1)
+        return Generation(
+            text=text,
+            prompt_tokens=10,
+            completion_tokens=len(text.split()),
+            prompt_ms=1,
+            decode_ms=1,
+            total_ms=2,
+            first_token_ms=1,
+        )
 
 
 def kb(dense: float = 0.6):
-    hits = [Hit(chunk_id=f"c{i}", doc_id="d", doc="site.pdf", page=i + 1, score=1.0, dense_score=dense, text=t)
-            for i, t in enumerate(SOURCES)]
+    hits = [
+        Hit(chunk_id=f"c{i}", doc_id="d", doc="site.pdf", page=i + 1, score=1.0, dense_score=dense, text=t)
+        for i, t in enumerate(SOURCES)
+    ]
     return SimpleNamespace(search=lambda q, k, c, f: (hits[:k], {"embed_ms": 1.0}), index=lambda: SimpleNamespace(size=2))
 
 
@@ -101,6 +112,7 @@ def test_extract_mode_never_calls_the_model_unless_asked_to_summarize():
 def test_sources_are_dropped_from_the_end_to_fit_the_budget():
     hits = [Hit(chunk_id=str(i), doc_id="d", doc="d.pdf", page=i, score=1.0, text="word " * 100) for i in range(5)]
     gen = ScriptedGenerator()
+
     def size(some):
         return gen.count_tokens("\n".join(m["content"] for m in build_messages("q?", some)))
 
@@ -111,12 +123,16 @@ def test_sources_are_dropped_from_the_end_to_fit_the_budget():
 
 
 def test_a_table_source_can_be_given_as_compact_html():
-    from rag.prompts import compact_html, source_text
+    from rag.answering.prompts import compact_html, source_text
 
-    html = '<table data-bbox="1,2,3,4">\n <thead><tr><th>Site</th><th colspan="2">Output</th></tr></thead>' \
-           '<tbody><tr><td class="num">Oslo</td><td>12</td><td>14</td></tr></tbody></table>'
-    assert compact_html(html) == ('<table><thead><tr><th>Site</th><th colspan="2">Output</th></tr></thead>'
-                                  '<tbody><tr><td>Oslo</td><td>12</td><td>14</td></tr></tbody></table>')
+    html = (
+        '<table data-bbox="1,2,3,4">\n <thead><tr><th>Site</th><th colspan="2">Output</th></tr></thead>'
+        '<tbody><tr><td class="num">Oslo</td><td>12</td><td>14</td></tr></tbody></table>'
+    )
+    assert compact_html(html) == (
+        '<table><thead><tr><th>Site</th><th colspan="2">Output</th></tr></thead>'
+        "<tbody><tr><td>Oslo</td><td>12</td><td>14</td></tr></tbody></table>"
+    )
     hit = Hit(chunk_id="t", doc_id="d", doc="d.pdf", page=1, score=1.0, text="Site | Output\nOslo | 12 | 14", html=html)
     assert source_text(hit, "Oslo output?", tables="html").startswith("<table><thead>")
     assert source_text(hit, "Oslo output?", tables="rows") == hit.text

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer_metrics import (
+from rag.evaluation.answer_scores import (
     citation_scores,
     gold_pages,
     is_refusal,
@@ -21,18 +21,21 @@ def values(text):
     return [n.value for n in parse_numbers(text)]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("$1,577.00", [1577.0]),
-    ("1577", [1577.0]),
-    ("(370)", [-370.0]),
-    ("($1,234.5)", [-1234.5]),
-    ("-370", [-370.0]),
-    ("a loss of \u2212370", [-370.0]),
-    ("12.5%", [12.5]),
-    ("from 2019-2020", [2019.0, 2020.0]),  # a range, not a negative number
-    ("FY2023 Q2", []),  # glued to letters: labels, not quantities
-    ("It was 42 [1].", [42.0]),  # citation markers are not numbers
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("$1,577.00", [1577.0]),
+        ("1577", [1577.0]),
+        ("(370)", [-370.0]),
+        ("($1,234.5)", [-1234.5]),
+        ("-370", [-370.0]),
+        ("a loss of \u2212370", [-370.0]),
+        ("12.5%", [12.5]),
+        ("from 2019-2020", [2019.0, 2020.0]),  # a range, not a negative number
+        ("FY2023 Q2", []),  # glued to letters: labels, not quantities
+        ("It was 42 [1].", [42.0]),  # citation markers are not numbers
+    ],
+)
 def test_numbers_are_read_with_sign_currency_and_grouping(text, expected):
     assert values(text) == expected
 
@@ -45,19 +48,22 @@ def test_scale_words_and_percent_add_candidate_values():
     assert parse_numbers("2023")[0].year_like and not parse_numbers("$2023")[0].year_like
 
 
-@pytest.mark.parametrize("answer, gold, expected", [
-    ("Capital expenditure was $1,577 million [1].", "$1,577.00", True),
-    ("It was 1,590 [1].", "1577", True),  # 0.8% off: inside 1%
-    ("It was 1,600 [1].", "1577", False),  # 1.5% off
-    ("The net change was (370).", "-370", True),
-    ("The net change was 370.", "(370)", False),  # the sign matters
-    ("Revenue reached 1.5 billion dollars.", "1500 million", True),
-    ("Revenue reached 1,500 million.", "$1.5 billion", True),
-    ("The margin was 12.5%.", "12.5 percent", True),
-    ("In 2023 revenue was 99.", "In 2023 revenue was 12.", False),  # the year alone does not match
-    ("The plant opened in 1998.", "1998", True),  # unless the gold answer has only years
-    ("Not found in the documents.", "42", False),
-])
+@pytest.mark.parametrize(
+    "answer, gold, expected",
+    [
+        ("Capital expenditure was $1,577 million [1].", "$1,577.00", True),
+        ("It was 1,590 [1].", "1577", True),  # 0.8% off: inside 1%
+        ("It was 1,600 [1].", "1577", False),  # 1.5% off
+        ("The net change was (370).", "-370", True),
+        ("The net change was 370.", "(370)", False),  # the sign matters
+        ("Revenue reached 1.5 billion dollars.", "1500 million", True),
+        ("Revenue reached 1,500 million.", "$1.5 billion", True),
+        ("The margin was 12.5%.", "12.5 percent", True),
+        ("In 2023 revenue was 99.", "In 2023 revenue was 12.", False),  # the year alone does not match
+        ("The plant opened in 1998.", "1998", True),  # unless the gold answer has only years
+        ("Not found in the documents.", "42", False),
+    ],
+)
 def test_numbers_match_within_one_percent(answer, gold, expected):
     assert numbers_match(answer, gold) is expected
 
@@ -89,8 +95,12 @@ def test_score_answer_picks_the_method_and_applies_the_threshold():
     assert score_answer("Solheim did it yesterday", "Ingrid Solheim", f1_threshold=0.3)["correct"]
     long = score_answer("The crane was inspected on a Monday by Ingrid Solheim of the port [1].", "Ingrid Solheim")
     assert long["correct"] is True  # holds every gold token
-    assert score_answer("The crane was inspected on a Monday by Ingrid Solheim of the port.", "Ingrid Solheim",
-                        contains=False)["correct"] is False
+    assert (
+        score_answer("The crane was inspected on a Monday by Ingrid Solheim of the port.", "Ingrid Solheim", contains=False)[
+            "correct"
+        ]
+        is False
+    )
     assert score_answer(text, "")["method"] == "none" and score_answer(text, None)["correct"] is None
 
 
@@ -125,15 +135,19 @@ def test_outcome_of_each_kind_of_answer():
 
 
 def test_refusal_accounting():
-    rows = [{"answerable": True, "refused": False, "correct": True},
-            {"answerable": True, "refused": False, "correct": False},
-            {"answerable": True, "refused": True, "correct": False},
-            {"answerable": True, "refused": False, "correct": True},
-            {"answerable": False, "refused": True, "correct": True},
-            {"answerable": False, "refused": False, "correct": False}]
+    rows = [
+        {"answerable": True, "refused": False, "correct": True},
+        {"answerable": True, "refused": False, "correct": False},
+        {"answerable": True, "refused": True, "correct": False},
+        {"answerable": True, "refused": False, "correct": True},
+        {"answerable": False, "refused": True, "correct": True},
+        {"answerable": False, "refused": False, "correct": False},
+    ]
     s = refusal_summary(rows)
-    assert s["outcomes"] == {"answerable": {"answered_correct": 2, "answered_wrong": 1, "refused": 1},
-                             "unanswerable": {"answered_correct": 0, "answered_wrong": 1, "refused": 1}}
+    assert s["outcomes"] == {
+        "answerable": {"answered_correct": 2, "answered_wrong": 1, "refused": 1},
+        "unanswerable": {"answered_correct": 0, "answered_wrong": 1, "refused": 1},
+    }
     assert s["refusal_rate"] == round(2 / 6, 4) and s["refusal_accuracy"] == 0.5 and s["false_refusal_rate"] == 0.25
     assert refusal_summary([])["refusal_rate"] is None
     assert refusal_summary(rows[:2])["refusal_accuracy"] is None

@@ -3,8 +3,8 @@ key of another collection; rights; rate limits; upload limits and names."""
 
 import pytest
 
-from rag.access import KeyRing
-from tests.apptools import client, make_app, put
+from rag.service.access import KeyRing
+from tests.helpers.apps import client, make_app, put
 
 
 @pytest.fixture()
@@ -13,16 +13,26 @@ def app_keys(tmp_path):
     put(services, "hr", "handbook.pdf", ["Annual leave is 30 days for every employee.", "Lunch is at noon."])
     put(services, "finance", "ledger.pdf", ["Annual revenue was 4 million EUR.", "Secret finance figure 777."])
     ring = KeyRing(services.kb.store)
-    keys = {"hr_read": ring.create(["hr"], "read")[0], "hr_write": ring.create(["hr"], "write")[0],
-            "both": ring.create(["hr", "finance"], "read")[0]}
+    keys = {
+        "hr_read": ring.create(["hr"], "read")[0],
+        "hr_write": ring.create(["hr"], "write")[0],
+        "both": ring.create(["hr", "finance"], "read")[0],
+    }
     return app, services, keys
 
 
-ROUTES = [("GET", "/v1/info", None), ("GET", "/v1/documents", None),
-          ("POST", "/v1/search", {"question": "annual"}), ("POST", "/v1/ask", {"question": "annual", "mode": "extract"}),
-          ("POST", "/v1/documents", {"paths": ["/tmp"]}), ("GET", "/v1/documents/{doc_id}", None),
-          ("DELETE", "/v1/documents/{doc_id}", None), ("GET", "/v1/jobs", None), ("GET", "/v1/jobs/{job_id}", None),
-          ("DELETE", "/v1/jobs/{job_id}", None)]
+ROUTES = [
+    ("GET", "/v1/info", None),
+    ("GET", "/v1/documents", None),
+    ("POST", "/v1/search", {"question": "annual"}),
+    ("POST", "/v1/ask", {"question": "annual", "mode": "extract"}),
+    ("POST", "/v1/documents", {"paths": ["/tmp"]}),
+    ("GET", "/v1/documents/{doc_id}", None),
+    ("DELETE", "/v1/documents/{doc_id}", None),
+    ("GET", "/v1/jobs", None),
+    ("GET", "/v1/jobs/{job_id}", None),
+    ("DELETE", "/v1/jobs/{job_id}", None),
+]
 
 
 def test_every_v1_route_is_in_the_checked_list(app_keys):
@@ -36,8 +46,12 @@ def test_every_v1_route_is_in_the_checked_list(app_keys):
 def test_no_key_or_a_wrong_or_revoked_key_gets_401(app_keys, method, path, body):
     app, services, keys = app_keys
     path = path.replace("{doc_id}", "0123456789abcdef").replace("{job_id}", "0123456789abcdef")
-    for headers in [{}, {"Authorization": "Bearer rag_nope_nope"}, {"X-API-Key": "wrong"},
-                    {"Authorization": "Basic dXNlcjpwYXNz"}]:
+    for headers in [
+        {},
+        {"Authorization": "Bearer rag_nope_nope"},
+        {"X-API-Key": "wrong"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ]:
         r = client(app).request(method, path, json=body, headers=headers)
         assert r.status_code == 401, (headers, r.text)
         assert "detail" in r.json() and r.headers["www-authenticate"] == "Bearer"
@@ -65,9 +79,11 @@ def test_a_key_sees_only_its_collections(app_keys):
     assert hits and {h["doc"] for h in hits} == {"handbook.pdf"}
     answer = hr.post("/v1/ask", json={"question": "What was the annual revenue?", "mode": "extract"}).json()
     assert "finance" not in str(answer).lower() and "777" not in str(answer)
-    for body in [{"question": "revenue", "collection": "finance"},
-                 {"question": "revenue", "filters": {"collection": "finance"}},
-                 {"question": "revenue", "filters": {"collections": ["hr", "finance"]}}]:
+    for body in [
+        {"question": "revenue", "collection": "finance"},
+        {"question": "revenue", "filters": {"collection": "finance"}},
+        {"question": "revenue", "filters": {"collections": ["hr", "finance"]}},
+    ]:
         for path in ("/v1/search", "/v1/ask"):
             r = hr.post(path, json=body)
             assert r.status_code == 403 and "finance" in r.json()["detail"], (path, body, r.text)

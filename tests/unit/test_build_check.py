@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from rag import build_check
-from rag.build_check import BuildCheckFailed, check_llama_build, describe_failure, smallest_generator
-from rag.generator import LlamaCppGenerator
-from rag.models import ModelRegistry
-from rag.settings import GeneratorSettings, Settings
-from tests.apptools import client, make_app, put
+from rag.core.settings import GeneratorSettings, Settings
+from rag.generation import build_check
+from rag.generation.build_check import BuildCheckFailed, check_llama_build, describe_failure, smallest_generator
+from rag.generation.llama_cpp import LlamaCppGenerator
+from rag.models.registry import ModelRegistry
+from tests.helpers.apps import client, make_app, put
 
 SIGILL_CHILD = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGILL)"]
 
@@ -75,10 +75,12 @@ def test_the_smallest_verified_gguf_is_the_one_tested(tmp_path):
     big, small = tmp_path / "big.gguf", tmp_path / "small.gguf"
     big.write_bytes(b"x" * 100)
     small.write_bytes(b"x" * 10)
-    status = [{"kind": "generator", "verified": True, "path": str(big)},
-              {"kind": "generator", "verified": True, "path": str(small)},
-              {"kind": "generator", "verified": False, "error": "not assembled"},
-              {"kind": "embedder", "verified": True, "path": str(tmp_path)}]
+    status = [
+        {"kind": "generator", "verified": True, "path": str(big)},
+        {"kind": "generator", "verified": True, "path": str(small)},
+        {"kind": "generator", "verified": False, "error": "not assembled"},
+        {"kind": "embedder", "verified": True, "path": str(tmp_path)},
+    ]
     assert smallest_generator(status) == small
     assert smallest_generator(status[2:]) is None
 
@@ -90,7 +92,7 @@ def test_a_generator_whose_build_check_fails_keeps_the_reason_and_does_not_load(
         calls.append(path)
         raise BuildCheckFailed(describe_failure(-4, "", path.name))
 
-    monkeypatch.setattr("rag.generator.check_llama_build", crash)
+    monkeypatch.setattr("rag.generation.llama_cpp.check_llama_build", crash)
     gen = LlamaCppGenerator(GeneratorSettings(model="m"), ModelRegistry(Settings(data_dir=tmp_path)))
     for _ in range(2):
         with pytest.raises(BuildCheckFailed, match="SIGILL"):

@@ -1,21 +1,31 @@
 from ingest.chunker import chunk_document, chunk_id
-from ingest.model import Block, Page, ParsedDocument
-from ingest.tables import cells_from_grid, table_text
+from ingest.page import Block, Page, ParsedDocument
+from ingest.parse.tables import cells_from_grid, table_text
 
 
 def doc() -> ParsedDocument:
     rows = cells_from_grid([["Site", "Q1"]] + [[f"Site {i}", str(i)] for i in range(40)])
-    p1 = Page(1, 612, 792, [
-        Block("header", (50, 10, 200, 20), "ACME confidential"),
-        Block("title", (50, 40, 400, 70), "Annual Report", level=1),
-        Block("heading", (50, 80, 400, 95), "Operations", level=2),
-        Block("paragraph", (50, 100, 500, 200), "The plant ran all year without a stop. " * 3),
-        Block("footer", (290, 770, 310, 780), "1"),
-    ])
-    p2 = Page(2, 612, 792, [
-        Block("heading", (50, 40, 400, 55), "Output", level=2),
-        Block("table", (50, 60, 500, 700), text=table_text(rows), rows=rows),
-    ])
+    p1 = Page(
+        1,
+        612,
+        792,
+        [
+            Block("header", (50, 10, 200, 20), "ACME confidential"),
+            Block("title", (50, 40, 400, 70), "Annual Report", level=1),
+            Block("heading", (50, 80, 400, 95), "Operations", level=2),
+            Block("paragraph", (50, 100, 500, 200), "The plant ran all year without a stop. " * 3),
+            Block("footer", (290, 770, 310, 780), "1"),
+        ],
+    )
+    p2 = Page(
+        2,
+        612,
+        792,
+        [
+            Block("heading", (50, 40, 400, 55), "Output", level=2),
+            Block("table", (50, 60, 500, 700), text=table_text(rows), rows=rows),
+        ],
+    )
     return ParsedDocument("report.pdf", [p1, p2], "pdf")
 
 

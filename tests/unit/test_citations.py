@@ -1,13 +1,12 @@
 import logging
 
-from rag.citations import best_quote, check_citations, resolve_citations
-from rag.types import Hit
+from rag.answering.citations import best_quote, check_citations, resolve_citations
+from rag.core.types import Hit
 
 
 def hits(n: int) -> list[Hit]:
     texts = ["The crane was inspected on 14 March 2024. It is red.", "Lunch is served at noon.", "Nothing."]
-    return [Hit(chunk_id=f"c{i}", doc_id="d", doc=f"doc{i}.pdf", page=i + 1, score=1.0, text=texts[i % 3])
-            for i in range(n)]
+    return [Hit(chunk_id=f"c{i}", doc_id="d", doc=f"doc{i}.pdf", page=i + 1, score=1.0, text=texts[i % 3]) for i in range(n)]
 
 
 def test_valid_markers_map_to_their_sources():
@@ -50,16 +49,19 @@ def test_marker_after_the_last_full_stop_belongs_to_that_sentence():
 
 
 def test_heading_numbers_do_not_become_sentences():
-    from rag.citations import split_sentences
+    from rag.answering.citations import split_sentences
 
     assert split_sentences("2. Leave\nStaff get 25 days. Up to 5 carry over.") == [
-        "2. Leave", "Staff get 25 days.", "Up to 5 carry over."]
+        "2. Leave",
+        "Staff get 25 days.",
+        "Up to 5 carry over.",
+    ]
 
 
 def test_check_keeps_supported_sentences_and_drops_the_rest():
     text, cites, dropped = check_citations(
-        "The crane was inspected on 14 March 2024 [1]. It was inspected again on 2 May 2024 [1]. Lunch is at noon [2].",
-        hits(3))
+        "The crane was inspected on 14 March 2024 [1]. It was inspected again on 2 May 2024 [1]. Lunch is at noon [2].", hits(3)
+    )
     assert text == "The crane was inspected on 14 March 2024 [1]. Lunch is at noon [2]."
     assert dropped == ["It was inspected again on 2 May 2024."]
     assert [(c.n, c.chunk_id) for c in cites] == [(1, "c0"), (2, "c1")]

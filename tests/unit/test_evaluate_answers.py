@@ -5,19 +5,25 @@ import re
 
 import pytest
 
-from ingest.evaluate_answers import error_row, gold_answer, load_questions, score_row, summarize
-from ingest.review_page import review_html
-from rag.errors import BadInput
-from rag.generator import Generation
-from rag.judge import Judge, judge_messages, make_judge, parse_verdict
-from rag.settings import GeneratorSettings
-from rag.types import Answer, Citation, ModelRef
+from ingest.evaluation.answers import error_row, gold_answer, load_questions, score_row, summarize
+from ingest.evaluation.review_page import review_html
+from rag.core.errors import BadInput
+from rag.core.settings import GeneratorSettings
+from rag.core.types import Answer, Citation, ModelRef
+from rag.evaluation.judge import Judge, judge_messages, make_judge, parse_verdict
+from rag.generation.protocol import Generation
 
 
 def answer(text, cites=(), refused=False, timings=None):
     citations = [Citation(n=i, doc=d, page=p, chunk_id=f"c{i}", quote=f"quote {i}") for i, (d, p) in enumerate(cites, 1)]
-    return Answer(answer=text, refused=refused, citations=citations, hits=[], model=ModelRef(name="m"),
-                  timings_ms=timings or {"retrieval_ms": 5.0, "total_ms": 100.0})
+    return Answer(
+        answer=text,
+        refused=refused,
+        citations=citations,
+        hits=[],
+        model=ModelRef(name="m"),
+        timings_ms=timings or {"retrieval_ms": 5.0, "total_ms": 100.0},
+    )
 
 
 class FakeGenerator:
@@ -45,8 +51,16 @@ QUESTIONS = [
 def rows(judge=None):
     return [
         score_row(1, QUESTIONS[0], answer("Capital expenditure was 1,577 million dollars [1].", [("a.pdf", 2)]), judge),
-        score_row(2, QUESTIONS[1], answer("Olaf Berg inspected it [1][2].", [("b.pdf", 1), ("b.pdf", 4)],
-                                          timings={"total_ms": 300.0, "first_token_ms": 40.0}), judge),
+        score_row(
+            2,
+            QUESTIONS[1],
+            answer(
+                "Olaf Berg inspected it [1][2].",
+                [("b.pdf", 1), ("b.pdf", 4)],
+                timings={"total_ms": 300.0, "first_token_ms": 40.0},
+            ),
+            judge,
+        ),
         score_row(3, QUESTIONS[2], answer("Not found in the documents."), judge),
         score_row(4, QUESTIONS[3], answer("Some text", refused=True), judge),
     ]
@@ -85,8 +99,17 @@ def test_judge_grades_only_answered_questions_with_a_gold_answer():
     assert s["judge_accuracy"] == 1.0 and s["judge_agreement"] == 0.5
 
 
-@pytest.mark.parametrize("reply, verdict", [("correct", True), ("Incorrect.", False), ("The answer is not correct", False),
-                                            ("wrong", False), ("I cannot tell", None), ("", None)])
+@pytest.mark.parametrize(
+    "reply, verdict",
+    [
+        ("correct", True),
+        ("Incorrect.", False),
+        ("The answer is not correct", False),
+        ("wrong", False),
+        ("I cannot tell", None),
+        ("", None),
+    ],
+)
 def test_parse_verdict(reply, verdict):
     assert parse_verdict(reply) is verdict
 
@@ -134,9 +157,12 @@ def test_review_page_escapes_every_text():
 
 
 def test_citation_validity_is_kept_over_kept_plus_dropped():
-    from ingest.evaluate_answers import _validity
+    from ingest.evaluation.answers import _validity
 
-    rows = [{"kept_sentences": 2, "dropped": ["x"]}, {"kept_sentences": 0, "dropped": ["y", "z"]},
-            {"kept_sentences": 1, "dropped": []}]
+    rows = [
+        {"kept_sentences": 2, "dropped": ["x"]},
+        {"kept_sentences": 0, "dropped": ["y", "z"]},
+        {"kept_sentences": 1, "dropped": []},
+    ]
     assert _validity(rows) == 0.5
     assert _validity([{"kept_sentences": 0, "dropped": []}]) is None

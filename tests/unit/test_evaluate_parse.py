@@ -1,8 +1,10 @@
-from ingest.evaluate import pairs, score_html
+from ingest.evaluation.parse import pairs, score_html
 
-TRUTH = ("<article><header>ACME</header><h1>Report</h1><p>Alpha beta.</p>"
-         "<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>"
-         "<footer>1</footer></article>")
+TRUTH = (
+    "<article><header>ACME</header><h1>Report</h1><p>Alpha beta.</p>"
+    "<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>"
+    "<footer>1</footer></article>"
+)
 
 
 def test_perfect_parse_scores_zero_cer_and_full_teds():

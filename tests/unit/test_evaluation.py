@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from rag.evaluation import Node, cer, edit_distance, html_text, parse_table, tables_in, teds, tree_edit_distance
+from rag.evaluation.parse_scores import Node, cer, edit_distance, html_text, parse_table, tables_in, teds, tree_edit_distance
 
 
 def _dp_distance(a: str, b: str) -> int:

@@ -1,7 +1,7 @@
 import re
 
-from rag.extract import extract, units
-from rag.types import Hit
+from rag.answering.extract import extract, units
+from rag.core.types import Hit
 
 TEXTS = [
     "Fleet maintenance\nThe harbour crane was inspected on 14 March 2024 by Ingrid Solheim. Crane inspections are "
@@ -20,12 +20,18 @@ def test_units_are_sentences_and_table_rows_with_their_header():
     assert got[0] == ("Oslo | 12 | 14", "Site | Q1 | Q2") and got[1] == ("Bergen | 7 | 9", "Site | Q1 | Q2")
     assert [u for u, _ in units(TEXTS[0])][1:] == [
         "The harbour crane was inspected on 14 March 2024 by Ingrid Solheim.",
-        "Crane inspections are repeated every 90 days."]
+        "Crane inspections are repeated every 90 days.",
+    ]
 
 
 def test_quotes_are_verbatim_character_for_character():
-    for question in ["Who inspected the harbour crane?", "What was the Q2 output in Bergen?", "When is lunch served?",
-                     "How often are cranes inspected?", "Oslo Q1"]:
+    for question in [
+        "Who inspected the harbour crane?",
+        "What was the Q2 output in Bergen?",
+        "When is lunch served?",
+        "How often are cranes inspected?",
+        "Oslo Q1",
+    ]:
         quotes = extract(question, hits())
         assert quotes, question
         for q in quotes:
@@ -50,7 +56,7 @@ def test_quote_count_is_bounded():
 
 
 def test_focus_keeps_the_matching_lines_in_order_within_the_budget():
-    from rag.extract import focus
+    from rag.answering.extract import focus
 
     text = TEXTS[0] + "\n" + TEXTS[1]
     cut = focus(text, "What was the Q2 output in Bergen?", 12)

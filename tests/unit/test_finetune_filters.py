@@ -2,33 +2,51 @@
 
 import random
 
-from rag.finetune_data import cite_single, contextualize, parse_reply, row_lookup, split_of, subject_of
-from rag.finetune_filters import Deduper, Limits, rare_terms, reject_reason, strip_marks
+from rag.finetune.data import cite_single, contextualize, parse_reply, row_lookup, split_of, subject_of
+from rag.finetune.filters import Deduper, Limits, rare_terms, reject_reason, strip_marks
 
-CHUNK = ("Employees of Alder Shipping receive 25 days of paid annual leave per calendar year. "
-         "At most 5 unused days may be carried over into the next year.")
+CHUNK = (
+    "Employees of Alder Shipping receive 25 days of paid annual leave per calendar year. "
+    "At most 5 unused days may be carried over into the next year."
+)
 OTHER = "The daily meal allowance is 55 EUR within Europe. Hotels may cost up to 150 EUR per night."
 
 
 def test_a_backed_answer_passes():
-    assert reject_reason("How many days of annual leave do Alder Shipping employees get?",
-                         "Alder Shipping employees receive 25 days of paid annual leave [1].", [CHUNK]) is None
+    assert (
+        reject_reason(
+            "How many days of annual leave do Alder Shipping employees get?",
+            "Alder Shipping employees receive 25 days of paid annual leave [1].",
+            [CHUNK],
+        )
+        is None
+    )
 
 
 def test_planted_uncited_number_is_rejected():
     # 30 is written nowhere in the cited chunk
-    assert reject_reason("How many days of annual leave do Alder Shipping employees get?",
-                         "They receive 30 days of paid annual leave [1].", [CHUNK]) == "number_not_in_source"
+    assert (
+        reject_reason(
+            "How many days of annual leave do Alder Shipping employees get?",
+            "They receive 30 days of paid annual leave [1].",
+            [CHUNK],
+        )
+        == "number_not_in_source"
+    )
 
 
 def test_number_from_another_chunk_than_the_cited_one_is_rejected():
-    assert reject_reason("What is the meal allowance at Alder Shipping?", "The allowance is 55 EUR [1].",
-                         [CHUNK, OTHER]) == "number_not_in_source"
+    assert (
+        reject_reason("What is the meal allowance at Alder Shipping?", "The allowance is 55 EUR [1].", [CHUNK, OTHER])
+        == "number_not_in_source"
+    )
 
 
 def test_planted_answer_absent_from_chunk_is_rejected():
-    assert reject_reason("Who leads Alder Shipping?", "Alder Shipping is led by Ingrid Haugen, its founder [1].",
-                         [CHUNK]) == "answer_not_in_source"
+    assert (
+        reject_reason("Who leads Alder Shipping?", "Alder Shipping is led by Ingrid Haugen, its founder [1].", [CHUNK])
+        == "answer_not_in_source"
+    )
 
 
 def test_answer_without_a_citation_or_with_a_missing_source_is_rejected():
@@ -44,21 +62,28 @@ def test_lengths_are_bounded():
 
 
 def test_vague_questions_and_answers_that_repeat_the_question_are_rejected():
-    rare = rare_terms({"a": "alder shipping leave 25 days", "b": "kestrel foods leave 22 days",
-                       "c": "umbra mining leave 30 days"})
+    rare = rare_terms(
+        {"a": "alder shipping leave 25 days", "b": "kestrel foods leave 22 days", "c": "umbra mining leave 30 days"}
+    )
     vague = "How many days of annual leave do employees get?"
     assert reject_reason(vague, "25 days [1].", [CHUNK], rare=rare) == "vague_question"
-    assert reject_reason("What does the passage say about leave at Alder Shipping?", "25 days [1].",
-                         [CHUNK], rare=rare) == "vague_question"
-    assert reject_reason("Is leave 25 days at Alder Shipping?", "25 days [1].", [CHUNK],
-                         rare=rare) == "answer_in_question"
-    assert reject_reason("How many days of annual leave do Alder Shipping employees get?", "25 days [1].",
-                         [CHUNK], rare=rare) is None
+    assert (
+        reject_reason("What does the passage say about leave at Alder Shipping?", "25 days [1].", [CHUNK], rare=rare)
+        == "vague_question"
+    )
+    assert reject_reason("Is leave 25 days at Alder Shipping?", "25 days [1].", [CHUNK], rare=rare) == "answer_in_question"
+    assert (
+        reject_reason("How many days of annual leave do Alder Shipping employees get?", "25 days [1].", [CHUNK], rare=rare)
+        is None
+    )
 
 
 def test_rare_terms_are_those_few_documents_share():
-    names = [a + b for a in ("alder", "umbra", "kestrel", "marlow", "tindra") for b in ("ton", "vik", "by", "holm",
-                                                                                    "stad", "berg", "dal", "lund")]
+    names = [
+        a + b
+        for a in ("alder", "umbra", "kestrel", "marlow", "tindra")
+        for b in ("ton", "vik", "by", "holm", "stad", "berg", "dal", "lund")
+    ]
     docs = {str(i): f"leave policy {name}" for i, name in enumerate(names)}
     rare = rare_terms(docs)
     assert "umbravik" in rare and "leave" not in rare and "policy" not in rare
@@ -73,16 +98,17 @@ def test_duplicates_are_per_document():
 
 
 def test_parse_reply():
-    assert parse_reply("Question: Who leads Alder?\nAnswer: Ingrid Haugen [1].") == ("Who leads Alder?",
-                                                                                      "Ingrid Haugen [1].")
+    assert parse_reply("Question: Who leads Alder?\nAnswer: Ingrid Haugen [1].") == ("Who leads Alder?", "Ingrid Haugen [1].")
     assert parse_reply("**Question:** Who leads Alder?\n\n**Answer:** Ingrid [1]") is not None
     assert parse_reply("Here is a question about the passage.") is None
     assert parse_reply("Question: Tell me about leave\nAnswer: 25 days [1]") is None  # not a question
 
 
 def test_contextualize_and_cite_single():
-    assert contextualize("What is the hotel limit?", "Alder Shipping Employee Handbook") == \
-        "According to Alder Shipping Employee Handbook, what is the hotel limit?"
+    assert (
+        contextualize("What is the hotel limit?", "Alder Shipping Employee Handbook")
+        == "According to Alder Shipping Employee Handbook, what is the hotel limit?"
+    )
     assert contextualize("EBITDA margin in 2022?", "Acme").startswith("According to Acme, EBITDA")
     assert cite_single("Hotels may cost up to 150 EUR.", 1) == "Hotels may cost up to 150 EUR [1]."
     assert cite_single("150 EUR [1]", 1) == "150 EUR [1]"
@@ -91,14 +117,15 @@ def test_contextualize_and_cite_single():
 
 
 def test_subject_of_prefers_the_title():
-    assert subject_of({"heading": "Alder Shipping Employee Handbook > 3. Travel", "doc_name": "x.pdf"}) == \
-        "Alder Shipping Employee Handbook"
+    assert (
+        subject_of({"heading": "Alder Shipping Employee Handbook > 3. Travel", "doc_name": "x.pdf"})
+        == "Alder Shipping Employee Handbook"
+    )
     assert subject_of({"heading": "", "doc_name": "umbra-mining_results.pdf"}) == "umbra mining results"
 
 
 def test_row_lookup_names_row_and_column():
-    chunk = {"text": "Segment | Q1 | Q2\nRetail | 120 | 95\nExport | 30 | 41",
-             "heading": "Umbra Mining: revenue by segment"}
+    chunk = {"text": "Segment | Q1 | Q2\nRetail | 120 | 95\nExport | 30 | 41", "heading": "Umbra Mining: revenue by segment"}
     q, a = row_lookup(chunk, random.Random(0))
     assert q.startswith("What is the Q") and "Umbra Mining" in q
     value = a.split(" is ")[1].split(" [")[0]
@@ -118,33 +145,47 @@ def test_splits_are_stable_and_roughly_proportional():
 
 
 def test_swap_names_makes_a_question_about_no_one():
-    from rag.finetune_data import swap_names
+    from rag.finetune.data import swap_names
 
     rare = {"rask", "pharma", "umbra"}
-    assert swap_names("How many people does Rask Pharma employ?", rare, set()) == \
-        "How many people does Zorvath Quellmere employ?"
+    assert swap_names("How many people does Rask Pharma employ?", rare, set()) == "How many people does Zorvath Quellmere employ?"
     assert swap_names("What is Umbra's leave policy?", rare, {"zorvath"}) == "What is Quellmere's leave policy?"
     assert swap_names("How many days of leave do employees get?", rare, set()) is None
 
 
 def test_heldout_questions_pair_each_answerable_test_question_with_a_swapped_twin():
-    from rag.finetune_data import Example, heldout_questions
+    from rag.finetune.data import Example, heldout_questions
 
     def ex(q, split, answerable=True):
-        return Example(id=q[:5], kind="fact", origin="teacher", question=q, target="", answer="28 days" if answerable
-                       else "", answerable=answerable, messages=[], sources=[], doc="rask.pdf", page=2, split=split)
+        return Example(
+            id=q[:5],
+            kind="fact",
+            origin="teacher",
+            question=q,
+            target="",
+            answer="28 days" if answerable else "",
+            answerable=answerable,
+            messages=[],
+            sources=[],
+            doc="rask.pdf",
+            page=2,
+            split=split,
+        )
 
-    examples = [ex("How many leave days does Rask Pharma give?", "test"),
-                ex("How many leave days does Rask Pharma give?", "test", answerable=False),  # prompt-level only
-                ex("Who leads Rask Pharma?", "train")]
+    examples = [
+        ex("How many leave days does Rask Pharma give?", "test"),
+        ex("How many leave days does Rask Pharma give?", "test", answerable=False),  # prompt-level only
+        ex("Who leads Rask Pharma?", "train"),
+    ]
     out = heldout_questions(examples, {"rask", "pharma"}, set())
     assert [(q["question"], q["answerable"]) for q in out] == [
         ("How many leave days does Rask Pharma give?", True),
-        ("How many leave days does Zorvath Quellmere give?", False)]
+        ("How many leave days does Zorvath Quellmere give?", False),
+    ]
 
 
 def test_training_twins_use_made_up_names_apart_from_the_held_out_list():
-    from rag.finetune_data import INVENTED, made_up_name, swap_names
+    from rag.finetune.data import INVENTED, made_up_name, swap_names
 
     rng = random.Random(3)
     names = [made_up_name(rng) for _ in range(8)]

@@ -1,8 +1,8 @@
 """Display formulas: math-looking lines set apart (centred or numbered) become formula blocks."""
 
-from ingest.formula import looks_like_math, mark_formulas
-from ingest.html import block_html
-from ingest.model import Block
+from ingest.page import Block
+from ingest.parse.formula import looks_like_math, mark_formulas
+from ingest.parse.html import block_html
 
 
 def para(text: str, box: tuple, size: float = 10) -> Block:
@@ -23,19 +23,20 @@ def test_math_lines_are_told_from_prose():
 
 
 def test_centred_formula_with_its_number_becomes_one_formula_block():
-    blocks = [para("The energy in kilowatt hours is given by the usual relation for a pump lifting water",
-                   (50, 100, 550, 124)),
-              para("E = g \u00d7 V \u00d7 H", (250, 140, 350, 152)),
-              para("(1)", (530, 140, 550, 152)),
-              para("where g is the acceleration due to gravity and the rest are as before in the text",
-                   (50, 165, 550, 189))]
+    blocks = [
+        para("The energy in kilowatt hours is given by the usual relation for a pump lifting water", (50, 100, 550, 124)),
+        para("E = g \u00d7 V \u00d7 H", (250, 140, 350, 152)),
+        para("(1)", (530, 140, 550, 152)),
+        para("where g is the acceleration due to gravity and the rest are as before in the text", (50, 165, 550, 189)),
+    ]
     out = mark_formulas(blocks)
     assert [b.kind for b in out] == ["paragraph", "formula", "paragraph"]
     formula = out[1]
     assert formula.text == "E = g \u00d7 V \u00d7 H (1)" and formula.marker == "1"
     assert formula.bbox == (250, 140, 550, 152)
-    assert block_html(formula) == ('<p class="formula" data-bbox="250,140,550,152" data-number="1">'
-                                   'E = g \u00d7 V \u00d7 H (1)</p>')
+    assert block_html(formula) == (
+        '<p class="formula" data-bbox="250,140,550,152" data-number="1">E = g \u00d7 V \u00d7 H (1)</p>'
+    )
 
 
 def test_unnumbered_formula_needs_to_be_centred():

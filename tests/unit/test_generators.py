@@ -7,12 +7,13 @@ import socket
 import httpx
 import pytest
 
-from rag.errors import BadInput, GeneratorError, GeneratorUnavailable, MissingExtra
-from rag.generator import LlamaCppGenerator, make_generator
-from rag.hf_generator import StopText
-from rag.models import ModelRegistry
-from rag.openai_generator import OpenAIGenerator
-from rag.settings import GeneratorSettings, Settings
+from rag.core.errors import BadInput, GeneratorError, GeneratorUnavailable, MissingExtra
+from rag.core.settings import GeneratorSettings, Settings
+from rag.generation.factory import make_generator
+from rag.generation.llama_cpp import LlamaCppGenerator
+from rag.generation.openai_compatible import OpenAIGenerator
+from rag.generation.transformers import StopText
+from rag.models.registry import ModelRegistry
 
 ENDPOINT = "http://gen.test/v1"
 
@@ -26,7 +27,7 @@ def test_make_generator_picks_the_backend_from_settings(registry):
     assert isinstance(make_generator(GeneratorSettings(), registry), LlamaCppGenerator)
     gen = make_generator(GeneratorSettings(backend="openai", endpoint=ENDPOINT), registry)
     assert isinstance(gen, OpenAIGenerator) and gen.endpoint == ENDPOINT
-    from rag.hf_generator import TransformersGenerator
+    from rag.generation.transformers import TransformersGenerator
 
     assert isinstance(make_generator(GeneratorSettings(backend="transformers"), registry), TransformersGenerator)
     with pytest.raises(BadInput, match="unknown generator backend"):
@@ -105,8 +106,9 @@ class FakeServer:
 
 
 def make(server: FakeServer, **settings) -> OpenAIGenerator:
-    return OpenAIGenerator(GeneratorSettings(backend="openai", endpoint=ENDPOINT, **settings),
-                           transport=httpx.MockTransport(server))
+    return OpenAIGenerator(
+        GeneratorSettings(backend="openai", endpoint=ENDPOINT, **settings), transport=httpx.MockTransport(server)
+    )
 
 
 def test_streaming_usage_and_the_reported_model():

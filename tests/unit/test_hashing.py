@@ -1,6 +1,6 @@
 import os
 
-from rag.hashing import HashCache, sha256_file, sha256_tree
+from rag.core.hashing import HashCache, sha256_file, sha256_tree
 
 
 def test_file_and_tree_hashes(tmp_path):
@@ -17,7 +17,7 @@ def test_cache_reuses_hash_until_size_or_mtime_changes(tmp_path, monkeypatch):
     cache = HashCache(tmp_path / "cache.json")
     first = cache.sha256(f)
     calls = []
-    import rag.hashing as h
+    import rag.core.hashing as h
 
     real = h.sha256_tree
     monkeypatch.setattr(h, "sha256_tree", lambda p: calls.append(p) or real(p))

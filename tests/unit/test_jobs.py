@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
-from ingest.jobs import JobQueue, make_huey, run_job
-from ingest.worker_metrics import WorkerMetrics
-from rag.access import KeyRing
-from rag.errors import MissingExtra
-from rag.jobs import JobStore
-from rag.settings import Settings
-from rag.store import SqliteStore
-from tests import docgen
-from tests.apptools import client, make_app
+from ingest.jobs.queue import JobQueue, make_huey, run_job
+from ingest.jobs.worker_metrics import WorkerMetrics
+from rag.core.errors import MissingExtra
+from rag.core.settings import Settings
+from rag.service.access import KeyRing
+from rag.store.jobs import JobStore
+from rag.store.sqlite import SqliteStore
+from tests.helpers import docgen
+from tests.helpers.apps import client, make_app
 
 
 def test_job_rows_claim_cancel_and_takeover(tmp_path):
@@ -42,8 +42,12 @@ def test_job_rows_claim_cancel_and_takeover(tmp_path):
 def pdfs(tmp_path):
     d = tmp_path / "pdfs"
     d.mkdir()
-    return [docgen.simple_pdf(d / f"doc{i}.pdf", [(f"Topic {i}", [f"The secret number of document {i} is {1000 + i}."])],
-                              title=f"Document {i}") for i in range(3)]
+    return [
+        docgen.simple_pdf(
+            d / f"doc{i}.pdf", [(f"Topic {i}", [f"The secret number of document {i} is {1000 + i}."])], title=f"Document {i}"
+        )
+        for i in range(3)
+    ]
 
 
 def _files(paths):
@@ -56,8 +60,11 @@ def test_upload_creates_a_queued_job_with_the_files_stored_first(tmp_path, pdfs)
     writer, reader = ring.create(["hr"], "write")[0], ring.create(["hr"], "read")[0]
     other = ring.create(["finance"], "write")[0]
     c = client(app, writer)
-    r = c.post("/v1/documents", files=_files(pdfs[:2]) + [("files", ("../../etc/passwd.pdf", pdfs[2].read_bytes()))],
-               data={"collection": "hr"})
+    r = c.post(
+        "/v1/documents",
+        files=_files(pdfs[:2]) + [("files", ("../../etc/passwd.pdf", pdfs[2].read_bytes()))],
+        data={"collection": "hr"},
+    )
     assert r.status_code == 202, r.text
     job = r.json()
     assert job["state"] == "queued" and job["collection"] == "hr" and r.headers["location"] == f"/v1/jobs/{job['id']}"
@@ -78,7 +85,7 @@ def test_upload_creates_a_queued_job_with_the_files_stored_first(tmp_path, pdfs)
     r = c.delete(f"/v1/jobs/{job['id']}")
     assert r.status_code == 200 and r.json()["state"] == "cancelled"
     assert not (tmp_path / "data" / "uploads" / job["id"]).exists()
-    assert "rag_jobs{state=\"cancelled\"} 1.0" in c.get("/metrics").text
+    assert 'rag_jobs{state="cancelled"} 1.0' in c.get("/metrics").text
 
 
 def test_bad_uploads_are_refused_before_anything_is_queued(tmp_path, pdfs):
@@ -107,9 +114,15 @@ def test_server_side_paths_only_under_allowed_roots(tmp_path, pdfs):
     assert client(app).post("/v1/documents", json={"paths": [str(pdfs[0])]}).status_code == 403  # no roots set
     app, _ = make_app(tmp_path / "data", ingest={"allowed_roots": [str(root)]})
     c = client(app)
-    for body, status in [({"paths": ["/etc/passwd"]}, 403), ({"paths": [f"{root}/../../../etc/passwd"]}, 403),
-                         ({"paths": [str(root / "link.pdf")]}, 403), ({"paths": ["relative/x.pdf"]}, 400),
-                         ({"paths": [str(root / "missing.pdf")]}, 404), ({"paths": []}, 422), ({"nope": 1}, 422)]:
+    for body, status in [
+        ({"paths": ["/etc/passwd"]}, 403),
+        ({"paths": [f"{root}/../../../etc/passwd"]}, 403),
+        ({"paths": [str(root / "link.pdf")]}, 403),
+        ({"paths": ["relative/x.pdf"]}, 400),
+        ({"paths": [str(root / "missing.pdf")]}, 404),
+        ({"paths": []}, 422),
+        ({"nope": 1}, 422),
+    ]:
         r = c.post("/v1/documents", json=body)
         assert r.status_code == status, (body, r.text)
     os.remove(root / "link.pdf")
@@ -136,9 +149,15 @@ def test_run_job_ingests_resumes_without_duplicates_and_documents_can_be_read_an
     done = c.get(f"/v1/jobs/{job['id']}").json()
     scraped = generate_latest(metrics.registry).decode()
     pages = sum(f["pages"] for f in done["files"])
-    for line in ('rag_worker_jobs_total{state="done"} 1.0', 'rag_worker_files_total{status="ok"} 3.0',
-                 f"rag_worker_pages_total {pages:.1f}", "rag_worker_file_seconds_count 3.0",
-                 "rag_worker_jobs_running 0.0", "rag_worker_inference_threads 1.0", "rag_worker_queue_pending 0.0"):
+    for line in (
+        'rag_worker_jobs_total{state="done"} 1.0',
+        'rag_worker_files_total{status="ok"} 3.0',
+        f"rag_worker_pages_total {pages:.1f}",
+        "rag_worker_file_seconds_count 3.0",
+        "rag_worker_jobs_running 0.0",
+        "rag_worker_inference_threads 1.0",
+        "rag_worker_queue_pending 0.0",
+    ):
         assert line in scraped, line
     assert done["state"] == "done" and done["counts"]["ok"] == 3 and all(f["chunks"] > 0 for f in done["files"])
     assert not (tmp_path / "data" / "uploads" / job["id"]).exists()

@@ -1,5 +1,5 @@
-from ingest.layout import build_blocks, group_lines, join_lines, reading_order
-from ingest.model import Block, Word
+from ingest.page import Block, Word
+from ingest.parse.layout import build_blocks, group_lines, join_lines, reading_order
 
 
 def words_line(text: str, x: float, top: float, size: float = 10, step: float = 40) -> list[Word]:
@@ -30,9 +30,13 @@ def test_two_columns_under_a_full_width_title_read_left_column_first():
 
 
 def test_full_width_block_between_column_bands_keeps_its_place():
-    blocks = [Block("paragraph", (50, 100, 280, 200), "A"), Block("paragraph", (330, 100, 560, 200), "B"),
-              Block("paragraph", (50, 220, 560, 260), "WIDE"),
-              Block("paragraph", (50, 280, 280, 380), "C"), Block("paragraph", (330, 280, 560, 380), "D")]
+    blocks = [
+        Block("paragraph", (50, 100, 280, 200), "A"),
+        Block("paragraph", (330, 100, 560, 200), "B"),
+        Block("paragraph", (50, 220, 560, 260), "WIDE"),
+        Block("paragraph", (50, 280, 280, 380), "C"),
+        Block("paragraph", (330, 280, 560, 380), "D"),
+    ]
     assert [b.text for b in reading_order(blocks)] == ["A", "B", "WIDE", "C", "D"]
 
 
@@ -41,4 +45,6 @@ def test_bullets_and_numbers_open_list_items():
     words += words_line("2. second point", 50, 124)
     blocks = build_blocks(words)
     assert [(b.kind, b.text, b.ordered) for b in blocks] == [
-        ("list_item", "first point here continued text", False), ("list_item", "second point", True)]
+        ("list_item", "first point here continued text", False),
+        ("list_item", "second point", True),
+    ]

@@ -12,17 +12,29 @@ torch = pytest.importorskip("torch")
 
 from safetensors.torch import save_file  # noqa: E402
 
-from rag.errors import BadInput  # noqa: E402
-from rag.lora_export import export_lora  # noqa: E402
+from rag.core.errors import BadInput  # noqa: E402
+from rag.models.lora_export import export_lora  # noqa: E402
 
 HIDDEN, KV, FFN, BLOCKS = 16, 4, 24, 2
 # HF module -> (out, in) of its weight in the fake base
-SHAPES = {"self_attn.q_proj": (HIDDEN, HIDDEN), "self_attn.k_proj": (KV, HIDDEN), "self_attn.v_proj": (KV, HIDDEN),
-          "self_attn.o_proj": (HIDDEN, HIDDEN), "mlp.gate_proj": (FFN, HIDDEN), "mlp.up_proj": (FFN, HIDDEN),
-          "mlp.down_proj": (HIDDEN, FFN)}
-GGUF_NAMES = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
-              "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
-              "mlp.down_proj": "ffn_down"}
+SHAPES = {
+    "self_attn.q_proj": (HIDDEN, HIDDEN),
+    "self_attn.k_proj": (KV, HIDDEN),
+    "self_attn.v_proj": (KV, HIDDEN),
+    "self_attn.o_proj": (HIDDEN, HIDDEN),
+    "mlp.gate_proj": (FFN, HIDDEN),
+    "mlp.up_proj": (FFN, HIDDEN),
+    "mlp.down_proj": (HIDDEN, FFN),
+}
+GGUF_NAMES = {
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +53,7 @@ def base(tmp_path_factory):
     return path
 
 
-def make_adapter(folder, rank=4, alpha=8, modules=("self_attn.q_proj", "mlp.down_proj"), shapes=SHAPES, seed=0,
-                 **config):
+def make_adapter(folder, rank=4, alpha=8, modules=("self_attn.q_proj", "mlp.down_proj"), shapes=SHAPES, seed=0, **config):
     folder.mkdir(parents=True, exist_ok=True)
     gen = torch.Generator().manual_seed(seed)
     tensors = {}
@@ -54,16 +65,24 @@ def make_adapter(folder, rank=4, alpha=8, modules=("self_attn.q_proj", "mlp.down
             tensors[f"{prefix}.lora_A.weight"] = torch.randn(r, inp, generator=gen)
             tensors[f"{prefix}.lora_B.weight"] = torch.randn(out, r, generator=gen)
     save_file(tensors, str(folder / "adapter_model.safetensors"))
-    cfg = {"peft_type": "LORA", "r": rank, "lora_alpha": alpha, "bias": "none", "use_dora": False,
-           "target_modules": [m.split(".")[-1] for m in modules], **config}
+    cfg = {
+        "peft_type": "LORA",
+        "r": rank,
+        "lora_alpha": alpha,
+        "bias": "none",
+        "use_dora": False,
+        "target_modules": [m.split(".")[-1] for m in modules],
+        **config,
+    }
     (folder / "adapter_config.json").write_text(json.dumps(cfg))
     return tensors
 
 
 def read(path):
     reader = gguf.GGUFReader(str(path))
-    fields = {k: reader.fields[k].contents() for k in ("general.type", "general.architecture", "adapter.type",
-                                                        "adapter.lora.alpha")}
+    fields = {
+        k: reader.fields[k].contents() for k in ("general.type", "general.architecture", "adapter.type", "adapter.lora.alpha")
+    }
     return fields, {t.name: t for t in reader.tensors}
 
 
@@ -72,8 +91,12 @@ def test_every_pair_is_written_with_llama_cpp_names_orientation_and_alpha(tmp_pa
     tensors = make_adapter(tmp_path / "adapter", rank=4, alpha=8, modules=modules)
     result = export_lora(tmp_path / "adapter", base, tmp_path / "out.gguf")
     fields, written = read(tmp_path / "out.gguf")
-    assert fields == {"general.type": "adapter", "general.architecture": "qwen2", "adapter.type": "lora",
-                      "adapter.lora.alpha": 8.0}
+    assert fields == {
+        "general.type": "adapter",
+        "general.architecture": "qwen2",
+        "adapter.type": "lora",
+        "adapter.lora.alpha": 8.0,
+    }
     assert (result.pairs, result.ranks, result.alpha, result.folded) == (BLOCKS * 7, [4], 8.0, {})
     assert result.modules == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     assert len(written) == BLOCKS * 7 * 2
@@ -96,8 +119,9 @@ def test_the_same_adapter_gives_the_same_file(tmp_path, base):
 
 
 def test_rslora_and_alpha_pattern_are_folded_into_lora_b(tmp_path, base):
-    tensors = make_adapter(tmp_path / "adapter", rank=4, alpha=8, use_rslora=True, alpha_pattern={"down_proj": 32},
-                           rank_pattern={"down_proj": 2})
+    tensors = make_adapter(
+        tmp_path / "adapter", rank=4, alpha=8, use_rslora=True, alpha_pattern={"down_proj": 32}, rank_pattern={"down_proj": 2}
+    )
     result = export_lora(tmp_path / "adapter", base, tmp_path / "out.gguf")
     _, written = read(tmp_path / "out.gguf")
     # llama.cpp applies alpha / rank with the file's alpha (8); PEFT applied alpha / sqrt(r) per module
@@ -127,12 +151,15 @@ def test_an_adapter_for_another_base_is_refused(tmp_path, base):
     assert not (tmp_path / "out.gguf").exists()
 
 
-@pytest.mark.parametrize("config, message", [
-    ({"use_dora": True}, "DoRA"),
-    ({"modules_to_save": ["lm_head"]}, "modules_to_save"),
-    ({"bias": "all"}, "bias"),
-    ({"peft_type": "IA3"}, "only LORA"),
-])
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"use_dora": True}, "DoRA"),
+        ({"modules_to_save": ["lm_head"]}, "modules_to_save"),
+        ({"bias": "all"}, "bias"),
+        ({"peft_type": "IA3"}, "only LORA"),
+    ],
+)
 def test_what_llama_cpp_cannot_apply_is_refused(tmp_path, base, config, message):
     make_adapter(tmp_path / "adapter", **config)
     with pytest.raises(BadInput, match=message):

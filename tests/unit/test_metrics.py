@@ -1,6 +1,6 @@
 import math
 
-from rag.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+from rag.evaluation.retrieval_scores import mrr_at_k, ndcg_at_k, recall_at_k
 
 
 def test_ndcg_perfect_and_shifted():

@@ -6,15 +6,15 @@ import threading
 
 import pytest
 
-from rag import services as services_module
-from rag.errors import BadInput, HashMismatch, ModelError, NotFound
-from rag.generator import LlamaCppGenerator
-from rag.hashing import sha256_file
-from rag.model_versions import ModelVersions
-from rag.models import ModelRegistry
-from rag.services import Services, version_settings
-from rag.settings import GeneratorSettings, Settings
-from rag.types import ModelRef
+from rag.core.errors import BadInput, HashMismatch, ModelError, NotFound
+from rag.core.hashing import sha256_file
+from rag.core.settings import GeneratorSettings, Settings
+from rag.core.types import ModelRef
+from rag.generation.llama_cpp import LlamaCppGenerator
+from rag.models.registry import ModelRegistry
+from rag.models.versions import ModelVersions
+from rag.service import services as services_module
+from rag.service.services import Services, version_settings
 
 
 def fake_registry(settings: Settings) -> ModelRegistry:
@@ -24,17 +24,28 @@ def fake_registry(settings: Settings) -> ModelRegistry:
     for name in ("tiny-a", "tiny-b"):
         path = settings.models_path / f"{name}.gguf"
         path.write_bytes(name.encode())
-        registry.manifest[name] = {"kind": "generator", "file": path.name, "licence": "x", "sha256": sha256_file(path),
-                                   "source": {"type": "wheel-parts", "parts": []}}
-    registry.manifest["emb"] = {"kind": "embedder", "file": "emb", "licence": "x", "sha256": "0" * 64,
-                                "source": {"type": "wheel-parts", "parts": []}}
+        registry.manifest[name] = {
+            "kind": "generator",
+            "file": path.name,
+            "licence": "x",
+            "sha256": sha256_file(path),
+            "source": {"type": "wheel-parts", "parts": []},
+        }
+    registry.manifest["emb"] = {
+        "kind": "embedder",
+        "file": "emb",
+        "licence": "x",
+        "sha256": "0" * 64,
+        "source": {"type": "wheel-parts", "parts": []},
+    }
     return registry
 
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(data_dir=tmp_path, models_dir=tmp_path / "models", versions_dir=tmp_path / "versions",
-                    generator={"model": "tiny-a"})
+    return Settings(
+        data_dir=tmp_path, models_dir=tmp_path / "models", versions_dir=tmp_path / "versions", generator={"model": "tiny-a"}
+    )
 
 
 @pytest.fixture
@@ -61,22 +72,25 @@ def test_builtin_versions_are_the_manifest_generators_and_the_settings_decide_at
 
 
 def test_settings_with_an_adapter_are_a_version_of_their_own(tmp_path, adapter):
-    settings = Settings(data_dir=tmp_path, models_dir=tmp_path / "models", versions_dir=tmp_path / "versions",
-                        generator={"model": "tiny-b", "lora_path": adapter, "lora_sha256": "ab" * 32})
+    settings = Settings(
+        data_dir=tmp_path,
+        models_dir=tmp_path / "models",
+        versions_dir=tmp_path / "versions",
+        generator={"model": "tiny-b", "lora_path": adapter, "lora_sha256": "ab" * 32},
+    )
     v = ModelVersions(settings, fake_registry(settings)).current()
-    assert (v.id, v.base, v.adapter, v.adapter_sha256, v.source) == ("tiny-b+adapter", "tiny-b", adapter, "ab" * 32,
-                                                                     "settings")
+    assert (v.id, v.base, v.adapter, v.adapter_sha256, v.source) == ("tiny-b+adapter", "tiny-b", adapter, "ab" * 32, "settings")
 
 
 def test_register_copies_adapter_card_and_report_into_the_version_folder(versions, adapter, tmp_path):
     card, report = tmp_path / "card.json", tmp_path / "report.json"
     card.write_text(json.dumps({"examples": 12}))
     report.write_text(json.dumps({"accuracy": 0.5}))
-    v = versions.register("tuned-1", "tiny-b", adapter=adapter, data_card=card, eval_report=report, notes="first",
-                          meta={"ranks": [8]})
+    v = versions.register(
+        "tuned-1", "tiny-b", adapter=adapter, data_card=card, eval_report=report, notes="first", meta={"ranks": [8]}
+    )
     folder = versions.root / "tuned-1"
-    assert sorted(p.name for p in folder.iterdir()) == ["adapter.gguf", "data_card.json", "eval_report.json",
-                                                        "version.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["adapter.gguf", "data_card.json", "eval_report.json", "version.json"]
     assert v.adapter == folder / "adapter.gguf" and v.adapter_sha256 == sha256_file(adapter)
     assert v.base_sha256 == versions.registry.manifest["tiny-b"]["sha256"]
     assert json.loads(v.data_card.read_text()) == {"examples": 12} and v.notes == "first" and v.meta == {"ranks": [8]}
@@ -200,7 +214,10 @@ def test_services_switch_generators_when_the_pointer_changes(services, adapter):
     second = services.generator
     assert second is not held and second.warm  # loaded before it serves
     assert (second.settings.model, second.settings.lora_path, second.settings.lora_sha256) == (
-        "tiny-b", v.adapter, v.adapter_sha256)
+        "tiny-b",
+        v.adapter,
+        v.adapter_sha256,
+    )
     assert second.ref().version == "tuned-1" and held.ref().version == "tiny-a"
     assert services.model_version.id == "tuned-1"
     versions.rollback()
@@ -233,19 +250,20 @@ def test_an_adapter_version_needs_a_local_backend(settings, versions, adapter):
     with pytest.raises(ModelError, match="OpenAI-compatible endpoint"):
         version_settings(GeneratorSettings(backend="openai", endpoint="http://x/v1"), v)
     openai = GeneratorSettings(backend="openai", endpoint="http://x/v1", model="served")
-    assert version_settings(openai, ModelVersions(settings.model_copy(update={"generator": openai}),
-                                                  versions.registry).current()) is openai
+    assert (
+        version_settings(openai, ModelVersions(settings.model_copy(update={"generator": openai}), versions.registry).current())
+        is openai
+    )
     with pytest.raises(BadInput, match="llama.cpp backend"):
         pytest.importorskip("transformers")
-        from rag.hf_generator import TransformersGenerator
+        from rag.generation.transformers import TransformersGenerator
 
         TransformersGenerator(version_settings(GeneratorSettings(backend="transformers"), v), versions.registry)
 
 
 def test_a_default_version_in_the_settings_serves_until_one_is_chosen(tmp_path, adapter):
     def make(**generator):
-        s = Settings(data_dir=tmp_path, models_dir=tmp_path / "models", versions_dir=tmp_path / "versions",
-                     generator=generator)
+        s = Settings(data_dir=tmp_path, models_dir=tmp_path / "models", versions_dir=tmp_path / "versions", generator=generator)
         return ModelVersions(s, fake_registry(s))
 
     make(model="tiny-a").register("tuned-b", "tiny-b", adapter=adapter)

@@ -1,9 +1,9 @@
 import pytest
 
-from rag.errors import HashMismatch, ModelError, NotFound
-from rag.hashing import sha256_file
-from rag.models import ModelRegistry, load_manifest
-from rag.settings import Settings
+from rag.core.errors import HashMismatch, ModelError, NotFound
+from rag.core.hashing import sha256_file
+from rag.core.settings import Settings
+from rag.models.registry import ModelRegistry, load_manifest
 
 
 def test_manifest_pins_every_model_with_sha_and_licence():
@@ -17,8 +17,16 @@ def test_manifest_pins_every_model_with_sha_and_licence():
 
 def registry_with(tmp_path, content: bytes, pinned: str) -> ModelRegistry:
     registry = ModelRegistry(Settings(data_dir=tmp_path, models_dir=tmp_path / "models"))
-    registry.manifest = {"tiny": {"kind": "generator", "format": "gguf", "file": "tiny.gguf", "licence": "x",
-                                  "sha256": pinned, "source": {"type": "wheel-parts", "parts": []}}}
+    registry.manifest = {
+        "tiny": {
+            "kind": "generator",
+            "format": "gguf",
+            "file": "tiny.gguf",
+            "licence": "x",
+            "sha256": pinned,
+            "source": {"type": "wheel-parts", "parts": []},
+        }
+    }
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "tiny.gguf").write_bytes(content)
     return registry

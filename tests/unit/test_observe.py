@@ -7,11 +7,11 @@ import threading
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.observe import JsonFormatter, RequestIdFilter
-from rag.errors import ModelError
-from rag.types import Answer
-from tests.apptools import HashEmbedder, client, make_app, put
+from api.http.app import create_app
+from api.http.observe import JsonFormatter, RequestIdFilter
+from rag.core.errors import ModelError
+from rag.core.types import Answer
+from tests.helpers.apps import HashEmbedder, client, make_app, put
 
 
 def test_request_id_is_echoed_or_generated(tmp_path):
@@ -50,17 +50,25 @@ def test_metrics_in_prometheus_text_format(tmp_path):
     c.get("/v1/documents")
     c.post("/v1/search", json={"question": "annual leave"})
     c.post("/v1/search", json={"question": ""})
-    app.state.metrics.observe_answer(Answer(answer="x", citations=[],
-                                            timings_ms={"tokens_per_s": 21.5, "completion_tokens": 40}))
+    app.state.metrics.observe_answer(Answer(answer="x", citations=[], timings_ms={"tokens_per_s": 21.5, "completion_tokens": 40}))
     r = c.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     text = r.text
     assert 'rag_http_request_duration_seconds_count{method="GET",route="/v1/documents",status="200"} 1.0' in text
     assert 'rag_http_request_duration_seconds_count{method="POST",route="/v1/search",status="422"} 1.0' in text
-    for line in ["rag_ready 1.0", "rag_queue_waiting 0.0", "rag_queue_admitted 0.0", "rag_index_vectors 2.0",
-                 'rag_documents{status="ok"} 1.0', "rag_pages 1.0", "rag_chunks 2.0", "rag_ingested_pages_total 1.0",
-                 "rag_ingested_chunks_total 2.0", "rag_generated_tokens_total 40.0",
-                 "rag_generation_tokens_per_second_count 1.0"]:
+    for line in [
+        "rag_ready 1.0",
+        "rag_queue_waiting 0.0",
+        "rag_queue_admitted 0.0",
+        "rag_index_vectors 2.0",
+        'rag_documents{status="ok"} 1.0',
+        "rag_pages 1.0",
+        "rag_chunks 2.0",
+        "rag_ingested_pages_total 1.0",
+        "rag_ingested_chunks_total 2.0",
+        "rag_generated_tokens_total 40.0",
+        "rag_generation_tokens_per_second_count 1.0",
+    ]:
         assert line in text, line
     assert int(_value(text, "rag_index_bytes")) > 0
 

@@ -2,7 +2,7 @@
 
 import io
 
-from api.progress import Progress, Rate, duration
+from api.cli.progress import Progress, Rate, duration
 from ingest.pipeline import FileResult
 
 
@@ -39,8 +39,15 @@ def _result(name: str, status: str = "ok", reason: str = "", warnings=()) -> Fil
 def test_without_a_terminal_each_file_is_a_line_with_rate_and_eta():
     out, clock = io.StringIO(), Clock()
     progress = Progress(0, out, tty=False, clock=clock)
-    for i, r in enumerate([_result("a.pdf"), _result("b.pdf", "failed", "corrupt PDF"),
-                           _result("c.pdf", warnings=["page 2: unreadable"]), _result("d.pdf", "skipped")], 1):
+    for i, r in enumerate(
+        [
+            _result("a.pdf"),
+            _result("b.pdf", "failed", "corrupt PDF"),
+            _result("c.pdf", warnings=["page 2: unreadable"]),
+            _result("d.pdf", "skipped"),
+        ],
+        1,
+    ):
         clock.now += 1.0
         progress(i, 4, r)
     lines = out.getvalue().splitlines()

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from ingest.reindex import reindex
-from rag.errors import BadInput, NotFound
-from rag.settings import Source
-from rag.types import Filters
-from tests import docgen
-from tests.apptools import make_app
+from ingest.jobs.reindex import reindex
+from rag.core.errors import BadInput, NotFound
+from rag.core.settings import Source
+from rag.core.types import Filters
+from tests.helpers import docgen
+from tests.helpers.apps import make_app
 
 
 def pdf(path, n: int, word: str = "alpha"):
@@ -101,7 +101,7 @@ def test_versions_and_rollback(setup):
 def test_cron_expressions_for_the_scheduled_reindex():
     import datetime
 
-    from ingest.jobs import cron
+    from ingest.jobs.queue import cron
 
     nightly = cron("15 2 * * *")
     assert nightly(datetime.datetime(2026, 1, 5, 2, 15)) and not nightly(datetime.datetime(2026, 1, 5, 3, 15))

@@ -1,4 +1,4 @@
-from rag.retrieval import diversify, rrf, weighted
+from rag.retrieval.fusion import diversify, rrf, weighted
 
 
 def test_rrf_rewards_items_ranked_well_by_both():
@@ -27,7 +27,7 @@ def test_diversify_caps_items_per_page():
 
 
 def test_embedder_identity_mismatch_reasons():
-    from rag.knowledge import identity_mismatch
+    from rag.retrieval.knowledge_base import identity_mismatch
 
     current = {"name": "m", "sha256": "abc", "backend": "onnx"}
     assert identity_mismatch(None, current) is None

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from rag.errors import Busy, Cancelled, TimedOut
-from rag.serving import Gate
+from rag.core.errors import Busy, Cancelled, TimedOut
+from rag.service.gate import Gate
 
 
 def test_requests_beyond_slots_and_queue_are_refused_at_once():

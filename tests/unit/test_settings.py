@@ -1,4 +1,4 @@
-from rag.settings import Settings
+from rag.core.settings import Settings
 
 
 def test_env_nested_settings(monkeypatch, tmp_path):
@@ -13,7 +13,7 @@ def test_env_nested_settings(monkeypatch, tmp_path):
 
 
 def test_default_generator_is_the_measured_choice(monkeypatch, tmp_path):
-    from rag.model_versions import ModelVersions
+    from rag.models.versions import ModelVersions
 
     for key in ("RAG_GENERATOR__MODEL", "RAG_GENERATOR__VERSION", "RAG_GENERATOR__LORA_PATH", "RAG_GENERATOR__BACKEND"):
         monkeypatch.delenv(key, raising=False)
@@ -26,8 +26,8 @@ def test_default_generator_is_the_measured_choice(monkeypatch, tmp_path):
 
 
 def test_embedder_backend_auto_is_onnx_on_cpu_and_torch_on_gpu():
-    from rag.embedder import resolve_backend
-    from rag.settings import EmbedderSettings
+    from rag.core.settings import EmbedderSettings
+    from rag.retrieval.embedder import resolve_backend
 
     assert EmbedderSettings().backend == "auto"
     assert resolve_backend("auto", "cpu") == "onnx"
@@ -41,10 +41,10 @@ def test_embedder_backend_auto_is_onnx_on_cpu_and_torch_on_gpu():
 def test_unknown_embedder_backend_is_refused(tmp_path):
     import pytest
 
-    from rag.embedder import SentenceTransformerEmbedder
-    from rag.errors import BadInput
-    from rag.models import ModelRegistry
-    from rag.settings import EmbedderSettings, Settings
+    from rag.core.errors import BadInput
+    from rag.core.settings import EmbedderSettings, Settings
+    from rag.models.registry import ModelRegistry
+    from rag.retrieval.embedder import SentenceTransformerEmbedder
 
     with pytest.raises(BadInput, match="unknown embedder backend 'tensorrt'"):
         SentenceTransformerEmbedder(EmbedderSettings(backend="tensorrt"), ModelRegistry(Settings(data_dir=tmp_path)))

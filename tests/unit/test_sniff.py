@@ -1,7 +1,7 @@
 import pytest
 
-from ingest.sniff import sniff
-from rag.errors import EmptyFile, NotFound, UnsupportedType
+from ingest.parse.sniff import sniff
+from rag.core.errors import EmptyFile, NotFound, UnsupportedType
 
 
 def test_types_come_from_bytes_not_names(tmp_path):

@@ -1,5 +1,5 @@
-from rag.store import SqliteStore
-from rag.types import Chunk, Document
+from rag.core.types import Chunk, Document
+from rag.store.sqlite import SqliteStore
 
 
 def doc(i: str, path: str = "/x/a.pdf", sha: str = "s1") -> Document:

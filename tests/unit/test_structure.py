@@ -1,5 +1,5 @@
-from ingest.model import Block, Page
-from ingest.structure import finish
+from ingest.page import Block, Page
+from ingest.parse.structure import finish
 
 
 def page(n: int, blocks: list[Block]) -> Page:
@@ -12,10 +12,12 @@ def test_running_headers_page_numbers_title_and_heading_levels():
         blocks = [Block("paragraph", (50, 20, 300, 30), "ACME Corp annual report 2024", size=9)]
         if n == 1:
             blocks.append(Block("paragraph", (50, 60, 400, 90), "Annual Report", size=24))
-        blocks += [Block("paragraph", (50, 100, 400, 114), f"{n}. Results by region", size=14),
-                   Block("paragraph", (50, 120, 400, 132), f"{n}.1 North", size=12),
-                   Block("paragraph", (50, 140, 500, 300), "Body text " * 30, size=10),
-                   Block("paragraph", (290, 760, 310, 770), str(n), size=10)]
+        blocks += [
+            Block("paragraph", (50, 100, 400, 114), f"{n}. Results by region", size=14),
+            Block("paragraph", (50, 120, 400, 132), f"{n}.1 North", size=12),
+            Block("paragraph", (50, 140, 500, 300), "Body text " * 30, size=10),
+            Block("paragraph", (290, 760, 310, 770), str(n), size=10),
+        ]
         pages.append(page(n, blocks))
     finish(pages, body_size=10)
     p1 = pages[0].blocks
@@ -25,21 +27,30 @@ def test_running_headers_page_numbers_title_and_heading_levels():
 
 
 def test_outline_decides_heading_levels():
-    pages = [page(1, [Block("paragraph", (50, 100, 400, 114), "Methods", size=14),
-                      Block("paragraph", (50, 120, 400, 134), "Sampling", size=14),
-                      Block("paragraph", (50, 140, 500, 300), "Body text " * 30, size=10)])]
+    pages = [
+        page(
+            1,
+            [
+                Block("paragraph", (50, 100, 400, 114), "Methods", size=14),
+                Block("paragraph", (50, 120, 400, 134), "Sampling", size=14),
+                Block("paragraph", (50, 140, 500, 300), "Body text " * 30, size=10),
+            ],
+        )
+    ]
     finish(pages, 10, toc=[(0, "Methods"), (1, "Sampling")])
     assert [b.level for b in pages[0].blocks[:2]] == [2, 3]
 
 
 def test_captions_attach_to_figures_and_tables_and_text_inside_figures_moves_in():
     rows = [[{"text": "a", "colspan": 1, "rowspan": 1}, {"text": "b", "colspan": 1, "rowspan": 1}]]
-    blocks = [Block("figure", (50, 100, 300, 300)),
-              Block("paragraph", (80, 150, 200, 160), "axis label", size=8),
-              Block("paragraph", (50, 305, 300, 315), "Figure 1: Output by month", size=9),
-              Block("paragraph", (50, 330, 300, 340), "Table 2: Sites", size=9),
-              Block("table", (50, 345, 300, 400), text="a | b", rows=rows),
-              Block("paragraph", (50, 420, 500, 600), "Body text " * 30, size=10)]
+    blocks = [
+        Block("figure", (50, 100, 300, 300)),
+        Block("paragraph", (80, 150, 200, 160), "axis label", size=8),
+        Block("paragraph", (50, 305, 300, 315), "Figure 1: Output by month", size=9),
+        Block("paragraph", (50, 330, 300, 340), "Table 2: Sites", size=9),
+        Block("table", (50, 345, 300, 400), text="a | b", rows=rows),
+        Block("paragraph", (50, 420, 500, 600), "Body text " * 30, size=10),
+    ]
     p = page(1, blocks)
     finish([p], 10)
     fig, table = p.blocks[0], p.blocks[1]
@@ -50,9 +61,11 @@ def test_captions_attach_to_figures_and_tables_and_text_inside_figures_moves_in(
 
 def test_table_continued_on_next_page_is_marked():
     row = [{"text": "x", "colspan": 1, "rowspan": 1}] * 3
-    p1 = page(1, [Block("paragraph", (50, 100, 500, 200), "Intro " * 20, size=10),
-                  Block("table", (50, 300, 500, 740), rows=[row, row])])
-    p2 = page(2, [Block("table", (50, 80, 500, 300), rows=[row, row]),
-                  Block("paragraph", (50, 320, 500, 400), "After " * 20, size=10)])
+    p1 = page(
+        1, [Block("paragraph", (50, 100, 500, 200), "Intro " * 20, size=10), Block("table", (50, 300, 500, 740), rows=[row, row])]
+    )
+    p2 = page(
+        2, [Block("table", (50, 80, 500, 300), rows=[row, row]), Block("paragraph", (50, 320, 500, 400), "After " * 20, size=10)]
+    )
     finish([p1, p2], 10)
     assert p2.blocks[0].continued and not p1.blocks[1].continued

@@ -1,4 +1,4 @@
-from rag.support import name_phrases, names, number_found, numbers, support
+from rag.answering.grounding import name_phrases, names, number_found, numbers, support
 
 
 def test_numbers_are_read_as_written():

@@ -1,6 +1,6 @@
-from ingest.html import table_html
-from ingest.model import Block
-from ingest.tables import cells_from_grid, table_text
+from ingest.page import Block
+from ingest.parse.html import table_html
+from ingest.parse.tables import cells_from_grid, table_text
 
 
 def test_plain_grid_keeps_every_cell():

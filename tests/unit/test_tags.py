@@ -6,17 +6,18 @@ import zlib
 import numpy as np
 import pytest
 
-from api.cli import parse_tags
-from rag.errors import BadInput
-from rag.knowledge import KnowledgeBase
-from rag.settings import Settings
-from rag.store import SqliteStore
-from rag.types import Chunk, Document, Filters
+from api.cli.commands import parse_tags
+from rag.core.errors import BadInput
+from rag.core.settings import Settings
+from rag.core.types import Chunk, Document, Filters
+from rag.retrieval.knowledge_base import KnowledgeBase
+from rag.store.sqlite import SqliteStore
 
 
 def doc(i: str, tags: dict | None = None, collection: str = "default") -> Document:
-    return Document(id=i, name=f"{i}.pdf", path=f"/x/{i}.pdf", collection=collection, sha256=i, status="ok",
-                    pages=2, tags=tags or {})
+    return Document(
+        id=i, name=f"{i}.pdf", path=f"/x/{i}.pdf", collection=collection, sha256=i, status="ok", pages=2, tags=tags or {}
+    )
 
 
 def chunks(doc_id: str, texts: list[str]) -> list[Chunk]:
@@ -109,12 +110,15 @@ def test_tag_filter_applies_before_the_cut_in_each_retriever(tmp_path, mode):
     assert kb.search("lunch menu", 2, filters=Filters(tags={"department": "legal"}))[0] == []
 
 
-@pytest.mark.parametrize("given, expected", [
-    (["department=finance"], {"department": "finance"}),
-    (["year = 2024", "a.b-c_d=x=y"], {"year": "2024", "a.b-c_d": "x=y"}),
-    (["k=1", "k=2"], {"k": "2"}),
-    ([], {}),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        (["department=finance"], {"department": "finance"}),
+        (["year = 2024", "a.b-c_d=x=y"], {"year": "2024", "a.b-c_d": "x=y"}),
+        (["k=1", "k=2"], {"k": "2"}),
+        ([], {}),
+    ],
+)
 def test_parse_tags(given, expected):
     assert parse_tags(given) == expected
 
@@ -126,9 +130,9 @@ def test_parse_tags_refuses_malformed(bad):
 
 
 def test_a_bulk_embeds_across_documents_in_blocks_and_handles_replacement_and_deletion(tmp_path, monkeypatch):
-    import rag.knowledge
+    import rag.retrieval.knowledge_base
 
-    monkeypatch.setattr(rag.knowledge, "EMBED_BLOCK", 4)
+    monkeypatch.setattr(rag.retrieval.knowledge_base, "EMBED_BLOCK", 4)
     embedder = WordHashEmbedder()
     calls = []
     real = embedder.embed

@@ -3,22 +3,24 @@
 import pytest
 from PIL import Image, ImageDraw
 
-from ingest.ocr import RapidOcrReader, make_ocr
-from ingest.tesseract import TesseractReader, projection_skew, words_from_tsv
-from rag.errors import MissingExtra
-from rag.settings import Settings
+from ingest.ocr.engines import RapidOcrReader, make_ocr
+from ingest.ocr.tesseract import TesseractReader, projection_skew, words_from_tsv
+from rag.core.errors import MissingExtra
+from rag.core.settings import Settings
 
-TSV = "\n".join([
-    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
-    "1\t1\t0\t0\t0\t0\t0\t0\t1000\t1400\t-1\t",
-    "4\t1\t1\t1\t1\t0\t100\t200\t300\t30\t-1\t",
-    "5\t1\t1\t1\t1\t1\t100\t205\t120\t22\t96.5\tAnnual",
-    "5\t1\t1\t1\t1\t2\t235\t203\t165\t27\t91.0\tReport",
-    "5\t1\t1\t1\t1\t3\t410\t203\t10\t27\t12.0\t~",
-    "4\t1\t1\t1\t2\t0\t100\t240\t200\t20\t-1\t",
-    "5\t1\t1\t1\t2\t1\t100\t240\t200\t20\t88.0\t2024",
-    "5\t1\t1\t1\t2\t2\t320\t240\t20\t20\t90.0\t ",
-])
+TSV = "\n".join(
+    [
+        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
+        "1\t1\t0\t0\t0\t0\t0\t0\t1000\t1400\t-1\t",
+        "4\t1\t1\t1\t1\t0\t100\t200\t300\t30\t-1\t",
+        "5\t1\t1\t1\t1\t1\t100\t205\t120\t22\t96.5\tAnnual",
+        "5\t1\t1\t1\t1\t2\t235\t203\t165\t27\t91.0\tReport",
+        "5\t1\t1\t1\t1\t3\t410\t203\t10\t27\t12.0\t~",
+        "4\t1\t1\t1\t2\t0\t100\t240\t200\t20\t-1\t",
+        "5\t1\t1\t1\t2\t1\t100\t240\t200\t20\t88.0\t2024",
+        "5\t1\t1\t1\t2\t2\t320\t240\t20\t20\t90.0\t ",
+    ]
+)
 
 
 def test_words_from_tsv_take_their_lines_height_and_drop_low_confidence():

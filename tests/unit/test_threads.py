@@ -1,7 +1,7 @@
 """Thread budgets: each of N processes gets its share of the cores; the settings carry a budget to the models."""
 
-from rag.settings import Settings
-from rag.threads import cores, share, with_threads
+from rag.core.settings import Settings
+from rag.core.threads import cores, share, with_threads
 
 
 def test_each_process_gets_its_share_of_the_cores_and_at_least_one():

@@ -1,6 +1,6 @@
 import numpy as np
 
-from rag.vector_index import FaissIndex, IndexVersions
+from rag.retrieval.vector_index import FaissIndex, IndexVersions
 
 
 def unit_rows(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
@@ -47,7 +47,7 @@ def test_dangling_pointer_means_no_index(tmp_path):
 
 
 def test_approximate_indexes_agree_with_exact_search_and_survive_a_reload(tmp_path):
-    from rag.vector_index import choose_kind
+    from rag.retrieval.vector_index import choose_kind
 
     vecs = unit_rows(3000, dim=32, seed=1)
     exact = FaissIndex(32, use_gpu="never")
@@ -75,7 +75,7 @@ def test_approximate_indexes_agree_with_exact_search_and_survive_a_reload(tmp_pa
 def test_gpu_search_matches_cpu():
     import pytest
 
-    from rag.vector_index import gpu_available
+    from rag.retrieval.vector_index import gpu_available
 
     if not gpu_available():
         pytest.skip("no GPU: faiss has no GPU support here or sees no device")

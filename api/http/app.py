@@ -1,0 +1,251 @@
+"""The REST API (FastAPI). Routes are sync so blocking model calls run in the thread pool."""
+
+import asyncio
+import json
+import logging
+import tempfile
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+import rag
+from api.http.auth import Auth
+from api.http.documents import DocumentRoutes
+from api.http.observe import Metrics, Readiness, install
+from api.http.schemas import AskRequest, SearchRequest
+from rag.core.errors import Cancelled, RagError, TooLarge, Unauthorized
+from rag.core.settings import Settings
+from rag.core.types import Answer, Document, SearchResult
+from rag.service.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
+from rag.service.gate import Gate, Ticket
+from rag.service.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, warm_up: bool = True, host: str | None = None, services: Services | None = None
+) -> FastAPI:
+    """The app; models are verified and loaded in the background at start-up (`/readyz`) unless `warm_up` is False.
+
+    `host` is the address the server binds: with `RAG_AUTH__REQUIRED=auto`, API keys are required unless it is
+    a loopback address (an unknown host counts as public). `services` may be given ready-made (tests)."""
+    services = services or Services(settings)
+    cfg = services.settings
+    auth = Auth(KeyRing(services.kb.store), auth_required(cfg.auth.required, host), RateLimiter(cfg.auth.rate_per_min))
+    if not auth.required:
+        log.warning("API keys are not required (RAG_AUTH__REQUIRED=%s, host %s)", cfg.auth.required, host)
+    serving = services.settings.serving
+    gate = Gate(serving.max_concurrent, serving.queue_size, serving.queue_timeout_s, services.settings.generator.timeout_s)
+
+    readiness = Readiness()
+    if not warm_up:
+        readiness.event.set()  # models load on first use
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Models load in the background: /healthz answers at once, /readyz says 503 until they are loaded,
+        # and requests that need them wait for the warm-up (or get its error).
+        if warm_up:
+            threading.Thread(target=readiness.run, args=(services.warm_up,), name="warm-up", daemon=True).start()
+        yield
+
+    app = FastAPI(
+        title="grounded-rag",
+        version=rag.__version__,
+        lifespan=lifespan,
+        description="Grounded question answering over your own documents, with page citations.",
+    )
+    app.state.services = services
+    app.state.gate = gate
+    app.state.auth = auth
+    app.state.readiness = readiness
+    metrics = app.state.metrics = Metrics(services, gate, readiness)
+
+    def models_loaded(_: Principal = Depends(auth)) -> None:
+        """Wait for the warm-up (after the key check, so a request without a valid key never waits)."""
+        readiness.wait(serving.queue_timeout_s)
+
+    body_limit = (cfg.max_upload_mb * cfg.max_upload_files + 1) * 1024 * 1024
+
+    @app.exception_handler(RagError)
+    async def rag_error(request: Request, exc: RagError):
+        return _error(exc)
+
+    app.add_middleware(BodyLimit, limit=body_limit)
+
+    install(app, metrics)  # added last, so it wraps everything: every response has its request id
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok", "index_version": services.kb.versions.manifest().get("version")}
+
+    @app.get("/readyz", responses={503: {"description": "models or index not loaded yet (or warm-up failed)"}})
+    def readyz():
+        """200 once the models are verified and loaded and the index agrees with the store; 503 before."""
+        if readiness.ready and not services.answers_unavailable:
+            return {"status": "ready", "index_version": services.kb.versions.manifest().get("version")}
+        detail = readiness.error.message if readiness.error else services.answers_unavailable or "loading models and index"
+        return JSONResponse(status_code=503, content={"detail": detail})
+
+    @app.get("/v1/info")
+    def info(_: Principal = Depends(auth)) -> dict:
+        return dict(
+            services.info(),
+            serving={"slots": gate.slots, "queue": gate.queue, "admitted": gate.admitted, "waiting": gate.waiting},
+        )
+
+    @app.get("/v1/documents", response_model=list[Document])
+    def documents(collection: str | None = None, who: Principal = Depends(auth)) -> list[Document]:
+        """Stored documents of `collection`, or of every collection the API key may read."""
+        return services.kb.store.documents(collections=who.visible(collection))
+
+    @app.post("/v1/search", response_model=SearchResult, dependencies=[Depends(models_loaded)])
+    def search(body: SearchRequest, who: Principal = Depends(auth)) -> SearchResult:
+        collection, filters = who.scope(body.collection, body.filters)
+        return services.search(body.question, body.k, collection, filters)
+
+    @app.post(
+        "/v1/ask",
+        response_model=Answer,
+        dependencies=[Depends(models_loaded)],
+        responses={503: {"description": "busy: retry after the Retry-After header's seconds"}},
+    )
+    async def ask(body: AskRequest, request: Request, who: Principal = Depends(auth)):
+        """A checked, cited answer, or with `"stream": true` server-sent events (token..., answer | error)."""
+        collection, filters = who.scope(body.collection, body.filters)
+        ticket = gate.admit()  # Busy (503) at once when every slot and the queue are taken
+
+        def work(on_token=None) -> Answer:
+            with ticket:
+                ticket.wait()
+                try:
+                    answer = services.ask(
+                        body.question,
+                        body.k,
+                        collection,
+                        filters,
+                        mode=body.mode,
+                        summarize=body.summarize,
+                        on_token=ticket.chain(on_token),
+                    )
+                    metrics.observe_answer(answer)
+                    return answer
+                except Cancelled:
+                    log.warning("generation stopped: the client disconnected")
+                    raise
+
+        if body.stream:
+            return StreamingResponse(
+                _events(work, ticket),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket, request)
+
+    app.include_router(DocumentRoutes(services, auth).router())
+
+    @app.post("/v1/parse", response_class=HTMLResponse, dependencies=[Depends(models_loaded)])
+    def parse(file: UploadFile = File(...), who: Principal = Depends(auth)) -> HTMLResponse:
+        """Layout HTML of one uploaded PDF or page image (nothing is stored). Needs a key with write rights."""
+        from ingest.parse.html import to_html
+        from ingest.pipeline import Ingestor
+
+        who.check_write()
+        if getattr(app.state, "ingestor", None) is None:
+            app.state.ingestor = Ingestor(services)
+        limit = services.settings.max_upload_mb * 1024 * 1024
+        name = safe_filename(file.filename)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            size = 0
+            with open(path, "wb") as out:
+                while block := file.file.read(1 << 20):
+                    size += len(block)
+                    if size > limit:
+                        raise TooLarge(f"file larger than {services.settings.max_upload_mb} MB")
+                    out.write(block)
+            return HTMLResponse(to_html(app.state.ingestor.parse(path)))
+
+    return app
+
+
+class BodyLimit:
+    """Pure ASGI: refuse a request whose declared body is larger than every upload allowed together, unread."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+            if length.isdigit() and int(length) > self.limit:
+                response = _error(TooLarge(f"request body larger than {self.limit // (1024 * 1024)} MB"))
+                return await response(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+def _error(exc: RagError) -> JSONResponse:
+    """`{"detail": ...}` with the error's status; Retry-After for 429/503, WWW-Authenticate for 401."""
+    headers = {}
+    if getattr(exc, "retry_after", None):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers or None)
+
+
+async def _watch(task: asyncio.Future, ticket: Ticket, request: Request):
+    """Await the work; cancel its generation if the client disconnects first."""
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=0.25)
+            if done:
+                return task.result()
+            if await request.is_disconnected():
+                ticket.cancel()
+    except asyncio.CancelledError:
+        ticket.cancel()
+        raise
+
+
+def _sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _events(work, ticket: Ticket):
+    """Server-sent events: `token` per piece of generated text, then one `answer` (or `error`), then the end.
+
+    When the client goes away, the stream is cancelled and so is the generation behind it.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+
+    def on_token(piece: str) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, ("token", {"text": piece}))
+
+    async def run() -> None:
+        try:
+            answer = await run_in_threadpool(work, on_token)
+            await queue.put(("answer", answer.model_dump()))
+        except RagError as exc:
+            await queue.put(("error", {"detail": exc.message, "status": exc.status}))
+        except Exception:  # noqa: BLE001 - reported to the client as an event, logged in full here
+            log.exception("streamed answer failed")
+            await queue.put(("error", {"detail": "internal error", "status": 500}))
+        finally:
+            await queue.put(None)
+
+    task = asyncio.ensure_future(run())
+    try:
+        while (item := await queue.get()) is not None:
+            yield _sse(*item)
+    finally:
+        ticket.cancel()  # the client left (or the stream ended): stop generating
+        if not task.done():
+            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)

@@ -1,0 +1,222 @@
+"""Routes for documents and ingestion jobs: upload or name files (a job, 202), follow and cancel jobs, read and
+delete documents. The API stores uploads and queues jobs; it never parses (`rag worker` does)."""
+
+import os
+import shutil
+from functools import cached_property
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from ingest.jobs.queue import JobQueue, new_job_id, uploads_dir
+from ingest.parse.sniff import sniff
+from ingest.pipeline import expand
+from rag.core.errors import BadInput, Forbidden, NotFound, RagError, TooLarge, UnsupportedType
+from rag.core.types import DocumentDetail, Job
+from rag.service.access import Principal, check_collection, safe_filename
+from rag.store.jobs import JobStore
+
+
+class PathsRequest(BaseModel):
+    paths: list[str] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="files or folders on the server, each under one of the roots the admin allows (RAG_INGEST__ALLOWED_ROOTS)",
+    )
+    collection: str = "default"
+
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "collection": {"type": "string", "default": "default"},
+                    },
+                }
+            },
+            "application/json": {"schema": PathsRequest.model_json_schema()},
+        },
+    }
+}
+
+
+class DocumentRoutes:
+    def __init__(self, services, auth):
+        self.services = services
+        self.settings = services.settings
+        self.auth = auth
+
+    @cached_property
+    def queue(self) -> JobQueue:
+        return JobQueue(self.settings, JobStore(self.services.kb.store))
+
+    # ---- uploads and server-side paths -> files of a job -------------------------------------------
+    async def uploaded_files(self, request: Request, job_id: str) -> tuple[str, list]:
+        cfg = self.settings
+        form = await request.form(max_files=cfg.max_upload_files, max_fields=16)
+        uploads = [v for k, v in form.multi_items() if k in ("files", "file") and isinstance(v, UploadFile)]
+        collection = form.get("collection") if isinstance(form.get("collection"), str) else "default"
+        if not uploads:
+            raise BadInput("no files: send one or more multipart fields named 'files'")
+        if len(uploads) > cfg.max_upload_files:
+            raise TooLarge(f"at most {cfg.max_upload_files} files in one upload")
+        folder = uploads_dir(cfg, job_id)
+        try:
+            return collection, await run_in_threadpool(self._store_uploads, uploads, folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def _store_uploads(self, uploads: list[UploadFile], folder: Path) -> list[tuple[str, str, str]]:
+        limit = self.settings.max_upload_mb * 1024 * 1024
+        folder.mkdir(parents=True, exist_ok=True)
+        files, seen = [], set()
+        for up in uploads:
+            name = safe_filename(up.filename)
+            stem, dot, ext = name.rpartition(".")
+            k = 2
+            while name in seen:
+                name = f"{stem or ext} ({k}){dot}{ext if stem else ''}"
+                k += 1
+            seen.add(name)
+            path, size = folder / name, 0
+            with open(path, "wb") as out:
+                while block := up.file.read(1 << 20):
+                    size += len(block)
+                    if size > limit:
+                        raise TooLarge(f"{name}: larger than {self.settings.max_upload_mb} MB")
+                    out.write(block)
+            sniff(path)  # by content: a text file named .pdf is 415 here, before anything is queued
+            files.append((name, str(path), f"uploads/{name}"))
+        return files
+
+    def server_files(self, paths: list[str]) -> list[tuple[str, str, None]]:
+        roots = [Path(r).resolve() for r in self.settings.ingest.allowed_roots]
+        if not roots:
+            raise Forbidden("server-side paths are not allowed here (the admin sets RAG_INGEST__ALLOWED_ROOTS)")
+
+        def allowed(p: Path) -> bool:
+            return any(p == r or p.is_relative_to(r) for r in roots)
+
+        files: list[tuple[str, str, None]] = []
+        for raw in paths:
+            if "\x00" in raw or not os.path.isabs(raw):
+                raise BadInput(f"not an absolute path: {raw!r}")
+            real = Path(os.path.realpath(raw))
+            if not allowed(real):
+                raise Forbidden(f"{raw} is outside the allowed roots")
+            if not real.exists():
+                raise NotFound(f"no such file or folder: {raw}")
+            found, _ = expand([real])
+            for f in found:
+                target = Path(os.path.realpath(f))
+                if not allowed(target):  # a link inside a root pointing outside it
+                    raise Forbidden(f"{f} leads outside the allowed roots")
+                files.append((target.name, str(target), None))
+        if not files:
+            raise BadInput("no files found under the given paths")
+        return files
+
+    # ---- routes ------------------------------------------------------------------------------------
+    def router(self) -> APIRouter:
+        r = APIRouter(prefix="/v1")
+        auth = self.auth
+
+        @r.post(
+            "/documents",
+            status_code=202,
+            response_model=Job,
+            openapi_extra=UPLOAD_BODY,
+            responses={202: {"description": "the job, queued; follow it at /v1/jobs/{id}"}},
+        )
+        async def add_documents(request: Request, who: Principal = Depends(auth)):
+            """Ingest uploaded files (multipart `files`, `collection`) or server-side files and folders (JSON
+            `{"paths": [...], "collection": ...}`) in the background: 202 with the job."""
+            ctype = request.headers.get("content-type", "")
+            job_id = new_job_id()
+            if ctype.startswith("multipart/form-data"):
+                who.check_write()
+                collection, files = await self.uploaded_files(request, job_id)
+            elif ctype.startswith("application/json"):
+                try:
+                    body = PathsRequest.model_validate(await request.json())
+                except ValidationError as exc:
+                    raise RequestValidationError(exc.errors()) from None
+                except ValueError:
+                    raise BadInput("the body is not valid JSON") from None
+                collection = body.collection
+                check_collection(collection)
+                who.check_write(collection)
+                files = await run_in_threadpool(self.server_files, body.paths)
+            else:
+                raise UnsupportedType("send multipart/form-data (files) or application/json (paths)")
+            try:
+                check_collection(collection)
+                who.check_write(collection)
+            except RagError:
+                shutil.rmtree(uploads_dir(self.settings, job_id), ignore_errors=True)
+                raise
+            job = await run_in_threadpool(self.queue.submit, job_id, collection, files, who.key_id)
+            return JSONResponse(job.model_dump(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+        @r.get("/jobs", response_model=list[Job])
+        def jobs(limit: int = 50, who: Principal = Depends(auth)) -> list[Job]:
+            """The latest jobs of the collections the key may read."""
+            return self.queue.jobs.recent(who.visible(), max(1, min(limit, 500)))
+
+        @r.get("/jobs/{job_id}", response_model=Job)
+        def job(job_id: str, who: Principal = Depends(auth)) -> Job:
+            """A job's state (queued, running, done, failed, cancelled) and each file's progress and error."""
+            return self._job(job_id, who)
+
+        @r.delete("/jobs/{job_id}", response_model=Job)
+        def cancel_job(job_id: str, who: Principal = Depends(auth)) -> Job:
+            """Cancel a job: at once when queued, after the current file when running (files done stay)."""
+            who.check_write(self._job(job_id, who).collection)
+            return self.queue.cancel(job_id)
+
+        @r.get("/documents/{doc_id}", response_model=DocumentDetail)
+        def document(doc_id: str, html: bool = True, who: Principal = Depends(auth)) -> DocumentDetail:
+            """A document's status, pages, chunks and (unless `html=false`) its layout HTML."""
+            doc = self._document(doc_id, who)
+            path = Path(self.settings.data_dir) / "html" / f"{doc.id}.html"
+            text = path.read_text(encoding="utf-8") if html and path.exists() else None
+            return DocumentDetail(**doc.model_dump(), html=text)
+
+        @r.delete("/documents/{doc_id}")
+        def delete_document(doc_id: str, who: Principal = Depends(auth)) -> dict:
+            """Remove a document from the store and from every index (a new index version is published)."""
+            doc = self._document(doc_id, who)
+            who.check_write(doc.collection)
+            removed = self.services.kb.delete_document(doc.id)
+            (Path(self.settings.data_dir) / "html" / f"{doc.id}.html").unlink(missing_ok=True)
+            return {"deleted": doc.id, "name": doc.name, "collection": doc.collection, "chunks": removed}
+
+        return r
+
+    def _job(self, job_id: str, who: Principal) -> Job:
+        job = self.queue.jobs.get(job_id)
+        if job is None or not _sees(who, job.collection):
+            raise NotFound(f"no job {job_id}")
+        return job
+
+    def _document(self, doc_id: str, who: Principal):
+        doc = self.services.kb.store.document(doc_id)
+        if doc is None or not _sees(who, doc.collection):
+            raise NotFound(f"no document {doc_id}")
+        return doc
+
+
+def _sees(who: Principal, collection: str) -> bool:
+    return who.collections is None or collection in who.collections

@@ -1,0 +1,268 @@
+"""PDFs and page images into pages of blocks in reading order.
+
+Born-digital pages use their text layer through pdfium (no OCR); pages without one are rendered and
+read with OCR after being turned upright. Pages stream one at a time (memory stays flat on long
+documents), a page that fails carries its error while the rest of the document is read, and page
+ranges can be spread over worker processes.
+"""
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from ingest.page import Block, Page, ParsedDocument, Word, center_in
+from ingest.parse.layout import body_font_size, find_gutters
+from ingest.parse.regions import blocks_from_regions
+from ingest.parse.sidebar import order_with_sidebars
+from ingest.parse.structure import finish
+from ingest.parse.tables import extract_tables
+from ingest.parse.unruled import find_unruled_tables
+from rag.core.errors import CorruptFile, EmptyFile, EncryptedFile
+
+log = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 8  # fewer characters in the text layer than this: treat the page as a scan
+RENDER_DPI = 200
+MIN_PAGES_PER_WORKER = 50  # below this, starting processes costs more than it saves
+
+
+def check_pdf(path: Path) -> int:
+    """Open with pypdf to tell corrupt and encrypted files apart; returns the page count.
+
+    Files encrypted with an empty user password (RC4 or AES) open; others need a password and are refused.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise EncryptedFile(f"encrypted PDF (password required): {path.name}")
+        pages = len(reader.pages)
+    except EncryptedFile:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
+        raise CorruptFile(f"corrupt or unreadable PDF: {path.name} ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on broken files
+        if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+            raise EncryptedFile(f"encrypted PDF (password required): {path.name}") from exc
+        raise CorruptFile(f"corrupt or unreadable PDF: {path.name} ({type(exc).__name__}: {exc})") from exc
+    if pages == 0:
+        raise EmptyFile(f"PDF has no pages: {path.name}")
+    return pages
+
+
+def layout_page(
+    number: int,
+    width: float,
+    height: float,
+    words: list[Word],
+    tables: list[Block],
+    figures: list[Block] = (),
+    source: str = "text",
+    hints: list[tuple[str, tuple]] = (),
+    boxes: list[tuple] = (),
+) -> Page:
+    """Blocks of one page in reading order (document-level classification comes later, in `finish`).
+
+    `hints` are (kind, box) regions a layout model found on a scan (title, header, footer, equation; see
+    `ingest.parse.regions`); born-digital formulas are found from the text alone.
+    `boxes` are rectangles drawn on the page: those holding text beside the main text are sidebars.
+    """
+    words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in tables)]
+    gutters = find_gutters(words)
+    unruled = find_unruled_tables(words, gutters)
+    if unruled:
+        tables = list(tables) + unruled
+        words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in unruled)]
+        gutters = find_gutters(words)
+    blocks = blocks_from_regions(words, gutters, list(hints), height)
+    blocks = order_with_sidebars(blocks + list(tables) + list(figures), boxes, gutters, height)
+    return Page(number=number, width=round(width, 1), height=round(height, 1), blocks=blocks, source=source)
+
+
+def _sizes(words: list[Word]) -> dict[float, int]:
+    hist: dict[float, int] = {}
+    for w in words:
+        size = round(w.size or (w.bottom - w.top), 1)
+        hist[size] = hist.get(size, 0) + len(w.text)
+    return hist
+
+
+def _scaled(block: Block, scale: float) -> Block:
+    block.bbox = tuple(round(v / scale, 1) for v in block.bbox)
+    return block
+
+
+class _Range:
+    """Parses pages [start, end) of one PDF; one instance per worker process (models loaded once)."""
+
+    def __init__(self, path: Path, ocr):
+        import pypdfium2 as pdfium
+
+        self.path = path
+        self.pdf = pdfium.PdfDocument(str(path))
+        self.ocr = ocr
+        self._plumber = None
+
+    def plumber(self):
+        if self._plumber is None:
+            import pdfplumber
+
+            self._plumber = pdfplumber.open(str(self.path))
+        return self._plumber
+
+    def close(self):
+        if self._plumber is not None:
+            self._plumber.close()
+        self.pdf.close()
+
+    def page(self, index: int) -> tuple[Page, dict]:
+        from ingest.parse.textlayer import read_layer
+
+        page = self.pdf[index]
+        try:
+            layer = read_layer(page)
+            text_chars = sum(len(w.text) for w in layer.words)
+            if text_chars < MIN_TEXT_CHARS and self.ocr is not None:
+                scale = RENDER_DPI / 72
+                scan = self.ocr.read(page.render(scale=scale).to_pil())
+                words = [
+                    Word(w.text, w.x0 / scale, w.top / scale, w.x1 / scale, w.bottom / scale, w.size / scale) for w in scan.words
+                ]
+                result = layout_page(
+                    index + 1,
+                    scan.image.width / scale,
+                    scan.image.height / scale,
+                    words,
+                    [_scaled(t, scale) for t in scan.tables],
+                    [_scaled(f, scale) for f in scan.figures],
+                    "ocr",
+                    [(kind, tuple(v / scale for v in box)) for kind, box in scan.hints],
+                    [tuple(v / scale for v in box) for box in scan.boxes],
+                )
+                result.rotation = scan.rotation
+                return result, _sizes(words)
+            found = []
+            if layer.rulings >= 4:
+                pp = self.plumber().pages[index]
+                found = extract_tables(pp)
+                getattr(pp, "close", lambda: None)()
+            tables = [b for b in found if b.kind == "table"]
+            area = layer.width * layer.height
+            figures = [b for b in found if b.kind == "figure"]
+            figures += [
+                Block(kind="figure", bbox=box) for box in layer.images if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area
+            ]
+            return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures, boxes=layer.boxes), _sizes(
+                layer.words
+            )
+        finally:
+            page.close()
+
+
+def _parse_range(path: str, start: int, end: int, engine: str, ocr=None, lang: str = "eng") -> tuple[list[Page], dict]:
+    """Pages [start, end) with per-page errors; the font-size histogram of the range.
+
+    `engine` names the OCR engine a worker process builds its own reader with ("": no OCR).
+    """
+    if engine and ocr is None:
+        from ingest.ocr.engines import make_ocr
+        from ingest.parse.scan import ScanReader
+        from rag.core.settings import Settings
+        from rag.models.registry import ModelRegistry
+
+        ocr = ScanReader(make_ocr(engine, lang), registry=ModelRegistry(Settings()))
+    reader = _Range(Path(path), ocr)
+    pages, hist = [], {}
+    try:
+        for i in range(start, end):
+            try:
+                page, sizes = reader.page(i)
+            except Exception as exc:  # noqa: BLE001 - one broken page must not sink the document
+                log.warning("page %d of %s could not be read: %s", i + 1, path, exc)
+                page, sizes = Page(number=i + 1, width=0, height=0, error=f"{type(exc).__name__}: {exc}"), {}
+            pages.append(page)
+            for k, v in sizes.items():
+                hist[k] = hist.get(k, 0) + v
+    finally:
+        reader.close()
+    return pages, hist
+
+
+def _outline(path: Path) -> list[tuple[int, str]]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            return [(item.level, item.title) for item in pdf.get_toc(max_depth=8)]
+        finally:
+            pdf.close()
+    except Exception:  # noqa: BLE001 - an unreadable outline is not worth failing for
+        return []
+
+
+def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
+    """Parse a PDF page by page (in `workers` processes for long files); `ocr` is a ScanReader (None: no OCR).
+
+    Raises CorruptFile, EncryptedFile or EmptyFile with a one-line reason when the whole file is unreadable;
+    a page that fails is kept with its `error` and the others are read.
+    """
+    path = Path(path)
+    n = check_pdf(path)
+    workers = max(1, min(workers, os.cpu_count() or 1, n // MIN_PAGES_PER_WORKER or 1))
+    engine = getattr(getattr(ocr, "ocr", None), "name", "rapidocr") if ocr is not None else ""
+    lang = getattr(getattr(ocr, "ocr", None), "lang", "eng")
+    try:
+        if workers == 1:
+            pages, hist = _parse_range(str(path), 0, n, engine, ocr, lang)
+        else:
+            bounds = [(n * k // workers, n * (k + 1) // workers) for k in range(workers)]
+            # spawn, not fork: the parent may hold torch or llama.cpp threads that a fork would copy mid-state
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                parts = list(
+                    pool.map(
+                        _parse_range,
+                        [str(path)] * workers,
+                        [b[0] for b in bounds],
+                        [b[1] for b in bounds],
+                        [engine] * workers,
+                        [None] * workers,
+                        [lang] * workers,
+                    )
+                )
+            pages = [p for part, _ in parts for p in part]
+            hist = {}
+            for _, h in parts:
+                for k, v in h.items():
+                    hist[k] = hist.get(k, 0) + v
+    except RuntimeError as exc:
+        raise CorruptFile(f"corrupt or unreadable PDF: {path.name} ({exc})") from exc
+    if all(p.error for p in pages):
+        raise CorruptFile(f"no page of {path.name} could be read ({pages[0].error})")
+    body = max(hist, key=hist.get) if hist else 0.0
+    finish(pages, body, _outline(path))
+    return ParsedDocument(name=path.name, pages=pages, kind="pdf")
+
+
+def parse_image(path: Path, ocr) -> ParsedDocument:
+    """Parse a page image (PNG, JPEG, TIFF; first frame) with OCR after turning it upright; pixel coordinates."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            image = img.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
+    scan = ocr.read(image)
+    page = layout_page(
+        1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr", scan.hints, scan.boxes
+    )
+    page.rotation = scan.rotation
+    finish([page], body_font_size(scan.words))
+    return ParsedDocument(name=path.name, pages=[page], kind="image")

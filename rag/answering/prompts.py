@@ -1,0 +1,94 @@
+"""Prompts: numbered sources with document and page, the question last, citations as [n]."""
+
+import re
+
+from rag.answering.extract import focus
+from rag.core.types import Hit
+
+SYSTEM = (
+    "You are a careful assistant that answers questions from documents. "
+    "Use only the facts in the numbered sources. "
+    "Answer in one or two short sentences. End every sentence with the number of the source it "
+    "comes from in square brackets, for example [1] or [3]. "
+    "Copy names and numbers exactly as the sources write them. "
+    "If none of the sources answers the question, reply only: Not found in the documents."
+)
+
+NOT_FOUND = "Not found in the documents."
+
+# One worked exchange: small models follow an example far better than a rule.
+EXAMPLE = [
+    {
+        "role": "user",
+        "content": "Source [1] (memo.pdf, page 3):\nThe Oslo office moved to Bjorvika in March 2019.\n\n"
+        "Source [2] (memo.pdf, page 1):\nStaff numbers grew to 240 in 2020.\n\n"
+        "Question: When did the Oslo office move?",
+    },
+    {"role": "assistant", "content": "The Oslo office moved to Bjorvika in March 2019 [1]."},
+    {
+        "role": "user",
+        "content": "Source [1] (memo.pdf, page 3):\nThe Oslo office moved to Bjorvika in March 2019.\n\n"
+        "Question: Who is the CEO?",
+    },
+    {"role": "assistant", "content": NOT_FOUND},
+]
+
+
+def source_block(n: int, hit: Hit, text: str | None = None) -> str:
+    return f"Source [{n}] ({hit.doc}, page {hit.page}):\n{(hit.text if text is None else text).strip()}"
+
+
+def compact_html(html: str) -> str:
+    """Layout HTML without coordinates and spacing: what a model needs of a table's structure."""
+    html = re.sub(r'\s(data-[\w-]+|class)="[^"]*"', "", html)
+    return re.sub(r">\s+<", "><", html).strip()
+
+
+def source_text(hit: Hit, question: str, source_words: int = 0, tables: str = "rows") -> str:
+    """What the model reads of a source: its text cut to the best lines, or (tables="html") a table chunk as
+    compact HTML with its thead and spans."""
+    if tables == "html" and "<table" in hit.html:
+        return compact_html(hit.html)
+    return focus(hit.text, question, source_words)
+
+
+def build_messages(question: str, hits: list[Hit], source_words: int = 0, tables: str = "rows") -> list[dict]:
+    """Chat messages: the rules, then the sources numbered from 1, then the question.
+
+    `source_words > 0` cuts each source to its lines that best match the question (rag.answering.extract.focus);
+    `tables` is how a table chunk is given: "rows" (its text, one row a line, cells split by " | ") or "html".
+    """
+    sources = "\n\n".join(source_block(i, h, source_text(h, question, source_words, tables)) for i, h in enumerate(hits, 1))
+    user = f"{sources}\n\nQuestion: {question.strip()}"
+    return [{"role": "system", "content": SYSTEM}, *EXAMPLE, {"role": "user", "content": user}]
+
+
+SUMMARY_SYSTEM = (
+    "You summarise quotes from documents. Use only the words and numbers of the numbered quotes. "
+    "Write one or two short sentences that answer the question, each ending with the quote number in "
+    "square brackets, for example [1]. Add nothing that the quotes do not say. "
+    "If the quotes do not answer the question, reply only: Not found in the documents."
+)
+
+RETRY = (
+    "Some of that answer is not written in the sources. Answer again using only facts the sources state, "
+    "copying names and numbers exactly, with the source number after every sentence; if the sources do not "
+    "answer the question, reply only: Not found in the documents."
+)
+
+
+def summary_messages(question: str, quotes: list[tuple[int, str]]) -> list[dict]:
+    """Messages asking for a summary of verbatim quotes, numbered as their sources are."""
+    body = "\n".join(f"[{n}] {text}" for n, text in quotes)
+    return [
+        {"role": "system", "content": SUMMARY_SYSTEM},
+        {"role": "user", "content": f"Quotes:\n{body}\n\nQuestion: {question.strip()}"},
+    ]
+
+
+def is_refusal(text: str) -> bool:
+    """True when the model said the sources do not answer (it may add words around the phrase)."""
+    t = " ".join(text.lower().split())
+    if t.startswith(("not found", "the documents do not", "the sources do not")) or t.strip(". ") == "":
+        return True
+    return "not found in the documents" in t and len(t) < 160

@@ -1,0 +1,65 @@
+"""Small files replaced atomically, exclusive file locks, and JSONL records read with clear errors.
+
+`write_atomic`: written beside the target, fsynced, renamed over it, the folder fsynced; a reader sees the old
+content or the new one, never a mix; a crash at any point leaves one of the two. Used for the `current` pointers
+(index versions, model versions).
+"""
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rag.core.errors import BadInput
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) for the block: one writer at a time across processes."""
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_records(path: Path, needs: str = "a non-empty 'question'") -> list[dict]:
+    """The JSON objects of a JSONL file (blank lines skipped); BadInput naming the line for one that is not JSON or
+    has no non-empty `question`."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BadInput(f"{path}:{n}: not JSON ({exc.msg})") from exc
+            if not isinstance(rec, dict) or not str(rec.get("question") or "").strip():
+                raise BadInput(f"{path}:{n}: a record needs {needs}")
+            out.append(rec)
+    return out
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path`'s content with `text` atomically (write beside, fsync, rename, fsync the folder)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a rename, a new file) durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

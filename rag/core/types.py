@@ -1,0 +1,145 @@
+"""Data that crosses seams: chunks going in, hits and answers coming out.
+
+These are pydantic models so the REST API and the CLI's `--json` emit the very same schema.
+"""
+
+from pydantic import BaseModel, Field
+
+
+class Chunk(BaseModel):
+    """A piece of a document small enough to embed, tied to one page."""
+
+    id: str
+    doc_id: str
+    page: int
+    bbox: list[float] = Field(default_factory=list)
+    heading: str = ""
+    text: str
+    html: str = ""
+    ord: int = 0
+
+
+class Filters(BaseModel):
+    """What a search may return; applied before the top-k cut."""
+
+    collection: str | None = None
+    collections: list[str] = Field(default_factory=list, description="only these collections (any of them)")
+    docs: list[str] = Field(default_factory=list, description="document names or ids")
+    page_from: int | None = Field(default=None, ge=1)
+    page_to: int | None = Field(default=None, ge=1)
+    tags: dict[str, str] = Field(
+        default_factory=dict, description='document tags that must all match, e.g. {"department": "finance", "year": "2024"}'
+    )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.collection or self.collections or self.docs or self.page_from or self.page_to or self.tags)
+
+
+class Hit(BaseModel):
+    """A retrieved chunk with its fused score (higher is better) and the scores that made it."""
+
+    chunk_id: str
+    doc_id: str
+    doc: str
+    page: int
+    bbox: list[float] = Field(default_factory=list)
+    score: float
+    dense_score: float | None = None  # cosine similarity to the question, when dense retrieval ran
+    lexical_score: float | None = None  # BM25 score, when the chunk matched lexically
+    text: str
+    html: str = Field(default="", exclude=True)  # the chunk's layout HTML (for prompts; not sent to clients)
+
+
+class Citation(BaseModel):
+    """One `[n]` of an answer: the source it points to and the sentence that supports it."""
+
+    n: int
+    doc: str
+    page: int
+    chunk_id: str
+    quote: str
+    bbox: list[float] = Field(default_factory=list)
+    support: float | None = None  # share of the citing sentences' content words found in the source
+
+
+class ModelRef(BaseModel):
+    """Which model wrote an answer: a pinned file (sha256) or an endpoint, plus any adapter, and the model
+    version (`rag models list`) they make up."""
+
+    name: str
+    version: str | None = Field(
+        default=None, description="the model version served (base + adapter); null for an OpenAI-compatible endpoint"
+    )
+    backend: str = "llama.cpp"
+    sha256: str | None = None
+    endpoint: str | None = None
+    adapter: str | None = None
+    adapter_sha256: str | None = None
+
+
+class Answer(BaseModel):
+    answer: str
+    refused: bool = False  # true when the documents do not answer the question (answer says so)
+    mode: str = "generate"  # generate | extract
+    citations: list[Citation]
+    dropped: list[str] = Field(default_factory=list, description="sentences removed: their citation did not support them")
+    summary: str | None = Field(default=None, description="extract mode: a short summary written only from the quotes")
+    draft: str | None = Field(default=None, description="the model's first text, before the citation check")
+    model: ModelRef | None = None
+    hits: list[Hit] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class SearchResult(BaseModel):
+    query: str
+    hits: list[Hit]
+    timings_ms: dict[str, float]
+
+
+class Document(BaseModel):
+    id: str
+    name: str
+    path: str
+    collection: str
+    sha256: str
+    status: str
+    error: str | None = None
+    pages: int = 0
+    chunks: int = 0
+    ingested_at: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict, description="key=value metadata given at ingest")
+
+
+class JobFile(BaseModel):
+    """One file of an ingestion job: queued, running, ok, skipped (unchanged), failed (with the reason), cancelled."""
+
+    n: int
+    name: str
+    status: str = "queued"
+    reason: str = ""
+    pages: int = 0
+    chunks: int = 0
+    doc_id: str | None = None
+    seconds: float = 0.0
+
+
+class Job(BaseModel):
+    """An ingestion job: queued, running, done, failed (every file failed, or the job itself broke), cancelled."""
+
+    id: str
+    collection: str
+    state: str
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+    cancel_requested: bool = False
+    total: int = 0
+    done: int = 0
+    counts: dict[str, int] = Field(default_factory=dict)
+    files: list[JobFile] = Field(default_factory=list)
+
+
+class DocumentDetail(Document):
+    html: str | None = Field(default=None, description="the layout HTML of the document")

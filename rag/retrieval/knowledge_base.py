@@ -1,0 +1,335 @@
+"""The knowledge base: the SQLite store, the published FAISS and BM25 indexes and the embedder, kept in agreement.
+
+Writers hold a file lock on the data dir, commit to SQLite, then publish a new index version (FAISS vectors and
+the BM25 index side by side). If a crash falls between the two, `repair()` (run under the same lock before every
+write and at server start) re-embeds what the index lacks and drops what SQLite no longer has. Readers notice a
+newly published version (from any process) and reload it. `bulk()` holds the lock over many documents and
+publishes once at the end.
+"""
+
+import json
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.core.errors import BadInput, IndexMismatch, NotFound
+from rag.core.files import locked
+from rag.core.settings import Settings
+from rag.core.types import Chunk, Document, Filters, Hit
+from rag.retrieval.embedder import Embedder
+from rag.retrieval.fusion import diversify, rrf, weighted
+from rag.retrieval.lexical import Bm25Index
+from rag.retrieval.vector_index import FaissIndex, IndexVersions, choose_kind
+from rag.store.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+EMBED_BLOCK = 256  # chunks embedded together within a bulk (sorted by length into batches by the embedder)
+
+
+def embedder_identity(embedder: Embedder) -> dict:
+    """Name, weights sha256 and backend of an embedder, as recorded in an index manifest."""
+    if hasattr(embedder, "identity"):
+        return embedder.identity()
+    return {"name": embedder.name, "sha256": getattr(embedder, "sha256", ""), "backend": getattr(embedder, "backend", "torch")}
+
+
+def identity_mismatch(recorded: dict | None, current: dict) -> str | None:
+    """Why vectors recorded as made by `recorded` cannot be searched with `current`, or None when they can.
+
+    Manifests written before backends existed carry no backend: they were made by torch.
+    """
+    if not recorded:
+        return None
+    for key, default in (("name", None), ("sha256", ""), ("backend", "torch")):
+        old, new = recorded.get(key) or default, current.get(key) or default
+        if old and new and old != new:
+            return f"{key} {old!r} in the index, {new!r} configured"
+    return None
+
+
+def embed_text(heading: str, text: str) -> str:
+    """What the embedder and BM25 see for a chunk: its heading breadcrumb, then its text."""
+    return f"{heading}\n{text}" if heading else text
+
+
+@dataclass
+class Live:
+    vectors: FaissIndex
+    lexical: Bm25Index
+
+
+class KnowledgeBase:
+    def __init__(self, settings: Settings, embedder: Embedder):
+        self.settings = settings
+        self.data_dir = Path(settings.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = SqliteStore(self.data_dir / "store.sqlite")
+        self.versions = IndexVersions(self.data_dir, settings.index.keep_versions)
+        self.embedder = embedder
+        self._live: Live | None = None
+        self._version: Path | None = None
+        self._read_lock = threading.Lock()
+        self._bulk: FaissIndex | None = None
+        self._pending: dict[int, str] = {}  # in a bulk: vector id -> text stored but not yet embedded
+        self._mismatch: str | None = None
+
+    # ---- reading -------------------------------------------------------------------------------
+    def live(self) -> Live:
+        """The live indexes, reloaded when another process has published a newer version."""
+        with self._read_lock:
+            current = self.versions.current()
+            if self._live is None or current != self._version:
+                self._live = Live(self._load(current), Bm25Index.load(current) if current else Bm25Index())
+                self._version = current
+                self._mismatch = self._check_embedder()
+            return self._live
+
+    def _check_embedder(self) -> str | None:
+        """Why the live version's vectors do not fit the configured embedder (None when they do)."""
+        manifest = self.versions.manifest()
+        if not manifest.get("embedder") or manifest.get("count", 0) == 0:
+            return None
+        return identity_mismatch(manifest["embedder"], embedder_identity(self.embedder))
+
+    def _refuse_mismatch(self, reason: str | None) -> None:
+        if reason:
+            raise IndexMismatch(
+                f"the index was built by another embedder ({reason}); rebuild it with "
+                f"`rag index rebuild` (any ingest also does) or configure the embedder it was built with"
+            )
+
+    def index(self) -> FaissIndex:
+        return self.live().vectors
+
+    def _load(self, folder: Path | None) -> FaissIndex:
+        cfg = self.settings.index
+        if folder is None:
+            return FaissIndex(self.embedder.dim, cfg.use_gpu, search_threads=cfg.search_threads)
+        return FaissIndex.load(folder, cfg.use_gpu, cfg.search_threads)
+
+    def search(self, query: str, k: int, collection: str | None = None, filters: Filters | None = None) -> tuple[list[Hit], dict]:
+        """Top-k chunks for a question, best first: dense and BM25 candidates fused (RRF by default),
+        at most `max_per_page` chunks per page; filters apply before any cut. Timings in ms."""
+        cfg = self.settings.retrieval
+        live = self.live()
+        if cfg.mode != "lexical":  # BM25 alone does not use the vectors
+            self._refuse_mismatch(self._mismatch)
+        timings = {"embed_ms": 0.0, "dense_ms": 0.0, "lexical_ms": 0.0, "fuse_ms": 0.0}
+        if live.vectors.size == 0:
+            return [], timings
+        filters = (filters or Filters()).model_copy(update={"collection": collection} if collection else {})
+        allowed = self.store.vids_matching(filters) if filters.active else None
+        n = max(cfg.candidates, k)
+        dense, lexical = [], []
+        if cfg.mode in ("hybrid", "dense"):
+            t0 = time.perf_counter()
+            qvec = self.embedder.embed([query])[0]
+            t1 = time.perf_counter()
+            dense = live.vectors.search(qvec, n, allowed)
+            timings.update(embed_ms=round((t1 - t0) * 1000, 2), dense_ms=round((time.perf_counter() - t1) * 1000, 2))
+        if cfg.mode in ("hybrid", "lexical"):
+            t0 = time.perf_counter()
+            lexical = live.lexical.search(query, n, allowed)
+            timings["lexical_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        t0 = time.perf_counter()
+        lists, weights = [dense, lexical], [cfg.dense_weight, cfg.lexical_weight]
+        fused = weighted(lists, weights) if cfg.fusion == "weighted" else rrf(lists, cfg.rrf_k, weights)
+        rows = self.store.chunks_by_vid([vid for vid, _ in fused[: n * 2]])
+        fused = [(vid, s) for vid, s in fused if vid in rows]
+        top = diversify(fused, lambda vid: (rows[vid]["doc_id"], rows[vid]["page"]), cfg.max_per_page, k)
+        dense_of, lexical_of = dict(dense), dict(lexical)
+        hits = [
+            Hit(
+                chunk_id=r["id"],
+                doc_id=r["doc_id"],
+                doc=r["doc_name"],
+                page=r["page"],
+                bbox=json.loads(r["bbox"]),
+                score=round(score, 5),
+                dense_score=_round(dense_of.get(vid)),
+                lexical_score=_round(lexical_of.get(vid)),
+                text=r["text"],
+                html=r.get("html") or "",
+            )
+            for vid, score in top
+            if (r := rows[vid])
+        ]
+        timings["fuse_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        return hits, timings
+
+    def info(self) -> dict:
+        manifest = self.versions.manifest()
+        live = self.live()
+        return {
+            "version": manifest.get("version"),
+            "vectors": live.vectors.size,
+            "lexical_terms_docs": live.lexical.size,
+            "chunks": self.store.count_chunks(),
+            "documents": len(self.store.documents()),
+            "device": live.vectors.device,
+            "embedder": manifest.get("embedder"),
+        }
+
+    # ---- writing -------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self):
+        """Exclusive write access across processes; yields the freshly loaded, repaired vector index."""
+        if self._bulk is not None:
+            yield self._bulk
+            return
+        with self._locked():
+            reason = self._check_embedder()
+            if reason:  # vectors from another embedder must not be mixed with ours: re-embed them all first
+                log.warning("index built by another embedder (%s): re-embedding every chunk", reason)
+                index = self._reembed_all()
+            else:
+                index = self._load(self.versions.current())
+                self._repair(index)
+            yield index
+
+    @contextmanager
+    def _locked(self):
+        with locked(self.data_dir / ".write.lock"):
+            yield
+
+    def rollback(self, version: str | None = None) -> dict:
+        """Make a kept index version live again (default: the one before the live one). It must have been built
+        with the configured embedder. The store is not versioned: the next write reconciles the index with it."""
+        with self._locked():
+            kept = self.versions.versions()
+            live = next((i for i, v in enumerate(kept) if v["live"]), len(kept))
+            if version is None:
+                if live == 0 or not kept:
+                    raise NotFound("no earlier index version is kept (RAG_INDEX__KEEP_VERSIONS)")
+                version = kept[live - 1]["version"]
+            target = next((v for v in kept if v["version"] == version), None)
+            if target is None:
+                raise NotFound(f"no index version {version!r} (see `rag index versions`)")
+            built_with = (target.get("embedder") or {}).get("name")
+            if built_with != self.embedder.name or target.get("dim") != self.embedder.dim:
+                raise BadInput(
+                    f"index version {version} was built with embedder {built_with!r} "
+                    f"(dim {target.get('dim')}); the configured one is {self.embedder.name!r}"
+                )
+            self.versions.activate(version)
+            return target
+
+    @contextmanager
+    def bulk(self):
+        """Hold the write lock over many documents and publish once at the end (also on error: nothing is lost).
+
+        Within a bulk, chunks are embedded in blocks of `EMBED_BLOCK` across documents rather than one document
+        at a time, so many small documents still make full, length-sorted batches."""
+        with self.writing() as index:
+            self._bulk, self._pending = index, {}
+            try:
+                yield
+            finally:
+                try:
+                    self._embed_pending(index)
+                finally:  # a failed embedding leaves rows without vectors: the next write repairs them
+                    self._bulk, self._pending = None, {}
+                    self._publish(index)
+
+    def _embed_pending(self, index: FaissIndex) -> None:
+        """Embed the chunks a bulk has stored but not embedded yet, in one length-sorted call."""
+        pending, self._pending = self._pending, {}
+        if pending:
+            index.add(list(pending), self.embedder.embed(list(pending.values())))
+
+    def repair(self) -> dict:
+        """Make the indexes agree with SQLite; publishes a new version only when something changed."""
+        with self.writing() as index:
+            pass
+        return {"vectors": index.size}
+
+    def _repair(self, index: FaissIndex) -> bool:
+        have = set(index.ids().tolist())
+        want = set(self.store.all_vids())
+        extra, missing = sorted(have - want), sorted(want - have)
+        if not extra and not missing:
+            return False
+        log.warning("index disagrees with the store: %d missing, %d stale vectors; repairing", len(missing), len(extra))
+        index.remove(extra)
+        rows = self.store.chunks_by_vid(missing)
+        vids = [v for v in missing if v in rows]
+        index.add(vids, self.embedder.embed([embed_text(rows[v]["heading"], rows[v]["text"]) for v in vids]))
+        self._publish(index)
+        return True
+
+    def rebuild(self) -> dict:
+        """Re-embed every stored chunk with the configured embedder and publish the vectors as a new version
+        (after a change of embedder backend or model; any write does it too when it finds the index mismatched)."""
+        with self._locked():
+            index = self._reembed_all()
+        return {"vectors": index.size, "embedder": embedder_identity(self.embedder)}
+
+    def _reembed_all(self) -> FaissIndex:
+        """A new vector index of every stored chunk, published (callers hold the write lock)."""
+        index = self._load(None)
+        rows = self.store.all_texts()
+        for start in range(0, len(rows), 4 * EMBED_BLOCK):
+            part = rows[start : start + 4 * EMBED_BLOCK]
+            index.add([v for v, _, _ in part], self.embedder.embed([embed_text(h, t) for _, h, t in part]))
+        self._publish(index)
+        return index
+
+    def embed_chunks(self, chunks: list[Chunk]):
+        return self.embedder.embed([embed_text(c.heading, c.text) for c in chunks])
+
+    def put_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> int:
+        """Store a document with its chunks, replacing an earlier version at the same path; returns vectors added."""
+        texts = [embed_text(c.heading, c.text) for c in chunks]
+        if self._bulk is not None:
+            return self._put_in_bulk(doc, size, mtime, chunks, texts)
+        return self.put_prepared(doc, size, mtime, chunks, self.embedder.embed(texts))
+
+    def put_prepared(self, doc: Document, size: int, mtime: float, chunks: list[Chunk], vecs) -> int:
+        """`put_document` with the chunks' vectors already computed (in `chunks` order)."""
+        with self.writing() as index:
+            old_vids, new_vids = self.store.replace_document(doc, size, mtime, chunks)
+            index.remove(old_vids)
+            index.add(new_vids, vecs)
+            if self._bulk is None:
+                self._publish(index)
+        return len(new_vids)
+
+    def _put_in_bulk(self, doc: Document, size: int, mtime: float, chunks: list[Chunk], texts: list[str]) -> int:
+        """In a bulk: store now, embed later together with other documents' chunks (every EMBED_BLOCK chunks)."""
+        index = self._bulk
+        old_vids, new_vids = self.store.replace_document(doc, size, mtime, chunks)
+        for vid in old_vids:
+            self._pending.pop(vid, None)
+        index.remove(old_vids)  # ids never added (still pending) are simply not found
+        self._pending.update(zip(new_vids, texts))
+        if len(self._pending) >= EMBED_BLOCK:
+            self._embed_pending(index)
+        return len(new_vids)
+
+    def delete_document(self, doc_id: str) -> int:
+        with self.writing() as index:
+            vids = self.store.delete_document(doc_id)
+            for vid in vids:
+                self._pending.pop(vid, None)
+            index.remove(vids)
+            if self._bulk is None:
+                self._publish(index)
+        return len(vids)
+
+    def _publish(self, index: FaissIndex) -> None:
+        """Write the vectors and a BM25 index rebuilt from the store, as one new version."""
+        cfg = self.settings.index
+        kind = choose_kind(cfg.kind, index.size, cfg.ann_above)
+        index.build_ann(kind, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.ivf_nprobe)
+        rows = self.store.all_texts()
+        lexical = Bm25Index.build([v for v, _, _ in rows], [embed_text(h, t) for _, h, t in rows])
+        meta = {"embedder": embedder_identity(self.embedder), "lexical": {"kind": "bm25s", "count": lexical.size}}
+        self.versions.publish(index, meta, extra=lexical.save)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

@@ -1,0 +1,334 @@
+"""SQLite store of documents and chunks (WAL mode). Vector ids for FAISS are the chunks' rowids."""
+
+import json
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rag.core.types import Chunk, Document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    collection TEXT NOT NULL DEFAULT 'default',
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime REAL NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    error TEXT,
+    pages INTEGER NOT NULL DEFAULT 0,
+    ingested_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS documents_path ON documents(collection, path);
+CREATE TABLE IF NOT EXISTS chunks (
+    vid INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    page INTEGER NOT NULL,
+    bbox TEXT NOT NULL,
+    heading TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    html TEXT NOT NULL DEFAULT '',
+    ord INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS document_tags (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (doc_id, key)
+);
+CREATE INDEX IF NOT EXISTS document_tags_kv ON document_tags(key, value);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    collection TEXT NOT NULL,
+    state TEXT NOT NULL,
+    key_id TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    error TEXT,
+    worker TEXT,
+    heartbeat REAL,
+    cancel INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS job_files (
+    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    key TEXT,
+    status TEXT NOT NULL DEFAULT 'queued',
+    reason TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    doc_id TEXT,
+    seconds REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, n)
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    rights TEXT NOT NULL,
+    collections TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+"""
+# Databases made before tags existed gain the `document_tags` table (CREATE IF NOT EXISTS) the first time they
+# are opened; their documents and chunks are untouched and simply have no tags.
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SqliteStore:
+    """Documents and chunks. One connection per thread; writes are serialized by a lock."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write = threading.Lock()
+        self.write_lock = self._write  # for other tables of this database (jobs): one writer at a time
+        with self._conn() as db:
+            db.executescript(SCHEMA)
+
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (rows as `sqlite3.Row`); hold `write_lock` around writes."""
+        return self._conn()
+
+    def _conn(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def find_document(self, collection: str, path: str) -> Document | None:
+        row = self._conn().execute("SELECT * FROM documents WHERE collection=? AND path=?", (collection, path)).fetchone()
+        return self._doc(row, self._tags([row["id"]]).get(row["id"], {})) if row else None
+
+    def _tags(self, doc_ids: list[str] | None = None) -> dict[str, dict[str, str]]:
+        """Tags per document id (of the given documents, or of all)."""
+        sql, args = "SELECT doc_id, key, value FROM document_tags", []
+        if doc_ids is not None:
+            sql += f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})"
+            args = doc_ids
+        out: dict[str, dict[str, str]] = {}
+        for doc_id, key, value in self._conn().execute(sql + " ORDER BY key", args):
+            out.setdefault(doc_id, {})[key] = value
+        return out
+
+    @staticmethod
+    def _write_tags(db: sqlite3.Connection, doc_id: str, tags: dict[str, str]) -> None:
+        db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
+        db.executemany(
+            "INSERT INTO document_tags(doc_id, key, value) VALUES (?,?,?)", [(doc_id, k, v) for k, v in sorted(tags.items())]
+        )
+
+    def set_tags(self, doc_id: str, tags: dict[str, str]) -> None:
+        """Replace a document's tags (nothing is re-embedded: tags live beside the chunks)."""
+        with self._write, self._conn() as db:
+            self._write_tags(db, doc_id, tags)
+
+    def replace_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> tuple[list[int], list[int]]:
+        """Store a parsed document and its chunks, replacing any earlier version at the same path.
+
+        Returns (old vector ids to remove, new vector ids in the order of `chunks`). One transaction:
+        a crash leaves either the old version or the new one, never half of each.
+        """
+        with self._write, self._conn() as db:
+            old = db.execute("SELECT id FROM documents WHERE collection=? AND path=?", (doc.collection, doc.path)).fetchone()
+            old_vids: list[int] = []
+            if old:
+                old_vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (old["id"],))]
+                db.execute("DELETE FROM chunks WHERE doc_id=?", (old["id"],))
+                db.execute("DELETE FROM document_tags WHERE doc_id=?", (old["id"],))
+                db.execute("DELETE FROM documents WHERE id=?", (old["id"],))
+            db.execute(
+                "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (doc.id, doc.name, doc.path, doc.collection, doc.sha256, size, mtime, doc.status, doc.error, doc.pages, _now()),
+            )
+            self._write_tags(db, doc.id, doc.tags)
+            new_vids = []
+            for c in chunks:
+                cur = db.execute(
+                    "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)",
+                    (c.id, doc.id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord),
+                )
+                new_vids.append(cur.lastrowid)
+            for name, value in (("documents_ingested", 1), ("pages_ingested", doc.pages), ("chunks_ingested", len(chunks))):
+                db.execute(
+                    "INSERT INTO counters(name, value) VALUES (?, ?)"
+                    " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                    (name, value),
+                )
+            return old_vids, new_vids
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        """Remove a document and its chunks; returns the vector ids to drop from the index."""
+        with self._write, self._conn() as db:
+            vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,))]
+            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
+            db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+            return vids
+
+    def documents(self, collection: str | None = None, collections: list[str] | None = None) -> list[Document]:
+        """Stored documents, of one collection or of any of `collections` when given (an empty list: none)."""
+        where, args = [], []
+        if collection:
+            where.append("collection=?")
+            args.append(collection)
+        if collections is not None:
+            where.append(f"collection IN ({','.join('?' * len(collections))})")
+            args += list(collections)
+        sql = (
+            "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY name"
+        )
+        rows = self._conn().execute(sql, args).fetchall()
+        tags = self._tags()
+        return [self._doc(r, tags.get(r["id"], {})) for r in rows]
+
+    def chunks_by_vid(self, vids: list[int]) -> dict[int, dict]:
+        """Chunk rows joined with their document's name, keyed by vector id."""
+        if not vids:
+            return {}
+        marks = ",".join("?" * len(vids))
+        rows = self._conn().execute(
+            f"SELECT c.*, d.name AS doc_name, d.collection FROM chunks c JOIN documents d ON d.id=c.doc_id"
+            f" WHERE c.vid IN ({marks})",
+            vids,
+        )
+        return {r["vid"]: dict(r) for r in rows}
+
+    def vids_in_collection(self, collection: str) -> list[int]:
+        rows = self._conn().execute(
+            "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.collection=?", (collection,)
+        )
+        return [r[0] for r in rows]
+
+    def vids_matching(self, filters) -> list[int]:
+        """Vector ids of the chunks a `Filters` admits (collection, documents by name or id, page range,
+        document tags: every key=value given must be one of the document's tags)."""
+        where, args = [], []
+        if filters.collection:
+            where.append("d.collection=?")
+            args.append(filters.collection)
+        if filters.collections:
+            where.append(f"d.collection IN ({','.join('?' * len(filters.collections))})")
+            args += list(filters.collections)
+        if filters.docs:
+            marks = ",".join("?" * len(filters.docs))
+            where.append(f"(d.name IN ({marks}) OR d.id IN ({marks}))")
+            args += list(filters.docs) * 2
+        if filters.page_from is not None:
+            where.append("c.page>=?")
+            args.append(filters.page_from)
+        if filters.page_to is not None:
+            where.append("c.page<=?")
+            args.append(filters.page_to)
+        for key, value in sorted(filters.tags.items()):
+            where.append("EXISTS (SELECT 1 FROM document_tags t WHERE t.doc_id=d.id AND t.key=? AND t.value=?)")
+            args += [key, value]
+        sql = "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id" + (" WHERE " + " AND ".join(where) if where else "")
+        return [r[0] for r in self._conn().execute(sql, args)]
+
+    def all_texts(self) -> list[tuple[int, str, str]]:
+        """(vector id, heading, text) of every chunk, for rebuilding the lexical index."""
+        return [(r[0], r[1], r[2]) for r in self._conn().execute("SELECT vid, heading, text FROM chunks ORDER BY vid")]
+
+    def all_vids(self) -> list[int]:
+        return [r[0] for r in self._conn().execute("SELECT vid FROM chunks")]
+
+    def totals(self) -> dict:
+        """What is stored now (documents by status, pages, chunks) and what was ever ingested (counters)."""
+        db = self._conn()
+        by_status = dict(db.execute("SELECT status, COUNT(*) FROM documents GROUP BY status").fetchall())
+        pages = db.execute("SELECT COALESCE(SUM(pages), 0) FROM documents").fetchone()[0]
+        counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
+        return {"documents": by_status, "pages": pages, "chunks": self.count_chunks(), "counters": counters}
+
+    def file_index(self, collection: str) -> dict[str, dict]:
+        """path -> {id, size, mtime, status, sha256} of every document of a collection (for re-indexing)."""
+        rows = self._conn().execute(
+            "SELECT id, path, size, mtime, status, sha256 FROM documents WHERE collection=?", (collection,)
+        )
+        return {r["path"]: {k: r[k] for k in ("id", "size", "mtime", "status", "sha256")} for r in rows}
+
+    def document(self, doc_id: str) -> Document | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d WHERE id=?", (doc_id,)
+            )
+            .fetchone()
+        )
+        return self._doc(row, self._tags([doc_id]).get(doc_id, {})) if row else None
+
+    def count_chunks(self) -> int:
+        return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    # ---- API keys (only hashes are stored) ------------------------------------------------------
+    def add_key(self, key_id: str, digest: str, rights: str, collections: list[str], name: str = "") -> None:
+        with self._write, self._conn() as db:
+            db.execute(
+                "INSERT INTO api_keys(id,hash,rights,collections,name,created_at) VALUES (?,?,?,?,?,?)",
+                (key_id, digest, rights, json.dumps(sorted(collections)), name, _now()),
+            )
+
+    def key_by_hash(self, digest: str) -> dict | None:
+        """The live (not revoked) key with this sha256, or None."""
+        row = self._conn().execute("SELECT * FROM api_keys WHERE hash=? AND revoked_at IS NULL", (digest,)).fetchone()
+        return self._key(row) if row else None
+
+    def keys(self) -> list[dict]:
+        return [self._key(r) for r in self._conn().execute("SELECT * FROM api_keys ORDER BY created_at, id")]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Mark a key revoked; False when no live key has this id."""
+        with self._write, self._conn() as db:
+            cur = db.execute("UPDATE api_keys SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (_now(), key_id))
+            return cur.rowcount == 1
+
+    @staticmethod
+    def _key(row: sqlite3.Row) -> dict:
+        return {
+            "id": row["id"],
+            "rights": row["rights"],
+            "collections": json.loads(row["collections"]),
+            "name": row["name"],
+            "created_at": row["created_at"],
+            "revoked_at": row["revoked_at"],
+        }
+
+    @staticmethod
+    def _doc(row: sqlite3.Row, tags: dict[str, str] | None = None) -> Document:
+        keys = row.keys()
+        return Document(
+            id=row["id"],
+            name=row["name"],
+            path=row["path"],
+            collection=row["collection"],
+            sha256=row["sha256"],
+            status=row["status"],
+            error=row["error"],
+            pages=row["pages"],
+            chunks=row["n"] if "n" in keys else 0,
+            ingested_at=row["ingested_at"],
+            tags=tags or {},
+        )
