@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests import docgen  # noqa: E402
+from tests.helpers import docgen  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "examples"
 
