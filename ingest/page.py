@@ -3,6 +3,11 @@
 from dataclasses import dataclass, field
 
 
+def words_box(words) -> tuple[float, float, float, float]:
+    """The box (x0, top, x1, bottom) around `words`."""
+    return (min(w.x0 for w in words), min(w.top for w in words), max(w.x1 for w in words), max(w.bottom for w in words))
+
+
 def center_in(box: tuple, region: tuple) -> bool:
     """Whether the centre of `box` (x0, top, x1, bottom) lies inside `region`."""
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2

@@ -164,7 +164,7 @@ class Ingestor:
         path, t0 = todo.path, todo.t0
         try:
             parsed = self.parse(path)
-            doc_id = hashlib.sha256(f"{todo.collection}\x00{todo.ident}\x00{todo.digest}".encode()).hexdigest()[:16]
+            doc_id = document_id(todo.collection, todo.ident, todo.digest)
             cfg = self.services.settings.chunks
             chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words)
             if not chunks:
@@ -218,7 +218,7 @@ class Ingestor:
         blocks = [Block(kind="paragraph", bbox=(0, 0, 0, 0), text=line.strip()) for line in text.splitlines() if line.strip()]
         if not blocks:
             return FileResult(key, "failed", f"empty text record: {name}")
-        doc_id = hashlib.sha256(f"{collection}\x00{key}\x00{digest}".encode()).hexdigest()[:16]
+        doc_id = document_id(collection, key, digest)
         cfg = self.services.settings.chunks
         chunks = chunk_document(ParsedDocument(name, [Page(1, 0, 0, blocks)], "text"), doc_id, cfg.max_words, cfg.min_words)
         doc = Document(
@@ -289,3 +289,8 @@ def relative(path: str) -> str:
 def parse_process_ingestor(settings) -> "Ingestor":
     """The Ingestor of one parse process of a `ParsePool` (one worker thread, no processes of its own)."""
     return Ingestor(Services(settings), workers=1, processes=1)
+
+
+def document_id(collection: str, key: str, digest: str) -> str:
+    """A document's id: its collection, its key (path or record name) and its content hash, hashed."""
+    return hashlib.sha256(f"{collection}\x00{key}\x00{digest}".encode()).hexdigest()[:16]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ingest.pipeline import Ingestor
 from rag.answering.citations import split_sentences
+from rag.answering.prompts import is_refusal
 from rag.core.errors import RagError
 from rag.core.files import read_records
 from rag.evaluation import answer_scores as m
@@ -61,7 +62,7 @@ def score_row(i: int, record: dict, answer, judge: Judge | None = None, f1_thres
     answerable = record.get("answerable", True) is not False
     gold = gold_answer(record)
     pages = m.gold_pages(record)
-    refused = bool(answer.refused) or m.is_refusal(answer.answer)
+    refused = bool(answer.refused) or is_refusal(answer.answer)
     auto = _auto_score(answer.answer, gold, answerable, refused, f1_threshold, contains)
     verdict, raw = (None, "")
     if judge is not None and answerable and gold and not refused:
@@ -112,7 +113,7 @@ def _unchecked(answer, gold: str, answerable: bool, f1_threshold: float, contain
     """The same scores for the model's draft (its text before the citation check): what the check changed."""
     if answer.draft is None:
         return None
-    refused = m.is_refusal(answer.draft) or not answer.draft.strip()
+    refused = is_refusal(answer.draft) or not answer.draft.strip()
     auto = _auto_score(answer.draft, gold, answerable, refused, f1_threshold, contains)
     return {
         "answer": answer.draft,

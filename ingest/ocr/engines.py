@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ingest.page import Word
+from rag.core.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -89,5 +90,5 @@ def make_ocr(engine: str = "rapidocr", lang: str = "eng", threads: int = 0):
         reader.warm_up()
         return reader
     if engine != "rapidocr":
-        raise ValueError(f"unknown OCR engine {engine!r} (rapidocr or tesseract)")
+        raise BadInput(f"unknown OCR engine {engine!r} (rapidocr or tesseract)")
     return RapidOcrReader(threads=threads)

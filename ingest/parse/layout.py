@@ -8,7 +8,7 @@ left column then right column.
 import re
 import statistics
 
-from ingest.page import Block, Word
+from ingest.page import Block, Word, words_box
 
 HYPHEN_END = re.compile(r"[A-Za-z]-$")
 BULLET = re.compile(r"^([\u2022\u25aa\u25cf\u25e6\u2013\u2014\u00b7\-\u2212]|\(?\d{1,2}[.)]|\(?[a-z][.)])$")
@@ -106,10 +106,6 @@ def group_lines(words: list[Word], gutters: list[float] | None = None) -> list[l
     return _attach_bullets(segments)
 
 
-def _box(words: list[Word]) -> tuple[float, float, float, float]:
-    return (min(w.x0 for w in words), min(w.top for w in words), max(w.x1 for w in words), max(w.bottom for w in words))
-
-
 def _size(words: list[Word]) -> float:
     sizes = [w.size or (w.bottom - w.top) for w in words]
     return statistics.median(sizes) if sizes else 0.0
@@ -137,10 +133,10 @@ def is_caps_heading(text: str) -> bool:
 
 def build_blocks(words: list[Word], gutters: list[float] | None = None) -> list[Block]:
     """Merge line segments into paragraph blocks: close below, overlapping in x, similar font size."""
-    segments = sorted(group_lines(words, gutters), key=lambda s: (_box(s)[1], _box(s)[0]))
+    segments = sorted(group_lines(words, gutters), key=lambda s: (words_box(s)[1], words_box(s)[0]))
     open_blocks: list[dict] = []
     for seg in segments:
-        x0, top, x1, bottom = _box(seg)
+        x0, top, x1, bottom = words_box(seg)
         size = _size(seg)
         bold = all(w.bold for w in seg)
         height = bottom - top

@@ -3,7 +3,7 @@ segments fall into the same three or more columns."""
 
 import re
 
-from ingest.page import Block, Word
+from ingest.page import Block, Word, words_box
 from ingest.parse.layout import group_lines
 from ingest.parse.tables import table_text
 
@@ -13,15 +13,11 @@ MIN_ROWS = 3
 MIN_COLS = 3
 
 
-def _box(seg: list[Word]) -> tuple[float, float, float, float]:
-    return (min(w.x0 for w in seg), min(w.top for w in seg), max(w.x1 for w in seg), max(w.bottom for w in seg))
-
-
 def _rows(segments: list[list[Word]]) -> list[list[tuple]]:
     """Segments grouped into visual rows (by vertical centre), each row sorted left to right."""
     rows: list[list[tuple]] = []
-    for seg in sorted(segments, key=lambda s: _box(s)[1]):
-        box = _box(seg)
+    for seg in sorted(segments, key=lambda s: words_box(s)[1]):
+        box = words_box(seg)
         mid, h = (box[1] + box[3]) / 2, box[3] - box[1]
         for row in rows:
             rb = row[0][1]

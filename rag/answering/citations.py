@@ -4,11 +4,11 @@ import logging
 import re
 
 from rag.answering.grounding import support
+from rag.answering.markers import MARK, cited_numbers
 from rag.core.types import Citation, Hit
 
 log = logging.getLogger(__name__)
 
-MARK = re.compile(r"\[(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\]", re.IGNORECASE)
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")  # a trailing "[n]" stays with its sentence
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%$-]*")
 
@@ -42,7 +42,7 @@ def best_quote(chunk_text: str, claim: str) -> str:
 
 
 def _valid(sentence: str, n_hits: int) -> list[int]:
-    found = [int(x) for m in MARK.finditer(sentence) for x in re.findall(r"\d+", m.group(1))]
+    found = cited_numbers(sentence)
     for n in found:
         if not 1 <= n <= n_hits:
             log.warning("answer cites [%d] but only %d sources were given; removed", n, n_hits)

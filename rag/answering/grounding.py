@@ -11,17 +11,17 @@ against a source without "Paris", however many question words it repeats.
 import re
 from dataclasses import dataclass, field
 
+from rag.answering.markers import MARK
 from rag.retrieval.lexical import tokens
 
 NUMBER = re.compile(r"(?<![\w.])[-+]?\(?\$?\d[\d,\u202f\u00a0]*(?:\.\d+)?")
-MARKS = re.compile(r"\[\d+\]")
 SCALES = (1.0, 1e3, 1e6, 1e9, 1e-3, 1e-6, 1e-9, 100.0, 0.01)  # units and percent written differently
 
 
 def written(text: str) -> list[tuple[float, int]]:
     """Every number written in `text` with its count of decimals ("$1,577.00" -> (1577.0, 2), "(370)" -> (370.0, 0))."""
     out = []
-    for raw in NUMBER.findall(MARKS.sub(" ", text)):
+    for raw in NUMBER.findall(MARK.sub(" ", text)):
         digits = re.sub(r"[^\d.]", "", raw).rstrip(".")
         try:
             out.append((float(digits), len(digits.split(".")[1]) if "." in digits else 0))
@@ -107,7 +107,7 @@ def support(sentence: str, sources: list[str], question: str = "", titles: list[
     Express). When the question names someone or something, at least one of those names must be in the sources
     (`named`: "Calder Pharma" is not named by "Pharma" alone).
     """
-    claim = MARKS.sub(" ", sentence)
+    claim = MARK.sub(" ", sentence)
     pool_text = "\n".join([*titles, *sources])
     pool_numbers = numbers("\n".join(sources))
     missing_numbers = [v for v, d in written(claim) if not number_found(v, pool_numbers, d)]

@@ -3,6 +3,7 @@
 import re
 
 from rag.answering.extract import focus
+from rag.answering.markers import strip_marks
 from rag.core.types import Hit
 
 SYSTEM = (
@@ -86,9 +87,14 @@ def summary_messages(question: str, quotes: list[tuple[int, str]]) -> list[dict]
     ]
 
 
+REFUSAL_STARTS = ("not found", "the documents do not", "the sources do not", "no documents have been ingested")
+
+
 def is_refusal(text: str) -> bool:
-    """True when the model said the sources do not answer (it may add words around the phrase)."""
-    t = " ".join(text.lower().split())
-    if t.startswith(("not found", "the documents do not", "the sources do not")) or t.strip(". ") == "":
+    """True when an answer (or a model's draft) says the sources do not answer: it starts so, or it is short and
+    says "not found in the documents" (a model may add words around the phrase). Citation markers are ignored. The
+    service decides with it, and the evaluator scores with it, so the two cannot disagree."""
+    t = " ".join(strip_marks(text).lower().split())
+    if t.startswith(REFUSAL_STARTS) or t.strip(". ") == "":
         return True
     return "not found in the documents" in t and len(t) < 160

@@ -19,9 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from rag.answering.prompts import NOT_FOUND
+from rag.answering.markers import strip_marks
 
-CITATION_MARK = re.compile(r"\[(?:sources?\s*)?\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*\]", re.IGNORECASE)
 _SCALES = {
     "thousand": 1e3,
     "k": 1e3,
@@ -45,7 +44,6 @@ _NUMBER = re.compile(
 )
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans({c: "" for c in string.punctuation + "\u2019\u2018\u201c\u201d"} | {"\u2013": " ", "\u2014": " "})
-REFUSAL_PREFIXES = (NOT_FOUND.lower().rstrip("."), "no documents have been ingested")
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class Number:
 
 def strip_citations(text: str) -> str:
     """The text without `[n]` / `[1, 2]` citation markers (they are not part of the answer's content)."""
-    return CITATION_MARK.sub(" ", text or "")
+    return strip_marks(text)
 
 
 def parse_numbers(text: str) -> list[Number]:
@@ -137,12 +135,6 @@ def score_answer(
         return {"method": "number", "correct": matched, "f1": round(f1, 4)}
     correct = f1 >= f1_threshold or (contains and recall == 1.0)
     return {"method": "f1", "correct": correct, "f1": round(f1, 4)}
-
-
-def is_refusal(text: str) -> bool:
-    """Whether an answer text is the service's refusal ("Not found in the documents." or "no documents")."""
-    t = " ".join(strip_citations(text).split()).lower()
-    return t.startswith(REFUSAL_PREFIXES)
 
 
 def doc_key(name: str | None) -> str | None:

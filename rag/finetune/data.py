@@ -26,8 +26,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rag.answering.citations import MARK, check_citations, split_sentences
+from rag.answering.citations import check_citations, split_sentences
 from rag.answering.grounding import numbers
+from rag.answering.markers import MARK
 from rag.answering.prompts import NOT_FOUND, build_messages, source_text
 from rag.core.files import read_records
 from rag.core.settings import AnswerSettings

@@ -10,8 +10,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.answering.citations import MARK, split_sentences
+from rag.answering.citations import split_sentences
 from rag.answering.grounding import number_found, numbers, support, written
+from rag.answering.markers import MARK, cited_numbers
 from rag.retrieval.lexical import tokens
 
 REASONS = (
@@ -41,7 +42,7 @@ class Limits:
 
 def cited(sentence: str) -> list[int]:
     """The source numbers a sentence cites ("... [1][3]." -> [1, 3])."""
-    return [int(x) for m in MARK.finditer(sentence) for x in re.findall(r"\d+", m.group(1))]
+    return cited_numbers(sentence)
 
 
 def strip_marks(text: str) -> str:

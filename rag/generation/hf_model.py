@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.core.errors import MissingExtra
+from rag.core.errors import MissingExtra, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def _drop_gguf_quantizer(model) -> None:
     """Forget that the weights came from a GGUF, so the model saves and trains as an ordinary one."""
     packed = [n for n, m in model.named_modules() if type(m).__name__.lower().startswith("gguf")]
     if packed:
-        raise RuntimeError(f"GGUF weights were left packed in {len(packed)} modules (e.g. {packed[0]})")
+        raise ModelError(f"GGUF weights were left packed in {len(packed)} modules (e.g. {packed[0]})")
     model.hf_quantizer = None
     for attr in ("is_quantized", "quantization_method"):
         if hasattr(model, attr):

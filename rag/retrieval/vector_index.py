@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.core.errors import NotFound
+from rag.core.errors import BadInput, NotFound
 from rag.core.files import fsync_dir, write_atomic
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class FaissIndex:
             inner.nprobe = nprobe
             meta = {"kind": "ivfpq", "nlist": nlist, "m": m, "nbits": 8, "nprobe": nprobe}
         else:
-            raise ValueError(f"unknown index kind {kind!r} (flat, hnsw, ivfpq)")
+            raise BadInput(f"unknown index kind {kind!r} (flat, hnsw, ivfpq)")
         ann = faiss.IndexIDMap(inner)
         ann.add_with_ids(vecs, ids)
         self.ann, self.ann_meta = ann, meta

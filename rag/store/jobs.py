@@ -6,17 +6,12 @@ works, records each file as it finishes, and ends the job. A cancel is a flag th
 """
 
 import time
-from datetime import UTC, datetime
 
 from rag.core.types import Job, JobFile
-from rag.store.sqlite import SqliteStore
+from rag.store.sqlite import SqliteStore, utc_now
 
 TERMINAL = ("done", "failed", "cancelled")
 STATES = ("queued", "running", *TERMINAL)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class JobStore:
@@ -33,7 +28,7 @@ class JobStore:
         with self.store.write_lock, self._db() as db:
             db.execute(
                 "INSERT INTO jobs(id,collection,state,key_id,created_at) VALUES (?,?,?,?,?)",
-                (job_id, collection, "queued", key_id, _now()),
+                (job_id, collection, "queued", key_id, utc_now()),
             )
             db.executemany(
                 "INSERT INTO job_files(job_id,n,name,path,key) VALUES (?,?,?,?,?)",
@@ -97,7 +92,7 @@ class JobStore:
                 "UPDATE jobs SET state='running', worker=?, heartbeat=?, started_at=COALESCE(started_at, ?)"
                 " WHERE id=? AND cancel=0 AND (state='queued' OR (state='running' AND"
                 " (heartbeat IS NULL OR heartbeat<?)))",
-                (worker, now, _now(), job_id, now - stale_s),
+                (worker, now, utc_now(), job_id, now - stale_s),
             )
             return cur.rowcount == 1
 
@@ -130,7 +125,7 @@ class JobStore:
         """End a job; files not finished are marked cancelled."""
         with self.store.write_lock, self._db() as db:
             db.execute(
-                "UPDATE jobs SET state=?, error=?, finished_at=?, heartbeat=NULL WHERE id=?", (state, error, _now(), job_id)
+                "UPDATE jobs SET state=?, error=?, finished_at=?, heartbeat=NULL WHERE id=?", (state, error, utc_now(), job_id)
             )
             db.execute("UPDATE job_files SET status='cancelled' WHERE job_id=? AND status IN ('queued','running')", (job_id,))
 
@@ -139,7 +134,7 @@ class JobStore:
         with self.store.write_lock, self._db() as db:
             db.execute("UPDATE jobs SET cancel=1 WHERE id=? AND state IN ('queued','running')", (job_id,))
             queued = db.execute(
-                "UPDATE jobs SET state='cancelled', finished_at=? WHERE id=? AND state='queued'", (_now(), job_id)
+                "UPDATE jobs SET state='cancelled', finished_at=? WHERE id=? AND state='queued'", (utc_now(), job_id)
             ).rowcount
             if queued:
                 db.execute("UPDATE job_files SET status='cancelled' WHERE job_id=? AND status='queued'", (job_id,))

@@ -84,7 +84,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
 # are opened; their documents and chunks are untouched and simply have no tags.
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, in UTC, as the store writes times (ISO 8601, seconds)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -159,7 +160,19 @@ class SqliteStore:
             db.execute(
                 "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (doc.id, doc.name, doc.path, doc.collection, doc.sha256, size, mtime, doc.status, doc.error, doc.pages, _now()),
+                (
+                    doc.id,
+                    doc.name,
+                    doc.path,
+                    doc.collection,
+                    doc.sha256,
+                    size,
+                    mtime,
+                    doc.status,
+                    doc.error,
+                    doc.pages,
+                    utc_now(),
+                ),
             )
             self._write_tags(db, doc.id, doc.tags)
             new_vids = []
@@ -288,7 +301,7 @@ class SqliteStore:
         with self._write, self._conn() as db:
             db.execute(
                 "INSERT INTO api_keys(id,hash,rights,collections,name,created_at) VALUES (?,?,?,?,?,?)",
-                (key_id, digest, rights, json.dumps(sorted(collections)), name, _now()),
+                (key_id, digest, rights, json.dumps(sorted(collections)), name, utc_now()),
             )
 
     def key_by_hash(self, digest: str) -> dict | None:
@@ -302,7 +315,7 @@ class SqliteStore:
     def revoke_key(self, key_id: str) -> bool:
         """Mark a key revoked; False when no live key has this id."""
         with self._write, self._conn() as db:
-            cur = db.execute("UPDATE api_keys SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (_now(), key_id))
+            cur = db.execute("UPDATE api_keys SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (utc_now(), key_id))
             return cur.rowcount == 1
 
     @staticmethod

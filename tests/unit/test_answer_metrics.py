@@ -2,10 +2,10 @@
 
 import pytest
 
+from rag.answering.prompts import is_refusal
 from rag.evaluation.answer_scores import (
     citation_scores,
     gold_pages,
-    is_refusal,
     latency_summary,
     numbers_match,
     outcome,
@@ -107,7 +107,9 @@ def test_score_answer_picks_the_method_and_applies_the_threshold():
 def test_refusal_text_is_recognised():
     assert is_refusal("Not found in the documents.") and is_refusal(" not found in the documents [1]")
     assert is_refusal("No documents have been ingested yet, so there is nothing to answer from.")
-    assert not is_refusal("The crane was inspected in March; the rest was not found in the documents.")
+    # one rule for the service and the evaluator: a short answer saying "not found in the documents" is a refusal
+    assert is_refusal("The crane was inspected in March; the rest was not found in the documents.")
+    assert not is_refusal("The crane was inspected in March by Ingrid Solheim [1].")
 
 
 def test_gold_pages_from_page_or_evidence_pages():

@@ -5,7 +5,7 @@ from PIL import Image, ImageDraw
 
 from ingest.ocr.engines import RapidOcrReader, make_ocr
 from ingest.ocr.tesseract import TesseractReader, projection_skew, words_from_tsv
-from rag.core.errors import MissingExtra
+from rag.core.errors import BadInput, MissingExtra
 from rag.core.settings import Settings
 
 TSV = "\n".join(
@@ -54,6 +54,8 @@ def test_the_engine_setting_picks_the_reader_and_names_what_to_install(monkeypat
     with pytest.raises(ValueError):
         Settings()
     assert isinstance(make_ocr("rapidocr"), RapidOcrReader)
+    with pytest.raises(BadInput, match="unknown OCR engine 'easyocr'"):
+        make_ocr("easyocr")
     monkeypatch.setenv("PATH", str(tmp_path))  # no tesseract program on the path
     with pytest.raises(MissingExtra, match="apt-get install tesseract-ocr"):
         make_ocr("tesseract")

@@ -106,3 +106,14 @@ def test_search_threads_apply_to_the_querying_thread_only():
     t.join()
     assert seen == [1]
     assert faiss.omp_get_max_threads() == before  # the thread that builds indexes keeps every core
+
+
+def test_an_unknown_index_kind_is_bad_input():
+    import pytest
+
+    from rag.core.errors import BadInput
+
+    index = FaissIndex(8, use_gpu="never")
+    index.add(list(range(5)), unit_rows(5))
+    with pytest.raises(BadInput, match="unknown index kind 'hsnw'"):
+        index.build_ann("hsnw")
