@@ -20,6 +20,7 @@ from ingest.parse.structure import finish
 from ingest.parse.tables import extract_tables
 from ingest.parse.unruled import find_unruled_tables
 from rag.core.errors import CorruptFile, EmptyFile, EncryptedFile
+from rag.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -163,18 +164,16 @@ class _Range:
             page.close()
 
 
-def _parse_range(path: str, start: int, end: int, engine: str, ocr=None, lang: str = "eng") -> tuple[list[Page], dict]:
+def _parse_range(
+    path: str, start: int, end: int, engine: str, ocr=None, lang: str = "eng", settings: Settings | None = None
+) -> tuple[list[Page], dict]:
     """Pages [start, end) with per-page errors; the font-size histogram of the range.
 
-    `engine` names the OCR engine a worker process builds its own reader with ("": no OCR).
+    `engine` names the OCR engine a worker process builds its own reader with ("": no OCR), with the caller's
+    `settings` (its models dir and hash cache, not this process's environment).
     """
     if engine and ocr is None:
-        from ingest.ocr.engines import make_ocr
-        from ingest.parse.scan import ScanReader
-        from rag.core.settings import Settings
-        from rag.models.registry import ModelRegistry
-
-        ocr = ScanReader(make_ocr(engine, lang), registry=ModelRegistry(Settings()))
+        ocr = worker_scan_reader(engine, lang, settings)
     reader = _Range(Path(path), ocr)
     pages, hist = [], {}
     try:
@@ -205,6 +204,16 @@ def _outline(path: Path) -> list[tuple[int, str]]:
         return []
 
 
+def worker_scan_reader(engine: str, lang: str, settings: Settings | None):
+    """The OCR reader a page-range worker process builds: `engine` with the caller's settings (None: the models are
+    not verified again, the caller did)."""
+    from ingest.ocr.engines import make_ocr
+    from ingest.parse.scan import ScanReader
+    from rag.models.registry import ModelRegistry
+
+    return ScanReader(make_ocr(engine, lang), registry=ModelRegistry(settings) if settings is not None else None)
+
+
 def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
     """Parse a PDF page by page (in `workers` processes for long files); `ocr` is a ScanReader (None: no OCR).
 
@@ -216,6 +225,8 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
     workers = max(1, min(workers, os.cpu_count() or 1, n // MIN_PAGES_PER_WORKER or 1))
     engine = getattr(getattr(ocr, "ocr", None), "name", "rapidocr") if ocr is not None else ""
     lang = getattr(getattr(ocr, "ocr", None), "lang", "eng")
+    registry = getattr(ocr, "registry", None)
+    settings = registry.settings if registry is not None else None
     try:
         if workers == 1:
             pages, hist = _parse_range(str(path), 0, n, engine, ocr, lang)
@@ -232,6 +243,7 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
                         [engine] * workers,
                         [None] * workers,
                         [lang] * workers,
+                        [settings] * workers,
                     )
                 )
             pages = [p for part, _ in parts for p in part]
