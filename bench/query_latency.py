@@ -99,7 +99,7 @@ def worker(args) -> dict:
     from rag.core.settings import Settings
     from rag.models.registry import ModelRegistry
     from rag.retrieval.embedder import SentenceTransformerEmbedder
-    from rag.retrieval.knowledge_base import KnowledgeBase, Live, embed_text
+    from rag.retrieval.knowledge_base import KnowledgeBase, LiveIndexes, embed_text
     from rag.retrieval.lexical import Bm25Index
 
     n = args.size
@@ -141,7 +141,7 @@ def worker(args) -> dict:
         ann_s = time.perf_counter() - t0
         ann_mib = rss_mib() - before
         with kb._read_lock:  # serve this kind from memory: same vectors, same BM25, no reload from disk
-            kb._live, kb._version, kb._mismatch = Live(index, lexical), kb.versions.current(), None
+            kb._live, kb._version, kb._mismatch = LiveIndexes(index, lexical), kb.versions.current(), None
         for q in questions[:10]:
             kb.search(q, 5)
         totals, parts = [], collections.defaultdict(list)

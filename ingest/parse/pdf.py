@@ -16,7 +16,7 @@ from ingest.page import Block, Page, ParsedDocument, Word, center_in
 from ingest.parse.layout import body_font_size, find_gutters
 from ingest.parse.regions import blocks_from_regions
 from ingest.parse.sidebar import order_with_sidebars
-from ingest.parse.structure import finish
+from ingest.parse.structure import apply_document_structure
 from ingest.parse.tables import extract_tables
 from ingest.parse.unruled import find_unruled_tables
 from rag.core.errors import CorruptFile, EmptyFile, EncryptedFile
@@ -256,7 +256,7 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
     if all(p.error for p in pages):
         raise CorruptFile(f"no page of {path.name} could be read ({pages[0].error})")
     body = max(hist, key=hist.get) if hist else 0.0
-    finish(pages, body, _outline(path))
+    apply_document_structure(pages, body, _outline(path))
     return ParsedDocument(name=path.name, pages=pages, kind="pdf")
 
 
@@ -276,5 +276,5 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
         1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr", scan.hints, scan.boxes
     )
     page.rotation = scan.rotation
-    finish([page], body_font_size(scan.words))
+    apply_document_structure([page], body_font_size(scan.words))
     return ParsedDocument(name=path.name, pages=[page], kind="image")

@@ -181,7 +181,7 @@ def mark_continued_tables(pages: list[Page]) -> None:
                 table.header_rows = 0  # no repeated header: every row is data
 
 
-def finish(pages: list[Page], body_size: float, toc: list[tuple[int, str]] | None = None) -> None:
+def apply_document_structure(pages: list[Page], body_size: float, toc: list[tuple[int, str]] | None = None) -> None:
     """Every document-level decision, in order, on pages already in reading order."""
     mark_running(pages, body_size)
     for p in pages:

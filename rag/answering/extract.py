@@ -76,7 +76,7 @@ def extract(question: str, hits: list[Hit], max_quotes: int = 3, min_terms: int 
     return [q for q in scored[:max_quotes] if q.score >= RELATIVE * scored[0].score]
 
 
-def focus(text: str, question: str, max_words: int) -> str:
+def question_relevant_part(text: str, question: str, max_words: int) -> str:
     """The lines and sentences of `text` that best match the question, in their order, within `max_words`.
 
     Tighter packing for a slow model: prompt prefill dominates answer latency on a CPU, so each source can be

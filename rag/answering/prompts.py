@@ -2,7 +2,7 @@
 
 import re
 
-from rag.answering.extract import focus
+from rag.answering.extract import question_relevant_part
 from rag.answering.markers import strip_marks
 from rag.core.types import Hit
 
@@ -50,7 +50,7 @@ def source_text(hit: Hit, question: str, source_words: int = 0, tables: str = "r
     compact HTML with its thead and spans."""
     if tables == "html" and "<table" in hit.html:
         return compact_html(hit.html)
-    return focus(hit.text, question, source_words)
+    return question_relevant_part(hit.text, question, source_words)
 
 
 def build_messages(question: str, hits: list[Hit], source_words: int = 0, tables: str = "rows") -> list[dict]:

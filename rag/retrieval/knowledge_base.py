@@ -57,7 +57,7 @@ def embed_text(heading: str, text: str) -> str:
 
 
 @dataclass
-class Live:
+class LiveIndexes:
     vectors: FaissIndex
     lexical: Bm25Index
 
@@ -70,7 +70,7 @@ class KnowledgeBase:
         self.store = SqliteStore(self.data_dir / "store.sqlite")
         self.versions = IndexVersions(self.data_dir, settings.index.keep_versions)
         self.embedder = embedder
-        self._live: Live | None = None
+        self._live: LiveIndexes | None = None
         self._version: Path | None = None
         self._read_lock = threading.Lock()
         self._bulk: FaissIndex | None = None
@@ -78,12 +78,12 @@ class KnowledgeBase:
         self._mismatch: str | None = None
 
     # ---- reading -------------------------------------------------------------------------------
-    def live(self) -> Live:
+    def live(self) -> LiveIndexes:
         """The live indexes, reloaded when another process has published a newer version."""
         with self._read_lock:
             current = self.versions.current()
             if self._live is None or current != self._version:
-                self._live = Live(self._load(current), Bm25Index.load(current) if current else Bm25Index())
+                self._live = LiveIndexes(self._load(current), Bm25Index.load(current) if current else Bm25Index())
                 self._version = current
                 self._mismatch = self._check_embedder()
             return self._live

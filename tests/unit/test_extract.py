@@ -56,12 +56,12 @@ def test_quote_count_is_bounded():
 
 
 def test_focus_keeps_the_matching_lines_in_order_within_the_budget():
-    from rag.answering.extract import focus
+    from rag.answering.extract import question_relevant_part
 
     text = TEXTS[0] + "\n" + TEXTS[1]
-    cut = focus(text, "What was the Q2 output in Bergen?", 12)
+    cut = question_relevant_part(text, "What was the Q2 output in Bergen?", 12)
     assert cut.splitlines() == ["...", "Site | Q1 | Q2", "...", "Bergen | 7 | 9", "..."]
-    assert focus(text, "anything", 0) == text and focus("short text", "q", 50) == "short text"
-    crane = focus(text, "Who inspected the harbour crane?", 20)
+    assert question_relevant_part(text, "anything", 0) == text and question_relevant_part("short text", "q", 50) == "short text"
+    crane = question_relevant_part(text, "Who inspected the harbour crane?", 20)
     assert crane.startswith("...\nThe harbour crane was inspected on 14 March 2024 by Ingrid Solheim.")
     assert all(line == "..." or line in text for line in crane.splitlines())

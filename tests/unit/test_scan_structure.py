@@ -2,7 +2,7 @@
 
 from ingest.page import Block, Page, Word
 from ingest.parse.regions import blocks_from_regions
-from ingest.parse.structure import finish, size_levels
+from ingest.parse.structure import apply_document_structure, size_levels
 
 
 def line(text: str, x: float, top: float, height: float = 14) -> Word:
@@ -53,7 +53,7 @@ def test_ocr_headings_from_box_height_and_numbering_with_levels():
         Block("paragraph", (52, 390, 291, 402), "Water quality", size=12.2),
     ]
     pages = [Page(1, 595, 842, blocks, source="ocr")]
-    finish(pages, body_size=8.8)
+    apply_document_structure(pages, body_size=8.8)
     got = [(b.kind, b.level) for b in pages[0].blocks]
     assert got == [
         ("title", 1),

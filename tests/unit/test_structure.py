@@ -1,5 +1,5 @@
 from ingest.page import Block, Page
-from ingest.parse.structure import finish
+from ingest.parse.structure import apply_document_structure
 
 
 def page(n: int, blocks: list[Block]) -> Page:
@@ -19,7 +19,7 @@ def test_running_headers_page_numbers_title_and_heading_levels():
             Block("paragraph", (290, 760, 310, 770), str(n), size=10),
         ]
         pages.append(page(n, blocks))
-    finish(pages, body_size=10)
+    apply_document_structure(pages, body_size=10)
     p1 = pages[0].blocks
     assert [b.kind for b in p1] == ["header", "title", "heading", "heading", "paragraph", "footer"]
     assert [b.level for b in p1[1:4]] == [1, 2, 3]
@@ -37,7 +37,7 @@ def test_outline_decides_heading_levels():
             ],
         )
     ]
-    finish(pages, 10, toc=[(0, "Methods"), (1, "Sampling")])
+    apply_document_structure(pages, 10, toc=[(0, "Methods"), (1, "Sampling")])
     assert [b.level for b in pages[0].blocks[:2]] == [2, 3]
 
 
@@ -52,7 +52,7 @@ def test_captions_attach_to_figures_and_tables_and_text_inside_figures_moves_in(
         Block("paragraph", (50, 420, 500, 600), "Body text " * 30, size=10),
     ]
     p = page(1, blocks)
-    finish([p], 10)
+    apply_document_structure([p], 10)
     fig, table = p.blocks[0], p.blocks[1]
     assert fig.kind == "figure" and fig.caption == "Figure 1: Output by month" and fig.text == "axis label"
     assert table.kind == "table" and table.caption == "Table 2: Sites"
@@ -67,5 +67,5 @@ def test_table_continued_on_next_page_is_marked():
     p2 = page(
         2, [Block("table", (50, 80, 500, 300), rows=[row, row]), Block("paragraph", (50, 320, 500, 400), "After " * 20, size=10)]
     )
-    finish([p1, p2], 10)
+    apply_document_structure([p1, p2], 10)
     assert p2.blocks[0].continued and not p1.blocks[1].continued
