@@ -3,6 +3,7 @@
 import logging
 import threading
 from contextlib import contextmanager
+from typing import Protocol
 
 import numpy as np
 
@@ -20,6 +21,16 @@ def _cls_off(engine):
         yield
     finally:
         engine.use_cls = saved
+
+
+class OcrReader(Protocol):
+    """OCR seam: a page image -> words with their boxes (page image pixels), in no particular order."""
+
+    name: str
+
+    def warm_up(self) -> object: ...
+
+    def read(self, image) -> list[Word]: ...
 
 
 class RapidOcrReader:

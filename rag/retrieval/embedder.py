@@ -43,8 +43,17 @@ def resolve_backend(backend: str, device: str) -> str:
 
 
 class Embedder(Protocol):
+    """Embedder seam: texts -> L2-normalised float32 vectors [n, dim]."""
+
     name: str
     dim: int
+
+    def warm_up(self) -> None: ...
+
+    def identity(self) -> dict:
+        """Name, weights sha256 and backend, as an index manifest records them (vectors of another identity are
+        not comparable)."""
+        ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 

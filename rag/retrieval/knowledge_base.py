@@ -21,8 +21,9 @@ from rag.core.settings import Settings
 from rag.core.types import Chunk, Document, Filters, Hit
 from rag.retrieval.embedder import Embedder
 from rag.retrieval.fusion import diversify, rrf, weighted
-from rag.retrieval.lexical import Bm25Index
-from rag.retrieval.vector_index import FaissIndex, IndexVersions, choose_kind
+from rag.retrieval.lexical import Bm25Index, LexicalIndex
+from rag.retrieval.vector_index import FaissIndex, IndexVersions, VectorIndex, choose_kind
+from rag.store.protocol import Store
 from rag.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,7 @@ EMBED_BLOCK = 256  # chunks embedded together within a bulk (sorted by length in
 
 def embedder_identity(embedder: Embedder) -> dict:
     """Name, weights sha256 and backend of an embedder, as recorded in an index manifest."""
-    if hasattr(embedder, "identity"):
-        return embedder.identity()
-    return {"name": embedder.name, "sha256": getattr(embedder, "sha256", ""), "backend": getattr(embedder, "backend", "torch")}
+    return embedder.identity()
 
 
 def identity_mismatch(recorded: dict | None, current: dict) -> str | None:
@@ -58,8 +57,8 @@ def embed_text(heading: str, text: str) -> str:
 
 @dataclass
 class LiveIndexes:
-    vectors: FaissIndex
-    lexical: Bm25Index
+    vectors: VectorIndex
+    lexical: LexicalIndex
 
 
 class KnowledgeBase:
@@ -67,7 +66,7 @@ class KnowledgeBase:
         self.settings = settings
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = SqliteStore(self.data_dir / "store.sqlite")
+        self.store: Store = SqliteStore(self.data_dir / "store.sqlite")
         self.versions = IndexVersions(self.data_dir, settings.index.keep_versions)
         self.embedder = embedder
         self._live: LiveIndexes | None = None

@@ -9,6 +9,7 @@ import logging
 import re
 import unicodedata
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -38,6 +39,17 @@ def tokens(text: str) -> list[str]:
     text = THOUSANDS.sub("", unicodedata.normalize("NFKC", text).lower())
     words = [t for t in TOKEN.findall(text) if t not in STOPWORDS]
     return [w if w[0].isdigit() else s for w, s in zip(words, _stem(words))]
+
+
+class LexicalIndex(Protocol):
+    """Lexical index seam: ids -> texts, searched by words."""
+
+    @property
+    def size(self) -> int: ...
+
+    def search(self, query: str, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]: ...
+
+    def save(self, folder: Path) -> None: ...
 
 
 class Bm25Index:

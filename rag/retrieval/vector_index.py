@@ -9,6 +9,7 @@ import logging
 import shutil
 import time
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -28,6 +29,21 @@ def gpu_available() -> bool:
     """True when this faiss build has GPU support and sees a GPU."""
     faiss = _faiss()
     return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+
+
+class VectorIndex(Protocol):
+    """Vector index seam: ids -> L2-normalised vectors, searched by inner product."""
+
+    @property
+    def size(self) -> int: ...
+
+    def add(self, ids: list[int], vecs: np.ndarray) -> None: ...
+
+    def remove(self, ids: list[int]) -> int: ...
+
+    def search(self, query: np.ndarray, k: int, allowed: list[int] | None = None) -> list[tuple[int, float]]: ...
+
+    def save(self, folder: Path) -> None: ...
 
 
 class FaissIndex:

@@ -20,6 +20,9 @@ class HashEmbedder:
     def warm_up(self) -> None:
         pass
 
+    def identity(self) -> dict:
+        return {"name": self.name, "sha256": self.sha256, "backend": "hash"}
+
     def embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype="float32")
         for i, text in enumerate(texts):

@@ -86,6 +86,12 @@ class WordHashEmbedder:
 
     name, sha256, backend, dim = "word-hash", "0" * 64, "test", 64
 
+    def warm_up(self) -> None:
+        pass
+
+    def identity(self) -> dict:
+        return {"name": self.name, "sha256": self.sha256, "backend": self.backend}
+
     def embed(self, texts):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
