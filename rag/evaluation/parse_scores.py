@@ -246,6 +246,11 @@ def tree_edit_distance(a: Node, b: Node, rename: Callable[[Node, Node], float] |
     """Zhang-Shasha (1989) ordered tree edit distance; insert and delete cost 1, `rename(x, y)` the relabel cost.
 
     The default rename costs 0 for equal tags and 1 otherwise. Time O(|a| |b| min(depth, leaves)^2) per tree.
+
+    Hand-written rather than taken from `apted` (the package TEDS is usually computed with) because it was measured
+    faster with the same distances: on table trees of 26, 141 and 361 nodes this took 0.001, 0.026 and 0.19 s,
+    apted 1.0.3 0.004, 0.098 and 0.80 s (about 4x slower; Xeon, Python 3.11). tests/unit/test_evaluation.py checks
+    the distances against apted on random trees.
     """
     rename = rename or _label_cost
     nodes_a, left_a = _postorder(a)

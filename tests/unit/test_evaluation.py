@@ -165,3 +165,27 @@ def test_reading_order_cer_via_html_text():
     bad = cer(html_text(reference), html_text(wrong))
     assert good == 0.0
     assert bad > 0.5
+
+
+def test_tree_edit_distance_agrees_with_apted_on_random_trees():
+    """The hand-written Zhang-Shasha distance is the one the reference package computes (it is kept for speed)."""
+    import random
+
+    from apted import APTED, Config
+
+    class LabelConfig(Config):
+        def rename(self, a, b):
+            return 0.0 if a.tag == b.tag else 1.0
+
+        def children(self, node):
+            return node.children
+
+    rng = random.Random(7)
+
+    def tree(depth: int) -> Node:
+        kids = [tree(depth - 1) for _ in range(rng.randint(0, 3))] if depth else []
+        return Node(rng.choice(["table", "tr", "td", "th"]), kids)
+
+    for _ in range(40):
+        a, b = tree(4), tree(4)
+        assert tree_edit_distance(a, b) == APTED(a, b, LabelConfig()).compute_edit_distance()
