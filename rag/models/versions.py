@@ -105,7 +105,7 @@ class ModelVersions:
 
     def packaged(self) -> list[ModelVersion]:
         """Adapters shipped inside the package (`rag/models/adapters/<id>/version.json`, same layout as a registered
-        version), trained by this project with its own pipeline: see the README ("Fine-tuning")."""
+        version), trained by this project with its own pipeline: see docs/fine-tuning.md."""
         folder = Path(str(resources.files("rag.models").joinpath("adapters")))
         found = sorted(folder.glob(f"*/{MANIFEST_FILE}")) if folder.is_dir() else []
         shipped = [self._read(p, source="packaged") for p in found]
