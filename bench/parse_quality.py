@@ -1,4 +1,4 @@
-"""Parse quality on generated documents whose truth is known exactly (tests/parse_fixtures.py).
+"""Parse quality on generated documents whose truth is known exactly (tests/helpers/parse_fixtures.py).
 
 Builds the fixtures (born-digital PDFs: two- and three-column articles, ruled, unruled and two-page tables, a page
 with figures; scans of two of them at 150/200/300 dpi, turned 90 and 180 degrees, skewed 3 degrees, noisy), then

@@ -148,7 +148,7 @@ def train(
     typer.echo(json.dumps({k: report.get(k) for k in keys}, indent=1))
 
 
-# ---- export (issue 6, item 3): the adapter as GGUF, registered as a model version ------------------------------
+# ---- export: a peft LoRA adapter as GGUF, registered as a model version ------------------------------
 @finetune_app.command("export")
 def export(
     adapter_dir: Path = typer.Argument(..., help="A PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors)."),

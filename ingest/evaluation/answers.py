@@ -2,7 +2,7 @@
 
 Every document of a folder is ingested by the normal ingestion code (unchanged files already in the data
 directory are skipped), every question goes through the normal answer path (`Services.ask`), and each answer
-is scored by `rag/answer_metrics.py` (correctness, cited pages, refusal) and, optionally, an LLM judge.
+is scored by `rag/evaluation/answer_scores.py` (correctness, cited pages, refusal) and, optionally, an LLM judge.
 """
 
 import time

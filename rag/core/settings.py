@@ -1,141 +1,326 @@
-"""One settings tree (`RAG_` prefix, nested with `__`), built once and passed down."""
+"""One settings tree (`RAG_` prefix, nested with `__`), built once and passed down.
+
+Every field carries its description (docs/settings.md is rendered from them by scripts/settings_doc.py), and a
+setting that takes one of a fixed set of words is a `Literal`, so a typo fails when the settings are read, with
+pydantic's message listing the allowed words. Those words are read case-insensitively.
+"""
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVICE_PATTERN = r"^(auto|cpu|cuda(:[0-9]+)?)$"  # torch device names the service accepts: auto, cpu, cuda, cuda:N
+
+GeneratorBackend = Literal["llama.cpp", "transformers", "openai"]
+EmbedderBackend = Literal["auto", "torch", "int8", "onnx"]
+# Loose spellings of the generator backends, as rag.generation.protocol.backend_kind reads them (lower case, without
+# "_" and "-"); kept here too because the core's settings import nothing above them (tests/unit/test_settings_doc.py
+# checks that the two agree).
+GENERATOR_BACKEND_ALIASES = {
+    "llama.cpp": "llama.cpp",
+    "llamacpp": "llama.cpp",
+    "transformers": "transformers",
+    "hf": "transformers",
+    "openai": "openai",
+    "openaicompatible": "openai",
+}
+
+
+def _lower(value: Any) -> Any:
+    """A word setting as written in any case: "HNSW" is "hnsw"."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _generator_backend(value: Any) -> Any:
+    """The canonical backend word for a loose spelling ("llamacpp", "hf", "openai-compatible"); others unchanged."""
+    if not isinstance(value, str):
+        return value
+    return GENERATOR_BACKEND_ALIASES.get(value.strip().lower().replace("_", "").replace("-", ""), value)
 
 
 class EmbedderSettings(BaseModel):
-    model: str = "all-MiniLM-L6-v2"
-    device: str = "auto"  # auto | cpu | cuda
-    batch_size: int = 32
-    backend: str = "auto"  # auto | torch | int8 | onnx; auto = onnx on CPU, torch on GPU (docs/benchmarks.md)
-    threads: int = 0  # inference threads; 0 = every core this process may use
+    model: str = Field(default="all-MiniLM-L6-v2", description="manifest name of the embedding model")
+    device: str = Field(default="auto", pattern=DEVICE_PATTERN, description="auto | cpu | cuda (or cuda:N)")
+    batch_size: int = Field(default=32, description="texts per embedding batch")
+    # Any name when built in code (the embedder refuses one it does not know); the environment may only set the words
+    # of `EmbedderBackend` (see CheckedEmbedderSettings).
+    backend: str = Field(
+        default="auto",
+        description="auto | torch | int8 | onnx; auto = onnx on CPU, torch on GPU (docs/benchmarks.md, docs/models.md)",
+    )
+    threads: int = Field(default=0, description="inference threads; 0 = every core this process may use")
+
+    lower_case_words = field_validator("device", "backend", mode="before")(_lower)
+
+
+class CheckedEmbedderSettings(EmbedderSettings):
+    """The embedder section as read from the environment: the backend is one of its words."""
+
+    backend: EmbedderBackend = Field(
+        default="auto",
+        description="auto | torch | int8 | onnx; auto = onnx on CPU, torch on GPU (docs/benchmarks.md, docs/models.md)",
+    )
 
 
 class IndexSettings(BaseModel):
-    use_gpu: str = "auto"  # auto | never | always
-    keep_versions: int = 2
-    kind: str = "auto"  # auto | flat | hnsw | ivfpq ("auto": exact below ann_above vectors, IVF-PQ above)
-    ann_above: int = 100_000
-    hnsw_m: int = 32
-    hnsw_ef_search: int = 96
-    ivf_nprobe: int = 16
-    # OpenMP threads of one query's FAISS search (in the querying thread only; builds use every core). 1 by default:
-    # with other work on the cores, a 2-thread flat search of 10k vectors took 75 ms instead of 0.4 ms (benchmarks.md)
-    search_threads: int = 1
+    use_gpu: Literal["auto", "never", "always"] = Field(
+        default="auto", description="FAISS on the GPU: auto (when faiss has GPU support and sees a device), never, always"
+    )
+    keep_versions: int = Field(default=2, description="index versions kept under indexes/ (for `rag index rollback`)")
+    kind: Literal["auto", "flat", "hnsw", "ivfpq"] = Field(
+        default="auto", description='auto | flat | hnsw | ivfpq ("auto": exact below ann_above vectors, IVF-PQ above)'
+    )
+    ann_above: int = Field(default=100_000, description="vectors from which kind=auto builds an approximate (IVF-PQ) index")
+    hnsw_m: int = Field(default=32, description="HNSW: neighbours per node (recorded in each version's manifest)")
+    hnsw_ef_search: int = Field(default=96, description="HNSW: candidates explored per query")
+    ivf_nprobe: int = Field(default=16, description="IVF-PQ: inverted lists probed per query")
+    search_threads: int = Field(
+        default=1,
+        description=(
+            "OpenMP threads of one query's FAISS search (in the querying thread only; builds use every core). 1 by "
+            "default: with other work on the cores, a 2-thread flat search of 10k vectors took 75 ms instead of "
+            "0.4 ms (docs/benchmarks.md)"
+        ),
+    )
+
+    lower_case_words = field_validator("use_gpu", "kind", mode="before")(_lower)
 
 
 class GeneratorSettings(BaseModel):
-    backend: str = "llama.cpp"  # llama.cpp | transformers | openai (an OpenAI-compatible HTTP endpoint)
-    # Default chosen by measured quality and latency: see docs/benchmarks.md ("Choosing the answer model").
-    # For llama.cpp and transformers: a manifest model name; for openai: the model name the endpoint serves.
-    model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    endpoint: str | None = None  # openai backend: base URL, e.g. http://127.0.0.1:8080/v1
-    api_key: str | None = None  # openai backend: sent as a bearer token when set
-    lora_path: Path | None = None  # llama.cpp: a GGUF LoRA adapter applied on top of the base model
-    lora_sha256: str | None = None  # the adapter's pinned sha256: a file that differs is refused at load
-    # The model version served until `rag models use` picks one (a built-in, packaged or registered id; see "Model
-    # versions" in the README). It gives way when the model, adapter, backend or endpoint above is set explicitly.
-    # Default: the 1.5B with the adapter this project trained, which beats the 1.5B alone on both held-out sets
-    # (docs/benchmarks.md, "Fine-tuning"); empty serves `model` alone.
-    version: str | None = "qwen2.5-coder-1.5b-grounded-v1"
-    device: str = "auto"  # transformers: auto (cuda when available, else cpu) | cpu | cuda
-    hf_cache_dir: Path | None = None  # transformers: dense checkpoints of the GGUFs (default <models dir>/hf)
-    timeout_s: float = 120.0  # one generation (and one HTTP call) may take at most this long
-    n_ctx: int = 4096
-    max_tokens: int = 256
-    temperature: float = 0.0
-    threads: int = 0  # 0 = all cores (llama.cpp); 0 = torch's default (transformers)
-    gpu_layers: int = 0  # llama.cpp: layers offloaded to the GPU
-    # llama.cpp: before loading a model, generate a few tokens in a child process, so a build that cannot run on
-    # this CPU fails with its reason (503 for answers, search keeps serving) instead of killing the process.
-    build_check: bool = True
+    # Any name when built in code (the factory refuses one it does not know); the environment may only set the words
+    # of `GeneratorBackend` (see CheckedGeneratorSettings).
+    backend: str = Field(
+        default="llama.cpp",
+        description=(
+            "llama.cpp | transformers | openai (an OpenAI-compatible HTTP endpoint); also spelt llamacpp, hf, "
+            "openai-compatible (docs/models.md)"
+        ),
+    )
+    model: str = Field(
+        default="qwen2.5-coder-1.5b-instruct-q4_k_m",
+        description=(
+            "for llama.cpp and transformers: a manifest model name; for openai: the model name the endpoint serves. "
+            'Default chosen by measured quality and latency (docs/benchmarks.md, "Choosing the answer model"); '
+            "also the default teacher of `rag finetune data`"
+        ),
+    )
+    endpoint: str | None = Field(default=None, description="openai backend: base URL, e.g. http://127.0.0.1:8080/v1")
+    api_key: str | None = Field(default=None, description="openai backend: sent as a bearer token when set")
+    lora_path: Path | None = Field(default=None, description="llama.cpp: a GGUF LoRA adapter applied on top of the base model")
+    lora_sha256: str | None = Field(
+        default=None, description="the adapter's pinned sha256: a file that differs is refused at load"
+    )
+    version: str | None = Field(
+        default="qwen2.5-coder-1.5b-grounded-v1",
+        description=(
+            "the model version served until `rag models use` picks one (a built-in, packaged or registered id; see "
+            '"Model versions" in docs/models.md). It gives way when the model, adapter, backend or endpoint is set '
+            "explicitly. Default: the 1.5B with the adapter this project trained, which beats the 1.5B alone on both "
+            'held-out sets (docs/benchmarks.md, "Fine-tuning"); empty serves `model` alone'
+        ),
+    )
+    device: str = Field(
+        default="auto",
+        pattern=DEVICE_PATTERN,
+        description="transformers: auto (cuda when available, else cpu) | cpu | cuda (or cuda:N)",
+    )
+    hf_cache_dir: Path | None = Field(
+        default=None, description="transformers: dense checkpoints of the GGUFs (default `<models dir>/hf`)"
+    )
+    timeout_s: float = Field(
+        default=120.0, description="one generation (and one HTTP call) may take at most this long; 504 after it"
+    )
+    n_ctx: int = Field(
+        default=4096, description="context window in tokens: sources are dropped until the prompt fits n_ctx - max_tokens"
+    )
+    max_tokens: int = Field(default=256, description="longest answer in tokens")
+    temperature: float = Field(default=0.0, description="sampling temperature (0: greedy, deterministic)")
+    threads: int = Field(default=0, description="0 = all cores (llama.cpp); 0 = torch's default (transformers)")
+    gpu_layers: int = Field(default=0, description="llama.cpp: layers offloaded to the GPU")
+    build_check: bool = Field(
+        default=True,
+        description=(
+            "llama.cpp: before loading a model, generate a few tokens in a child process, so a build that cannot run "
+            "on this CPU fails with its reason (503 for answers, search keeps serving) instead of killing the process"
+        ),
+    )
+
+    lower_case_words = field_validator("device", mode="before")(_lower)
+
+
+class CheckedGeneratorSettings(GeneratorSettings):
+    """The generator section as read from the environment: the backend is one of its words, loose spellings
+    ("llamacpp", "hf", "openai-compatible") normalised to them."""
+
+    backend: GeneratorBackend = Field(
+        default="llama.cpp",
+        description=(
+            "llama.cpp | transformers | openai (an OpenAI-compatible HTTP endpoint); also spelt llamacpp, hf, "
+            "openai-compatible (docs/models.md)"
+        ),
+    )
+
+    canonical_backend = field_validator("backend", mode="before")(_generator_backend)
 
 
 class ServingSettings(BaseModel):
-    max_concurrent: int = 1  # generations running at once (llama.cpp on CPU: 1 is fastest overall)
-    queue_size: int = 8  # requests that may wait for a slot; more get 503 with Retry-After
-    queue_timeout_s: float = 60.0  # a waiting request gives up (503) after this long
+    max_concurrent: int = Field(default=1, description="generations running at once (llama.cpp on CPU: 1 is fastest overall)")
+    queue_size: int = Field(default=8, description="requests that may wait for a slot; more get 503 with Retry-After")
+    queue_timeout_s: float = Field(default=60.0, description="a waiting request gives up (503) after this long")
 
 
 class RetrievalSettings(BaseModel):
-    mode: str = "hybrid"  # hybrid | dense | lexical
-    fusion: str = "rrf"  # rrf | weighted
-    candidates: int = 50  # top-N from each retriever before fusion
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    lexical_weight: float = 0.5  # tuned on SciFact-train and FinanceBench-dev: see docs/benchmarks.md
-    max_per_page: int = 2  # at most this many chunks of one page in the final top-k (0 = no limit)
+    mode: Literal["hybrid", "dense", "lexical"] = Field(default="hybrid", description="hybrid | dense | lexical")
+    fusion: Literal["rrf", "weighted"] = Field(
+        default="rrf", description="rrf (reciprocal rank fusion) | weighted (weighted score fusion)"
+    )
+    candidates: int = Field(default=50, description="top-N from each retriever before fusion")
+    rrf_k: int = Field(default=60, description="the RRF constant")
+    dense_weight: float = Field(default=1.0, description="weight of the dense (FAISS) list in the fusion")
+    lexical_weight: float = Field(
+        default=0.5, description="weight of the BM25 list; tuned on SciFact-train and FinanceBench-dev: see docs/benchmarks.md"
+    )
+    max_per_page: int = Field(default=2, description="at most this many chunks of one page in the final top-k (0 = no limit)")
+
+    lower_case_words = field_validator("mode", "fusion", mode="before")(_lower)
 
 
 class AnswerSettings(BaseModel):
-    mode: str = "generate"  # generate | extract (verbatim quotes only, no free generation)
-    check: bool = True  # verify every cited sentence against its source; drop unsupported ones
-    min_support: float = 0.5  # share of a sentence's content words that must appear in the cited source
-    # Refuse without generating when the best dense similarity is below this. Calibrated on FinanceBench-dev:
-    # answerable questions scored 0.50-0.83, entity-swapped unanswerable ones 0.40-0.62, off-topic ones about 0.1-0.25;
-    # 0.4 refuses no answerable question there and leaves a margin for other corpora (docs/benchmarks.md).
-    min_retrieval: float = 0.4
-    regenerate: bool = True  # when no sentence survives the check, ask the model once more
-    max_quotes: int = 3  # extract mode: verbatim sentences or table rows returned
-    # Cut each source to its best-matching lines within this many words (0: whole chunks): 22% fewer prompt tokens
-    # on FinanceBench-dev at the same answer quality (docs/benchmarks.md).
-    source_words: int = 80
-    # How table chunks reach the model: rows (" | " cells, one row a line) or html (compact). Rows measured better
-    # on FinanceBench-dev: 6 wrong answers of 51 vs 9, cited-page precision 0.125 vs 0.091 (docs/benchmarks.md).
-    tables: str = "rows"
+    mode: Literal["generate", "extract"] = Field(
+        default="generate", description="generate | extract (verbatim quotes only, no free generation)"
+    )
+    check: bool = Field(default=True, description="verify every cited sentence against its source; drop unsupported ones")
+    min_support: float = Field(
+        default=0.5, description="share of a sentence's content words that must appear in the cited source"
+    )
+    min_retrieval: float = Field(
+        default=0.4,
+        description=(
+            "refuse without generating when the best dense similarity is below this (0: off). Calibrated on "
+            "FinanceBench-dev: answerable questions scored 0.50-0.83, entity-swapped unanswerable ones 0.40-0.62, "
+            "off-topic ones about 0.1-0.25; 0.4 refuses no answerable question there and leaves a margin for other "
+            "corpora (docs/benchmarks.md)"
+        ),
+    )
+    regenerate: bool = Field(default=True, description="when no sentence survives the check, ask the model once more")
+    max_quotes: int = Field(default=3, description="extract mode: verbatim sentences or table rows returned")
+    source_words: int = Field(
+        default=80,
+        description=(
+            "cut each source to its best-matching lines within this many words (0: whole chunks): 22% fewer prompt "
+            "tokens on FinanceBench-dev at the same answer quality (docs/benchmarks.md)"
+        ),
+    )
+    tables: Literal["rows", "html"] = Field(
+        default="rows",
+        description=(
+            'how table chunks reach the model: rows (" | " cells, one row a line) or html (compact). Rows measured '
+            "better on FinanceBench-dev: 6 wrong answers of 51 vs 9, cited-page precision 0.125 vs 0.091 "
+            "(docs/benchmarks.md)"
+        ),
+    )
+
+    lower_case_words = field_validator("mode", "tables", mode="before")(_lower)
 
 
 class AuthSettings(BaseModel):
-    # auto: API keys required unless the server binds a loopback address (127.0.0.1, ::1, localhost)
-    required: Literal["auto", "true", "false"] = "auto"
-    rate_per_min: int = 120  # requests per minute per API key (token bucket, burst = this many); 0 = no limit
+    required: Literal["auto", "true", "false"] = Field(
+        default="auto",
+        description="auto: API keys required unless the server binds a loopback address (127.0.0.1, ::1, localhost)",
+    )
+    rate_per_min: int = Field(
+        default=120, description="requests per minute per API key (token bucket, burst = this many); 0 = no limit"
+    )
+
+    lower_case_words = field_validator("required", mode="before")(_lower)
 
 
 class Source(BaseModel):
     """A folder `rag reindex` keeps the index in step with, and the collection its files go into."""
 
-    path: Path
-    collection: str = "default"
+    path: Path = Field(description="the folder (rescanned recursively)")
+    collection: str = Field(default="default", description="the collection its files go into")
 
 
 class IngestSettings(BaseModel):
-    # server-side folders that `POST /v1/documents` may name (JSON list in the environment); none: paths refused
-    allowed_roots: list[Path] = Field(default_factory=list)
-    # what `rag reindex` rescans: RAG_INGEST__SOURCES='[{"path": "/srv/docs/hr", "collection": "hr"}]'
-    sources: list[Source] = Field(default_factory=list)
-    reindex_cron: str = ""  # `rag worker` re-indexes the sources on this schedule ("m h dom mon dow", e.g. "15 2 * * *")
-    reindex_batch: int = 500  # changed files prepared (parsed, embedded) before they are written together
+    allowed_roots: list[Path] = Field(
+        default_factory=list,
+        description="server-side folders that `POST /v1/documents` may name (JSON list in the environment); none: paths refused",
+    )
+    sources: list[Source] = Field(
+        default_factory=list,
+        description=(
+            "what `rag reindex` rescans (JSON list of Source): "
+            'RAG_INGEST__SOURCES=\'[{"path": "/srv/docs/hr", "collection": "hr"}]\''
+        ),
+    )
+    reindex_cron: str = Field(
+        default="", description='`rag worker` re-indexes the sources on this schedule ("m h dom mon dow", e.g. "15 2 * * *")'
+    )
+    reindex_batch: int = Field(
+        default=500, description="changed files prepared (parsed, embedded) before they are written together"
+    )
 
 
 class JobsSettings(BaseModel):
-    queue: Literal["sqlite", "redis"] = "sqlite"  # sqlite: <data dir>/queue.sqlite (one machine); redis: several
-    redis_url: str = "redis://localhost:6379/0"
-    workers: int = 1  # jobs a `rag worker` runs at once (threads)
-    publish_every: int = 20  # files of a job between index publications (the write lock is released between)
-    stale_after_s: float = 30.0  # a running job whose worker has not beaten for this long is taken over
-    poll_max_s: float = 1.0  # longest pause of an idle worker between looks at the queue
-    # inference threads (embedder, OCR and layout models, OpenMP, BLAS) of one `rag worker` process; 0 = every core.
-    # With W worker processes on C cores, C / W: two workers on two cores then do not fight over them.
-    inference_threads: int = 0
+    queue: Literal["sqlite", "redis"] = Field(
+        default="sqlite", description="sqlite: `<data dir>/queue.sqlite` (one machine); redis: several (extra `redis`)"
+    )
+    redis_url: str = Field(default="redis://localhost:6379/0", description="the Redis server of queue=redis")
+    workers: int = Field(default=1, description="jobs a `rag worker` runs at once (threads)")
+    publish_every: int = Field(
+        default=20, description="files of a job between index publications (the write lock is released between)"
+    )
+    stale_after_s: float = Field(
+        default=30.0, description="a running job whose worker has not beaten for this long is taken over"
+    )
+    poll_max_s: float = Field(default=1.0, description="longest pause of an idle worker between looks at the queue")
+    inference_threads: int = Field(
+        default=0,
+        description=(
+            "inference threads (embedder, OCR and layout models, OpenMP, BLAS) of one `rag worker` process; 0 = every "
+            "core. With W worker processes on C cores, C / W: two workers on two cores then do not fight over them"
+        ),
+    )
+
+    lower_case_words = field_validator("queue", mode="before")(_lower)
 
 
 class ParseSettings(BaseModel):
-    workers: int = 0  # processes per PDF; 0 = one per core (long PDFs only: at least 50 pages a worker)
-    # files parsed at once by a bulk ingest (`rag ingest`), each process loading its models once; 0 = one per core,
-    # 1 = in the ingesting process (then long PDFs use `workers`). Embedding stays in the ingesting process.
-    processes: int = 0
-    threads: int = 0  # ONNX Runtime threads of the OCR, layout and table models; 0 = every core (parse processes: their share)
-    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"  # tesseract: the `tesseract` program must be installed
-    tesseract_lang: str = "eng"  # tesseract -l value, e.g. "eng+deu" (its language data must be installed)
+    workers: int = Field(
+        default=0, description="processes per PDF; 0 = one per core (long PDFs only: at least 50 pages a worker)"
+    )
+    processes: int = Field(
+        default=0,
+        description=(
+            "files parsed at once by a bulk ingest (`rag ingest`), each process loading its models once; 0 = one per "
+            "core, 1 = in the ingesting process (then long PDFs use `workers`). Embedding stays in the ingesting process"
+        ),
+    )
+    threads: int = Field(
+        default=0,
+        description="ONNX Runtime threads of the OCR, layout and table models; 0 = every core (parse processes: their share)",
+    )
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field(
+        default="rapidocr", description="rapidocr | tesseract (the `tesseract` program must be installed)"
+    )
+    tesseract_lang: str = Field(
+        default="eng", description='tesseract -l value, e.g. "eng+deu" (its language data must be installed)'
+    )
+
+    lower_case_words = field_validator("ocr_engine", mode="before")(_lower)
 
 
 class ChunkSettings(BaseModel):
-    max_words: int = 180
-    min_words: int = 8
+    max_words: int = Field(default=180, description="longest chunk in words")
+    min_words: int = Field(
+        default=8,
+        description=(
+            "a heading or table does not close the pending chunk until it holds this many words (short text joins what follows)"
+        ),
+    )
 
 
 class Settings(BaseSettings):
@@ -143,27 +328,38 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="RAG_", env_nested_delimiter="__", extra="ignore")
 
-    data_dir: Path = Path("./var")
-    models_dir: Path | None = Field(default=None, description="defaults to <data_dir>/models")
-    # registered model versions (adapters, data cards, eval reports) and the `current` pointer; a writable place
-    # shared by every process that answers (e.g. under the data volume when the models dir is part of an image)
-    versions_dir: Path | None = Field(default=None, description="defaults to <models dir>/versions")
-    wheel_cache: Path = Path.home() / ".cache" / "rag" / "wheels"
-    top_k: int = 5
-    max_upload_mb: int = 200  # per uploaded file
-    max_upload_files: int = 100  # files in one upload request
-    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line, with the request id
-    embedder: EmbedderSettings = EmbedderSettings()
-    index: IndexSettings = IndexSettings()
-    generator: GeneratorSettings = GeneratorSettings()
-    chunks: ChunkSettings = ChunkSettings()
-    parse: ParseSettings = ParseSettings()
-    retrieval: RetrievalSettings = RetrievalSettings()
-    answer: AnswerSettings = AnswerSettings()
-    serving: ServingSettings = ServingSettings()
-    auth: AuthSettings = AuthSettings()
-    ingest: IngestSettings = IngestSettings()
-    jobs: JobsSettings = JobsSettings()
+    data_dir: Path = Field(default=Path("./var"), description='store, indexes, html (docs/operations.md, "Data directory")')
+    models_dir: Path | None = Field(
+        default=None, description="assembled model files; defaults to `<data dir>/models` (the scripts set `./var/models`)"
+    )
+    versions_dir: Path | None = Field(
+        default=None,
+        description=(
+            "registered model versions (adapters, data cards, eval reports) and the `current` pointer; defaults to "
+            "`<models dir>/versions`. A writable place shared by every process that answers (e.g. under the data "
+            "volume when the models dir is part of an image)"
+        ),
+    )
+    wheel_cache: Path = Field(default=Path.home() / ".cache" / "rag" / "wheels", description="a cache folder for built wheels")
+    top_k: int = Field(default=5, description="chunks given to the model")
+    max_upload_mb: int = Field(default=200, description="per uploaded file")
+    max_upload_files: int = Field(default=100, description="files in one upload request")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text | json: one JSON object per line, with the request id"
+    )
+    embedder: CheckedEmbedderSettings = Field(default=CheckedEmbedderSettings(), description="the embedding model")
+    index: IndexSettings = Field(default=IndexSettings(), description="the vector index")
+    generator: CheckedGeneratorSettings = Field(default=CheckedGeneratorSettings(), description="the answer model")
+    chunks: ChunkSettings = Field(default=ChunkSettings(), description="chunking")
+    parse: ParseSettings = Field(default=ParseSettings(), description="parsing and OCR")
+    retrieval: RetrievalSettings = Field(default=RetrievalSettings(), description="retrieval and fusion")
+    answer: AnswerSettings = Field(default=AnswerSettings(), description="answers and the citation check")
+    serving: ServingSettings = Field(default=ServingSettings(), description="the generation gate")
+    auth: AuthSettings = Field(default=AuthSettings(), description="API keys")
+    ingest: IngestSettings = Field(default=IngestSettings(), description="server-side ingestion and re-indexing")
+    jobs: JobsSettings = Field(default=JobsSettings(), description="ingestion jobs and workers")
+
+    lower_case_words = field_validator("log_format", mode="before")(_lower)
 
     @property
     def models_path(self) -> Path:

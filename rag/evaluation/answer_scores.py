@@ -1,7 +1,7 @@
 """Answer-quality scorers: numbers within a tolerance, token F1, cited pages, refusals, latency percentiles.
 
 Pure functions over plain values (strings, (doc, page) pairs, dicts), so they are cheap to test and the
-evaluation driver (`ingest/evaluate_answers.py`) only has to collect what the answer path returned.
+evaluation driver (`ingest/evaluation/answers.py`) only has to collect what the answer path returned.
 
 Numbers: "$1,577.00", "1577", "(370)" (= -370), "-370", "12.5%", "1.5 billion" and "1500 million" are all read;
 each number also stands for its scaled value ("1.5 billion" is both 1.5 and 1.5e9), so a gold answer in

@@ -1,8 +1,8 @@
 """An optional LLM judge for answer evaluation: question, gold answer and answer in, "correct"/"incorrect" out.
 
-The judge is any generator of the generator seam (`rag/generator.py`): the local answer model with its own
+The judge is any generator of the generator seam (`rag/generation/protocol.py`): the local answer model with its own
 prompt, another manifest model, or an OpenAI-compatible endpoint. Its verdict is reported beside the
-automatic score (`rag/answer_metrics.py`), never instead of it.
+automatic score (`rag/evaluation/answer_scores.py`), never instead of it.
 """
 
 from __future__ import annotations

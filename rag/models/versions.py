@@ -60,7 +60,7 @@ class ModelVersion:
     eval_report: Path | None = None
     created_at: str | None = None
     notes: str = ""
-    # builtin (a manifest model alone) | packaged (an adapter shipped in rag/adapters/) | registered | settings
+    # builtin (a manifest model alone) | packaged (an adapter shipped in rag/models/adapters/) | registered | settings
     source: str = "registered"
     meta: dict = field(default_factory=dict, compare=False, hash=False)
 
@@ -104,8 +104,8 @@ class ModelVersions:
         ]
 
     def packaged(self) -> list[ModelVersion]:
-        """Adapters shipped inside the package (`rag/adapters/<id>/version.json`, same layout as a registered
-        version), trained by this project with its own pipeline: see the README ("Fine-tuning")."""
+        """Adapters shipped inside the package (`rag/models/adapters/<id>/version.json`, same layout as a registered
+        version), trained by this project with its own pipeline: see docs/fine-tuning.md."""
         folder = Path(str(resources.files("rag.models").joinpath("adapters")))
         found = sorted(folder.glob(f"*/{MANIFEST_FILE}")) if folder.is_dir() else []
         shipped = [self._read(p, source="packaged") for p in found]

@@ -1,4 +1,4 @@
-"""More parse fixtures with known truth (see tests/parse_fixtures.py): display formulas, and a sidebar box.
+"""More parse fixtures with known truth (see tests/helpers/parse_fixtures.py): display formulas, and a sidebar box.
 
 - `formula`: a one-column page with two numbered display formulas (centred, the number at the right margin) and
   one unnumbered one. Truth: `<p class="formula">` holding the formula, then its number in brackets.

@@ -845,7 +845,8 @@ FIXTURES = {
     "table-2pages": table_2pages,
     "figure": figure,
 }
-SCANNED = {"article-2col": "scan-article", "table-ruled": "scan-table"}  # formula and sidebar pages: tests/fixture_pages.py
+# formula and sidebar pages: tests/helpers/fixture_pages.py
+SCANNED = {"article-2col": "scan-article", "table-ruled": "scan-table"}
 
 
 # ---- scans -------------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The adapter shipped in rag/adapters/: listed, pinned, documented, and served by llama.cpp on the real 0.5B."""
+"""The adapter shipped in rag/models/adapters/: listed, pinned, documented, and served by llama.cpp on the real 0.5B."""
 
 import json
 
@@ -20,7 +20,7 @@ def packaged(tmp_path_factory):
     settings.versions_dir = tmp_path_factory.mktemp("packaged-versions")  # this module's own pointer
     versions = ModelVersions(settings, ModelRegistry(settings))
     found = {v.id: v for v in versions.packaged()}
-    assert found, "no adapter in rag/adapters/"
+    assert found, "no adapter in rag/models/adapters/"
     return settings, versions, found[NEWEST_SMALL]
 
 
