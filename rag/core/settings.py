@@ -15,9 +15,8 @@ DEVICE_PATTERN = r"^(auto|cpu|cuda(:[0-9]+)?)$"  # torch device names the servic
 
 GeneratorBackend = Literal["llama.cpp", "transformers", "openai"]
 EmbedderBackend = Literal["auto", "torch", "int8", "onnx"]
-# Loose spellings of the generator backends, as rag.generation.protocol.backend_kind reads them (lower case, without
-# "_" and "-"); kept here too because the core's settings import nothing above them (tests/unit/test_settings_doc.py
-# checks that the two agree).
+# Loose spellings of the generator backends (lower case, without "_" and "-"): the one table, read by the settings
+# and by rag.generation.protocol.backend_kind.
 GENERATOR_BACKEND_ALIASES = {
     "llama.cpp": "llama.cpp",
     "llamacpp": "llama.cpp",
@@ -33,11 +32,16 @@ def _lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+def canonical_generator_backend(name: str) -> str | None:
+    """The backend word ("llama.cpp", "transformers", "openai") a loose spelling names, or None."""
+    return GENERATOR_BACKEND_ALIASES.get(name.strip().lower().replace("_", "").replace("-", ""))
+
+
 def _generator_backend(value: Any) -> Any:
     """The canonical backend word for a loose spelling ("llamacpp", "hf", "openai-compatible"); others unchanged."""
     if not isinstance(value, str):
         return value
-    return GENERATOR_BACKEND_ALIASES.get(value.strip().lower().replace("_", "").replace("-", ""), value)
+    return canonical_generator_backend(value) or value
 
 
 class EmbedderSettings(BaseModel):

@@ -13,24 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from rag.core.settings import canonical_generator_backend
 from rag.core.types import ModelRef
 
 OnToken = Callable[[str], None]
 
 LLAMA_CPP, TRANSFORMERS, OPENAI = "llama.cpp", "transformers", "openai"
-_BACKEND_NAMES = {
-    "llama.cpp": LLAMA_CPP,
-    "llamacpp": LLAMA_CPP,
-    "transformers": TRANSFORMERS,
-    "hf": TRANSFORMERS,
-    "openai": OPENAI,
-    "openaicompatible": OPENAI,
-}
 
 
 def backend_kind(name: str) -> str | None:
     """The backend a settings value names (`llama.cpp`, `transformers` or `openai`, spelt loosely), or None."""
-    return _BACKEND_NAMES.get(name.lower().replace("_", "").replace("-", ""))
+    return canonical_generator_backend(name)
 
 
 @dataclass
