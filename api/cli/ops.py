@@ -78,7 +78,7 @@ def worker(
 
     On start, and every minute, jobs left unfinished by a dead worker are queued again."""
     from api.http.observe import configure_logging
-    from ingest.jobs.queue import JobQueue
+    from ingest.jobs.queue import make_job_queue
     from ingest.jobs.worker_metrics import WorkerMetrics
     from rag.core.threads import limit_threads, with_threads
     from rag.store.jobs import JobStore
@@ -93,9 +93,9 @@ def worker(
     if preload:
         services.embedder.warm_up()
     services.kb.repair()
-    queue = JobQueue(services.settings, JobStore(services.kb.store), services)
+    queue = make_job_queue(services.settings, JobStore(services.kb.store), services)
     if metrics_port:
-        queue.metrics = WorkerMetrics(queue.huey.pending_count, budget)
+        queue.metrics = WorkerMetrics(queue.pending, budget)
         queue.metrics.serve(metrics_port, metrics_host)
     recovered = queue.recover(startup=True)
     typer.echo(

@@ -1,7 +1,9 @@
 """Progress of a bulk ingest on stderr: files/s and ETA, as a bar redrawn in place on a terminal, else plain lines.
 
 The rate is over the last `WINDOW` files (skipped files are quick, parsed ones slow: a recent rate gives a better
-ETA after a resumed run has skipped its first part). Failures and page warnings are printed as lines on both.
+ETA after a resumed run has skipped its first part); rich's own estimate is not used because it averages over a
+fixed time span. rich draws the bar and keeps failures and page warnings printed above it; without a terminal each
+file is one plain line (logs and CI).
 """
 
 import time
@@ -55,7 +57,9 @@ class Progress:
         self.rate = Rate(total, clock=clock)
         self.clock, self.every_s = clock, every_s
         self.total, self.failed, self.skipped = total, 0, 0
-        self._drawn = None  # when the bar was last drawn (tty)
+        self._drawn: float | None = None  # when the bar was last drawn (tty)
+        self._rich = None  # rich.progress.Progress, on a terminal once the first file is done
+        self._task = None
         self.done = 0
 
     def __call__(self, i: int, n: int, r) -> None:
@@ -93,19 +97,31 @@ class Progress:
         notes = ([f"FAILED {relative(r.path)}: {r.reason}"] if r.status == "failed" else []) + [
             f"warning: {relative(r.path)}: {w}" for w in r.warnings
         ]
+        bar = self._bar()
+        for note in notes:
+            bar.console.print(note, markup=False, highlight=False, soft_wrap=True)
+        bar.update(self._task, completed=i, total=n or 1, status=self.status(i, n))
         now = self.clock()
-        if not notes and i < n and self._drawn is not None and now - self._drawn < self.every_s:
-            return
-        self._drawn = now
-        filled = BAR * i // n if n else BAR
-        bar = "[" + "=" * filled + (">" if filled < BAR else "") + " " * (BAR - filled - 1) + "]"
-        self.stream.write("\r\033[K" + "".join(f"{note}\n" for note in notes) + f"{bar} {self.status(i, n)}")
+        if notes or i >= n or self._drawn is None or now - self._drawn >= self.every_s:
+            self._drawn = now
+            bar.refresh()
         if i >= n:
-            self.stream.write("\n")
-        self.stream.flush()
+            bar.stop()
+
+    def _bar(self):
+        """The rich bar, started on first use; redrawn only when `_tty_line` says so (no refresh thread)."""
+        if self._rich is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, TextColumn
+            from rich.progress import Progress as Bar
+
+            console = Console(file=self.stream, force_terminal=True, highlight=False)
+            self._rich = Bar(BarColumn(bar_width=BAR), TextColumn("{task.fields[status]}"), console=console, auto_refresh=False)
+            self._task = self._rich.add_task("ingest", total=self.rate.total or 1, status="")
+            self._rich.start()
+        return self._rich
 
     def close(self) -> None:
         """End the bar's line when the run stopped early (--fail-fast, Ctrl-C)."""
-        if self.tty and self.done < self.rate.total and self._drawn is not None:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._rich is not None and not self._rich.finished:
+            self._rich.stop()

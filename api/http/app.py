@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 import rag
@@ -23,6 +24,8 @@ from rag.core.types import Answer, Document, SearchResult
 from rag.service.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
 from rag.service.gate import Gate, Ticket
 from rag.service.services import Services
+
+PING_S = 15  # seconds between keep-alive comments on an answer stream
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +143,7 @@ def create_app(
                     raise
 
         if body.stream:
-            return StreamingResponse(
-                _events(work, ticket),
-                media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            )
+            return EventSourceResponse(_events(work, ticket), sep="\n", ping=PING_S)
         return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket, request)
 
     app.include_router(DocumentRoutes(services, auth).router())
@@ -214,14 +213,12 @@ async def _watch(task: asyncio.Future, ticket: Ticket, request: Request):
         raise
 
 
-def _sse(event: str, data: dict) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
 async def _events(work, ticket: Ticket):
     """Server-sent events: `token` per piece of generated text, then one `answer` (or `error`), then the end.
 
-    When the client goes away, the stream is cancelled and so is the generation behind it.
+    sse-starlette frames the events, sends a `: ping` comment every `PING_S` seconds (a long prefill does not look
+    like a dead connection to a proxy) and cancels this generator when the client goes away; the generation behind
+    it is then cancelled too.
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
@@ -244,7 +241,8 @@ async def _events(work, ticket: Ticket):
     task = asyncio.ensure_future(run())
     try:
         while (item := await queue.get()) is not None:
-            yield _sse(*item)
+            event, data = item
+            yield ServerSentEvent(event=event, data=json.dumps(data, ensure_ascii=False))
     finally:
         ticket.cancel()  # the client left (or the stream ended): stop generating
         if not task.done():

@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ingest.jobs.queue import JobQueue, new_job_id, uploads_dir
+from ingest.jobs.protocol import JobQueue
+from ingest.jobs.queue import make_job_queue, new_job_id, uploads_dir
 from ingest.parse.sniff import sniff
 from ingest.pipeline import expand
 from rag.core.errors import BadInput, Forbidden, NotFound, RagError, TooLarge, UnsupportedType
@@ -59,7 +60,7 @@ class DocumentRoutes:
 
     @cached_property
     def queue(self) -> JobQueue:
-        return JobQueue(self.settings, JobStore(self.services.kb.store))
+        return make_job_queue(self.settings, JobStore(self.services.kb.store))
 
     # ---- uploads and server-side paths -> files of a job -------------------------------------------
     async def uploaded_files(self, request: Request, job_id: str) -> tuple[str, list]:

@@ -15,6 +15,7 @@ import threading
 import uuid
 from pathlib import Path
 
+from ingest.jobs.protocol import JobQueue
 from ingest.pipeline import Ingestor, Prepared
 from rag.core.errors import BadInput, MissingExtra, NotFound
 from rag.core.settings import Settings
@@ -42,6 +43,11 @@ def make_huey(settings: Settings):
     return SqliteHuey("rag-jobs", filename=str(Path(settings.data_dir) / "queue.sqlite"), results=False)
 
 
+def make_job_queue(settings: Settings, jobs: JobStore, services=None, metrics=None) -> JobQueue:
+    """The job queue for these settings (Huey on SQLite or Redis); `services` only in a worker, which runs jobs."""
+    return HueyJobQueue(settings, jobs, services, metrics)
+
+
 def uploads_dir(settings: Settings, job_id: str) -> Path:
     return Path(settings.data_dir) / "uploads" / job_id
 
@@ -50,8 +56,8 @@ def new_job_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-class JobQueue:
-    """Create, queue, cancel and (in a worker) run ingestion jobs."""
+class HueyJobQueue:
+    """Create, queue, cancel and (in a worker) run ingestion jobs (the `JobQueue` protocol on Huey)."""
 
     def __init__(self, settings: Settings, jobs: JobStore, services=None, metrics=None):
         self.settings = settings
@@ -133,6 +139,9 @@ class JobQueue:
         run_job(
             self.services, self.jobs, job_id, f"{self.worker_name}:{threading.current_thread().name}", self.settings, self.metrics
         )
+
+    def pending(self) -> int:
+        return int(self.huey.pending_count())
 
     def consumer(self, workers: int | None = None):
         cfg = self.settings.jobs

@@ -48,24 +48,13 @@ class EmbedderSettings(BaseModel):
     model: str = Field(default="all-MiniLM-L6-v2", description="manifest name of the embedding model")
     device: str = Field(default="auto", pattern=DEVICE_PATTERN, description="auto | cpu | cuda (or cuda:N)")
     batch_size: int = Field(default=32, description="texts per embedding batch")
-    # Any name when built in code (the embedder refuses one it does not know); the environment may only set the words
-    # of `EmbedderBackend` (see CheckedEmbedderSettings).
-    backend: str = Field(
+    backend: EmbedderBackend = Field(
         default="auto",
         description="auto | torch | int8 | onnx; auto = onnx on CPU, torch on GPU (docs/benchmarks.md, docs/models.md)",
     )
     threads: int = Field(default=0, description="inference threads; 0 = every core this process may use")
 
     lower_case_words = field_validator("device", "backend", mode="before")(_lower)
-
-
-class CheckedEmbedderSettings(EmbedderSettings):
-    """The embedder section as read from the environment: the backend is one of its words."""
-
-    backend: EmbedderBackend = Field(
-        default="auto",
-        description="auto | torch | int8 | onnx; auto = onnx on CPU, torch on GPU (docs/benchmarks.md, docs/models.md)",
-    )
 
 
 class IndexSettings(BaseModel):
@@ -93,9 +82,7 @@ class IndexSettings(BaseModel):
 
 
 class GeneratorSettings(BaseModel):
-    # Any name when built in code (the factory refuses one it does not know); the environment may only set the words
-    # of `GeneratorBackend` (see CheckedGeneratorSettings).
-    backend: str = Field(
+    backend: GeneratorBackend = Field(
         default="llama.cpp",
         description=(
             "llama.cpp | transformers | openai (an OpenAI-compatible HTTP endpoint); also spelt llamacpp, hf, "
@@ -152,20 +139,6 @@ class GeneratorSettings(BaseModel):
     )
 
     lower_case_words = field_validator("device", mode="before")(_lower)
-
-
-class CheckedGeneratorSettings(GeneratorSettings):
-    """The generator section as read from the environment: the backend is one of its words, loose spellings
-    ("llamacpp", "hf", "openai-compatible") normalised to them."""
-
-    backend: GeneratorBackend = Field(
-        default="llama.cpp",
-        description=(
-            "llama.cpp | transformers | openai (an OpenAI-compatible HTTP endpoint); also spelt llamacpp, hf, "
-            "openai-compatible (docs/models.md)"
-        ),
-    )
-
     canonical_backend = field_validator("backend", mode="before")(_generator_backend)
 
 
@@ -351,9 +324,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="text | json: one JSON object per line, with the request id"
     )
-    embedder: CheckedEmbedderSettings = Field(default=CheckedEmbedderSettings(), description="the embedding model")
+    embedder: EmbedderSettings = Field(default=EmbedderSettings(), description="the embedding model")
     index: IndexSettings = Field(default=IndexSettings(), description="the vector index")
-    generator: CheckedGeneratorSettings = Field(default=CheckedGeneratorSettings(), description="the answer model")
+    generator: GeneratorSettings = Field(default=GeneratorSettings(), description="the answer model")
     chunks: ChunkSettings = Field(default=ChunkSettings(), description="chunking")
     parse: ParseSettings = Field(default=ParseSettings(), description="parsing and OCR")
     retrieval: RetrievalSettings = Field(default=RetrievalSettings(), description="retrieval and fusion")

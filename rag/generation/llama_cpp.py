@@ -7,14 +7,13 @@ child process.
 import logging
 import os
 import threading
-import time
 
 from rag.core.errors import BadInput, HashMismatch, MissingExtra
 from rag.core.hashing import sha256_file
 from rag.core.settings import GeneratorSettings
 from rag.core.types import ModelRef
 from rag.generation.build_check import BuildCheckFailed, check_llama_build
-from rag.generation.protocol import Generation, OnToken
+from rag.generation.protocol import Generation, OnToken, Stream
 from rag.models.registry import ModelRegistry, ResolvedModel
 
 log = logging.getLogger(__name__)
@@ -122,39 +121,23 @@ class LlamaCppGenerator:
         llm = self.warm_up()
         with self._lock:  # a llama.cpp context serves one request at a time
             _perf(llm, reset=True)
-            t0 = time.perf_counter()
-            pieces: list[str] = []
-            first = 0.0
+            out = Stream(on_token)
             usage: dict = {}
             stream = llm.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, stop=stop, temperature=self.settings.temperature, seed=0, stream=True
             )
             try:
                 for chunk in stream:
-                    piece = chunk["choices"][0]["delta"].get("content") or ""
                     usage = chunk.get("usage") or usage
-                    if not piece:
-                        continue
-                    if not pieces:
-                        first = (time.perf_counter() - t0) * 1000
-                    pieces.append(piece)
-                    if on_token is not None:
-                        on_token(piece)
+                    out.add(chunk["choices"][0]["delta"].get("content") or "")
             finally:
                 stream.close()
-            total = (time.perf_counter() - t0) * 1000
             prompt_ms, decode_ms, n_prompt, n_decode = _perf(llm)
-        text = "".join(pieces)
-        prompt_tokens = int(usage.get("prompt_tokens", 0)) or n_prompt or _count(llm, messages)
-        completion_tokens = int(usage.get("completion_tokens", 0)) or n_decode or len(pieces)
-        return Generation(
-            text=text,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
+        return out.done(
+            prompt_tokens=int(usage.get("prompt_tokens", 0)) or n_prompt or _count(llm, messages),
+            completion_tokens=int(usage.get("completion_tokens", 0)) or n_decode,
             prompt_ms=prompt_ms,
             decode_ms=decode_ms,
-            total_ms=total,
-            first_token_ms=first,
         )
 
 

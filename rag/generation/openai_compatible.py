@@ -10,12 +10,11 @@ import importlib.util
 import json
 import logging
 import math
-import time
 
 from rag.core.errors import BadInput, GeneratorError, GeneratorTimeout, GeneratorUnavailable, MissingExtra
 from rag.core.settings import GeneratorSettings
 from rag.core.types import ModelRef
-from rag.generation.protocol import Generation, OnToken
+from rag.generation.protocol import Generation, OnToken, Stream
 
 log = logging.getLogger(__name__)
 
@@ -112,41 +111,22 @@ class OpenAIGenerator:
         if stop:
             body["stop"] = stop
         url = f"{self.endpoint}/chat/completions"
-        deadline = time.perf_counter() + self.settings.timeout_s
-        t0 = time.perf_counter()
-        pieces: list[str] = []
-        first = 0.0
+        out = Stream(on_token)
         usage: dict = {}
         with self._errors(url), self.client.stream("POST", url, json=body) as resp:
             if resp.status_code >= 400:
                 _raise_for_status(url, resp.status_code, resp.read().decode(errors="replace"))
             for event in _sse_events(resp.iter_lines()):
-                if time.perf_counter() > deadline:
+                if out.elapsed_s() > self.settings.timeout_s:
                     raise GeneratorTimeout(f"{url} did not finish within {self.settings.timeout_s:g} s")
                 if event.get("error"):
                     raise GeneratorError(f"{url} reported an error mid-answer: {str(event['error'])[:300]}")
                 self._reported = event.get("model") or self._reported
                 usage = event.get("usage") or usage
                 choices = event.get("choices") or [{}]
-                piece = (choices[0].get("delta") or {}).get("content") or ""
-                if not piece:
-                    continue
-                first = first or (time.perf_counter() - t0) * 1000
-                pieces.append(piece)
-                if on_token is not None:
-                    on_token(piece)  # raising here closes the stream: the `with` exits
-        total = (time.perf_counter() - t0) * 1000
+                out.add((choices[0].get("delta") or {}).get("content") or "")  # raising here closes the stream
         prompt = int(usage.get("prompt_tokens") or 0) or self.count_tokens("\n".join(m["content"] for m in messages))
-        completion = int(usage.get("completion_tokens") or 0) or len(pieces)
-        return Generation(
-            text="".join(pieces),
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-            prompt_ms=first,
-            decode_ms=max(total - first, 0.0),
-            total_ms=total,
-            first_token_ms=first,
-        )
+        return out.done(prompt_tokens=prompt, completion_tokens=int(usage.get("completion_tokens") or 0))
 
     def _errors(self, url: str):
         return _HttpErrors(url, self.settings.timeout_s)

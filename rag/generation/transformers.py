@@ -10,14 +10,13 @@ the exception propagates (cancellation).
 import logging
 import queue
 import threading
-import time
 from pathlib import Path
 
 from rag.core.errors import BadInput, GeneratorTimeout
 from rag.core.settings import GeneratorSettings
 from rag.core.types import ModelRef
 from rag.generation.hf_model import HFModel, check_hf_extra, load_hf_model
-from rag.generation.protocol import Generation, OnToken
+from rag.generation.protocol import Generation, OnToken, Stream
 from rag.models.registry import ModelRegistry, ResolvedModel
 
 log = logging.getLogger(__name__)
@@ -125,29 +124,17 @@ class TransformersGenerator:
                 streamer.end()
 
         thread = threading.Thread(target=run, name="hf-generate", daemon=True)
-        t0 = time.perf_counter()
-        first = 0.0
-        pieces: list[str] = []
+        out = Stream(on_token)
         stops = StopText(stop)
         thread.start()
         try:
             for text in streamer:
-                if time.perf_counter() - t0 > timeout:
+                if out.elapsed_s() > timeout:
                     raise GeneratorTimeout(f"generation with {self.name} took longer than {timeout:g} s")
-                piece = stops.feed(text)
-                if piece:
-                    first = first or (time.perf_counter() - t0) * 1000
-                    pieces.append(piece)
-                    if on_token is not None:
-                        on_token(piece)
+                out.add(stops.feed(text))
                 if stops.done:
                     break
-            piece = stops.flush()
-            if piece:
-                first = first or (time.perf_counter() - t0) * 1000
-                pieces.append(piece)
-                if on_token is not None:
-                    on_token(piece)
+            out.add(stops.flush())
         except queue.Empty as exc:
             raise GeneratorTimeout(f"{self.name} produced nothing for {timeout:g} s") from exc
         finally:
@@ -155,17 +142,8 @@ class TransformersGenerator:
             thread.join()
         if "error" in result:
             raise result["error"]
-        total = (time.perf_counter() - t0) * 1000
-        n_out = int(result["out"].shape[1]) - n_prompt if "out" in result else len(pieces)
-        return Generation(
-            text="".join(pieces),
-            prompt_tokens=n_prompt,
-            completion_tokens=n_out,
-            prompt_ms=first,
-            decode_ms=max(total - first, 0.0),
-            total_ms=total,
-            first_token_ms=first,
-        )
+        n_out = int(result["out"].shape[1]) - n_prompt if "out" in result else 0
+        return out.done(prompt_tokens=n_prompt, completion_tokens=n_out)
 
 
 class StopText:

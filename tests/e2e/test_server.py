@@ -153,8 +153,8 @@ def sse_events(lines) -> list[tuple[str, dict]]:
             assert event, "data before event"
             events.append((event, json.loads(line[6:])))
             event = None
-        else:
-            assert line == "", f"unexpected line {line!r}"
+        else:  # a blank line ends an event; a line starting with ':' is a comment (keep-alive ping)
+            assert line == "" or line.startswith(":"), f"unexpected line {line!r}"
     return events
 
 

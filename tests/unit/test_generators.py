@@ -31,7 +31,7 @@ def test_make_generator_picks_the_backend_from_settings(registry):
 
     assert isinstance(make_generator(GeneratorSettings(backend="transformers"), registry), TransformersGenerator)
     with pytest.raises(BadInput, match="unknown generator backend"):
-        make_generator(GeneratorSettings(backend="tgi"), registry)
+        make_generator(GeneratorSettings.model_construct(backend="tgi"), registry)  # past validation
 
 
 def test_backend_settings_come_from_the_environment(monkeypatch, tmp_path):
@@ -174,3 +174,32 @@ def test_stop_strings_are_cut_and_never_streamed():
     assert "".join(out) == "a </b" and out[0] == "a "  # a held-back tail that did not become a stop string
     s = StopText(None)
     assert s.feed("x\n\n") == "x\n\n"
+
+
+def test_a_stream_keeps_pieces_times_the_first_and_splits_prefill_from_decode():
+    from rag.generation.protocol import Stream
+
+    now = [10.0]
+    got: list[str] = []
+    out = Stream(got.append, clock=lambda: now[0])
+    now[0] += 0.5
+    out.add("")  # empty pieces are not pieces
+    out.add("Hello")
+    now[0] += 1.5
+    out.add(" world")
+    gen = out.done(prompt_tokens=12, completion_tokens=0)
+    assert got == ["Hello", " world"] and gen.text == "Hello world"
+    assert (gen.first_token_ms, gen.prompt_ms, gen.decode_ms, gen.total_ms) == (500.0, 500.0, 1500.0, 2000.0)
+    assert gen.completion_tokens == 2  # not reported: the pieces are counted
+    assert out.done(12, 7, prompt_ms=120.0, decode_ms=900.0).decode_ms == 900.0
+
+
+def test_a_stream_stops_when_its_listener_raises():
+    from rag.generation.protocol import Stream
+
+    def hang_up(piece: str) -> None:
+        raise ConnectionError("client left")
+
+    out = Stream(hang_up)
+    with pytest.raises(ConnectionError):
+        out.add("x")

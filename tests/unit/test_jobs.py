@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
-from ingest.jobs.queue import JobQueue, make_huey, run_job
+from ingest.jobs.queue import make_huey, make_job_queue, run_job
 from ingest.jobs.worker_metrics import WorkerMetrics
 from rag.core.errors import MissingExtra
 from rag.core.settings import Settings
@@ -137,7 +137,7 @@ def test_run_job_ingests_resumes_without_duplicates_and_documents_can_be_read_an
     jobs = JobStore(services.kb.store)
     # a worker died after the first file: its job is "running" with an old heartbeat
     assert jobs.claim(job["id"], "deadhost:1:t", stale_s=30)
-    queue = JobQueue(services.settings, jobs, services)
+    queue = make_job_queue(services.settings, jobs, services)
     assert queue.recover() == []  # its worker might still be alive: not taken over yet
     assert run_job(services, jobs, job["id"], "w", services.settings) is None
     services.kb.store.db().execute("UPDATE jobs SET heartbeat=? WHERE id=?", (time.time() - 60, job["id"]))

@@ -1,6 +1,7 @@
 """The bulk ingest progress: rate over recent files, ETA, a bar redrawn in place on a terminal, lines otherwise."""
 
 import io
+import re
 
 from api.cli.progress import Progress, Rate, duration
 from ingest.pipeline import FileResult
@@ -58,18 +59,35 @@ def test_without_a_terminal_each_file_is_a_line_with_rate_and_eta():
     assert lines[4].endswith("[4/4 files  1.0 files/s  done in 4s  (1 unchanged, 1 failed)]")
 
 
+def _shown(text: str) -> str:
+    """The text without terminal control sequences (colours, cursor moves, line clears)."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+
+
 def test_on_a_terminal_one_bar_is_redrawn_and_failures_are_kept_above_it():
     out, clock = io.StringIO(), Clock()
     progress = Progress(0, out, tty=True, clock=clock, every_s=0.2)
     progress(1, 100, _result("a.pdf"))
     clock.now += 0.05
     progress(2, 100, _result("b.pdf"))  # too soon after the last draw: not redrawn
+    assert "2/100 files" not in out.getvalue() and "1/100 files" in out.getvalue()
     clock.now += 0.05
     progress(3, 100, _result("c.pdf", "failed", "encrypted PDF (password required): c.pdf"))
     text = out.getvalue()
-    assert text.count("\r\033[K") == 2 and "\n" in text
-    assert "FAILED /data/c.pdf: encrypted PDF (password required): c.pdf\n" in text
-    assert text.endswith("3/100 files  30.0 files/s  ETA 3s  (1 failed)")
-    assert "\n[>" + " " * 23 + "] 3/100 files" in text  # 3% of a 24-character bar
+    failed = text.index("FAILED /data/c.pdf: encrypted PDF (password required): c.pdf")
+    assert text.index("3/100 files  30.0 files/s  ETA 3s  (1 failed)", failed) > failed  # the bar, below the note
+    assert "\x1b[" in text  # redrawn in place with terminal control sequences
     progress.close()  # stopped early (--fail-fast): the bar's line is ended
-    assert out.getvalue().endswith("\n")
+    assert _shown(out.getvalue()).endswith("\n")
+
+
+def test_on_a_terminal_the_last_file_finishes_the_bar():
+    out, clock = io.StringIO(), Clock()
+    progress = Progress(0, out, tty=True, clock=clock)
+    for i in (1, 2):
+        clock.now += 1.0
+        progress(i, 2, _result(f"{i}.pdf", "skipped"))
+    assert "2/2 files  1.0 files/s  done in 2s  (2 unchanged)\n" in _shown(out.getvalue())
+    before = out.getvalue()
+    progress.close()  # nothing more is written
+    assert out.getvalue() == before

@@ -2,6 +2,8 @@
 
 import pytest
 
+from ingest.jobs.protocol import JobQueue
+from ingest.jobs.queue import HueyJobQueue
 from ingest.ocr.engines import OcrReader, RapidOcrReader
 from ingest.ocr.tesseract import TesseractReader
 from rag.generation.llama_cpp import LlamaCppGenerator
@@ -28,6 +30,7 @@ def members(protocol) -> set[str]:
         (VectorIndex, FaissIndex),
         (LexicalIndex, Bm25Index),
         (Store, SqliteStore),
+        (JobQueue, HueyJobQueue),
         (OcrReader, RapidOcrReader),
         (OcrReader, TesseractReader),
         (Generator, LlamaCppGenerator),

@@ -47,4 +47,6 @@ def test_unknown_embedder_backend_is_refused(tmp_path):
     from rag.retrieval.embedder import SentenceTransformerEmbedder
 
     with pytest.raises(BadInput, match="unknown embedder backend 'tensorrt'"):
-        SentenceTransformerEmbedder(EmbedderSettings(backend="tensorrt"), ModelRegistry(Settings(data_dir=tmp_path)))
+        SentenceTransformerEmbedder(
+            EmbedderSettings.model_construct(backend="tensorrt"), ModelRegistry(Settings(data_dir=tmp_path))
+        )
