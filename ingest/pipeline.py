@@ -21,6 +21,9 @@ from rag.core.errors import EmptyFile, RagError
 from rag.core.hashing import sha256_file
 from rag.core.threads import cores
 from rag.core.types import Document
+from rag.profiles.extract import build_profile
+from rag.profiles.overrides import PROFILE_TAGS, apply_tags
+from rag.profiles.pdf_metadata import pdf_metadata
 from rag.service.services import Services
 
 log = logging.getLogger(__name__)
@@ -132,7 +135,7 @@ class Ingestor:
             return todo
         prepared = self.build(todo)
         if embed and isinstance(prepared, Prepared):
-            prepared.vecs = self.services.kb.embed_chunks(prepared.chunks)
+            prepared.vecs = self.services.kb.embed_chunks(prepared.chunks, prepared.doc.profile)
         return prepared
 
     def check(
@@ -152,7 +155,7 @@ class Ingestor:
             sniff(path)
             digest = sha256_file(path)
             old = self.services.kb.store.find_document(collection, ident)
-            if old and old.sha256 == digest and old.status == "ok" and not force:
+            if old and old.sha256 == digest and old.status == "ok" and not force and not _profile_retagged(old, tags):
                 reason = _retag(self.services.kb.store, old, tags)
                 return FileResult(str(path), "skipped", reason, old.pages, 0, time.perf_counter() - t0, doc_id=old.id)
             return ToParse(path, ident, collection, digest, old, tags, t0)
@@ -171,7 +174,11 @@ class Ingestor:
                 raise EmptyFile(f"no readable text found in {path.name}")
             html_dir = Path(self.services.settings.data_dir) / "html"
             html_dir.mkdir(parents=True, exist_ok=True)
-            (html_dir / f"{doc_id}.html").write_text(to_html(parsed), encoding="utf-8")
+            layout = to_html(parsed)
+            (html_dir / f"{doc_id}.html").write_text(layout, encoding="utf-8")
+            tags = _tags_for(todo.old, todo.tags)
+            metadata = pdf_metadata(path) if parsed.kind == "pdf" else {}
+            profile = apply_tags(build_profile(Path(todo.ident).name, layout, metadata, len(parsed.pages)), tags)
             doc = Document(
                 id=doc_id,
                 name=Path(todo.ident).name,
@@ -180,7 +187,8 @@ class Ingestor:
                 sha256=todo.digest,
                 status="ok",
                 pages=len(parsed.pages),
-                tags=_tags_for(todo.old, todo.tags),
+                tags=tags,
+                profile=profile,
             )
             stat = path.stat()
             result = FileResult(str(path), "ok", "", len(parsed.pages), 0, 0.0, parsed.errors, doc_id)
@@ -213,16 +221,27 @@ class Ingestor:
         digest = hashlib.sha256(text.encode()).hexdigest()
         key = f"text:{name}"
         old = kb.store.find_document(collection, key)
-        if old and old.sha256 == digest:
+        if old and old.sha256 == digest and not _profile_retagged(old, tags):
             return FileResult(key, "skipped", _retag(kb.store, old, tags), 1, 0, time.perf_counter() - t0)
         blocks = [Block(kind="paragraph", bbox=(0, 0, 0, 0), text=line.strip()) for line in text.splitlines() if line.strip()]
         if not blocks:
             return FileResult(key, "failed", f"empty text record: {name}")
         doc_id = document_id(collection, key, digest)
         cfg = self.services.settings.chunks
-        chunks = chunk_document(ParsedDocument(name, [Page(1, 0, 0, blocks)], "text"), doc_id, cfg.max_words, cfg.min_words)
+        parsed = ParsedDocument(name, [Page(1, 0, 0, blocks)], "text")
+        chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words)
+        doc_tags = _tags_for(old, tags)
+        profile = apply_tags(build_profile(name, to_html(parsed), {}, 1), doc_tags)
         doc = Document(
-            id=doc_id, name=name, path=key, collection=collection, sha256=digest, status="ok", pages=1, tags=_tags_for(old, tags)
+            id=doc_id,
+            name=name,
+            path=key,
+            collection=collection,
+            sha256=digest,
+            status="ok",
+            pages=1,
+            tags=doc_tags,
+            profile=profile,
         )
         n = kb.put_document(doc, len(text), 0.0, chunks)
         return FileResult(key, "ok", "", 1, n, time.perf_counter() - t0)
@@ -270,6 +289,12 @@ def _tags_for(old: Document | None, tags: dict[str, str] | None) -> dict[str, st
     if tags is not None:
         return dict(tags)
     return dict(old.tags) if old else {}
+
+
+def _profile_retagged(old: Document, tags: dict[str, str] | None) -> bool:
+    """Whether new tags change a profile field (org, period, ...): the chunks' labels change, so the document is
+    indexed again rather than skipped as unchanged."""
+    return tags is not None and any(tags.get(k) != old.tags.get(k) for k in PROFILE_TAGS)
 
 
 def _retag(store, old: Document, tags: dict[str, str] | None) -> str:

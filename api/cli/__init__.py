@@ -2,18 +2,19 @@
 
 Every command parses input, calls one core function, prints. `commands` holds the root app with the core commands
 (parse, ingest, search, ask, serve, info) and the `models` and `eval` groups; `ops` the `keys` and `index` groups,
-`worker` and `reindex`; `finetune` the `finetune` group.
+`worker` and `reindex`; `documents` the `documents` group; `finetune` the `finetune` group.
 """
 
 import sys
 
 import typer
 
-from api.cli import finetune, ops
+from api.cli import documents, finetune, ops
 from api.cli.commands import app
 from rag.core.errors import BadInput, NotFound, RagError
 
 ops.register(app)
+documents.register(app)
 finetune.register(app)
 
 

@@ -172,11 +172,14 @@ def index_rollback(version: Optional[str] = typer.Argument(None, help="The versi
 
 @index_app.command("rebuild")
 def index_rebuild():
-    """Re-embed every stored chunk with the configured embedder (after changing RAG_EMBEDDER__BACKEND or the
-    model) and publish the result as a new index version."""
+    """Recompute the documents' profiles, re-embed every stored chunk with the configured embedder (after changing
+    RAG_EMBEDDER__BACKEND, the model or RAG_RETRIEVAL__CHUNK_CONTEXT) and publish the result as a new index version."""
     result = cli.services().kb.rebuild()
     e = result["embedder"]
-    typer.echo(f"rebuilt {result['vectors']} vectors with {e['name']} ({e['backend']} backend)")
+    typer.echo(
+        f"rebuilt {result['vectors']} vectors with {e['name']} ({e['backend']} backend, {e['chunk_text']} chunk text);"
+        f" {result['profiles']} document profiles recomputed"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -36,7 +36,10 @@ EXAMPLE = [
 
 
 def source_block(n: int, hit: Hit, text: str | None = None) -> str:
-    return f"Source [{n}] ({hit.doc}, page {hit.page}):\n{(hit.text if text is None else text).strip()}"
+    """`Source [n] (3M Company · 10-K · FY2018: 3M_2018_10K.pdf, page 3):` then the text; the document's label
+    (from its profile) tells the model whose numbers and which period a source holds."""
+    label = f"{hit.context}: {hit.doc}" if hit.context else hit.doc
+    return f"Source [{n}] ({label}, page {hit.page}):\n{(hit.text if text is None else text).strip()}"
 
 
 def compact_html(html: str) -> str:

@@ -160,8 +160,24 @@ class RetrievalSettings(BaseModel):
         default=0.5, description="weight of the BM25 list; tuned on SciFact-train and FinanceBench-dev: see docs/benchmarks.md"
     )
     max_per_page: int = Field(default=2, description="at most this many chunks of one page in the final top-k (0 = no limit)")
+    chunk_context: bool = Field(
+        default=True,
+        description=(
+            "index each chunk with its document's label (organisation, kind, period from the profile) before its "
+            "heading and text; changing it needs `rag index rebuild`"
+        ),
+    )
+    route: Literal["off", "boost", "restrict"] = Field(
+        default="boost",
+        description=(
+            "question routing by document profiles: boost = fuse a search within the documents the question names "
+            "with the global one; restrict = search only those when there are any; off"
+        ),
+    )
+    route_weight: float = Field(default=2.0, description="weight of the routed documents' lists in the fusion (boost)")
+    route_docs: int = Field(default=3, description="at most this many documents a question is routed to")
 
-    lower_case_words = field_validator("mode", "fusion", mode="before")(_lower)
+    lower_case_words = field_validator("mode", "fusion", "route", mode="before")(_lower)
 
 
 class AnswerSettings(BaseModel):

@@ -49,6 +49,8 @@ class Hit(BaseModel):
     lexical_score: float | None = None  # BM25 score, when the chunk matched lexically
     text: str
     html: str = Field(default="", exclude=True)  # the chunk's layout HTML (for prompts; not sent to clients)
+    context: str = Field(default="", description="the document's label: organisation, kind, period (from its profile)")
+    route: str | None = Field(default=None, description="why the question was routed to this hit's document, if it was")
 
 
 class Citation(BaseModel):
@@ -97,6 +99,31 @@ class SearchResult(BaseModel):
     timings_ms: dict[str, float]
 
 
+class DocumentProfile(BaseModel):
+    """What a document is and is about, found at ingest (`rag.profiles`), overridable by tags; it routes questions
+    to documents and labels every chunk (`context`)."""
+
+    title: str = ""
+    organizations: list[str] = Field(default_factory=list, description="issuers or subjects, most salient first")
+    aliases: list[str] = Field(default_factory=list, description="other names: tickers, short forms, file-name words")
+    entities: list[str] = Field(default_factory=list, description="frequent named things (products, places, people)")
+    period: str = Field(default="", description='"FY2018", "2021 Q1", "2019": the period the document reports on')
+    year: int | None = None
+    quarter: int | None = None
+    kind: str = Field(default="", description="10-K, 10-Q, 8-K, annual report, policy, manual, paper, invoice, ...")
+    language: str = ""
+    pages: int = 0
+    outline: list[str] = Field(default_factory=list, description="top-level headings in order")
+    sources: dict[str, str] = Field(default_factory=dict, description="field -> where it was found")
+    metadata: dict[str, str] = Field(default_factory=dict, description="the file's own metadata (PDF info)")
+
+    @property
+    def context(self) -> str:
+        """The short label every chunk of the document carries: organisation, kind, period (else the title)."""
+        parts = [self.organizations[0] if self.organizations else self.title, self.kind, self.period]
+        return " · ".join(p for p in parts if p)
+
+
 class Document(BaseModel):
     id: str
     name: str
@@ -109,6 +136,7 @@ class Document(BaseModel):
     chunks: int = 0
     ingested_at: str | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="key=value metadata given at ingest")
+    profile: DocumentProfile = Field(default_factory=DocumentProfile, description="what the document is and is about")
 
 
 class JobFile(BaseModel):

@@ -18,10 +18,14 @@ from pathlib import Path
 from rag.core.errors import BadInput, IndexMismatch, NotFound
 from rag.core.files import locked
 from rag.core.settings import Settings
-from rag.core.types import Chunk, Document, Filters, Hit
+from rag.core.types import Chunk, Document, DocumentProfile, Filters, Hit
+from rag.profiles.extract import build_profile
+from rag.profiles.overrides import apply_tags
+from rag.profiles.pdf_metadata import pdf_metadata
 from rag.retrieval.embedder import Embedder
 from rag.retrieval.fusion import diversify, rrf, weighted
 from rag.retrieval.lexical import Bm25Index, LexicalIndex
+from rag.retrieval.routing import Route, Router
 from rag.retrieval.vector_index import FaissIndex, IndexVersions, VectorIndex, choose_kind
 from rag.store.protocol import Store
 from rag.store.sqlite import SqliteStore
@@ -43,16 +47,17 @@ def identity_mismatch(recorded: dict | None, current: dict) -> str | None:
     """
     if not recorded:
         return None
-    for key, default in (("name", None), ("sha256", ""), ("backend", "torch")):
+    for key, default in (("name", None), ("sha256", ""), ("backend", "torch"), ("chunk_text", "plain")):
         old, new = recorded.get(key) or default, current.get(key) or default
         if old and new and old != new:
             return f"{key} {old!r} in the index, {new!r} configured"
     return None
 
 
-def embed_text(heading: str, text: str) -> str:
-    """What the embedder and BM25 see for a chunk: its heading breadcrumb, then its text."""
-    return f"{heading}\n{text}" if heading else text
+def embed_text(heading: str, text: str, context: str = "") -> str:
+    """What the embedder and BM25 see for a chunk: its document's label (when `chunk_context` is on), its heading
+    breadcrumb, then its text: "3M Company · 10-K · FY2018 / Cash flows / Purchases of property ... 1,577"."""
+    return "\n".join(part for part in (context, heading, text) if part)
 
 
 @dataclass
@@ -75,6 +80,7 @@ class KnowledgeBase:
         self._bulk: FaissIndex | None = None
         self._pending: dict[int, str] = {}  # in a bulk: vector id -> text stored but not yet embedded
         self._mismatch: str | None = None
+        self._router: Router | None = None
 
     # ---- reading -------------------------------------------------------------------------------
     def live(self) -> LiveIndexes:
@@ -85,6 +91,7 @@ class KnowledgeBase:
                 self._live = LiveIndexes(self._load(current), Bm25Index.load(current) if current else Bm25Index())
                 self._version = current
                 self._mismatch = self._check_embedder()
+                self._router = None  # the documents may have changed with the version
             return self._live
 
     def _check_embedder(self) -> str | None:
@@ -92,7 +99,18 @@ class KnowledgeBase:
         manifest = self.versions.manifest()
         if not manifest.get("embedder") or manifest.get("count", 0) == 0:
             return None
-        return identity_mismatch(manifest["embedder"], embedder_identity(self.embedder))
+        return identity_mismatch(manifest["embedder"], self.identity())
+
+    def identity(self) -> dict:
+        """What made the vectors: the embedder, and whether chunks carried their document's label."""
+        return {**embedder_identity(self.embedder), "chunk_text": "context" if self.settings.retrieval.chunk_context else "plain"}
+
+    def _context(self, profile: DocumentProfile) -> str:
+        return profile.context if self.settings.retrieval.chunk_context else ""
+
+    def _contexts(self) -> dict[str, str]:
+        """Document id -> the label its chunks are indexed with."""
+        return {d.id: self._context(d.profile) for d in self.store.documents()}
 
     def _refuse_mismatch(self, reason: str | None) -> None:
         if reason:
@@ -123,24 +141,35 @@ class KnowledgeBase:
         filters = (filters or Filters()).model_copy(update={"collection": collection} if collection else {})
         allowed = self.store.vids_matching(filters) if filters.active else None
         n = max(cfg.candidates, k)
-        dense, lexical = [], []
+        t0 = time.perf_counter()
+        routes, routed = self._routes(query, filters)
+        timings["route_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        dense, lexical, dense_r, lexical_r = [], [], [], []
         if cfg.mode in ("hybrid", "dense"):
             t0 = time.perf_counter()
             qvec = self.embedder.embed([query])[0]
             t1 = time.perf_counter()
             dense = live.vectors.search(qvec, n, allowed)
+            dense_r = live.vectors.search(qvec, n, routed) if routed else []
             timings.update(embed_ms=round((t1 - t0) * 1000, 2), dense_ms=round((time.perf_counter() - t1) * 1000, 2))
         if cfg.mode in ("hybrid", "lexical"):
             t0 = time.perf_counter()
             lexical = live.lexical.search(query, n, allowed)
+            lexical_r = live.lexical.search(query, n, routed) if routed else []
             timings["lexical_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         t0 = time.perf_counter()
         lists, weights = [dense, lexical], [cfg.dense_weight, cfg.lexical_weight]
+        if routed and cfg.route == "restrict":
+            lists = [dense_r, lexical_r]
+        elif routed:
+            lists += [dense_r, lexical_r]
+            weights += [cfg.route_weight * cfg.dense_weight, cfg.route_weight * cfg.lexical_weight]
         fused = weighted(lists, weights) if cfg.fusion == "weighted" else rrf(lists, cfg.rrf_k, weights)
         rows = self.store.chunks_by_vid([vid for vid, _ in fused[: n * 2]])
         fused = [(vid, s) for vid, s in fused if vid in rows]
         top = diversify(fused, lambda vid: (rows[vid]["doc_id"], rows[vid]["page"]), cfg.max_per_page, k)
-        dense_of, lexical_of = dict(dense), dict(lexical)
+        dense_of, lexical_of = dict(dense_r) | dict(dense), dict(lexical_r) | dict(lexical)
+        why = {r.doc_id: r.reason for r in routes}
         hits = [
             Hit(
                 chunk_id=r["id"],
@@ -153,12 +182,28 @@ class KnowledgeBase:
                 lexical_score=_round(lexical_of.get(vid)),
                 text=r["text"],
                 html=r.get("html") or "",
+                context=DocumentProfile.model_validate_json(r["doc_profile"] or "{}").context,
+                route=why.get(r["doc_id"]),
             )
             for vid, score in top
             if (r := rows[vid])
         ]
         timings["fuse_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return hits, timings
+
+    def _routes(self, query: str, filters: Filters) -> tuple[list[Route], list[int] | None]:
+        """The documents the question names (by their profiles) and their chunks' vector ids within `filters`;
+        ([], None) when routing is off, the search is already limited to named documents, or nothing is named."""
+        cfg = self.settings.retrieval
+        if cfg.route == "off" or filters.docs:
+            return [], None
+        if self._router is None:
+            self._router = Router(self.store.documents())
+        routes = self._router.route(query, cfg.route_docs)
+        if not routes:
+            return [], None
+        routed = self.store.vids_matching(filters.model_copy(update={"docs": [r.doc_id for r in routes]}))
+        return (routes, routed) if routed else ([], None)
 
     def info(self) -> dict:
         manifest = self.versions.manifest()
@@ -256,33 +301,57 @@ class KnowledgeBase:
         index.remove(extra)
         rows = self.store.chunks_by_vid(missing)
         vids = [v for v in missing if v in rows]
-        index.add(vids, self.embedder.embed([embed_text(rows[v]["heading"], rows[v]["text"]) for v in vids]))
+        labels = self._contexts()
+        texts = [embed_text(rows[v]["heading"], rows[v]["text"], labels.get(rows[v]["doc_id"], "")) for v in vids]
+        index.add(vids, self.embedder.embed(texts))
         self._publish(index)
         return True
 
     def rebuild(self) -> dict:
-        """Re-embed every stored chunk with the configured embedder and publish the vectors as a new version
-        (after a change of embedder backend or model; any write does it too when it finds the index mismatched)."""
+        """Recompute every document's profile, re-embed every stored chunk with the configured embedder and publish
+        the vectors as a new version (after a change of embedder backend or model, of `chunk_context`, or of the
+        profile rules; any write re-embeds too when it finds the index mismatched)."""
         with self._locked():
+            profiles = self.refresh_profiles()
             index = self._reembed_all()
-        return {"vectors": index.size, "embedder": embedder_identity(self.embedder)}
+        return {"vectors": index.size, "embedder": self.identity(), "profiles": profiles}
+
+    def refresh_profiles(self) -> int:
+        """Profiles made again from each document's layout HTML (`<data dir>/html`), its stored PDF metadata (read
+        from the file when it is still there and none was stored) and its tags; returns how many were made."""
+        done = 0
+        for doc in self.store.documents():
+            page_html = self.data_dir / "html" / f"{doc.id}.html"
+            if not page_html.exists():
+                continue
+            metadata = doc.profile.metadata
+            if not metadata and doc.path.lower().endswith(".pdf") and Path(doc.path).is_file():
+                metadata = pdf_metadata(Path(doc.path))
+            profile = build_profile(doc.name, page_html.read_text(encoding="utf-8"), metadata, doc.pages)
+            self.store.set_profile(doc.id, apply_tags(profile, doc.tags))
+            done += 1
+        self._router = None
+        return done
 
     def _reembed_all(self) -> FaissIndex:
         """A new vector index of every stored chunk, published (callers hold the write lock)."""
         index = self._load(None)
-        rows = self.store.all_texts()
+        rows, labels = self.store.all_texts(), self._contexts()
         for start in range(0, len(rows), 4 * EMBED_BLOCK):
             part = rows[start : start + 4 * EMBED_BLOCK]
-            index.add([v for v, _, _ in part], self.embedder.embed([embed_text(h, t) for _, h, t in part]))
+            texts = [embed_text(h, t, labels.get(d, "")) for _, h, t, d in part]
+            index.add([v for v, _, _, _ in part], self.embedder.embed(texts))
         self._publish(index)
         return index
 
-    def embed_chunks(self, chunks: list[Chunk]):
-        return self.embedder.embed([embed_text(c.heading, c.text) for c in chunks])
+    def embed_chunks(self, chunks: list[Chunk], profile: DocumentProfile | None = None):
+        context = self._context(profile or DocumentProfile())
+        return self.embedder.embed([embed_text(c.heading, c.text, context) for c in chunks])
 
     def put_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> int:
         """Store a document with its chunks, replacing an earlier version at the same path; returns vectors added."""
-        texts = [embed_text(c.heading, c.text) for c in chunks]
+        context = self._context(doc.profile)
+        texts = [embed_text(c.heading, c.text, context) for c in chunks]
         if self._bulk is not None:
             return self._put_in_bulk(doc, size, mtime, chunks, texts)
         return self.put_prepared(doc, size, mtime, chunks, self.embedder.embed(texts))
@@ -324,9 +393,9 @@ class KnowledgeBase:
         cfg = self.settings.index
         kind = choose_kind(cfg.kind, index.size, cfg.ann_above)
         index.build_ann(kind, cfg.hnsw_m, cfg.hnsw_ef_search, cfg.ivf_nprobe)
-        rows = self.store.all_texts()
-        lexical = Bm25Index.build([v for v, _, _ in rows], [embed_text(h, t) for _, h, t in rows])
-        meta = {"embedder": embedder_identity(self.embedder), "lexical": {"kind": "bm25s", "count": lexical.size}}
+        rows, labels = self.store.all_texts(), self._contexts()
+        lexical = Bm25Index.build([v for v, _, _, _ in rows], [embed_text(h, t, labels.get(d, "")) for _, h, t, d in rows])
+        meta = {"embedder": self.identity(), "lexical": {"kind": "bm25s", "count": lexical.size}}
         self.versions.publish(index, meta, extra=lexical.save)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Protocol
 
-from rag.core.types import Chunk, Document, Filters
+from rag.core.types import Chunk, Document, DocumentProfile, Filters
 
 
 class Store(Protocol):
@@ -26,12 +26,14 @@ class Store(Protocol):
 
     def set_tags(self, doc_id: str, tags: dict[str, str]) -> None: ...
 
+    def set_profile(self, doc_id: str, profile: DocumentProfile) -> None: ...
+
     # chunks by vector id (the ids the vector and lexical indexes hold)
     def chunks_by_vid(self, vids: list[int]) -> dict[int, dict]: ...
 
     def all_vids(self) -> list[int]: ...
 
-    def all_texts(self) -> list[tuple[int, str, str]]: ...
+    def all_texts(self) -> list[tuple[int, str, str, str]]: ...
 
     def vids_in_collection(self, collection: str) -> list[int]: ...
 

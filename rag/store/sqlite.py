@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rag.core.types import Chunk, Document
+from rag.core.types import Chunk, Document, DocumentProfile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS documents (
     status TEXT NOT NULL,
     error TEXT,
     pages INTEGER NOT NULL DEFAULT 0,
-    ingested_at TEXT
+    ingested_at TEXT,
+    profile TEXT NOT NULL DEFAULT '{}'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS documents_path ON documents(collection, path);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -84,6 +85,13 @@ CREATE TABLE IF NOT EXISTS api_keys (
 # are opened; their documents and chunks are untouched and simply have no tags.
 
 
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Columns added after a database was created (SQLite's CREATE TABLE IF NOT EXISTS leaves old tables alone)."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
+    if "profile" not in have:
+        db.execute("ALTER TABLE documents ADD COLUMN profile TEXT NOT NULL DEFAULT '{}'")
+
+
 def utc_now() -> str:
     """Now, in UTC, as the store writes times (ISO 8601, seconds)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -100,6 +108,7 @@ class SqliteStore:
         self.write_lock = self._write  # for other tables of this database (jobs): one writer at a time
         with self._conn() as db:
             db.executescript(SCHEMA)
+            _add_missing_columns(db)
 
     def db(self) -> sqlite3.Connection:
         """This thread's connection (rows as `sqlite3.Row`); hold `write_lock` around writes."""
@@ -158,8 +167,8 @@ class SqliteStore:
                 db.execute("DELETE FROM document_tags WHERE doc_id=?", (old["id"],))
                 db.execute("DELETE FROM documents WHERE id=?", (old["id"],))
             db.execute(
-                "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at,profile)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.id,
                     doc.name,
@@ -172,6 +181,7 @@ class SqliteStore:
                     doc.error,
                     doc.pages,
                     utc_now(),
+                    doc.profile.model_dump_json(),
                 ),
             )
             self._write_tags(db, doc.id, doc.tags)
@@ -223,7 +233,8 @@ class SqliteStore:
             return {}
         marks = ",".join("?" * len(vids))
         rows = self._conn().execute(
-            f"SELECT c.*, d.name AS doc_name, d.collection FROM chunks c JOIN documents d ON d.id=c.doc_id"
+            f"SELECT c.*, d.name AS doc_name, d.collection, d.profile AS doc_profile FROM chunks c"
+            f" JOIN documents d ON d.id=c.doc_id"
             f" WHERE c.vid IN ({marks})",
             vids,
         )
@@ -261,9 +272,14 @@ class SqliteStore:
         sql = "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id" + (" WHERE " + " AND ".join(where) if where else "")
         return [r[0] for r in self._conn().execute(sql, args)]
 
-    def all_texts(self) -> list[tuple[int, str, str]]:
-        """(vector id, heading, text) of every chunk, for rebuilding the lexical index."""
-        return [(r[0], r[1], r[2]) for r in self._conn().execute("SELECT vid, heading, text FROM chunks ORDER BY vid")]
+    def all_texts(self) -> list[tuple[int, str, str, str]]:
+        """(vector id, heading, text, document id) of every chunk, for rebuilding the indexes."""
+        rows = self._conn().execute("SELECT vid, heading, text, doc_id FROM chunks ORDER BY vid")
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def set_profile(self, doc_id: str, profile: DocumentProfile) -> None:
+        with self._write, self._conn() as db:
+            db.execute("UPDATE documents SET profile=? WHERE id=?", (profile.model_dump_json(), doc_id))
 
     def all_vids(self) -> list[int]:
         return [r[0] for r in self._conn().execute("SELECT vid FROM chunks")]
@@ -344,4 +360,5 @@ class SqliteStore:
             chunks=row["n"] if "n" in keys else 0,
             ingested_at=row["ingested_at"],
             tags=tags or {},
+            profile=DocumentProfile.model_validate_json(row["profile"]) if "profile" in keys else DocumentProfile(),
         )

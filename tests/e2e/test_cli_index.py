@@ -34,3 +34,35 @@ def test_index_rebuild_publishes_a_new_version_that_answers_search(tmp_path, doc
     assert after[-1]["count"] == before[-1]["count"] > 0
     hits = json.loads(rag(data, "search", "Who inspected the harbour crane?", "--json").stdout)["hits"]
     assert hits and hits[0]["doc"] == "facts.pdf"
+
+
+def _manual(path, year: int, torque: int):
+    from tests.helpers import docgen
+
+    pages = [
+        ("Maintenance", [f"Tighten the wheel bolts of the lift to {torque} Nm after every service.", "Check the cables."]),
+        ("Inspection", ["The lift is inspected by a certified engineer once a year.", "Keep the log book current."]),
+    ]
+    return docgen.simple_pdf(path, pages, title="Lift safety manual", running_header=f"Fabrikam Ltd - Safety manual {year}")
+
+
+def test_profiles_are_shown_overridden_by_tags_recomputed_by_rebuild_and_route_questions(tmp_path):
+    data = tmp_path / "var"
+    old, new = _manual(tmp_path / "lift-a.pdf", 2019, 90), _manual(tmp_path / "lift-b.pdf", 2021, 120)
+    rag(data, "ingest", str(old), str(new), "--quiet")
+
+    shown = json.loads(rag(data, "documents", "show", "lift-b.pdf", "--json").stdout)["profile"]
+    assert shown["title"] == "Lift safety manual" and shown["sources"]["title"] == "metadata"
+    assert shown["organizations"][0] == "Fabrikam Ltd" and (shown["year"], shown["kind"]) == (2021, "manual")
+    text = rag(data, "documents", "show", "lift-b.pdf").stdout
+    assert "organizations  Fabrikam Ltd" in text and "period         2021  (running header)" in text
+
+    hits = json.loads(rag(data, "search", "Wheel bolt torque in the Fabrikam 2021 safety manual?", "--json").stdout)["hits"]
+    assert hits[0]["doc"] == "lift-b.pdf" and "120 Nm" in hits[0]["text"]
+    assert "2021" in hits[0]["route"] and hits[0]["context"] == "Fabrikam Ltd · manual · 2021"
+
+    rag(data, "ingest", str(old), "--tag", "period=2018", "--quiet")  # a profile tag: indexed again with its label
+    assert json.loads(rag(data, "documents", "show", "lift-a.pdf", "--json").stdout)["profile"]["period"] == "2018"
+    out = rag(data, "index", "rebuild").stdout
+    assert "2 document profiles recomputed" in out and "context chunk text" in out
+    assert json.loads(rag(data, "documents", "show", "lift-a.pdf", "--json").stdout)["profile"]["sources"]["period"] == "tag"

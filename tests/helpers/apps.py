@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from api.http.app import create_app
 from rag.core.settings import Settings
-from rag.core.types import Chunk, Document, ModelRef
+from rag.core.types import Chunk, Document, DocumentProfile, ModelRef
 from rag.generation.protocol import Generation
 from rag.service.services import Services
 
@@ -62,11 +62,18 @@ def make_app(data_dir, host: str | None = "127.0.0.1", **settings):
     return app, services
 
 
-def put(services, collection: str, name: str, sentences: list[str]) -> Document:
-    """A one-page document in `collection` with one chunk per sentence."""
+def put(services, collection: str, name: str, sentences: list[str], profile: DocumentProfile | None = None) -> Document:
+    """A one-page document in `collection` with one chunk per sentence (and the profile given, else an empty one)."""
     doc_id = hashlib.sha256(f"{collection}/{name}".encode()).hexdigest()[:16]
     doc = Document(
-        id=doc_id, name=name, path=f"/docs/{collection}/{name}", collection=collection, sha256=doc_id, status="ok", pages=1
+        id=doc_id,
+        name=name,
+        path=f"/docs/{collection}/{name}",
+        collection=collection,
+        sha256=doc_id,
+        status="ok",
+        pages=1,
+        profile=profile or DocumentProfile(),
     )
     chunks = [Chunk(id=f"{doc_id}-{i}", doc_id=doc_id, page=1, bbox=[0, 0, 1, 1], text=t) for i, t in enumerate(sentences)]
     services.kb.put_document(doc, 1, 0.0, chunks)

@@ -17,6 +17,7 @@ GROUPS = {
     "index": {"versions", "rollback", "rebuild"},
     "keys": {"create", "list", "revoke"},
     "finetune": {"data", "train", "export"},
+    "documents": {"list", "show"},
 }
 COMMANDS = {"parse", "ingest", "search", "ask", "serve", "info", "worker", "reindex"}
 
