@@ -50,7 +50,9 @@ def test_a_cover_page_gives_organisation_period_kind_and_ticker():
 
 
 def test_running_headers_name_the_organisation_and_the_period():
-    pages = [["# Travel and expenses", BODY]] + [[f"^ Contoso GmbH · Employee handbook 2019 · page {n}", BODY] for n in range(2, 7)]
+    pages = [["# Travel and expenses", BODY]] + [
+        [f"^ Contoso GmbH · Employee handbook 2019 · page {n}", BODY] for n in range(2, 7)
+    ]
     p = build_profile("hb.pdf", layout(pages))
     assert p.organizations == ["Contoso GmbH"] and p.sources["period"] == "running header"
     assert (p.year, p.kind) == (2019, "handbook")

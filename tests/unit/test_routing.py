@@ -8,7 +8,15 @@ from tests.helpers.apps import make_app, put
 
 
 def doc(doc_id: str, **profile) -> Document:
-    return Document(id=doc_id, name=f"{doc_id}.pdf", path=doc_id, collection="c", sha256=doc_id, status="ok", profile=DocumentProfile(**profile))
+    return Document(
+        id=doc_id,
+        name=f"{doc_id}.pdf",
+        path=doc_id,
+        collection="c",
+        sha256=doc_id,
+        status="ok",
+        profile=DocumentProfile(**profile),
+    )
 
 
 DOCS = [
@@ -61,7 +69,9 @@ SAME = ["The daily meal allowance is {} EUR.", "Hotels are booked through the tr
 def _two_years(tmp_path, **settings):
     app, services = make_app(tmp_path, **settings)
     for year, amount in ((2019, 40), (2020, 55)):
-        profile = DocumentProfile(organizations=["Contoso GmbH"], aliases=["Contoso"], kind="handbook", period=str(year), year=year)
+        profile = DocumentProfile(
+            organizations=["Contoso GmbH"], aliases=["Contoso"], kind="handbook", period=str(year), year=year
+        )
         put(services, "c", f"handbook-{year}.pdf", [SAME[0].format(amount), SAME[1]], profile)
     return services
 
