@@ -13,7 +13,7 @@ from rag.profiles.periods import Period, question_periods, stated_period
 def layout(pages: list[list[str]]) -> str:
     """Layout HTML (docs/layout-html.md) of pages given as lines: '# ' a title, '## ' a heading, '^ ' a running
     header, anything else a paragraph."""
-    out = ['<article data-doc="x" data-pages="%d">' % len(pages)]
+    out = [f'<article data-doc="x" data-pages="{len(pages)}">']
     for n, lines in enumerate(pages, 1):
         out.append(f'<section data-page="{n}" data-width="612" data-height="792" data-source="text">')
         for line in lines:
