@@ -37,7 +37,9 @@ def _table_pieces(block: Block, max_words: int) -> list[Block]:
     n = block.header_rows
     if len(block.text.split()) <= max_words or len(block.rows) <= n + 1:
         return [block]
-    header, pieces, current = block.rows[:n], [], []
+    header = block.rows[:n]
+    pieces: list[list[list[dict]]] = []
+    current: list[list[dict]] = []
     for row in block.rows[n:]:
         candidate = current + [row]
         if current and len(table_text(header + candidate).split()) > max_words:
@@ -161,7 +163,8 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
 
 
 def _dedup(chunks: list[Chunk]) -> list[Chunk]:
-    seen, out = set(), []
+    seen: set[str] = set()
+    out: list[Chunk] = []
     for c in chunks:
         if c.id not in seen:
             seen.add(c.id)

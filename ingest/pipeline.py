@@ -79,8 +79,19 @@ def expand(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
             files.append(p)
         else:
             missing.append(FileResult(str(p), "failed", f"no such file or folder: {p}"))
-    seen: set[Path] = set()  # a file named twice (or in a folder also named) is ingested once
-    return [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))], missing
+    return _once(files), missing
+
+
+def _once(files: list[Path]) -> list[Path]:
+    """Each file once, where it was first named (a file named twice, or in a folder also named, is ingested once)."""
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for f in files:
+        real = f.resolve()
+        if real not in seen:
+            seen.add(real)
+            out.append(f)
+    return out
 
 
 class Ingestor:

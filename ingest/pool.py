@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from ingest.results import FileResult
+from rag.core.errors import RagError
 from rag.core.settings import Settings
 from rag.core.threads import limit_threads, share, with_threads
 
@@ -65,7 +66,13 @@ class ParsePool:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._started().shutdown(wait=True, cancel_futures=True)
+
+    def _started(self) -> ProcessPoolExecutor:
+        """The running pool (there is one only inside the `with` block)."""
+        if self._pool is None:
+            raise RagError("the parse pool is used outside its `with` block")
+        return self._pool
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: this process may hold torch or ONNX Runtime threads that a fork would copy mid-state
@@ -81,11 +88,16 @@ class ParsePool:
         as the `Prepared` (or failed `FileResult`) that `Ingestor.build` returns."""
         queue: deque = deque()
         for item in items:
-            queue.append(item if isinstance(item, FileResult) else (item, self._pool.submit(_build, item), self._pool))
+            queue.append(item if isinstance(item, FileResult) else self._submit(item))
             while queue and (len(queue) >= self.window or _done(queue[0])):
                 yield self._result(queue.popleft())
         while queue:
             yield self._result(queue.popleft())
+
+    def _submit(self, item) -> tuple:
+        """(item, its future, the pool it runs in): a file sent to a parse process."""
+        pool = self._started()
+        return item, pool.submit(_build, item), pool
 
     def _result(self, entry):
         if isinstance(entry, FileResult):

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from api.cli.state import State, services
+from api.cli.state import State, current_settings, services
 from rag.core.errors import BadInput
 
 app = typer.Typer(
@@ -235,9 +235,10 @@ def serve(
     from api.http.app import create_app
     from api.http.observe import configure_logging
 
-    configure_logging(State.settings.log_format)
+    settings = current_settings()
+    configure_logging(settings.log_format)
     uvicorn.run(
-        create_app(State.settings, warm_up=not no_warm_up, host=host),
+        create_app(settings, warm_up=not no_warm_up, host=host),
         host=host,
         port=port,
         log_level="info",
@@ -447,7 +448,7 @@ def eval_answers_cmd(
     from rag.evaluation.judge import make_judge
 
     if data_dir is not None:
-        State.settings = State.settings.model_copy(update={"data_dir": data_dir})
+        State.settings = current_settings().model_copy(update={"data_dir": data_dir})
         State.services = None
     s = services()
     grader = make_judge(judge, s.generator, s.settings.generator, s.registry, judge_model, judge_endpoint, judge_api_key)

@@ -83,7 +83,7 @@ def worker(
     from rag.core.threads import limit_threads, with_threads
     from rag.store.jobs import JobStore
 
-    settings = cli.State.settings
+    settings = cli.current_settings()
     budget = settings.jobs.inference_threads if inference_threads is None else inference_threads
     if budget:  # before any model loads: the libraries size their pools once
         limit_threads(budget)

@@ -192,8 +192,9 @@ class BodyLimit:
 def _error(exc: RagError) -> JSONResponse:
     """`{"detail": ...}` with the error's status; Retry-After for 429/503, WWW-Authenticate for 401."""
     headers = {}
-    if getattr(exc, "retry_after", None):
-        headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)  # RateLimited and Busy carry one
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers or None)

@@ -33,6 +33,8 @@ class Auth:
                 raise Unauthorized("an API key is required: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'")
             return ANYONE
         principal = self.keys.authenticate(token)  # a key that is sent is always checked
+        if principal.key_id is None:  # authenticate() returns the principal of a stored key, which has an id
+            raise Unauthorized("invalid or revoked API key")
         request.state.key_id = principal.key_id
         wait = self.limiter.take(principal.key_id)
         if wait > 0:

@@ -67,7 +67,8 @@ class DocumentRoutes:
         cfg = self.settings
         form = await request.form(max_files=cfg.max_upload_files, max_fields=16)
         uploads = [v for k, v in form.multi_items() if k in ("files", "file") and isinstance(v, UploadFile)]
-        collection = form.get("collection") if isinstance(form.get("collection"), str) else "default"
+        field = form.get("collection")
+        collection = field if isinstance(field, str) else "default"
         if not uploads:
             raise BadInput("no files: send one or more multipart fields named 'files'")
         if len(uploads) > cfg.max_upload_files:

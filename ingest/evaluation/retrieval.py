@@ -69,7 +69,7 @@ def eval_beir(services, corpus: Path, queries: Path, qrels: Path, modes=MODES, l
     qs = [q for q in _jsonl(queries) if q["_id"] in judged][:limit]
 
     def run() -> dict:
-        scores = {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": []}
+        scores: dict[str, list[float]] = {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": []}
         for q in qs:
             ranked = _ranked(services, q["text"], 200, lambda h: h.doc)
             rel = judged[q["_id"]]
@@ -97,7 +97,7 @@ def eval_pages(services, questions: Path, docs: Path, modes=MODES, limit: int | 
     qs = _jsonl(questions)[:limit]
 
     def run() -> dict:
-        hits_at = {1: [], 5: [], 10: []}
+        hits_at: dict[int, list[float]] = {1: [], 5: [], 10: []}
         for q in qs:
             gold = {(Path(q["doc"]).name, p) for p in (q.get("evidence_pages") or [q["page"]])}
             ranked = _ranked(services, q["question"], 30, lambda h: (h.doc, h.page))

@@ -8,6 +8,7 @@ One backend today, Huey (`ingest.jobs.queue.HueyJobQueue`) on SQLite or Redis st
 from typing import Protocol
 
 from rag.core.types import Job
+from rag.store.jobs import JobStore
 
 
 class Consumer(Protocol):
@@ -17,6 +18,8 @@ class Consumer(Protocol):
 
 
 class JobQueue(Protocol):
+    jobs: JobStore  # the jobs' state and their files' progress
+    worker_name: str  # what this process's worker records on the jobs it claims ("host:pid")
     metrics: object | None  # a worker's own metrics (WorkerMetrics) when it serves them
 
     def submit(self, job_id: str, collection: str, files: list[tuple[str, str, str | None]], key_id: str | None = None) -> Job:

@@ -213,7 +213,7 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
     if not jobs.claim(job_id, worker, cfg.stale_after_s):
         log.info("job %s is finished, cancelled or running elsewhere", job_id)
         return None
-    job = jobs.get(job_id)
+    job = jobs.require(job_id)
     todo = [(n, path, key) for n, path, key, status in jobs.paths(job_id) if status in ("queued", "running")]
     log.info("job %s: %d of %d files to ingest into %s", job_id, len(todo), job.total, job.collection)
     ingestor = Ingestor(services)
@@ -253,7 +253,7 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
         log.exception("job %s broke", job_id)
         jobs.finish(job_id, "failed", f"{type(exc).__name__}: {exc}")
         return _ended(metrics, "failed")
-    final = jobs.get(job_id)
+    final = jobs.require(job_id)
     if cancelled:
         state, error = "cancelled", None
     elif final.total and final.counts["failed"] == final.total:

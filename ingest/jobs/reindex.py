@@ -46,6 +46,7 @@ def reindex(services, sources: list[Source], full: bool = False, progress=None, 
                 real = str(f.resolve())
                 seen.add(real)
                 stored, stat = known.get(real), f.stat()
+                result: FileResult | Prepared
                 if (
                     not full
                     and stored

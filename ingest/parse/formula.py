@@ -8,8 +8,10 @@ equation number on the same line. On scans the layout model's `equation` regions
 """
 
 import re
+from collections.abc import Sequence
 
 from ingest.page import Block, center_in
+from rag.core.errors import RagError
 
 EQ_NUMBER = re.compile(r"^\(\s*(\d{1,3}(?:\.\d{1,3})?[a-z]?)\s*\)$")
 RELATIONS = set("=<>\u2264\u2265\u2248\u2260\u2261\u221d\u2192\u2211\u220f\u222b")
@@ -46,7 +48,7 @@ def looks_like_math(text: str) -> bool:
     return math == len(tokens) and variables and sum(c in OPERATORS for c in text) >= 2
 
 
-def _column(block: Block, gutters: list[float], left: float, right: float) -> tuple[float, float]:
+def _column(block: Block, gutters: Sequence[float], left: float, right: float) -> tuple[float, float]:
     """The column (between gutters or text edges) holding a block's centre."""
     cx = (block.bbox[0] + block.bbox[2]) / 2
     lo = max([g for g in gutters if g < cx], default=left)
@@ -72,8 +74,11 @@ def _same_line(a: Block, b: Block) -> bool:
 
 
 def _merge_number(formula: Block, number: Block) -> None:
+    numbered = EQ_NUMBER.match(number.text.strip())
+    if numbered is None:
+        raise RagError(f"not an equation number: {number.text!r}")
     formula.kind = "formula"
-    formula.marker = EQ_NUMBER.match(number.text.strip()).group(1)
+    formula.marker = numbered.group(1)
     formula.text = f"{formula.text} ({formula.marker})"
     formula.bbox = (
         min(formula.bbox[0], number.bbox[0]),
@@ -83,7 +88,7 @@ def _merge_number(formula: Block, number: Block) -> None:
     )
 
 
-def mark_formulas(blocks: list[Block], gutters: list[float] = (), regions: list[tuple] = ()) -> list[Block]:
+def mark_formulas(blocks: list[Block], gutters: Sequence[float] = (), regions: Sequence[tuple] = ()) -> list[Block]:
     """Blocks with display formulas turned into `formula` blocks, their equation numbers merged into them.
 
     `regions` are formula boxes from a layout model (scans): blocks centred in one become one formula.

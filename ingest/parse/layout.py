@@ -7,6 +7,7 @@ left column then right column.
 
 import re
 import statistics
+from collections.abc import Sequence
 
 from ingest.page import Block, Word, words_box
 
@@ -236,7 +237,7 @@ def _split_at_wide(blocks: list[Block], gutters: list[float]) -> list[list[Block
     return groups
 
 
-def reading_order(blocks: list[Block], gutters: list[float] = ()) -> list[Block]:
+def reading_order(blocks: list[Block], gutters: Sequence[float] = ()) -> list[Block]:
     """Order blocks as a person reads: bands top to bottom, columns left to right within a band.
 
     Blocks crossing a column gutter (titles, centred page numbers, spanning tables) cut the page into bands.
@@ -255,4 +256,4 @@ def body_font_size(words: list[Word]) -> float:
     for w in words:
         size = round(w.size or (w.bottom - w.top), 1)
         weight[size] = weight.get(size, 0) + len(w.text)
-    return max(weight, key=weight.get) if weight else 0.0
+    return max(weight, key=weight.__getitem__) if weight else 0.0

@@ -9,6 +9,7 @@ ranges can be spread over worker processes.
 import logging
 import multiprocessing
 import os
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -61,10 +62,10 @@ def layout_page(
     height: float,
     words: list[Word],
     tables: list[Block],
-    figures: list[Block] = (),
+    figures: Sequence[Block] = (),
     source: str = "text",
-    hints: list[tuple[str, tuple]] = (),
-    boxes: list[tuple] = (),
+    hints: Sequence[tuple[str, tuple]] = (),
+    boxes: Sequence[tuple] = (),
 ) -> Page:
     """Blocks of one page in reading order (document-level classification comes later, in `finish`).
 
@@ -80,7 +81,7 @@ def layout_page(
         words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in unruled)]
         gutters = find_gutters(words)
     blocks = blocks_from_regions(words, gutters, list(hints), height)
-    blocks = order_with_sidebars(blocks + list(tables) + list(figures), boxes, gutters, height)
+    blocks = order_with_sidebars(blocks + list(tables) + list(figures), list(boxes), gutters, height)
     return Page(number=number, width=round(width, 1), height=round(height, 1), blocks=blocks, source=source)
 
 
@@ -93,7 +94,8 @@ def _sizes(words: list[Word]) -> dict[float, int]:
 
 
 def _scaled(block: Block, scale: float) -> Block:
-    block.bbox = tuple(round(v / scale, 1) for v in block.bbox)
+    x0, y0, x1, y1 = block.bbox
+    block.bbox = (round(x0 / scale, 1), round(y0 / scale, 1), round(x1 / scale, 1), round(y1 / scale, 1))
     return block
 
 
@@ -175,7 +177,8 @@ def _parse_range(
     if engine and ocr is None:
         ocr = worker_scan_reader(engine, lang, settings)
     reader = _Range(Path(path), ocr)
-    pages, hist = [], {}
+    pages: list[Page] = []
+    hist: dict[float, int] = {}
     try:
         for i in range(start, end):
             try:
@@ -255,7 +258,7 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
         raise CorruptFile(f"corrupt or unreadable PDF: {path.name} ({exc})") from exc
     if all(p.error for p in pages):
         raise CorruptFile(f"no page of {path.name} could be read ({pages[0].error})")
-    body = max(hist, key=hist.get) if hist else 0.0
+    body = max(hist, key=hist.__getitem__) if hist else 0.0
     apply_document_structure(pages, body, _outline(path))
     return ParsedDocument(name=path.name, pages=pages, kind="pdf")
 

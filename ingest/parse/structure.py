@@ -83,7 +83,7 @@ def classify_page(page: Page, body_size: float, first: bool) -> None:
             bold = False  # OCR has no weight; level 1 here only means nothing
             big = ocr_heading(b, full, body_size) or (b.kind == "heading" and words <= 25)
         else:
-            big = body_size and b.size >= 1.12 * body_size
+            big = bool(body_size) and b.size >= 1.12 * body_size
         if (
             first
             and body_size

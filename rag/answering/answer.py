@@ -99,14 +99,14 @@ def ask(
     t0 = time.perf_counter()
     result = search(kb, question, k, collection, filters)
     timings = dict(result.timings_ms, retrieval_ms=_ms(t0))
-    base = dict(mode=mode, hits=result.hits, timings_ms=timings)
     if not result.hits:
         text = EMPTY_INDEX if kb.index().size == 0 else NO_MATCH
         timings["total_ms"] = _ms(t0)
-        return Answer(answer=text, refused=True, citations=[], **base)
+        return Answer(answer=text, refused=True, citations=[], mode=mode, hits=result.hits, timings_ms=timings)
     if weak_retrieval(result.hits, cfg.min_retrieval):
         timings["total_ms"] = _ms(t0)
-        return Answer(answer=refusal(result.hits, "weak retrieval"), refused=True, citations=[], **base)
+        text = refusal(result.hits, "weak retrieval")
+        return Answer(answer=text, refused=True, citations=[], mode=mode, hits=result.hits, timings_ms=timings)
     if mode == "extract":
         answer = _extract(generator, result.query, result.hits, cfg, summarize, max_tokens, on_token, timings)
     else:

@@ -2,8 +2,9 @@
 
 import logging
 import re
+from functools import partial
 
-from rag.answering.grounding import support
+from rag.answering.grounding import Support, support
 from rag.answering.markers import MARK, cited_numbers
 from rag.core.types import Citation, Hit
 
@@ -67,6 +68,7 @@ def check_citations(
         if not claim or not re.search(r"\w", claim):
             continue
         numbers = _valid(sentence, len(hits))
+        result: Support | None
         if numbers:
             result = support(claim, [hits[n - 1].text for n in numbers], question, [hits[n - 1].doc for n in numbers])
         else:
@@ -116,7 +118,7 @@ def resolve_citations(answer: str, hits: list[Hit]) -> tuple[str, list[Citation]
 
     out = []
     for sentence in split_sentences(answer):
-        out.append(MARK.sub(lambda m, s=sentence: keep(m, s), sentence))
+        out.append(MARK.sub(partial(keep, sentence=sentence), sentence))
     text = re.sub(r"\s+([.,;:])", r"\1", " ".join(out)).strip()
     citations = [
         Citation(

@@ -127,7 +127,7 @@ def score_answer(
     "f1"): correct when F1 >= `f1_threshold` or, with `contains`, when the answer holds every gold token (a short
     gold answer inside a full-sentence answer). Without a gold answer: method "none", correct None.
     """
-    if not (gold or "").strip():
+    if gold is None or not gold.strip():
         return {"method": "none", "correct": None, "f1": None}
     f1, _, recall = token_f1(answer, gold)
     matched = numbers_match(answer, gold, tolerance)
@@ -169,8 +169,11 @@ def citation_scores(cited: Iterable[tuple[str, int]], gold: set[tuple[str | None
 def percentile(values: Iterable[float], q: float) -> float | None:
     """The q-th percentile (0-100) with linear interpolation between ranks (numpy's default); None if empty."""
     data = sorted(float(v) for v in values)
-    if not data:
-        return None
+    return _interpolated(data, q) if data else None
+
+
+def _interpolated(data: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of sorted, non-empty `data`, interpolated linearly between ranks."""
     pos = (len(data) - 1) * q / 100
     lo, hi = math.floor(pos), math.ceil(pos)
     return data[lo] + (data[hi] - data[lo]) * (pos - lo)
@@ -218,9 +221,10 @@ def latency_summary(timings: Iterable[dict]) -> dict:
     for key in ("total_ms", "first_token_ms", "retrieval_ms", "generation_ms"):
         values = [t[key] for t in timings if t.get(key) is not None]
         if values:
+            ranked = sorted(float(v) for v in values)
             out[key] = {
-                "p50": round(percentile(values, 50), 1),
-                "p95": round(percentile(values, 95), 1),
+                "p50": round(_interpolated(ranked, 50), 1),
+                "p95": round(_interpolated(ranked, 95), 1),
                 "mean": round(sum(values) / len(values), 1),
                 "n": len(values),
             }

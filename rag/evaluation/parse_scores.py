@@ -323,8 +323,8 @@ class _TableBuilder(HTMLParser):
         while len(self.stack) > 1 and self.stack[-1].tag not in tags:
             self.stack.pop()
 
-    def _open(self, tag: str, **spans: int) -> Node:
-        node = Node(tag, **spans)
+    def _open(self, tag: str) -> Node:
+        node = Node(tag)
         self.stack[-1].children.append(node)
         self.stack.append(node)
         return node

@@ -198,6 +198,12 @@ def _hit(row: dict) -> Hit:
     )
 
 
+def teacher_id(teacher: Generator) -> dict:
+    """What identifies the teacher's weights (name, backend, hashes, endpoint): the key of its cached replies.
+    The served version's id is a label and left out."""
+    return teacher.ref().model_dump(exclude={"version"})
+
+
 class Synthesizer:
     """Turns the chunks of a knowledge base into checked training examples."""
 
@@ -255,7 +261,7 @@ class Synthesizer:
         for c in sorted(chunks, key=lambda r: (r["doc_id"], r["ord"])):
             by_doc.setdefault(c["doc_id"], []).append(c)
         used: set[tuple[str, str]] = set()
-        jobs = []
+        jobs: list[tuple[str, list[dict], str]] = []
         for i in range(self.cfg.count * 3):
             if len(jobs) >= self.cfg.count or not order:
                 break
@@ -301,7 +307,7 @@ class Synthesizer:
         demos = [g for g in self.gold if g.get("answer") and str(g["answer"]).strip() != NOT_FOUND][:2]
         for i, (kind, group, sentence) in enumerate(jobs, 1):
             if self.teacher is not None:
-                self._teach(kind, group, demos, sentence)
+                self._teach(self.teacher, kind, group, demos, sentence)
             if progress:
                 progress(i, len(jobs), len(self.examples))
         self._assign_splits()
@@ -309,12 +315,12 @@ class Synthesizer:
         return self.examples
 
     # ---- one candidate ------------------------------------------------------------------------
-    def _teach(self, kind: str, group: list[dict], demos: list[dict], sentence: str = "") -> None:
+    def _teach(self, teacher: Generator, kind: str, group: list[dict], demos: list[dict], sentence: str = "") -> None:
         messages = teacher_messages(kind, group, demos, sentence)
-        key = hashlib.sha1(json.dumps([messages, self._teacher_id()]).encode()).hexdigest()
+        key = hashlib.sha1(json.dumps([messages, teacher_id(teacher)]).encode()).hexdigest()
         if key not in self.replies:  # else an earlier, interrupted run already asked this
             t0 = time.perf_counter()
-            gen = self.teacher.generate(messages, max_tokens=self.cfg.max_tokens)
+            gen = teacher.generate(messages, max_tokens=self.cfg.max_tokens)
             self._remember(
                 key, {"text": gen.text, "tokens": gen.completion_tokens, "seconds": round(time.perf_counter() - t0, 2)}
             )
@@ -329,11 +335,6 @@ class Synthesizer:
             return
         question, answer = pair
         self._add(kind, "teacher", question, cite_single(answer, len(group)), group)
-
-    def _teacher_id(self) -> dict:
-        """What identifies the teacher's weights (name, backend, hashes, endpoint): the key of its cached replies.
-        The served version's id is a label and left out."""
-        return self.teacher.ref().model_dump(exclude={"version"})
 
     def _remember(self, key: str, reply: dict) -> None:
         self.replies[key] = reply
@@ -564,7 +565,8 @@ def swap_names(question: str, rare: set[str], taken: set[str], names: list[str] 
     pool = [w for w in (names or INVENTED) if w.lower() not in taken]
     if not pool:
         return None
-    out, swapped = [], {}
+    out: list[str] = []
+    swapped: dict[str, str] = {}
     for word in question.split(" "):
         core = word.strip("?,.;:'\"()").removesuffix("'s")
         if core and core.lower() in rare and core[0].isupper():

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rag.core.errors import BadInput
 from rag.core.hashing import sha256_file
@@ -206,7 +207,7 @@ class Trainer:
         scheduler = torch.optim.lr_scheduler.LambdaLR(  # linear warm-up, then linear decay to 0
             optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm))
         )
-        state = {"step": 0, "losses": [], "val": [], "tokens": 0, "seconds": 0.0}
+        state: dict[str, Any] = {"step": 0, "losses": [], "val": [], "tokens": 0, "seconds": 0.0}  # as state.json holds it
         checkpoint = self.latest_checkpoint()
         if checkpoint is not None:
             state = self.restore(checkpoint, optimizer, scheduler)

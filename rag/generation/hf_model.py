@@ -18,8 +18,12 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.core.errors import MissingExtra, ModelError
+
+if TYPE_CHECKING:  # imported only when a model is loaded
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +62,8 @@ def default_dtype(device: str):
 
 @dataclass
 class HFModel:
-    model: object  # transformers PreTrainedModel, in eval mode, on `device`
-    tokenizer: object  # transformers tokenizer with the GGUF's chat template
+    model: "PreTrainedModel"  # in eval mode, on `device`
+    tokenizer: "PreTrainedTokenizerBase"  # with the GGUF's chat template
     device: str
     gguf: Path
     checkpoint: Path | None  # the cached dense checkpoint, when one was written or read
@@ -93,9 +97,9 @@ def load_hf_model(
     else:
         tokenizer, model = _from_gguf(gguf_path, dtype)
         log.info("dequantised %s in %.1f s", gguf_path.name, time.perf_counter() - t0)
-        if cached is not None:
+        if cached is not None and sha256:  # `cached` is only set with a sha256
             save_checkpoint(model, tokenizer, cached, gguf_path, sha256)
-    model.to(device)
+    model.to(device)  # type: ignore[arg-type]  # typeshed's functools.wraps (on PreTrainedModel.to) does not bind self
     model.eval()
     return HFModel(model=model, tokenizer=tokenizer, device=device, gguf=gguf_path, checkpoint=cached)
 

@@ -88,9 +88,9 @@ class TransformersGenerator:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         tok = hf.tokenizer
-        inputs = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True).to(
-            hf.device
-        )
+        chat = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        # return_dict=True gives a BatchEncoding; transformers declares one union return type for every flag
+        inputs = chat.to(hf.device)  # type: ignore[union-attr]
         n_prompt = int(inputs["input_ids"].shape[1])
         halt = threading.Event()
 

@@ -14,6 +14,7 @@ before anything is written, so an adapter for another base is refused here rathe
 numpy, torch, safetensors and gguf are imported only when an adapter is exported.
 """
 
+import importlib.metadata
 import json
 import logging
 import math
@@ -161,7 +162,7 @@ def export_lora(adapter_dir: Path, base_gguf: Path, out: Path, outtype: str = "f
     try:
         names = gguf.get_tensor_name_map(gguf.MODEL_ARCH[arch.upper()], blocks)
     except KeyError as exc:
-        raise BadInput(f"base architecture {arch!r} is unknown to gguf {gguf.__version__}") from exc
+        raise BadInput(f"base architecture {arch!r} is unknown to gguf {importlib.metadata.version('gguf')}") from exc
     alpha = float(config["lora_alpha"])
     dtype = np.float32 if outtype == "f32" else np.float16
     tensors: list[tuple[str, object]] = []

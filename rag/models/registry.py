@@ -59,6 +59,8 @@ class ModelRegistry:
                 module = importlib.import_module(src["module"])
             except ImportError as exc:
                 raise ModelError(f"model {name!r} needs the package {src['package']}=={src['version']}") from exc
+            if module.__file__ is None:  # a namespace package has no folder of its own
+                raise ModelError(f"model {name!r}: the package {src['module']} has no files to load it from")
             return Path(module.__file__).resolve().parent / src.get("subdir", "")
         return self.settings.models_path / entry["file"]
 

@@ -18,6 +18,7 @@ did: RAG_GENERATOR__MODEL with RAG_GENERATOR__LORA_PATH (and RAG_GENERATOR__LORA
 server reads the pointer at every question (one small file) and switches when it changed.
 """
 
+import builtins
 import json
 import logging
 import os
@@ -344,7 +345,7 @@ class ModelVersions:
         log.info("rolled back to model version %s", target.id)
         return target
 
-    def _point_at(self, version_id: str | None, history: list) -> None:
+    def _point_at(self, version_id: str | None, history: builtins.list[str | None]) -> None:  # `list` is a method here
         self.root.mkdir(parents=True, exist_ok=True)
         write_atomic(
             self.pointer,

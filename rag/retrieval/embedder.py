@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.core.errors import BadInput
+from rag.core.errors import BadInput, ModelError
 from rag.core.settings import EmbedderSettings
 from rag.core.threads import cores
 from rag.models.registry import ModelRegistry, ResolvedModel
@@ -137,7 +137,10 @@ class SentenceTransformerEmbedder:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # torch.ao's notice that the API moves to torchao
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        self.dim = model.get_embedding_dimension()
+        dim = model.get_embedding_dimension()
+        if dim is None:
+            raise ModelError(f"embedder {self.name!r} does not report the dimension of its vectors")
+        self.dim = dim
         return model
 
     def _load_onnx(self, threads: int):

@@ -119,7 +119,7 @@ class KnowledgeBase:
                 f"`rag index rebuild` (any ingest also does) or configure the embedder it was built with"
             )
 
-    def index(self) -> FaissIndex:
+    def index(self) -> VectorIndex:
         return self.live().vectors
 
     def _load(self, folder: Path | None) -> FaissIndex:
@@ -353,7 +353,7 @@ class KnowledgeBase:
         context = self._context(doc.profile)
         texts = [embed_text(c.heading, c.text, context) for c in chunks]
         if self._bulk is not None:
-            return self._put_in_bulk(doc, size, mtime, chunks, texts)
+            return self._put_in_bulk(self._bulk, doc, size, mtime, chunks, texts)
         return self.put_prepared(doc, size, mtime, chunks, self.embedder.embed(texts))
 
     def put_prepared(self, doc: Document, size: int, mtime: float, chunks: list[Chunk], vecs) -> int:
@@ -366,9 +366,11 @@ class KnowledgeBase:
                 self._publish(index)
         return len(new_vids)
 
-    def _put_in_bulk(self, doc: Document, size: int, mtime: float, chunks: list[Chunk], texts: list[str]) -> int:
-        """In a bulk: store now, embed later together with other documents' chunks (every EMBED_BLOCK chunks)."""
-        index = self._bulk
+    def _put_in_bulk(
+        self, index: FaissIndex, doc: Document, size: int, mtime: float, chunks: list[Chunk], texts: list[str]
+    ) -> int:
+        """In a bulk (writing to `index`): store now, embed later together with other documents' chunks (every
+        EMBED_BLOCK chunks)."""
         old_vids, new_vids = self.store.replace_document(doc, size, mtime, chunks)
         for vid in old_vids:
             self._pending.pop(vid, None)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.core.errors import HashMismatch, MissingExtra
+from rag.core.errors import BadInput, HashMismatch, MissingExtra
 from rag.core.hashing import HashCache, sha256_file
 
 log = logging.getLogger(__name__)
@@ -146,4 +146,6 @@ class OnnxEncoder:
             if out is None:
                 out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
             out[idx] = vecs
+        if out is None:
+            raise BadInput("no texts to encode")
         return out

@@ -34,6 +34,8 @@ def gpu_available() -> bool:
 class VectorIndex(Protocol):
     """Vector index seam: ids -> L2-normalised vectors, searched by inner product."""
 
+    device: str  # where searches run: "cpu" or "cuda:0"
+
     @property
     def size(self) -> int: ...
 
@@ -153,15 +155,16 @@ class FaissIndex:
             sel = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
             scores, ids = self.cpu.search(q, k, params=faiss.SearchParameters(sel=sel))
         elif self.ann is not None:
-            return self._refined(q, k)
+            return self._refined(self.ann, q, k)
         else:
             scores, ids = self._searcher().search(q, k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def _refined(self, q: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Approximate candidates (4x k for HNSW, 10x for IVF-PQ), re-scored exactly with the stored vectors."""
+    def _refined(self, ann, q: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Approximate candidates from `ann` (4x k for HNSW, 10x for IVF-PQ), re-scored exactly with the stored
+        vectors."""
         factor = 10 if self.ann_meta.get("kind") == "ivfpq" else 4
-        _, ids = self.ann.search(q, min(k * factor, self.size))
+        _, ids = ann.search(q, min(k * factor, self.size))
         cand = np.asarray([i for i in ids[0] if i >= 0], dtype=np.int64)
         if len(cand) == 0:
             return []

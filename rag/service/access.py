@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from rag.core.types import Filters
-from rag.store.sqlite import SqliteStore
+from rag.store.protocol import Store
 
 RIGHTS = ("read", "write")
 _COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -83,7 +83,7 @@ ANYONE = Principal()
 class KeyRing:
     """Create, list, revoke and check API keys (stored hashed in the SQLite store)."""
 
-    def __init__(self, store: SqliteStore):
+    def __init__(self, store: Store):
         self.store = store
 
     def create(self, collections: list[str], rights: str = "read", name: str = "") -> tuple[str, dict]:

@@ -7,8 +7,10 @@ works, records each file as it finishes, and ends the job. A cancel is a flag th
 
 import time
 
+from rag.core.errors import NotFound
 from rag.core.types import Job, JobFile
-from rag.store.sqlite import SqliteStore, utc_now
+from rag.store.protocol import Store
+from rag.store.sqlite import utc_now
 
 TERMINAL = ("done", "failed", "cancelled")
 STATES = ("queued", "running", *TERMINAL)
@@ -17,7 +19,7 @@ STATES = ("queued", "running", *TERMINAL)
 class JobStore:
     """Jobs and their files in the store's SQLite database (the same file, the same write lock)."""
 
-    def __init__(self, store: SqliteStore):
+    def __init__(self, store: Store):
         self.store = store
 
     def _db(self):
@@ -34,7 +36,14 @@ class JobStore:
                 "INSERT INTO job_files(job_id,n,name,path,key) VALUES (?,?,?,?,?)",
                 [(job_id, n, name, path, key) for n, (name, path, key) in enumerate(files)],
             )
-        return self.get(job_id)
+        return self.require(job_id)
+
+    def require(self, job_id: str) -> Job:
+        """A job known to exist (just added, listed or claimed: job rows are never deleted)."""
+        job = self.get(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id}")
+        return job
 
     def get(self, job_id: str) -> Job | None:
         db = self._db()
@@ -82,7 +91,7 @@ class JobStore:
         rows = self._db().execute(
             f"SELECT id FROM jobs{where} ORDER BY created_at DESC, id LIMIT ?", [*(collections or []), limit]
         )
-        return [self.get(r[0]) for r in rows]
+        return [self.require(r[0]) for r in rows]
 
     def claim(self, job_id: str, worker: str, stale_s: float) -> bool:
         """Take a queued job, or a running one whose worker stopped beating `stale_s` ago. True if it is ours."""

@@ -5,6 +5,7 @@ every backend. `SqliteStore` (rag/store/sqlite.py) is the embedded default; job 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from typing import Protocol
 
 from rag.core.types import Chunk, Document, DocumentProfile, Filters
@@ -52,5 +53,7 @@ class Store(Protocol):
 
     def revoke_key(self, key_id: str) -> bool: ...
 
-    # a connection for the rows that live beside the store (jobs)
+    # a connection for the rows that live beside the store (jobs), and the lock to hold around writes to them
+    write_lock: threading.Lock
+
     def db(self) -> sqlite3.Connection: ...

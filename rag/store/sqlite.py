@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rag.core.errors import RagError
 from rag.core.types import Chunk, Document, DocumentProfile
 
 SCHEMA = """
@@ -97,6 +98,17 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _insert_chunk(db: sqlite3.Connection, doc_id: str, c: Chunk) -> int:
+    """Insert one chunk of a document; returns its rowid (the chunk's vector id)."""
+    cur = db.execute(
+        "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)",
+        (c.id, doc_id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord),
+    )
+    if cur.lastrowid is None:  # sqlite3 sets it after every INSERT that adds a row
+        raise RagError(f"the store gave no row id for chunk {c.id}")
+    return cur.lastrowid
+
+
 class SqliteStore:
     """Documents and chunks. One connection per thread; writes are serialized by a lock."""
 
@@ -185,13 +197,7 @@ class SqliteStore:
                 ),
             )
             self._write_tags(db, doc.id, doc.tags)
-            new_vids = []
-            for c in chunks:
-                cur = db.execute(
-                    "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)",
-                    (c.id, doc.id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord),
-                )
-                new_vids.append(cur.lastrowid)
+            new_vids = [_insert_chunk(db, doc.id, c) for c in chunks]
             for name, value in (("documents_ingested", 1), ("pages_ingested", doc.pages), ("chunks_ingested", len(chunks))):
                 db.execute(
                     "INSERT INTO counters(name, value) VALUES (?, ?)"
