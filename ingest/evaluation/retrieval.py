@@ -98,12 +98,19 @@ def eval_pages(services, questions: Path, docs: Path, modes=MODES, limit: int | 
 
     def run() -> dict:
         hits_at: dict[int, list[float]] = {1: [], 5: [], 10: []}
+        docs_at: dict[int, list[float]] = {1: [], 5: []}
         for q in qs:
             gold = {(Path(q["doc"]).name, p) for p in (q.get("evidence_pages") or [q["page"]])}
             ranked = _ranked(services, q["question"], 30, lambda h: (h.doc, h.page))
             for k in hits_at:
                 hits_at[k].append(1.0 if gold & set(ranked[:k]) else 0.0)
-        return {f"page_recall@{k}": mean(v) for k, v in hits_at.items()} | {"n": len(qs)}
+            for k in docs_at:  # the right document among the first k pages' documents
+                docs_at[k].append(1.0 if Path(q["doc"]).name in {d for d, _ in ranked[:k]} else 0.0)
+        return (
+            {f"page_recall@{k}": mean(v) for k, v in hits_at.items()}
+            | {f"doc_recall@{k}": mean(v) for k, v in docs_at.items()}
+            | {"n": len(qs)}
+        )
 
     return {
         "docs": str(docs),
