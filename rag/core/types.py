@@ -120,7 +120,8 @@ class DocumentProfile(BaseModel):
     @property
     def context(self) -> str:
         """The short label every chunk of the document carries: organisation, kind, period (else the title)."""
-        parts = [self.organizations[0] if self.organizations else self.title, self.kind, self.period]
+        title = self.title if any(len(w) >= 3 and w.isalpha() for w in self.title.split()) else ""  # not "4983"
+        parts = [self.organizations[0] if self.organizations else title, self.kind, self.period]
         return " · ".join(p for p in parts if p)
 
 

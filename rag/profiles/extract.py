@@ -113,10 +113,10 @@ def _period(cover: str, headers: list[str], title: str, name: str, sources: dict
         if found:
             sources["period"] = where
             return found
-    years = Counter(years_in(cover))
-    if years:
+    years = Counter(years_in(cover)).most_common(1)
+    if years and years[0][1] >= 2:  # a year said once (a citation, "since 1998") is not the document's period
         sources["period"] = "cover page"
-        return Period(years.most_common(1)[0][0])
+        return Period(years[0][0])
     return None
 
 

@@ -4,7 +4,10 @@ file-name words), and matched against a question by normalised words."""
 import re
 from collections import Counter
 
-LEGAL = r"(?i:Inc|Corp|Corporation|Company|Co|Ltd|Limited|LLC|L\.L\.C|LP|L\.P|plc|AG|GmbH|SA|S\.A|NV|N\.V|SE|SpA|AB|ASA|Oyj)"
+LEGAL = (  # legal forms: upper-case ones must be written so ("AS", not "as"); the others in any case
+    r"(?:AS|SAS|SARL|SRL|BV|KG|KK|(?i:Inc|Corp|Corporation|Company|Co|Ltd|Limited|LLC|L\.L\.C|LP|L\.P|plc|AG|GmbH|SA|S\.A"
+    r"|NV|N\.V|SE|SpA|AB|ASA|Oyj))"
+)
 NAMED = re.compile(
     rf"\b((?:[A-Z0-9][\w&'.-]*,?[ \t]+){{0,5}}?[A-Z0-9][\w&'.-]*)(?:,)?[ \t]+(?:(?:and|&)[ \t]+Subsidiaries[ \t]+)?"
     rf"(?:{LEGAL}\.?,?[ \t]+)?({LEGAL})\b\.?",
@@ -84,6 +87,14 @@ def tickers(text: str) -> list[str]:
     for pattern in TICKER:
         found += [m.group(1) for m in pattern.finditer(text)]
     return list(dict.fromkeys(t for t in found if t not in ("NYSE", "NONE", "N/A")))
+
+
+def name_terms(text: str) -> set[str]:
+    """The words and adjacent word pairs of a name, normalised, with pairs also written together: "Fabrikam HX-300"
+    gives fabrikam, hx, 300, "fabrikam hx", "hx 300", "hx300"."""
+    words = normalise(text).split()
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return set(words) | set(pairs) | {p.replace(" ", "") for p in pairs}
 
 
 def file_name_words(name: str) -> str:

@@ -5,15 +5,23 @@ A route is a hint, not a filter: the knowledge base fuses chunk retrieval within
 global search (or, when asked, keeps only the routed documents), so a question naming nothing still works.
 """
 
-from collections import defaultdict
+import math
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 from rag.core.types import Document, DocumentProfile
-from rag.profiles.names import mentions, names_ticker
+from rag.profiles.names import mentions, name_terms, names_ticker
 from rag.profiles.periods import Period, question_periods
 from rag.retrieval.lexical import Bm25Index
 
 PROFILE_LEAD = 1.5  # a profile-word match routes only when its score is this far ahead of the next document's
+NAMED_SHARE = 0.5  # documents whose name score is at least this share of the best one are all named
+GENERIC_TERMS = {  # words of document names that do not tell one document from another
+    *"annual report handbook manual policy guide form final draft company group inc corporation corp".split(),
+    *"employee user quarterly edition version filed".split(),
+}
+FUNCTION_WORDS = {"the", "and", "for", "of", "in", "on", "to", "by", "with", "from", "at", "a", "an", "s"}
 
 
 @dataclass
@@ -57,25 +65,44 @@ class Router:
     def __init__(self, documents: list[Document]):
         self.docs = [d for d in documents if d.status == "ok"]
         self.lexical = Bm25Index.build(list(range(len(self.docs))), [profile_text(d.profile) for d in self.docs])
+        self.terms = [_distinctive_candidates(d) for d in self.docs]
+        df = Counter(t for terms in self.terms for t in terms)
+        n = len(self.docs)
+        self.idf = {t: math.log(n / c) for t, c in df.items() if c < n}  # a term every document has names none
 
     def route(self, question: str, max_docs: int = 3) -> list[Route]:
         """The documents the question is about, best first (at most `max_docs`); [] when it names none."""
         if not self.docs:
             return []
         asked = question_periods(question)
-        by_name = [(d, name) for d in self.docs if (name := named(question, d.profile))]
-        if by_name:
-            return self._by_name(by_name, asked, max_docs)
+        scored = [(self._name_score(question, i), i) for i in range(len(self.docs))]
+        best = max(s for (s, _), _ in scored)
+        if best > 0:
+            named = [(s, why, i) for (s, why), i in scored if s >= NAMED_SHARE * best]
+            return self._by_name(named, asked, max_docs)
         return self._by_profile_words(question, asked)
 
-    def _by_name(self, hits: list[tuple[Document, str]], asked: list[Period], max_docs: int) -> list[Route]:
-        scored = defaultdict(list)
-        for doc, name in hits:
-            fit, why = period_fit(asked, doc.profile)
-            scored[fit].append(Route(doc.id, 1.0 + fit, f"names {name!r}" + (f"; {why}" if why else "")))
-        best = scored[max(scored)]
-        best.sort(key=lambda r: -(next(d.profile.year or 0 for d in self.docs if d.id == r.doc_id)))  # newest first
-        return best[:max_docs]
+    def _name_score(self, question: str, i: int) -> tuple[float, str]:
+        """How strongly the question names document i: a full name or alias it states, and the rarer words of its
+        names (file name, title, organisations: "Norway", "HX-300") it contains, weighted by their rarity."""
+        doc, asked = self.docs[i], name_terms(question)
+        full = named(question, doc.profile)
+        found = sorted((t for t in self.terms[i] & asked if t in self.idf), key=lambda t: -self.idf[t])
+        score = sum(self.idf[t] for t in found) + (2.0 if full else 0.0)
+        names = ([repr(full)] if full else []) + [repr(t) for t in found[:3]]
+        return score, ", ".join(names)
+
+    def _by_name(self, named: list[tuple[float, str, int]], asked: list[Period], max_docs: int) -> list[Route]:
+        routes = []
+        for score, why, i in named:
+            doc = self.docs[i]
+            fit, period = period_fit(asked, doc.profile)
+            reason = f"names {why}" + (f"; {period}" if period else "")
+            routes.append((fit, score, doc.profile.year or 0, Route(doc.id, score + fit, reason)))
+        top_fit = max(r[0] for r in routes)
+        routes = [r for r in routes if r[0] == top_fit]  # the best period fit; without periods, all of them
+        routes.sort(key=lambda r: (-r[1], -r[2]))  # most strongly named, then newest
+        return [r[3] for r in routes[:max_docs]]
 
     def _by_profile_words(self, question: str, asked: list[Period]) -> list[Route]:
         found = self.lexical.search(question, 2)
@@ -84,3 +111,21 @@ class Router:
         doc = self.docs[found[0][0]]
         fit, why = period_fit(asked, doc.profile)
         return [Route(doc.id, 0.5 + fit, "profile words match" + (f"; {why}" if why else ""))]
+
+
+def _distinctive_candidates(doc: Document) -> set[str]:
+    """Name terms of a document that may tell it from its neighbours: from its file name, title, organisations
+    and aliases; not years (periods are matched apart), not short or generic words."""
+    p = doc.profile
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", doc.name)
+    terms = set().union(*(name_terms(t) for t in [stem, p.title, *p.organizations[:1], *p.aliases]))
+    return {t for t in terms if _usable(t)}
+
+
+def _usable(term: str) -> bool:
+    words = term.split()
+    if any(re.fullmatch(r"(19|20)\d\d", w) or w in FUNCTION_WORDS for w in words):
+        return False
+    if all(w in GENERIC_TERMS for w in words):
+        return False
+    return len(term) >= 4 or (any(c.isdigit() for c in term) and any(c.isalpha() for c in term))

@@ -93,3 +93,23 @@ def test_routing_off_and_restrict(tmp_path):
     only = _two_years(tmp_path / "only", retrieval={"route": "restrict"})
     hits, _ = only.kb.search("What is the daily meal allowance in Contoso's 2020 handbook?", 4)
     assert {h.doc for h in hits} == {"handbook-2020.pdf"}
+
+
+def test_the_rarer_words_of_document_names_route_model_numbers_and_countries():
+    docs = [
+        doc(f"hb-{c}-{y}", title=f"Employee handbook {y}", organizations=["Contoso"], period=str(y), year=y)
+        for c in ("norway", "france")
+        for y in (2021, 2022)
+    ] + [
+        doc(f"fabrikam-hx-{m}-manual", title=f"Fabrikam HX-{m} operating manual", organizations=["Fabrikam Ltd"])
+        for m in (100, 200)
+    ]
+    router = Router(docs)
+    assert [r.doc_id for r in router.route("Contoso Norway 2022: notice period?")] == ["hb-norway-2022"]
+    assert [r.doc_id for r in router.route("What is the maximum load of the HX-200?")] == ["fabrikam-hx-200-manual"]
+    assert [r.doc_id for r in router.route("Max load of the HX200 winch")] == ["fabrikam-hx-200-manual"]
+    # a word every document shares ("Contoso", "handbook") names none of them; function words never count
+    assert {r.doc_id for r in router.route("What does the Contoso handbook say for 2021?")} == {
+        "hb-norway-2021",
+        "hb-france-2021",
+    }
