@@ -105,6 +105,7 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
     chunks: list[Chunk] = []
     trail: dict[int, str] = {}
     last_header: list[list[dict]] = []  # header rows of the last table, for its continuation on the next page
+    last_title = ""  # the title of the last table (its caption, or the short lines just above it), likewise
 
     def emit(page: int, blocks: list[Block], heading: str) -> None:
         text = "\n".join(block_text(b) for b in blocks).strip()
@@ -141,14 +142,18 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
                 words += len(block.text.split())
                 continue
             if block.kind == "table":
+                title = block.caption or _table_title(pending)
                 if pending and words >= min_words:
                     emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
                     pending, words = [], 0
                 block = _with_header(block, last_header)
                 if block.header_rows:
                     last_header = block.rows[: block.header_rows]
+                if title or not block.continued:
+                    last_title = title
+                place = " > ".join([trail[k] for k in sorted(trail)] + ([last_title] if last_title else []))
                 for piece in _table_pieces(block, max_words):
-                    emit(page.number, pending + [piece], " > ".join(trail[k] for k in sorted(trail)))
+                    emit(page.number, pending + [piece], place)
                     pending, words = [], 0
                 continue
             n = len(block.text.split())
@@ -160,6 +165,21 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
         if pending:
             emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
     return _dedup(chunks)
+
+
+TITLE_WORDS = 16  # a line just above a table this short is its title ("Consolidated Statements of Cash Flows")
+
+
+def _table_title(pending: list[Block]) -> str:
+    """The short lines right above a table that title it (statement name, unit line), in order, when it has no
+    caption: they go into the place of every piece of the table, so a row split off far below still says what
+    table it belongs to."""
+    lines: list[str] = []
+    for block in reversed(pending):
+        if block.kind != "paragraph" or len(block.text.split()) > TITLE_WORDS or len(lines) == 3:  # headings: in the trail
+            break
+        lines.insert(0, block.text.strip())
+    return " / ".join(line for line in lines if line)
 
 
 def _dedup(chunks: list[Chunk]) -> list[Chunk]:

@@ -74,3 +74,23 @@ def test_table_continued_on_the_next_page_carries_the_header_into_its_chunks():
     second = [c for c in chunks if c.page == 2][0]
     assert second.text.startswith("Date | Amount\n3 May | 30")
     assert "<thead><tr><th>Date</th><th>Amount</th></tr></thead>" in second.html
+
+
+def test_every_piece_of_a_long_table_says_which_table_it_is():
+    rows = [[{"text": "Line item"}, {"text": "2018"}, {"text": "2017"}]] + [
+        [{"text": f"Item {i}"}, {"text": str(i)}, {"text": str(i + 1)}] for i in range(40)
+    ]
+    from ingest.parse.tables import table_text
+
+    blocks = [
+        Block("heading", (0, 0, 1, 1), "Financial Statements", level=1),
+        Block("paragraph", (0, 0, 1, 1), "Acme Corp and Subsidiaries"),
+        Block("paragraph", (0, 0, 1, 1), "Consolidated Statement of Cash Flows"),
+        Block("paragraph", (0, 0, 1, 1), "(Dollars in millions)"),
+        Block("table", (0, 0, 1, 1), table_text(rows), rows=rows),
+    ]
+    chunks = chunk_document(ParsedDocument("x.pdf", [Page(1, 612, 792, blocks)], "pdf"), "d", max_words=40)
+    tables = [c for c in chunks if "Item " in c.text]
+    assert len(tables) >= 3 and "Item 39" in tables[-1].text  # split by rows
+    title = "Acme Corp and Subsidiaries / Consolidated Statement of Cash Flows / (Dollars in millions)"
+    assert all(c.heading == f"Financial Statements > {title}" for c in tables)
