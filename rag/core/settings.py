@@ -176,6 +176,13 @@ class RetrievalSettings(BaseModel):
     )
     route_weight: float = Field(default=2.0, description="weight of the routed documents' lists in the fusion (boost)")
     route_docs: int = Field(default=3, description="at most this many documents a question is routed to")
+    route_profile_words: bool = Field(
+        default=False,
+        description=(
+            "also route a question that names no document to the one whose profile (title, outline, entities) matches "
+            "its words far better than any other's; off by default: it lowered SciFact nDCG@10 (docs/benchmarks.md)"
+        ),
+    )
 
     lower_case_words = field_validator("mode", "fusion", "route", mode="before")(_lower)
 

@@ -199,7 +199,7 @@ class KnowledgeBase:
             return [], None
         if self._router is None:
             self._router = Router(self.store.documents())
-        routes = self._router.route(query, cfg.route_docs)
+        routes = self._router.route(query, cfg.route_docs, cfg.route_profile_words)
         if not routes:
             return [], None
         routed = self.store.vids_matching(filters.model_copy(update={"docs": [r.doc_id for r in routes]}))

@@ -11,11 +11,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 from rag.core.types import Document, DocumentProfile
-from rag.profiles.names import mentions, name_terms, names_ticker
+from rag.profiles.names import mentions, name_terms, names_ticker, normalise
 from rag.profiles.periods import Period, question_periods
 from rag.retrieval.lexical import Bm25Index
 
 PROFILE_LEAD = 1.5  # a profile-word match routes only when its score is this far ahead of the next document's
+FULL_NAME = 0.1  # the score of stating a document's full name or alias, besides the rarity of that name
 NAMED_SHARE = 0.5  # documents whose name score is at least this share of the best one are all named
 GENERIC_TERMS = {  # words of document names that do not tell one document from another
     *"annual report handbook manual policy guide form final draft company group inc corporation corp".split(),
@@ -69,26 +70,37 @@ class Router:
         df = Counter(t for terms in self.terms for t in terms)
         n = len(self.docs)
         self.idf = {t: math.log(n / c) for t, c in df.items() if c < n}  # a term every document has names none
+        names = Counter(n for d in self.docs for n in {normalise(x) for x in [*d.profile.organizations, *d.profile.aliases]})
+        self.name_idf = {name: math.log(n / c) for name, c in names.items()}  # a name every document has tells nothing
+        self.by_term: dict[str, set[int]] = {}  # any name term -> the documents that have it (candidates of a question)
+        for i, d in enumerate(self.docs):
+            for term in self.terms[i].union(*(name_terms(x) for x in [*d.profile.organizations, *d.profile.aliases])):
+                self.by_term.setdefault(term, set()).add(i)
 
-    def route(self, question: str, max_docs: int = 3) -> list[Route]:
-        """The documents the question is about, best first (at most `max_docs`); [] when it names none."""
+    def route(self, question: str, max_docs: int = 3, profile_words: bool = False) -> list[Route]:
+        """The documents the question is about, best first (at most `max_docs`); [] when it names none.
+        `profile_words`: when it names none, route to a document whose profile matches the question's words far
+        better than any other's."""
         if not self.docs:
             return []
         asked = question_periods(question)
-        scored = [(self._name_score(question, i), i) for i in range(len(self.docs))]
-        best = max(s for (s, _), _ in scored)
+        terms = name_terms(question)
+        candidates = set().union(*(self.by_term.get(t, set()) for t in terms))  # only documents sharing a name word
+        scored = [(self._name_score(question, terms, i), i) for i in sorted(candidates)]
+        best = max((s for (s, _), _ in scored), default=0.0)
         if best > 0:
             named = [(s, why, i) for (s, why), i in scored if s >= NAMED_SHARE * best]
             return self._by_name(named, asked, max_docs)
-        return self._by_profile_words(question, asked)
+        return self._by_profile_words(question, asked) if profile_words else []
 
-    def _name_score(self, question: str, i: int) -> tuple[float, str]:
+    def _name_score(self, question: str, asked: set[str], i: int) -> tuple[float, str]:
         """How strongly the question names document i: a full name or alias it states, and the rarer words of its
         names (file name, title, organisations: "Norway", "HX-300") it contains, weighted by their rarity."""
-        doc, asked = self.docs[i], name_terms(question)
+        doc = self.docs[i]
         full = named(question, doc.profile)
         found = sorted((t for t in self.terms[i] & asked if t in self.idf), key=lambda t: -self.idf[t])
-        score = sum(self.idf[t] for t in found) + (2.0 if full else 0.0)
+        # a full name counts even when every document bears it (then the period decides), more when it is rare
+        score = sum(self.idf[t] for t in found) + (FULL_NAME + self.name_idf.get(normalise(full), 0.0) if full else 0.0)
         names = ([repr(full)] if full else []) + [repr(t) for t in found[:3]]
         return score, ", ".join(names)
 
@@ -115,11 +127,15 @@ class Router:
 
 def _distinctive_candidates(doc: Document) -> set[str]:
     """Name terms of a document that may tell it from its neighbours: from its file name, title, organisations
-    and aliases; not years (periods are matched apart), not short or generic words."""
+    and aliases; not years (periods are matched apart), not short, generic or function words."""
     p = doc.profile
     stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", doc.name)
-    terms = set().union(*(name_terms(t) for t in [stem, p.title, *p.organizations[:1], *p.aliases]))
-    return {t for t in terms if _usable(t)}
+    terms: set[str] = set()
+    for text in [stem, p.title, *p.organizations[:1], *p.aliases]:
+        words = normalise(text).split()
+        pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if _usable(f"{a} {b}")]
+        terms |= {w for w in words if _usable(w)} | set(pairs) | {x.replace(" ", "") for x in pairs}
+    return terms
 
 
 def _usable(term: str) -> bool:
