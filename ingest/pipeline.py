@@ -242,7 +242,11 @@ class Ingestor:
         parsed = ParsedDocument(name, [Page(1, 0, 0, blocks)], "text")
         chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words)
         doc_tags = _tags_for(old, tags)
-        profile = apply_tags(build_profile(name, to_html(parsed), {}, 1), doc_tags)
+        layout = to_html(parsed)
+        html_dir = Path(self.services.settings.data_dir) / "html"  # like a file's: `rag index rebuild` reads it
+        html_dir.mkdir(parents=True, exist_ok=True)
+        (html_dir / f"{doc_id}.html").write_text(layout, encoding="utf-8")
+        profile = apply_tags(build_profile(name, layout, {}, 1), doc_tags)
         doc = Document(
             id=doc_id,
             name=name,

@@ -4,9 +4,15 @@ file-name words), and matched against a question by normalised words."""
 import re
 from collections import Counter
 
-LEGAL = (  # legal forms: upper-case ones must be written so ("AS", not "as"); the others in any case
-    r"(?:AS|SAS|SARL|SRL|BV|KG|KK|(?i:Inc|Corp|Corporation|Company|Co|Ltd|Limited|LLC|L\.L\.C|LP|L\.P|plc|AG|GmbH|SA|S\.A"
-    r"|NV|N\.V|SE|SpA|AB|ASA|Oyj))"
+# Legal forms as they are written (as printed, or in capitals on a cover page): never in lower case, so "co-expression"
+# or "as" in running text is not one.
+LEGAL_FORMS = (
+    "Inc Corp Corporation Company Co Ltd Limited LLC L.L.C LP L.P plc AG GmbH SA S.A NV N.V SE SpA AB ASA Oyj AS SAS".split()
+)
+LEGAL = (
+    "(?:"
+    + "|".join(sorted({re.escape(f) for f in LEGAL_FORMS} | {re.escape(f.upper()) for f in LEGAL_FORMS}, key=len, reverse=True))
+    + ")"
 )
 NAMED = re.compile(
     rf"\b((?:[A-Z0-9][\w&'.-]*,?[ \t]+){{0,5}}?[A-Z0-9][\w&'.-]*)(?:,)?[ \t]+(?:(?:and|&)[ \t]+Subsidiaries[ \t]+)?"
