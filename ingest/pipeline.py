@@ -18,6 +18,7 @@ from ingest.parse.sniff import sniff
 from ingest.pool import ParsePool
 from ingest.results import FileResult, Report
 from rag.core.errors import EmptyFile, RagError
+from rag.core.files import layout_html_path
 from rag.core.hashing import sha256_file
 from rag.core.threads import cores
 from rag.core.types import Document
@@ -183,10 +184,8 @@ class Ingestor:
             chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words)
             if not chunks:
                 raise EmptyFile(f"no readable text found in {path.name}")
-            html_dir = Path(self.services.settings.data_dir) / "html"
-            html_dir.mkdir(parents=True, exist_ok=True)
             layout = to_html(parsed)
-            (html_dir / f"{doc_id}.html").write_text(layout, encoding="utf-8")
+            _write_layout(self.services.settings.data_dir, doc_id, layout)
             tags = _tags_for(todo.old, todo.tags)
             metadata = pdf_metadata(path) if parsed.kind == "pdf" else {}
             profile = apply_tags(build_profile(Path(todo.ident).name, layout, metadata, len(parsed.pages)), tags)
@@ -220,7 +219,7 @@ class Ingestor:
             log.exception("could not store %s", p.result.path)
             p.result.status, p.result.reason = "failed", f"{type(exc).__name__}: {exc}"
         if p.result.status == "ok" and p.old_id and p.old_id != p.doc.id:
-            (Path(self.services.settings.data_dir) / "html" / f"{p.old_id}.html").unlink(missing_ok=True)
+            layout_html_path(self.services.settings.data_dir, p.old_id).unlink(missing_ok=True)
         p.result.seconds = time.perf_counter() - p.t0
         return p.result
 
@@ -243,9 +242,7 @@ class Ingestor:
         chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words)
         doc_tags = _tags_for(old, tags)
         layout = to_html(parsed)
-        html_dir = Path(self.services.settings.data_dir) / "html"  # like a file's: `rag index rebuild` reads it
-        html_dir.mkdir(parents=True, exist_ok=True)
-        (html_dir / f"{doc_id}.html").write_text(layout, encoding="utf-8")
+        _write_layout(self.services.settings.data_dir, doc_id, layout)  # like a file's: `rag index rebuild` reads it
         profile = apply_tags(build_profile(name, layout, {}, 1), doc_tags)
         doc = Document(
             id=doc_id,
@@ -259,6 +256,8 @@ class Ingestor:
             profile=profile,
         )
         n = kb.put_document(doc, len(text), 0.0, chunks)
+        if old and old.id != doc_id:
+            layout_html_path(self.services.settings.data_dir, old.id).unlink(missing_ok=True)
         return FileResult(key, "ok", "", 1, n, time.perf_counter() - t0)
 
     def ingest_paths(
@@ -304,6 +303,12 @@ def _tags_for(old: Document | None, tags: dict[str, str] | None) -> dict[str, st
     if tags is not None:
         return dict(tags)
     return dict(old.tags) if old else {}
+
+
+def _write_layout(data_dir, doc_id: str, layout: str) -> None:
+    path = layout_html_path(data_dir, doc_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(layout, encoding="utf-8")
 
 
 def _profile_retagged(old: Document, tags: dict[str, str] | None) -> bool:

@@ -18,6 +18,7 @@ from ingest.jobs.queue import make_job_queue, new_job_id, uploads_dir
 from ingest.parse.sniff import sniff
 from ingest.pipeline import expand
 from rag.core.errors import BadInput, Forbidden, NotFound, RagError, TooLarge, UnsupportedType
+from rag.core.files import layout_html_path
 from rag.core.types import DocumentDetail, Job
 from rag.service.access import Principal, check_collection, safe_filename
 from rag.store.jobs import JobStore
@@ -192,7 +193,7 @@ class DocumentRoutes:
         def document(doc_id: str, html: bool = True, who: Principal = Depends(auth)) -> DocumentDetail:
             """A document's status, pages, chunks and (unless `html=false`) its layout HTML."""
             doc = self._document(doc_id, who)
-            path = Path(self.settings.data_dir) / "html" / f"{doc.id}.html"
+            path = layout_html_path(self.settings.data_dir, doc.id)
             text = path.read_text(encoding="utf-8") if html and path.exists() else None
             return DocumentDetail(**doc.model_dump(), html=text)
 
@@ -201,8 +202,7 @@ class DocumentRoutes:
             """Remove a document from the store and from every index (a new index version is published)."""
             doc = self._document(doc_id, who)
             who.check_write(doc.collection)
-            removed = self.services.kb.delete_document(doc.id)
-            (Path(self.settings.data_dir) / "html" / f"{doc.id}.html").unlink(missing_ok=True)
+            removed = self.services.kb.delete_document(doc.id)  # with its layout HTML
             return {"deleted": doc.id, "name": doc.name, "collection": doc.collection, "chunks": removed}
 
         return r

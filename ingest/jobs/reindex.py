@@ -68,10 +68,8 @@ def reindex(services, sources: list[Source], full: bool = False, progress=None, 
                     progress(i, len(files), result if isinstance(result, FileResult) else result.result)
             deletions += [(path, doc) for path, doc in known.items() if _under(path, root) and path not in seen]
         _write(ingestor, pending, report, before_write)
-        html = Path(services.settings.data_dir) / "html"
         for path, doc in deletions:
-            n = kb.delete_document(doc["id"])
-            (html / f"{doc['id']}.html").unlink(missing_ok=True)
+            n = kb.delete_document(doc["id"])  # its layout HTML goes with it
             report.files.append(FileResult(path, "deleted", "source file removed", chunks=n, doc_id=doc["id"]))
     report.seconds = time.perf_counter() - t0
     log.info("reindex: %s", report.as_dict()["counts"])

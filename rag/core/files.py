@@ -15,6 +15,12 @@ from pathlib import Path
 from rag.core.errors import BadInput
 
 
+def layout_html_path(data_dir: Path | str, doc_id: str) -> Path:
+    """Where a document's layout HTML is kept: `<data dir>/html/<document id>.html` (read by the API and by profile
+    rebuilds; removed with the document)."""
+    return Path(data_dir) / "html" / f"{doc_id}.html"
+
+
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `path` (created if missing) for the block: one writer at a time across processes."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.core.errors import BadInput, IndexMismatch, NotFound
-from rag.core.files import locked
+from rag.core.files import layout_html_path, locked
 from rag.core.settings import Settings
 from rag.core.types import Chunk, Document, DocumentProfile, Filters, Hit
 from rag.profiles.extract import build_profile
@@ -321,7 +321,7 @@ class KnowledgeBase:
         from the file when it is still there and none was stored) and its tags; returns how many were made."""
         done = 0
         for doc in self.store.documents():
-            page_html = self.data_dir / "html" / f"{doc.id}.html"
+            page_html = layout_html_path(self.data_dir, doc.id)
             if not page_html.exists():
                 continue
             metadata = doc.profile.metadata
@@ -388,6 +388,7 @@ class KnowledgeBase:
             index.remove(vids)
             if self._bulk is None:
                 self._publish(index)
+        layout_html_path(self.data_dir, doc_id).unlink(missing_ok=True)
         return len(vids)
 
     def _publish(self, index: FaissIndex) -> None:
