@@ -218,12 +218,13 @@ def embedder(
     from tqdm import tqdm
 
     from rag.finetune.embedder_pairs import PairConfig, PairMaker
-    from rag.finetune.embedder_train import TrainConfig, train_embedder
+    from rag.finetune.embedder_train import TrainConfig, pick_device, train_embedder
 
     svc = _services()
     base = svc.settings.embedder.model
     version_id = name or f"{base}-tuned-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     svc.embedder_versions.check_new_id(version_id)  # before the slow part
+    pick_device(device)
 
     def say(msg: str) -> None:
         typer.echo(msg, err=True)

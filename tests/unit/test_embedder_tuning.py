@@ -100,6 +100,22 @@ def test_an_empty_store_says_so_in_one_line(services):
     assert "nothing to train the embedder on" in caught.value.message and "\n" not in caught.value.message
 
 
+def test_the_command_on_an_empty_store_exits_with_one_line(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from api.cli import main
+
+    argv = ["rag", "--data-dir", str(tmp_path / "empty"), "finetune", "embedder", "--out", str(tmp_path / "run")]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as code:
+        main()
+    assert code.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: nothing to train the embedder on: the store holds no chunks (ingest documents first)"
+    ]
+    assert not (tmp_path / "run").exists()
+
+
 def teacher_example(question: str, split: str, sources: list[str], target: str = "It is so [2].") -> dict:
     return {
         "id": "x",
