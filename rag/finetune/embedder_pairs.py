@@ -6,7 +6,8 @@ Questions are made without a model by default (seconds on a CPU), from what the 
 - `table_row`: "<document label> <row label>" ("3M Company 10-K FY2018 Purchases of property, plant and equipment"),
   for up to `rows_per_table` body rows of each table chunk;
 - `profile`: the document's title (its profile's, else its first line when that reads like one), or else its
-  organisation, kind and period, for its first chunk;
+  organisation, kind and period, for its first chunk that does not state it word for word (the passage about it,
+  not the line repeating it; the first chunk when they all do);
 - `teacher` (only with `questions`): the questions a teacher model wrote with `rag finetune data`, from the train split
   of such a set (its validation and test questions are the answer model's held-out set and are skipped); the chunk the
   answer cites first is the positive.
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 RULES = {
     "heading": "What does <document label> say about <heading>? -> the first chunk under that heading",
     "table_row": "<document label> <row label> -> the table chunk holding that row",
-    "profile": "the document's title (else organisation, kind, period) -> its first chunk",
+    "profile": "the document's title (else organisation, kind, period) -> its first chunk not stating it word for word",
     "teacher": "a question the teacher model wrote (`rag finetune data`, train split) -> the chunk its answer cites first",
 }
 NOT_TRAINING = re.compile(r"qrels|^(questions|queries|heldout_questions|val|test)\.jsonl$", re.IGNORECASE)
@@ -193,12 +194,13 @@ class PairMaker:
             for lab in self.rng.sample(body, min(len(body), self.cfg.rows_per_table)):
                 out.append(self._pair(f"{label} {lab}", c, "table_row"))
         if usable:
-            first = usable[0]
-            title = real_title(doc.profile.title) or first_line_title(first["text"])
+            title = real_title(doc.profile.title) or first_line_title(usable[0]["text"])
             parts = [doc.profile.organizations[0] if doc.profile.organizations else "", doc.profile.kind, doc.profile.period]
             about = title or (" ".join(p for p in parts if p) if sum(bool(p) for p in parts) >= 2 else "")
-            if about:
-                out.append(self._pair(about, first, "profile"))
+            if about:  # the passage about it, not the line that repeats it: the first chunk that does not state it
+                said = " ".join(about.lower().split())
+                body = next((c for c in usable if said not in " ".join(c["text"].lower().split())), usable[0])
+                out.append(self._pair(about, body, "profile"))
         return out
 
     def _pair(self, query: str, row: dict, rule: str) -> Pair:

@@ -56,6 +56,18 @@ def test_pairs_come_from_headings_table_rows_and_profiles_with_the_chunk_as_inde
     assert len(data.pairs) == 48 and data.card["removed"] == {}
 
 
+def test_a_title_finds_the_first_passage_that_does_not_repeat_it(services):
+    from tests.helpers.apps import put
+
+    intro = "Tidal locks of the inner harbour\nThe harbour locks were rebuilt in 2019 after the storm surge of the winter."
+    put(services, "default", "4983", [intro, "Lock gates now close in four minutes and hold a surge of three metres."])
+    put(services, "default", "5120", ["Ferry timetables of the outer islands\nBoats leave every hour from the pier at dawn."])
+    pairs = {p.query: p for p in PairMaker(services.kb, PairConfig()).run().pairs}
+    rows = services.kb.store.chunks_by_vid([p.vid for p in pairs.values()])
+    assert rows[pairs["Tidal locks of the inner harbour"].vid]["text"].startswith("Lock gates")
+    assert rows[pairs["Ferry timetables of the outer islands"].vid]["text"].startswith("Ferry")  # its only chunk
+
+
 def test_each_pair_has_a_near_miss_from_another_document(services, reports):
     data = PairMaker(services.kb, PairConfig(seed=0)).run()
     negatives = services.kb.store.chunks_by_vid([p.negative_vid for p in data.pairs if p.negative_vid is not None])
