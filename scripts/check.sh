@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+if [ ! -x "$BIN/python" ]; then  # a git worktree has no venv of its own: use the main checkout's
+    BIN="$(git rev-parse --path-format=absolute --git-common-dir)/../.venv/bin"
+fi
 PATHS=(rag ingest api tests bench scripts)
 step() { printf '\n== %s\n' "$*" >&2; }
 step "format (ruff format --check)"

@@ -264,8 +264,19 @@ def models_list(as_json: bool = typer.Option(False, "--json")):
     rows = [dict(v.as_dict(), current=v.id == current.id) for v in versions.list()]
     if current.source == "settings" and current.id not in {r["id"] for r in rows}:
         rows.append(dict(current.as_dict(), current=True))
+    embedders = s.embedder_versions
+    embedder = embedders.current()
+    erows = [dict(v.as_dict(), current=v.id == embedder.id) for v in embedders.list()]
     if as_json:
-        return _dump({"models": status, "versions": rows, "history": versions.state()["history"]})
+        return _dump(
+            {
+                "models": status,
+                "versions": rows,
+                "history": versions.state()["history"],
+                "embedder_versions": erows,
+                "embedder_history": embedders.state()["history"],
+            }
+        )
     for m in status:
         mark = "ok " if m["verified"] else "-- "
         typer.echo(f"{mark}{m['name']:38s} {m['kind']:9s} {m['licence']:10s} sha256 {m['sha256'][:16]}...  {m['source']}")
@@ -278,23 +289,55 @@ def models_list(as_json: bool = typer.Option(False, "--json")):
         when = f"  {r['created_at']}" if r["created_at"] else ""
         notes = f"  {r['notes']}" if r["notes"] and r["source"] == "registered" else ""
         typer.echo(f"{'*' if r['current'] else ' '} {r['id']:38s} {r['source']:10s} {r['base']}{adapter}{when}{notes}")
+    chosen = "chosen with `rag models use --embedder`" if embedders.state()["version"] else "from the settings"
+    typer.echo(f"\nembedder versions (* = current, {chosen}):")
+    for r in erows:
+        tuned = f" tuned, sha256 {r['sha256'][:12]}..." if r["source"] == "registered" else ""
+        when = f"  {r['created_at']}" if r["created_at"] else ""
+        notes = f"  {r['notes']}" if r["notes"] else ""
+        typer.echo(f"{'*' if r['current'] else ' '} {r['id']:38s} {r['source']:10s} {r['base']}{tuned}{when}{notes}")
+
+
+EMBEDDER_OPTION = typer.Option(
+    False,
+    "--embedder",
+    help="The embedder version instead of the answer model's (see `rag models list`): every chunk is re-embedded "
+    "with it into a new index version, published while the old one serves; then it becomes current.",
+)
 
 
 @models_app.command("use")
-def models_use(version: str = typer.Argument(..., help="A model version id (see `rag models list`).")):
+def models_use(
+    version: str = typer.Argument(..., help="A model version id, or with --embedder an embedder version id."),
+    embedder: bool = EMBEDDER_OPTION,
+):
     """Answer with this model version from now on: a running server switches at its next question, without a
-    restart; questions already being answered finish on the model they started with."""
+    restart; questions already being answered finish on the model they started with. With --embedder: embed with
+    this embedder version, after re-embedding the index with it (blue/green)."""
+    if embedder:
+        return _embedder_switched(services().use_embedder(version))
     v = services().versions.use(version)
     adapter = f" + adapter sha256 {v.adapter_sha256}" if v.adapter_sha256 else ""
     typer.echo(f"current model version: {v.id} ({v.base} sha256 {v.base_sha256}{adapter})")
 
 
 @models_app.command("rollback")
-def models_rollback():
-    """Go back to the model version that was current before the last `rag models use`."""
+def models_rollback(embedder: bool = EMBEDDER_OPTION):
+    """Go back to the model version that was current before the last `rag models use` (with --embedder: the
+    embedder version, re-embedding the index with it first)."""
+    if embedder:
+        return _embedder_switched(services().rollback_embedder())
     v = services().versions.rollback()
     how = " (as the settings say)" if v.source == "settings" else ""
     typer.echo(f"current model version: {v.id}{how}")
+
+
+def _embedder_switched(result: dict) -> None:
+    v, index = result["version"], result["index"]
+    typer.echo(
+        f"current embedder version: {v['id']} ({v['base']} sha256 {v['sha256']}); {index['vectors']} vectors "
+        f"re-embedded into index version {result['index_version']}"
+    )
 
 
 @models_app.command("fetch")

@@ -179,3 +179,93 @@ def export(
         f"{', '.join(m['modules'])})"
     )
     typer.echo(f"current model version: {version.id}" if use else f"serve it with: rag models use {version.id}", err=True)
+
+
+# ---- the embedder: pairs from the corpus, training, ONNX export, registered as an embedder version ----------------
+@finetune_app.command("embedder")
+def embedder(
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        help="Work folder: pairs.jsonl, data_card.json, model/, onnx/, train_report.json, eval_report.json.",
+    ),
+    name: Optional[str] = typer.Option(
+        None, "--name", help="The embedder version's id (letters, digits, . _ -; default: <model>-tuned-<UTC time>)."
+    ),
+    questions: Optional[Path] = typer.Option(
+        None,
+        "--questions",
+        help="train.jsonl of a `rag finetune data` set: the teacher's questions (train split) join the model-free ones.",
+    ),
+    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Only the chunks of this collection."),
+    epochs: int = typer.Option(1, "--epochs"),
+    batch_size: int = typer.Option(32, "--batch-size", help="Pairs per step (each also meets every other pair's chunks)."),
+    lr: float = typer.Option(2e-5, "--lr"),
+    max_pairs: int = typer.Option(0, "--max-pairs", help="Training pairs kept, drawn at random (0: all)."),
+    seed: int = typer.Option(0, "--seed"),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present) | cpu | cuda"),
+    notes: str = typer.Option("", "--notes", help="A line about this version."),
+    use: bool = typer.Option(
+        False, "--use", help="Switch to it at once: re-embed the index into a new version, publish it, then point at it."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+):
+    """Tune the embedder on the indexed chunks: questions made from headings, table rows and profiles (plus teacher
+    questions), a hard negative each from another document, MultipleNegativesRankingLoss; exported to ONNX and
+    registered as an embedder version with its data card and eval report. Never reads evaluation qrels."""
+    import time
+
+    from tqdm import tqdm
+
+    from rag.finetune.embedder_pairs import PairConfig, PairMaker
+    from rag.finetune.embedder_train import TrainConfig, pick_device, train_embedder
+
+    svc = _services()
+    base = svc.settings.embedder.model
+    version_id = name or f"{base}-tuned-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    svc.embedder_versions.check_new_id(version_id)  # before the slow part
+    pick_device(device)
+
+    def say(msg: str) -> None:
+        typer.echo(msg, err=True)
+
+    data = PairMaker(svc.kb, PairConfig(seed=seed, max_pairs=max_pairs, collection=collection), questions).run(say)
+    data.write(out)
+    say(f"{len(data.train)} training pairs, {len(data.heldout)} held out; negatives {data.card['negatives']}")
+    bar = None
+
+    def progress(event: dict) -> None:
+        nonlocal bar
+        if event["phase"] != "train":
+            say(event["message"])
+        elif bar is None:
+            bar = tqdm(total=event["total"], unit="step", file=sys.stderr, disable=None if sys.stderr.isatty() else False)
+        else:
+            bar.update(1)
+            bar.set_postfix(loss=f"{event['loss']:.3f}")
+
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device)
+    trained = train_embedder(svc.registry, base, data, out, cfg, progress)
+    if bar is not None:
+        bar.close()
+    for report, file in ((trained.train_report, "train_report.json"), (trained.eval_report, "eval_report.json")):
+        (out / file).write_text(json.dumps(report, indent=1))
+    meta = {k: trained.train_report[k] for k in ("device", "config", "train_pairs", "steps", "loss_first", "loss_last")}
+    version = svc.embedder_versions.register(
+        version_id, base, trained.model_dir, trained.onnx_dir, data.card, trained.eval_report, notes=notes, meta=meta
+    )
+    switched = svc.use_embedder(version.id) if use else None
+    before, after = trained.eval_report["before"], trained.eval_report["after"]
+    if as_json:
+        typer.echo(json.dumps({"version": version.as_dict(), "eval": trained.eval_report, "switched": switched}, indent=2))
+        return
+    typer.echo(
+        f"embedder version {version.id}: {base} tuned on {len(data.train)} pairs in {trained.train_report['steps']} steps "
+        f"({trained.train_report['device']}, {trained.train_report['train_seconds']} s); sha256 {version.sha256}\n"
+        f"held-out recall@1 {before['recall@1']} -> {after['recall@1']}, "
+        f"recall@10 {before['recall@10']} -> {after['recall@10']} ({after['queries']} pairs)"
+    )
+    if switched:
+        typer.echo(f"current embedder version: {version.id} (index version {switched['index_version']})", err=True)
+    else:
+        typer.echo(f"switch to it with: rag models use --embedder {version.id}", err=True)

@@ -53,6 +53,14 @@ class EmbedderSettings(BaseModel):
         description="auto | torch | int8 | onnx; auto = onnx on CPU, torch on GPU (docs/benchmarks.md, docs/models.md)",
     )
     threads: int = Field(default=0, description="inference threads; 0 = every core this process may use")
+    version: str | None = Field(
+        default=None,
+        description=(
+            "the embedder version used until `rag models use --embedder` picks one: `model` itself when empty, or a "
+            'tuned version registered by `rag finetune embedder` ("Tuning the embedder on your corpus" in '
+            "docs/fine-tuning.md). Changing it needs `rag index rebuild`"
+        ),
+    )
 
     lower_case_words = field_validator("device", "backend", mode="before")(_lower)
 

@@ -152,13 +152,7 @@ class ModelVersions:
 
     def state(self) -> dict:
         """The pointer: {"version": id or None (the settings decide), "history": [older ids, last is newest]}."""
-        try:
-            data = json.loads(self.pointer.read_text())
-        except FileNotFoundError:
-            return {"version": None, "history": []}
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"{self.pointer} is unreadable ({exc}); fix it or remove it to serve as the settings say") from exc
-        return {"version": data.get("version"), "history": list(data.get("history") or [])}
+        return read_pointer(self.pointer)
 
     def from_settings(self) -> ModelVersion:
         """The version the settings describe (RAG_GENERATOR__MODEL, __LORA_PATH, __LORA_SHA256)."""
@@ -237,7 +231,7 @@ class ModelVersions:
             raise BadInput(f"{base!r} is a {entry.get('kind')} model, not an answer model")
         for path, what in ((data_card, "data card"), (eval_report, "eval report")):
             if path is not None:
-                _check_json(Path(path), what)
+                check_json(Path(path), what)
         if adapter is not None and not Path(adapter).is_file():
             raise NotFound(f"adapter {adapter} not found")
         with self._locked():
@@ -346,13 +340,7 @@ class ModelVersions:
         return target
 
     def _point_at(self, version_id: str | None, history: builtins.list[str | None]) -> None:  # `list` is a method here
-        self.root.mkdir(parents=True, exist_ok=True)
-        write_atomic(
-            self.pointer,
-            json.dumps(
-                {"version": version_id, "history": history, "switched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-            ),
-        )
+        write_pointer(self.pointer, version_id, history)
 
     @contextmanager
     def _locked(self):
@@ -362,7 +350,26 @@ class ModelVersions:
             yield
 
 
-def _check_json(path: Path, what: str) -> None:
+def read_pointer(path: Path) -> dict:
+    """A `current.json` pointer: {"version": id or None, "history": [older ids, last is newest]}; both empty when
+    the file does not exist; ModelError when it cannot be read."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        return {"version": None, "history": []}
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path} is unreadable ({exc}); fix it or remove it to serve as the settings say") from exc
+    return {"version": data.get("version"), "history": list(data.get("history") or [])}
+
+
+def write_pointer(path: Path, version_id: str | None, history: list[str | None]) -> None:
+    """Point `path` at `version_id` with `history`, atomically (a reader sees the old pointer or the new one)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    write_atomic(Path(path), json.dumps({"version": version_id, "history": history, "switched_at": stamp}))
+
+
+def check_json(path: Path, what: str) -> None:
     try:
         json.loads(path.read_text())
     except OSError as exc:

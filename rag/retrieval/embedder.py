@@ -7,6 +7,11 @@ same retrieval quality, and `torch` when the embedder runs on a GPU (docs/benchm
 Their vectors differ slightly, so the backend is part of the embedder's identity and is recorded in every index
 version's manifest; searching an index built by another backend is refused, and a write re-embeds it first.
 
+Embedder versions (`rag.models.embedder_versions`): the packaged model, or a copy of it tuned on the user's corpus
+(`rag finetune embedder`) and registered with its sha256, read from its version folder (its own sentence-transformers
+folder and ONNX export, both checked against their record at load). A tuned version's identity carries its
+folder's sha256 and its id, so an index embedded by another version is refused until it is rebuilt.
+
 Batching by length: sentence-transformers' `encode` already sorts the texts by length (longest first), batches
 them and restores the caller's order, so the torch and int8 backends rely on it; the onnx backend does the same
 itself. `bench/embed_speed.py` measures what the sorting is worth.
@@ -19,9 +24,10 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.core.errors import BadInput, ModelError
+from rag.core.errors import BadInput, HashMismatch, ModelError
 from rag.core.settings import EmbedderSettings
 from rag.core.threads import cores
+from rag.models.embedder_versions import EmbedderVersion
 from rag.models.registry import ModelRegistry, ResolvedModel
 
 log = logging.getLogger(__name__)
@@ -64,16 +70,18 @@ def thread_count(setting: int) -> int:
 
 
 class SentenceTransformerEmbedder:
-    """sentence-transformers over a packaged, sha256-verified model folder. Loads on first use."""
+    """sentence-transformers over a packaged, sha256-verified model folder, or the folder of a registered embedder
+    version (`version`; default: the packaged `settings.model`). Loads on first use."""
 
-    def __init__(self, settings: EmbedderSettings, registry: ModelRegistry):
+    def __init__(self, settings: EmbedderSettings, registry: ModelRegistry, version: EmbedderVersion | None = None):
         if settings.backend not in (*BACKENDS, "auto"):
             raise BadInput(f"unknown embedder backend {settings.backend!r} (auto, {', '.join(BACKENDS)})")
         self.settings = settings
         self.registry = registry
-        self.name = settings.model
+        self.version = version
+        self.name = version.base if version else settings.model
         self._backend: str | None = None
-        self.dim = int(registry.entry(settings.model).get("dim", 0))
+        self.dim = int(registry.entry(self.name).get("dim", 0))
         self._model = None
         self._resolved: ResolvedModel | None = None
         self._artifact_sha256 = ""
@@ -92,13 +100,27 @@ class SentenceTransformerEmbedder:
 
     @property
     def resolved(self) -> ResolvedModel:
+        """The verified weights: the packaged model, or a registered version's model folder (hashed as a folder,
+        cached on its files' sizes and times like the packaged one)."""
         if self._resolved is None:
-            self._resolved = self.registry.resolve(self.name)
+            version = self.version
+            if version is None or version.model_dir is None:
+                self._resolved = self.registry.resolve(self.name)
+            else:
+                digest = self.registry.cache.sha256(version.model_dir)
+                if digest != version.sha256:
+                    raise HashMismatch(
+                        f"embedder version {version.id!r}: {version.model_dir} has sha256 {digest}, "
+                        f"the version pins {version.sha256}: refusing to load it"
+                    )
+                self._resolved = ResolvedModel(self.name, version.model_dir, digest, self.registry.entry(self.name))
         return self._resolved
 
     def identity(self) -> dict:
         """What an index version records about the vectors in it (compared at search time)."""
         ident = {"name": self.name, "sha256": self.sha256, "backend": self.backend}
+        if self.version is not None and self.version.source != "builtin":
+            ident["version"] = self.version.id
         if self._artifact_sha256:
             ident["artifact_sha256"] = self._artifact_sha256
         return ident
@@ -144,12 +166,16 @@ class SentenceTransformerEmbedder:
         return model
 
     def _load_onnx(self, threads: int):
-        from rag.retrieval.onnx_embedder import OnnxEncoder, verified_export
+        from rag.retrieval.onnx_embedder import OnnxEncoder, verified_export, verified_export_at
 
         resolved = self.resolved
-        path, digest = verified_export(
-            self.registry.settings.models_path, self.name, resolved.path, resolved.sha256, self.registry.cache
-        )
+        onnx_dir = self.version.onnx_dir if self.version is not None else None
+        if onnx_dir is not None:  # a registered version's own export, made when it was registered
+            path, digest = verified_export_at(onnx_dir, resolved.path, resolved.sha256, self.registry.cache, make=False)
+        else:
+            path, digest = verified_export(
+                self.registry.settings.models_path, self.name, resolved.path, resolved.sha256, self.registry.cache
+            )
         self._artifact_sha256 = digest
         return OnnxEncoder(path, resolved.path, threads, int(resolved.entry.get("max_seq_length", 256)))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.core.errors import BadInput, HashMismatch, MissingExtra
+from rag.core.errors import BadInput, HashMismatch, MissingExtra, ModelError
 from rag.core.hashing import HashCache, sha256_file
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,17 @@ def export_onnx(model_dir: Path, out_dir: Path, source_sha256: str) -> Path:
 
 def verified_export(models_dir: Path, name: str, model_dir: Path, source_sha256: str, cache: HashCache) -> tuple[Path, str]:
     """The export of this exact source model (made now if missing) and its sha256; refuses a mismatch."""
-    folder = export_dir(models_dir, name, source_sha256)
+    return verified_export_at(export_dir(models_dir, name, source_sha256), model_dir, source_sha256, cache)
+
+
+def verified_export_at(
+    folder: Path, model_dir: Path, source_sha256: str, cache: HashCache, make: bool = True
+) -> tuple[Path, str]:
+    """The export in `folder` of the source model `source_sha256` and its sha256, made now if missing and `make`
+    (a registered embedder version carries its own export: it is never made at load); refuses a mismatch."""
     if not (folder / "export.json").exists():
+        if not make:
+            raise ModelError(f"no ONNX export at {folder}: the embedder version is incomplete")
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / ".lock", "a") as lock:  # two processes starting together export once
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -103,7 +112,7 @@ def verified_export(models_dir: Path, name: str, model_dir: Path, source_sha256:
     if meta.get("source_sha256") != source_sha256 or meta.get("onnx_sha256") != digest:
         raise HashMismatch(
             f"ONNX export at {folder} does not match its record (source {meta.get('source_sha256')}, "
-            f"file sha256 {digest}): delete the folder to re-export it"
+            f"file sha256 {digest}): " + ("delete the folder to re-export it" if make else "refusing it")
         )
     return folder / "model.onnx", digest
 

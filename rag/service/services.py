@@ -3,6 +3,12 @@
 The generator is the current model version's (`rag.models.versions`): the version pointer is read at every
 question, and when `rag models use` or `rollback` changed it, a new generator is built and loaded while the
 requests already running finish on the one they hold (nothing restarts, nothing in flight is lost).
+
+The embedder is the current embedder version's (`rag.models.embedder_versions`). Switching it is blue/green:
+`use_embedder` re-embeds every chunk with the new version into a new index version while the live one keeps
+serving, publishes it, then moves the pointer. Every process follows the pointer at its next use of the knowledge
+base (a new embedder is loaded, then a knowledge base on it); until then the index it finds was made by another
+embedder and search refuses it (409), so mismatched vectors are never searched.
 """
 
 import logging
@@ -12,12 +18,13 @@ from functools import cached_property
 
 import rag
 from rag.answering.answer import ask, search
-from rag.core.errors import ModelError
+from rag.core.errors import ModelError, RagError
 from rag.core.settings import GeneratorSettings, Settings
 from rag.core.types import Answer, Filters, SearchResult
 from rag.generation.build_check import BuildCheckFailed
 from rag.generation.factory import make_generator
 from rag.generation.protocol import OPENAI, Generator, OnToken, backend_kind
+from rag.models.embedder_versions import EmbedderVersion, EmbedderVersions
 from rag.models.registry import ModelRegistry
 from rag.models.versions import ModelVersion, ModelVersions
 from rag.retrieval.embedder import SentenceTransformerEmbedder
@@ -38,14 +45,26 @@ class Services:
         self._served: tuple[ModelVersion, Generator] | None = None
         self._switch = threading.Lock()
         self.generator_error: BuildCheckFailed | None = None
+        self._kb: KnowledgeBase | None = None
+        self._kb_switch = threading.Lock()
+        self._own_embedder: SentenceTransformerEmbedder | None = None  # the one built here (not one a caller set)
 
     @cached_property
     def registry(self) -> ModelRegistry:
         return ModelRegistry(self.settings)
 
     @cached_property
+    def embedder_versions(self) -> EmbedderVersions:
+        return EmbedderVersions(self.settings, self.registry)
+
+    @cached_property
     def embedder(self) -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder(self.settings.embedder, self.registry)
+        """The current embedder version's embedder (a caller may set its own in `__dict__`: it is then kept)."""
+        self._own_embedder = self.make_embedder(self.embedder_versions.current())
+        return self._own_embedder
+
+    def make_embedder(self, version: EmbedderVersion) -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder(self.settings.embedder, self.registry, version)
 
     @cached_property
     def versions(self) -> ModelVersions:
@@ -78,9 +97,65 @@ class Services:
             return self._served[0]
         return self.versions.current()
 
-    @cached_property
+    @property
     def kb(self) -> KnowledgeBase:
-        return KnowledgeBase(self.settings, self.embedder)
+        """The knowledge base on the current embedder version. When the embedder pointer moved (`rag models use
+        --embedder`, in any process), the next use loads the new embedder, then builds a knowledge base on it;
+        callers holding the old one finish with it."""
+        kb = self._kb
+        if kb is not None and not self._embedder_moved():
+            return kb
+        with self._kb_switch:
+            if self._kb is None:
+                self._kb = KnowledgeBase(self.settings, self.embedder)
+            elif self._embedder_moved():
+                version = self.embedder_versions.current()
+                embedder = self.make_embedder(version)
+                embedder.warm_up()  # the old knowledge base serves whoever holds it until this is loaded
+                log.info("switching the embedder to version %s", version.id)
+                self._adopt(embedder)
+            return self._kb
+
+    def _adopt(self, embedder: SentenceTransformerEmbedder, kb: KnowledgeBase | None = None) -> None:
+        self.__dict__["embedder"] = self._own_embedder = embedder
+        self._kb = kb or KnowledgeBase(self.settings, embedder)
+
+    def _embedder_moved(self) -> bool:
+        """Whether the embedder pointer names another version than the one loaded here (never for an embedder a
+        caller set)."""
+        own = self._own_embedder
+        if own is None or id(self.__dict__.get("embedder")) != id(own):
+            return False
+        loaded = own.version
+        if loaded is None:
+            return False
+        try:
+            return loaded.key != self.embedder_versions.current().key
+        except RagError as exc:  # an unreadable pointer: keep serving what is loaded, and say why
+            log.warning("embedder version pointer: %s; keeping %s", exc.message, loaded.id)
+            return False
+
+    def use_embedder(self, version_id: str) -> dict:
+        """Embed with `version_id` from now on, blue/green: every chunk is re-embedded with it into a new index
+        version (readers keep the live one meanwhile), which is published; then the pointer moves."""
+        versions = self.embedder_versions
+        target = versions.verify(versions.get(version_id))
+        return self._switch_embedder(target, lambda: versions.use(target.id))
+
+    def rollback_embedder(self) -> dict:
+        """Back to the embedder version before the last switch, the same way (re-embed, publish, point)."""
+        versions = self.embedder_versions
+        return self._switch_embedder(versions.previous(), versions.rollback)
+
+    def _switch_embedder(self, target: EmbedderVersion, point) -> dict:
+        embedder = self.make_embedder(target)
+        embedder.warm_up()
+        kb = KnowledgeBase(self.settings, embedder)
+        rebuilt = kb.rebuild()
+        version = point()
+        with self._kb_switch:
+            self._adopt(embedder, kb)
+        return {"version": version.as_dict(), "index": rebuilt, "index_version": kb.versions.manifest().get("version")}
 
     def warm_up(self) -> None:
         """Verify and load every model the query path needs, and make the index agree with the store.
@@ -154,6 +229,7 @@ class Services:
             "packages": {p: version(p) for p in pkgs},
             "models": models,
             "model_version": served.as_dict() if served else None,
+            "embedder_version": self.embedder_versions.current().id,
             "index": self.kb.info(),
             "settings": {
                 "data_dir": str(self.settings.data_dir),

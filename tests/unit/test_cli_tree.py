@@ -16,7 +16,7 @@ GROUPS = {
     "eval": {"parse", "retrieval", "pages", "answers"},
     "index": {"versions", "rollback", "rebuild"},
     "keys": {"create", "list", "revoke"},
-    "finetune": {"data", "train", "export"},
+    "finetune": {"data", "train", "export", "embedder"},
     "documents": {"list", "show"},
 }
 COMMANDS = {"parse", "ingest", "search", "ask", "serve", "info", "worker", "reindex"}
