@@ -72,6 +72,7 @@ def test_int8_vectors_stay_close_to_torch_and_rank_the_same(tmp_path, models_tmp
 
 def test_index_records_the_backend_refuses_search_with_another_and_writes_rebuild_it(tmp_path, models_tmp):
     from ingest.pipeline import Ingestor
+    from rag.retrieval.knowledge_base import embed_text
 
     data = tmp_path / "data"
     torch_side = Services(make_settings(data).model_copy(update={"models_dir": models_tmp}))
@@ -98,7 +99,9 @@ def test_index_records_the_backend_refuses_search_with_another_and_writes_rebuil
     assert manifest["embedder"]["backend"] == "torch" and manifest["count"] == 2
     hits, _ = torch_side.kb.search("How much is a parking permit?", 1)
     assert hits[0].doc == "parking"
-    vec = torch_side.embedder.embed(["The cafeteria serves lunch from 11:30 to 13:30 on weekdays."])[0]
+    canteen = next(d for d in torch_side.kb.store.documents() if d.name == "canteen")
+    indexed = embed_text("", "The cafeteria serves lunch from 11:30 to 13:30 on weekdays.", canteen.profile.context)
+    vec = torch_side.embedder.embed([indexed])[0]
     assert torch_side.kb.index().search(vec, 1)[0][1] > 0.9999  # the canteen vector is torch's again
 
 
