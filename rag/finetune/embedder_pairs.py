@@ -199,8 +199,8 @@ class PairMaker:
             about = title or (" ".join(p for p in parts if p) if sum(bool(p) for p in parts) >= 2 else "")
             if about:  # the passage about it, not the line that repeats it: the first chunk that does not state it
                 said = " ".join(about.lower().split())
-                body = next((c for c in usable if said not in " ".join(c["text"].lower().split())), usable[0])
-                out.append(self._pair(about, body, "profile"))
+                passage = next((c for c in usable if said not in " ".join(c["text"].lower().split())), usable[0])
+                out.append(self._pair(about, passage, "profile"))
         return out
 
     def _pair(self, query: str, row: dict, rule: str) -> Pair:
