@@ -218,7 +218,7 @@ def embedder(
     from tqdm import tqdm
 
     from rag.finetune.embedder_pairs import PairConfig, PairMaker
-    from rag.finetune.embedder_train import TrainConfig, pick_device, train_embedder
+    from rag.finetune.embedder_train import TrainConfig, heldout_recall, pick_device, train_embedder
 
     svc = _services()
     base = svc.settings.embedder.model
@@ -248,16 +248,18 @@ def embedder(
     trained = train_embedder(svc.registry, base, data, out, cfg, progress)
     if bar is not None:
         bar.close()
-    for report, file in ((trained.train_report, "train_report.json"), (trained.eval_report, "eval_report.json")):
-        (out / file).write_text(json.dumps(report, indent=1))
+    say(f"scoring {len(data.heldout)} held-out pairs with the embedder serving now and with the tuned one")
+    report = heldout_recall(svc.embedder, trained.candidate(svc.settings.embedder, svc.registry), data, seed=seed)
+    for content, file in ((trained.train_report, "train_report.json"), (report, "eval_report.json")):
+        (out / file).write_text(json.dumps(content, indent=1))
     meta = {k: trained.train_report[k] for k in ("device", "config", "train_pairs", "steps", "loss_first", "loss_last")}
     version = svc.embedder_versions.register(
-        version_id, base, trained.model_dir, trained.onnx_dir, data.card, trained.eval_report, notes=notes, meta=meta
+        version_id, base, trained.model_dir, trained.onnx_dir, data.card, report, notes=notes, meta=meta
     )
     switched = svc.use_embedder(version.id) if use else None
-    before, after = trained.eval_report["before"], trained.eval_report["after"]
+    before, after = report["before"], report["after"]
     if as_json:
-        typer.echo(json.dumps({"version": version.as_dict(), "eval": trained.eval_report, "switched": switched}, indent=2))
+        typer.echo(json.dumps({"version": version.as_dict(), "eval": report, "switched": switched}, indent=2))
         return
     typer.echo(
         f"embedder version {version.id}: {base} tuned on {len(data.train)} pairs in {trained.train_report['steps']} steps "

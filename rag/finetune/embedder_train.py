@@ -8,9 +8,11 @@ of version 6.2.0, `SentenceTransformer.old_fit` (AdamW, linear warm-up and decay
 `fit` and `SentenceTransformerTrainer` need the `datasets` package, which this project does not depend on.
 CUDA when present (`device="auto"`), else CPU.
 
-Before and after training, the held-out pairs are searched among every chunk as indexed (exact cosine), and
-recall@1/@10 of their chunk makes the eval report. The trained folder is then exported to ONNX
-(`rag.retrieval.onnx_embedder.export_onnx`, what the onnx backend loads), ready to register as an embedder version.
+The trained folder is exported to ONNX (`rag.retrieval.onnx_embedder.export_onnx`, what the onnx backend loads),
+ready to register as an embedder version. The eval report (`heldout_recall`) searches the held-out pairs among the
+chunks as indexed (exact cosine; at most `eval_chunks` of them, the held-out positives always among them) with the
+embedder serving now and with the candidate through the same backend as serving will use: recall@1/@10 of each
+pair's chunk, before and after.
 """
 
 import logging
@@ -26,10 +28,13 @@ import numpy as np
 
 from rag.core.errors import BadInput
 from rag.core.hashing import sha256_tree
+from rag.core.settings import EmbedderSettings
 from rag.core.threads import cores
 from rag.evaluation.retrieval_scores import mean, recall_at_k
-from rag.finetune.embedder_pairs import Pair, PairSet
+from rag.finetune.embedder_pairs import PairSet
+from rag.models.embedder_versions import EmbedderVersion
 from rag.models.registry import ModelRegistry
+from rag.retrieval.embedder import Embedder, SentenceTransformerEmbedder
 from rag.retrieval.onnx_embedder import export_onnx
 
 log = logging.getLogger(__name__)
@@ -50,11 +55,26 @@ class TrainConfig:
 
 @dataclass
 class TrainedEmbedder:
-    model_dir: Path
-    onnx_dir: Path
-    sha256: str  # of model_dir as a folder: what the index will record
+    out: Path  # holds model/ and onnx/, laid out as an embedder version's folder
+    base: str
+    base_sha256: str
+    sha256: str  # of model/ as a folder: what the index will record
     train_report: dict
-    eval_report: dict
+
+    @property
+    def model_dir(self) -> Path:
+        return self.out / "model"
+
+    @property
+    def onnx_dir(self) -> Path:
+        return self.out / "onnx"
+
+    def candidate(self, settings: EmbedderSettings, registry: ModelRegistry) -> SentenceTransformerEmbedder:
+        """The trained model as the service would embed with it (the configured backend; not yet registered)."""
+        version = EmbedderVersion(
+            id="candidate", base=self.base, base_sha256=self.base_sha256, sha256=self.sha256, folder=self.out
+        )
+        return SentenceTransformerEmbedder(settings, registry, version)
 
 
 def pick_device(device: str) -> str:
@@ -111,27 +131,46 @@ def distinct_sampler(texts: list[list[str]], batch_size: int, seed: int):
     return DistinctSampler()
 
 
-def recall(model, pairs: list[Pair], corpus: dict[int, str], batch_size: int) -> dict:
-    """recall@1 and @10 of each pair's chunk among every chunk of `corpus` (exact cosine), with `model`."""
-    if not pairs:
-        return {"recall@1": None, "recall@10": None, "queries": 0}
-    vids = sorted(corpus)
-    docs = model.encode([corpus[v] for v in vids], batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
-    queries = model.encode([p.query for p in pairs], batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
-    top = np.argsort(-(queries @ docs.T), axis=1, kind="stable")[:, :10]
-    ranked = [[vids[i] for i in row] for row in top]
+def heldout_recall(before: Embedder, after: Embedder, data: PairSet, eval_chunks: int = 20000, seed: int = 0) -> dict:
+    """The eval report: recall@1 and @10 of each held-out pair's chunk among the chunks as indexed (all of them, or
+    `eval_chunks` drawn at random with every held-out positive kept), searched by exact cosine with `before` (the
+    embedder serving now) and `after` (the candidate)."""
+    vids = sorted(data.corpus)
+    if len(vids) > eval_chunks:
+        wanted = {p.vid for p in data.heldout}
+        rest = random.Random(seed).sample([v for v in vids if v not in wanted], max(eval_chunks - len(wanted), 0))
+        vids = sorted(wanted | set(rest))
+    texts = [data.corpus[v] for v in vids]
+
+    def scores(embedder: Embedder) -> dict:
+        if not data.heldout:
+            return {"recall@1": None, "recall@10": None, "queries": 0, "embedder": embedder.identity()}
+        docs = embedder.embed(texts)
+        queries = embedder.embed([p.query for p in data.heldout])
+        top = np.argsort(-(queries @ docs.T), axis=1, kind="stable")[:, :10]
+        ranked = [[vids[i] for i in row] for row in top]
+        pairs = list(zip(ranked, data.heldout))
+        return {
+            "recall@1": round(mean([recall_at_k(r, {p.vid: 1}, 1) for r, p in pairs]), 4),
+            "recall@10": round(mean([recall_at_k(r, {p.vid: 1}, 10) for r, p in pairs]), 4),
+            "queries": len(pairs),
+            "embedder": embedder.identity(),
+        }
+
     return {
-        "recall@1": round(mean([recall_at_k(r, {p.vid: 1}, 1) for r, p in zip(ranked, pairs)]), 4),
-        "recall@10": round(mean([recall_at_k(r, {p.vid: 1}, 10) for r, p in zip(ranked, pairs)]), 4),
-        "queries": len(pairs),
+        "metric": "recall@k of each held-out pair's chunk among the chunks of the store as indexed (exact cosine)",
+        "heldout_pairs": len(data.heldout),
+        "corpus_chunks": len(vids),
+        "before": scores(before),
+        "after": scores(after),
+        "evaluation_data": "held-out generated pairs only (never trained on); no evaluation qrels were read",
     }
 
 
 def train_embedder(
     registry: ModelRegistry, base: str, data: PairSet, out: Path, cfg: TrainConfig, progress: Progress | None = None
 ) -> TrainedEmbedder:
-    """Train `base` on the train pairs of `data`, score it before and after on the held-out pairs, save it to
-    `out/model` and its ONNX export to `out/onnx`; reports in `out/train_report.json` and `out/eval_report.json`."""
+    """Train `base` on the train pairs of `data`; save it to `out/model` and its ONNX export to `out/onnx`."""
     import torch
     from sentence_transformers import InputExample, SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
@@ -165,9 +204,6 @@ def train_embedder(
         torch.set_num_threads(cores())
     model = SentenceTransformer(str(resolved.path), device=device, local_files_only=True)
     model.max_seq_length = cfg.max_seq_length
-    eval_batch = 64
-    tell({"phase": "eval", "message": f"scoring {len(data.heldout)} held-out pairs with the base model"})
-    before = recall(model, data.heldout, data.corpus, eval_batch)
 
     texts = [[p.query, p.positive, p.negative] if p.negative else [p.query, p.positive] for p in train]
     examples = [InputExample(texts=t) for t in texts]
@@ -203,8 +239,6 @@ def train_embedder(
         )
     train_seconds = time.perf_counter() - t0
     model.eval()
-    tell({"phase": "eval", "message": f"scoring {len(data.heldout)} held-out pairs with the tuned model"})
-    after = recall(model, data.heldout, data.corpus, eval_batch)
 
     model_dir, onnx_dir = out / "model", out / "onnx"
     for folder in (model_dir, onnx_dir):
@@ -213,15 +247,6 @@ def train_embedder(
     sha256 = sha256_tree(model_dir)
     tell({"phase": "export", "message": f"exporting to ONNX in {onnx_dir}"})
     export_onnx(model_dir, onnx_dir, sha256)
-    eval_report = {
-        "metric": "recall@k of each held-out pair's chunk among every chunk of the store as indexed (exact cosine)",
-        "heldout_pairs": len(data.heldout),
-        "corpus_chunks": len(data.corpus),
-        "before": before,
-        "after": after,
-        "base": base,
-        "evaluation_data": "held-out generated pairs only (never trained on); no evaluation qrels were read",
-    }
     train_report = {
         "base": base,
         "base_sha256": resolved.sha256,
@@ -239,4 +264,4 @@ def train_embedder(
         "train_seconds": round(train_seconds, 1),
         "pairs_per_s": round(len(losses) * cfg.batch_size / max(train_seconds, 1e-9), 2),
     }
-    return TrainedEmbedder(model_dir, onnx_dir, sha256, train_report, eval_report)
+    return TrainedEmbedder(out, base, resolved.sha256, sha256, train_report)

@@ -58,7 +58,9 @@ def test_tune_register_switch_and_roll_back(tmp_path, monkeypatch):
     assert card["train"] == 12 and len(card["documents"]) == 6 and "no evaluation qrels" in card["evaluation_data"]
     report = json.loads((out / "train_report.json").read_text())
     assert report["steps"] == 3 and report["device"] == "cpu" and report["base_sha256"] == packaged["embedder"]["sha256"]
-    assert tuned["eval"]["before"]["queries"] == tuned["eval"]["after"]["queries"] > 0
+    before, after = tuned["eval"]["before"], tuned["eval"]["after"]
+    assert before["queries"] == after["queries"] > 0 and tuned["eval"]["corpus_chunks"] == 24
+    assert before["embedder"]["sha256"] == packaged["embedder"]["sha256"] and after["embedder"]["sha256"] == version.sha256
     assert (out / "pairs.jsonl").is_file() and (out / "model" / "model.safetensors").is_file()
 
     # switched: a new index version embedded by the tuned weights, searched through their ONNX export

@@ -188,6 +188,25 @@ def test_a_hard_negative_needs_the_index_of_the_current_embedder(settings, repor
         PairMaker(other.kb, PairConfig()).run()
 
 
+def test_the_eval_report_scores_the_held_out_pairs_with_both_embedders(services, reports):
+    from rag.finetune.embedder_train import heldout_recall
+
+    data = PairMaker(services.kb, PairConfig(seed=0)).run()
+
+    class Blind(HashEmbedder):
+        name = "blind"
+
+        def embed(self, texts):
+            return super().embed(["same text"] * len(texts))
+
+    report = heldout_recall(HashEmbedder(), Blind(), data)
+    assert report["heldout_pairs"] == len(data.heldout) > 0 and report["corpus_chunks"] == 24
+    assert report["before"]["recall@10"] >= report["after"]["recall@10"]
+    assert report["after"]["embedder"]["name"] == "blind" and "no evaluation qrels" in report["evaluation_data"]
+    capped = heldout_recall(HashEmbedder(), HashEmbedder(), data, eval_chunks=5)
+    assert capped["corpus_chunks"] == 5 and capped["before"]["recall@10"] == 1.0  # the positives stay in
+
+
 # ---- batches ---------------------------------------------------------------------------------------------------
 def test_distinct_batches_never_put_one_text_twice_in_a_batch():
     texts = [["q1", "A", "B"], ["q2", "B", "C"], ["q3", "C", "A"], ["q4", "D", "E"], ["q5", "a ", "F"], ["q6", "G", "H"]]
