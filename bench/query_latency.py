@@ -6,7 +6,10 @@ dense search, BM25 search, RRF fusion, SQLite lookup, per-page diversity) over 1
 Embedding a million real texts is not feasible on 2 cores, so the collection is synthetic: chunk texts are
 `--words` words drawn from the unigram distribution of the SciFact corpus (real English terms with real
 frequencies, so real questions hit realistic BM25 posting lists) and the vectors are clustered unit vectors
-(as in bench/index_kinds.py). The questions are real (SciFact queries) and are embedded for real on every query.
+(as in bench/index_kinds.py). The questions are real (SciFact queries) and are embedded for real on every query;
+every other one is made to name a document ("... according to the Acme Holdings FY2019 report?"), and each synthetic
+document has a profile (one of 100 organisations, one report a year), so `--routes off,boost` times question
+routing doing real work: matching names and periods, then the extra searches limited to the routed documents.
 Each size runs in its own process (clean memory numbers); the store, the vectors and BM25 are built once per size,
 then each index kind is built over the same vectors and queried. Memory is RSS growth per component, per million chunks.
 """
@@ -72,6 +75,39 @@ def synthetic_vectors(n: int, dim: int, seed: int = 0, noise: float = 0.3) -> np
     return out
 
 
+ORG_WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell", "Cyberdyne"]
+ORG_KINDS = ["Holdings", "Systems", "Industries", "Labs", "Foods", "Energy", "Logistics", "Pharma", "Media", "Motors"]
+YEARS = 8  # each organisation has a report per year, 2016-2023: near-duplicates the period must pick between
+
+
+def org_of(doc: int) -> tuple[str, int]:
+    """The organisation and year of synthetic document `doc`: 100 organisations, one report a year each."""
+    org = doc // YEARS
+    name = f"{ORG_WORDS[org % 10]} {ORG_KINDS[org // 10 % 10]}" + (f" {org // 100}" if org >= 100 else "")
+    return name + " Inc.", 2016 + doc % YEARS
+
+
+def profile_json(doc: int) -> str:
+    """A profile as ingestion writes it, so that routing has real work to do (names to match, periods to fit)."""
+    from rag.core.types import DocumentProfile
+
+    org, year = org_of(doc)
+    return DocumentProfile(
+        title=f"{org} annual report {year}", organizations=[org], period=f"FY{year}", year=year, kind="annual report"
+    ).model_dump_json()
+
+
+def named_questions(questions: list[str], docs: int) -> list[str]:
+    """Every other question names a document's organisation and year, as a user asking about one report would."""
+    out = []
+    for i, q in enumerate(questions):
+        if i % 2:
+            org, year = org_of((i * 7919) % docs)
+            q = f"{q.rstrip('.?')} according to the {org.removesuffix(' Inc.')} FY{year} report?"
+        out.append(q)
+    return out
+
+
 def fill_store(store, n: int, texts) -> list[int]:
     """Documents of CHUNKS_PER_DOC chunks (CHUNKS_PER_PAGE per page) written into the store's SQLite tables in
     bulk (the same rows `replace_document` writes, without building a pydantic object per chunk); returns vids."""
@@ -84,8 +120,9 @@ def fill_store(store, n: int, texts) -> list[int]:
                 docs[doc_id] = j % CHUNKS_PER_DOC // CHUNKS_PER_PAGE + 1
                 rows.append((f"{doc_id}-{j}", doc_id, j % CHUNKS_PER_DOC // CHUNKS_PER_PAGE + 1, "[]", "", text, "", j))
             db.executemany(
-                "INSERT OR REPLACE INTO documents(id,name,path,collection,sha256,status,pages) VALUES (?,?,?,'default',?,'ok',?)",
-                [(d, f"{d}.pdf", f"/synthetic/{d}.pdf", d, pages) for d, pages in docs.items()],
+                "INSERT OR REPLACE INTO documents(id,name,path,collection,sha256,status,pages,profile)"
+                " VALUES (?,?,?,'default',?,'ok',?,?)",
+                [(d, f"{d}.pdf", f"/synthetic/{d}.pdf", d, pages, profile_json(int(d[3:]))) for d, pages in docs.items()],
             )
             db.executemany("INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)", rows)
             i += len(block)
@@ -113,6 +150,7 @@ def worker(args) -> dict:
     embedder = SentenceTransformerEmbedder(settings.embedder, ModelRegistry(settings))
     embedder.warm_up()
     questions = [json.loads(line)["text"] for line in open(Path(args.scifact) / "queries.jsonl")][: args.queries]
+    questions = named_questions(questions, max(n // CHUNKS_PER_DOC, 1))
     kb = KnowledgeBase(settings, embedder)
     mem, build = {"start": rss_mib()}, {}
 
@@ -171,11 +209,12 @@ def _time_queries(kb, questions: list[str], n: int, kind: str, route: str, meta,
     """p50/p95 of `kb.search` over the questions (after 10 warm-up queries), with each timing part."""
     for q in questions[:10]:
         kb.search(q, 5)
-    totals, parts = [], collections.defaultdict(list)
+    totals, parts, routed = [], collections.defaultdict(list), 0
     for q in questions:
         t1 = time.perf_counter()
         hits, timings = kb.search(q, 5)
         totals.append((time.perf_counter() - t1) * 1000)
+        routed += any(h.route for h in hits)
         for key, value in timings.items():
             parts[key].append(value)
         assert hits
@@ -188,6 +227,7 @@ def _time_queries(kb, questions: list[str], n: int, kind: str, route: str, meta,
         "ann_mib": round(ann_mib, 1),
         "p50_ms": round(float(np.percentile(totals, 50)), 2),
         "p95_ms": round(float(np.percentile(totals, 95)), 2),
+        "routed_share": round(routed / len(questions), 3),
     }
     for key, values in parts.items():
         r[f"{key}_p50"] = round(float(np.percentile(values, 50)), 2)
@@ -252,12 +292,23 @@ def main() -> None:
             subprocess.run(cmd, check=True)
             runs.append(json.loads(res.read_text()))
             print(json.dumps({k: v for k, v in runs[-1].items() if k != "kinds"}), flush=True)
+    base = {(k["n"], k["kind"]): k for r in runs for k in r["kinds"] if k["route"] == "off"}
+
+    def ratio(k: dict, key: str) -> str:
+        """This row's time over routing off's in the same run, same size and index kind."""
+        b = base.get((k["n"], k["kind"]))
+        return f"{k[key] / b[key]:.2f}x" if b and b[key] else "-"
+
     rows = [
         [
             r["n"],
             k["kind"],
+            k["route"],
+            k["routed_share"],
             k["p50_ms"],
             k["p95_ms"],
+            ratio(k, "p95_ms"),
+            k["route_ms_p50"],
             k["embed_ms_p50"],
             k["dense_ms_p50"],
             k["lexical_ms_p50"],
@@ -269,7 +320,21 @@ def main() -> None:
     ]
     print(
         table(
-            ["chunks", "kind", "p50 ms", "p95 ms", "embed p50", "dense p50", "bm25 p50", "fuse p50", "ann build s"],
+            [
+                "chunks",
+                "kind",
+                "route",
+                "routed",
+                "p50 ms",
+                "p95 ms",
+                "p95 / off",
+                "route p50",
+                "embed p50",
+                "dense p50",
+                "bm25 p50",
+                "fuse p50",
+                "ann build s",
+            ],
             rows,
             title=f"End-to-end query latency (hybrid, k 5), {args.queries} SciFact questions, "
             f"threads {args.threads or 'all'}, load {os.getloadavg()[0]:.2f}",

@@ -125,15 +125,19 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
             )
         )
 
+    running = _running_lines(doc)
     for page in doc.pages:
         pending: list[Block] = []
         words = 0
+        top = _page_title_blocks(page.blocks, running)
+        page_title = " / ".join(b.text.strip() for b in top)
+
         for block in [piece for b in page.blocks for piece in _split_long(b, max_words)]:
             if block.kind in ("header", "footer"):
                 continue
             if block.kind in ("title", "heading"):
                 if words >= min_words:
-                    emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
+                    emit(page.number, pending, _place(trail, page_title, top, [], pending))
                     pending, words = [], 0
                 level = block.level or 1
                 trail = {k: v for k, v in trail.items() if k < level}
@@ -144,27 +148,82 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
             if block.kind == "table":
                 title = block.caption or _table_title(pending)
                 if pending and words >= min_words:
-                    emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
+                    emit(page.number, pending, _place(trail, page_title, top, [], pending))
                     pending, words = [], 0
                 block = _with_header(block, last_header)
                 if block.header_rows:
                     last_header = block.rows[: block.header_rows]
                 if title or not block.continued:
                     last_title = title
-                place = " > ".join([trail[k] for k in sorted(trail)] + ([last_title] if last_title else []))
                 for piece in _table_pieces(block, max_words):
-                    emit(page.number, pending + [piece], place)
+                    emit(
+                        page.number,
+                        pending + [piece],
+                        _place(trail, page_title, top, [last_title] if last_title else [], pending),
+                    )
                     pending, words = [], 0
                 continue
             n = len(block.text.split())
             if pending and words + n > max_words:
-                emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
+                emit(page.number, pending, _place(trail, page_title, top, [], pending))
                 pending, words = [], 0
             pending.append(block)
             words += n
         if pending:
-            emit(page.number, pending, " > ".join(trail[k] for k in sorted(trail)))
+            emit(page.number, pending, _place(trail, page_title, top, [], pending))
     return _dedup(chunks)
+
+
+def _place(trail: dict[int, str], page_title: str, top: list[Block], extra: list[str], blocks: list[Block]) -> str:
+    """The heading breadcrumb, then the page's title unless `blocks` hold it or it is the table's title too, then
+    `extra` (a table's title)."""
+    titled = page_title and page_title not in extra and not any(b is t for b in blocks for t in top)
+    return " > ".join([trail[k] for k in sorted(trail)] + ([page_title] if titled else []) + extra)
+
+
+PAGE_TITLE_BLOCKS = 3  # at most this many short lines at the top of a page make its title
+
+
+def _page_title_blocks(blocks: list[Block], running: set[str]) -> list[Block]:
+    """The short paragraph lines a page opens with ("3M Company and Subsidiaries / Consolidated Balance Sheet /
+    At December 31"), when its layout did not mark them as headings: they say what the whole page is, so every
+    chunk of the page carries them in its place. Headings are passed over (the breadcrumb has them), and so are
+    lines repeated at the top of many pages (a running header the layout missed); the title ends at the first
+    table, list, figure, long paragraph or sentence."""
+    out: list[Block] = []
+    for b in blocks:
+        text = b.text.strip()
+        if b.kind in ("header", "footer", "title", "heading", "caption") or text in running:
+            continue
+        if b.kind == "paragraph" and not any(ch.isalpha() for ch in text):  # "2022", "—": column heads, rules
+            continue
+        if b.kind != "paragraph" or not text or len(text.split()) > TITLE_WORDS or len(out) == PAGE_TITLE_BLOCKS:
+            break
+        if _sentence(text):
+            break
+        out.append(b)
+    return out
+
+
+def _sentence(text: str) -> bool:
+    """Prose rather than a title line: it ends like a sentence (a short line ending in a period is a name such as
+    "AMAZON.COM, INC."), introduces what follows ("Current assets:"), or goes on from the previous page."""
+    return (text.endswith(".") and len(text.split()) > 4) or text.endswith((":", ";", ",")) or text[0].islower()
+
+
+def _running_lines(doc: ParsedDocument) -> set[str]:
+    """Short lines that open many pages of the document ("Table of Contents"): a running header, not a title."""
+    counts: dict[str, int] = {}
+    for page in doc.pages:
+        seen = set()
+        for b in page.blocks[: PAGE_TITLE_BLOCKS + 2]:
+            text = b.text.strip()
+            if b.kind == "paragraph" and text and len(text.split()) <= TITLE_WORDS:
+                seen.add(text)
+        for text in seen:
+            counts[text] = counts.get(text, 0) + 1
+    limit = max(3, len(doc.pages) // 10)
+    return {text for text, n in counts.items() if n > limit}
 
 
 TITLE_WORDS = 16  # a line just above a table this short is its title ("Consolidated Statements of Cash Flows")

@@ -11,6 +11,7 @@ from pathlib import Path
 from ingest.chunker import chunk_document
 from ingest.ocr.engines import make_ocr
 from ingest.page import Block, Page, ParsedDocument
+from ingest.parse.from_html import read_layout_html
 from ingest.parse.html import to_html
 from ingest.parse.pdf import parse_image, parse_pdf
 from ingest.parse.scan import ScanReader
@@ -21,7 +22,7 @@ from rag.core.errors import EmptyFile, RagError
 from rag.core.files import layout_html_path
 from rag.core.hashing import sha256_file
 from rag.core.threads import cores
-from rag.core.types import Document
+from rag.core.types import Chunk, Document
 from rag.profiles.extract import build_profile
 from rag.profiles.overrides import PROFILE_TAGS, apply_tags
 from rag.profiles.pdf_metadata import pdf_metadata
@@ -339,3 +340,16 @@ def parse_process_ingestor(settings) -> "Ingestor":
 def document_id(collection: str, key: str, digest: str) -> str:
     """A document's id: its collection, its key (path or record name) and its content hash, hashed."""
     return hashlib.sha256(f"{collection}\x00{key}\x00{digest}".encode()).hexdigest()[:16]
+
+
+def rebuild(services: Services, rechunk: bool = False, progress=None) -> dict:
+    """`rag index rebuild`: profiles recomputed and every chunk re-embedded; with `rechunk`, every document is first
+    chunked again from its kept layout HTML (no file is parsed again), so a chunker change reaches stored documents."""
+    if not rechunk:
+        return services.kb.rebuild(progress=progress)
+    cfg = services.settings.chunks
+
+    def chunks_of(doc: Document, layout: str) -> list[Chunk]:
+        return chunk_document(read_layout_html(layout), doc.id, cfg.max_words, cfg.min_words)
+
+    return services.kb.rebuild(rechunk=chunks_of, progress=progress)

@@ -171,13 +171,22 @@ def index_rollback(version: Optional[str] = typer.Argument(None, help="The versi
 
 
 @index_app.command("rebuild")
-def index_rebuild():
+def index_rebuild(
+    rechunk: bool = typer.Option(
+        False,
+        "--rechunk",
+        help="First chunk every document again from its kept layout HTML (after a chunker upgrade); no file is parsed again.",
+    ),
+):
     """Recompute the documents' profiles, re-embed every stored chunk with the configured embedder (after changing
     RAG_EMBEDDER__BACKEND, the model or RAG_RETRIEVAL__CHUNK_CONTEXT) and publish the result as a new index version."""
-    result = cli.services().kb.rebuild()
+    from ingest.pipeline import rebuild
+
+    result = rebuild(cli.services(), rechunk=rechunk, progress=lambda line: typer.echo(line, err=True))
     e = result["embedder"]
     typer.echo(
-        f"rebuilt {result['vectors']} vectors with {e['name']} ({e['backend']} backend, {e['chunk_text']} chunk text);"
+        (f"{result['rechunked']} documents re-chunked; " if rechunk else "")
+        + f"rebuilt {result['vectors']} vectors with {e['name']} ({e['backend']} backend, {e['chunk_text']} chunk text);"
         f" {result['profiles']} document profiles recomputed"
     )
 

@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,14 +308,30 @@ class KnowledgeBase:
         self._publish(index)
         return True
 
-    def rebuild(self) -> dict:
+    def rebuild(self, rechunk: Callable[[Document, str], list[Chunk]] | None = None, progress=None) -> dict:
         """Recompute every document's profile, re-embed every stored chunk with the configured embedder and publish
         the vectors as a new version (after a change of embedder backend or model, of `chunk_context`, or of the
-        profile rules; any write re-embeds too when it finds the index mismatched)."""
+        profile rules; any write re-embeds too when it finds the index mismatched).
+
+        With `rechunk` (document, its layout HTML -> chunks; the ingest side's chunker), every document whose
+        layout HTML is kept is chunked again first, without parsing its file again (after a chunker change).
+        Until the new version is published, queries may miss the re-chunked documents' new chunks."""
+        rechunked = 0
         with self._locked():
+            if rechunk is not None:
+                docs = self.store.documents()
+                for i, doc in enumerate(docs, 1):
+                    page_html = layout_html_path(self.data_dir, doc.id)
+                    if page_html.exists():
+                        self.store.replace_chunks(doc.id, rechunk(doc, page_html.read_text(encoding="utf-8")))
+                        rechunked += 1
+                    if progress and (i % 25 == 0 or i == len(docs)):
+                        progress(f"re-chunked {i}/{len(docs)} documents")
             profiles = self.refresh_profiles()
+            if progress:
+                progress(f"re-embedding {self.store.count_chunks()} chunks")
             index = self._reembed_all()
-        return {"vectors": index.size, "embedder": self.identity(), "profiles": profiles}
+        return {"vectors": index.size, "embedder": self.identity(), "profiles": profiles, "rechunked": rechunked}
 
     def refresh_profiles(self) -> int:
         """Profiles made again from each document's layout HTML (`<data dir>/html`), its stored PDF metadata (read

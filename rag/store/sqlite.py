@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rag.core.errors import RagError
+from rag.core.errors import NotFound, RagError
 from rag.core.types import Chunk, Document, DocumentProfile
 
 SCHEMA = """
@@ -205,6 +205,16 @@ class SqliteStore:
                     (name, value),
                 )
             return old_vids, new_vids
+
+    def replace_chunks(self, doc_id: str, chunks: list[Chunk]) -> tuple[list[int], list[int]]:
+        """Give a stored document a new set of chunks (re-chunked from its layout), keeping the document, its tags
+        and profile; returns (old vector ids, new vector ids in `chunks` order). One transaction."""
+        with self._write, self._conn() as db:
+            if db.execute("SELECT 1 FROM documents WHERE id=?", (doc_id,)).fetchone() is None:
+                raise NotFound(f"no document {doc_id!r}")
+            old_vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,))]
+            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            return old_vids, [_insert_chunk(db, doc_id, c) for c in chunks]
 
     def delete_document(self, doc_id: str) -> list[int]:
         """Remove a document and its chunks; returns the vector ids to drop from the index."""

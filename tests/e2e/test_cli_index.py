@@ -9,8 +9,8 @@ import sys
 from tests.helpers.models import MODELS_DIR
 
 
-def rag(data, *args, timeout=600) -> subprocess.CompletedProcess:
-    env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR))
+def rag(data, *args, timeout=600, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR), **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "api", "--data-dir", str(data), *args],
         env=env,
@@ -34,6 +34,22 @@ def test_index_rebuild_publishes_a_new_version_that_answers_search(tmp_path, doc
     assert after[-1]["count"] == before[-1]["count"] > 0
     hits = json.loads(rag(data, "search", "Who inspected the harbour crane?", "--json").stdout)["hits"]
     assert hits and hits[0]["doc"] == "facts.pdf"
+
+
+def test_rebuild_rechunk_chunks_stored_documents_again_without_their_files(tmp_path, docs):
+    data, pdf = tmp_path / "var", tmp_path / "facts.pdf"
+    pdf.write_bytes(docs["facts"].read_bytes())
+    rag(data, "ingest", str(pdf), "--quiet")
+    before = json.loads(rag(data, "documents", "list", "--json").stdout)[0]
+    pdf.unlink()  # nothing can be parsed again: the chunks must come from the kept layout HTML
+
+    run = rag(data, "index", "rebuild", "--rechunk", env={"RAG_CHUNKS__MAX_WORDS": "12", "RAG_CHUNKS__MIN_WORDS": "1"})
+    assert run.stdout.startswith("1 documents re-chunked; rebuilt ") and "re-chunked 1/1 documents" in run.stderr
+    after = json.loads(rag(data, "documents", "list", "--json").stdout)[0]
+    assert after["id"] == before["id"] and after["chunks"] > before["chunks"] > 0  # smaller chunks, more of them
+    assert after["profile"] == before["profile"]
+    hits = json.loads(rag(data, "search", "Who inspected the harbour crane?", "--json").stdout)["hits"]
+    assert hits and hits[0]["doc"] == "facts.pdf" and len(hits[0]["text"].split()) <= 40
 
 
 def _manual(path, year: int, torque: int):

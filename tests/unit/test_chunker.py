@@ -94,3 +94,62 @@ def test_every_piece_of_a_long_table_says_which_table_it_is():
     assert len(tables) >= 3 and "Item 39" in tables[-1].text  # split by rows
     title = "Acme Corp and Subsidiaries / Consolidated Statement of Cash Flows / (Dollars in millions)"
     assert all(c.heading == f"Financial Statements > {title}" for c in tables)
+
+
+def _statement_page(number: int, opening: list[Block], toc: bool = True) -> Page:
+    body = [
+        Block(
+            "paragraph",
+            (50, 200 + i * 40, 500, 230 + i * 40),
+            f"Line item {number}-{i} amounted to {i * 7} million in the year, up from the year before.",
+        )
+        for i in range(12)
+    ]
+    running = [Block("paragraph", (50, 20, 200, 30), "Table of Contents")] if toc else []
+    return Page(number, 612, 792, running + opening + body)
+
+
+def test_the_short_lines_a_page_opens_with_are_every_chunks_title():
+    title = [
+        Block("paragraph", (50, 40, 400, 55), "ACME Corp and Subsidiaries"),
+        Block("paragraph", (50, 60, 400, 75), "Consolidated Balance Sheet"),
+        Block("paragraph", (50, 80, 400, 95), "2024"),  # a column head: no letters, passed over
+        Block("paragraph", (50, 100, 400, 115), "At December 31"),
+    ]
+    pages = [_statement_page(1, title)]
+    pages += [_statement_page(n, []) for n in range(2, 6)]  # "Table of Contents" opens five pages: a running line
+    chunks = chunk_document(ParsedDocument("acme.pdf", pages, "pdf"), "d1", max_words=40)
+    first_page = [c for c in chunks if c.page == 1]
+    assert len(first_page) > 2
+    assert first_page[0].text.startswith("Table of Contents\nACME Corp")  # the chunk holding the title lines
+    for c in first_page[1:]:
+        assert c.heading == "ACME Corp and Subsidiaries / Consolidated Balance Sheet / At December 31"
+    assert all(c.heading == "" for c in chunks if c.page > 1)  # those pages open with prose: no title
+
+
+def test_a_page_that_opens_mid_sentence_or_with_prose_has_no_title():
+    opening = [Block("paragraph", (50, 40, 400, 55), "continued from the previous page, the plan")]
+    chunks = chunk_document(ParsedDocument("a.pdf", [_statement_page(1, opening, toc=False)], "pdf"), "d1", max_words=40)
+    assert all(c.heading == "" for c in chunks)
+    opening = [Block("paragraph", (50, 40, 400, 55), "Current assets:")]
+    chunks = chunk_document(ParsedDocument("a.pdf", [_statement_page(1, opening, toc=False)], "pdf"), "d1", max_words=40)
+    assert all(c.heading == "" for c in chunks)
+
+
+def test_page_title_comes_before_a_tables_title_and_after_the_headings():
+    rows = cells_from_grid([["Item", "2024"]] + [[f"Item {i}", str(i)] for i in range(40)])
+    page = Page(
+        1,
+        612,
+        792,
+        [
+            Block("heading", (50, 20, 400, 35), "Financial Statements", level=1),
+            Block("paragraph", (50, 40, 400, 55), "ACME Corp"),
+            Block("paragraph", (50, 60, 400, 75), "Statement of Cash Flows"),
+            Block("table", (50, 80, 500, 700), text=table_text(rows), rows=rows, caption="Cash flows"),
+        ],
+    )
+    chunks = chunk_document(ParsedDocument("a.pdf", [page], "pdf"), "d1", max_words=40)
+    tables = [c for c in chunks if "<table" in c.html]
+    assert len(tables) > 1
+    assert tables[-1].heading == "Financial Statements > ACME Corp / Statement of Cash Flows > Cash flows"

@@ -29,3 +29,19 @@ def test_delete_and_collections(tmp_path):
     assert store.vids_in_collection("hr") == b
     assert sorted(store.delete_document("d1")) == sorted(a)
     assert store.all_vids() == b
+
+
+def test_replace_chunks_keeps_the_document_and_returns_old_and_new_vector_ids(tmp_path):
+    import pytest
+
+    from rag.core.errors import NotFound
+
+    store = SqliteStore(tmp_path / "s.sqlite")
+    _, first = store.replace_document(doc("d1").model_copy(update={"tags": {"org": "ACME"}}), 1, 0.0, chunks("d1", 2))
+    old, new = store.replace_chunks("d1", [c.model_copy(update={"id": c.id + "b"}) for c in chunks("d1", 3)])
+    assert old == first and len(new) == 3 and not set(new) & set(first)
+    kept = store.document("d1")
+    assert kept is not None and kept.chunks == 3 and kept.tags == {"org": "ACME"}
+    assert sorted(store.all_vids()) == sorted(new)
+    with pytest.raises(NotFound):
+        store.replace_chunks("nope", [])
