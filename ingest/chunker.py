@@ -130,14 +130,13 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
         pending: list[Block] = []
         words = 0
         top = _page_title_blocks(page.blocks, running)
-        page_title = " / ".join(b.text.strip() for b in top)
 
         for block in [piece for b in page.blocks for piece in _split_long(b, max_words)]:
             if block.kind in ("header", "footer"):
                 continue
             if block.kind in ("title", "heading"):
                 if words >= min_words:
-                    emit(page.number, pending, _place(trail, page_title, top, [], pending))
+                    emit(page.number, pending, _place(trail, top, [], pending))
                     pending, words = [], 0
                 level = block.level or 1
                 trail = {k: v for k, v in trail.items() if k < level}
@@ -148,7 +147,7 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
             if block.kind == "table":
                 title = block.caption or _table_title(pending)
                 if pending and words >= min_words:
-                    emit(page.number, pending, _place(trail, page_title, top, [], pending))
+                    emit(page.number, pending, _place(trail, top, [], pending))
                     pending, words = [], 0
                 block = _with_header(block, last_header)
                 if block.header_rows:
@@ -159,47 +158,47 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
                     emit(
                         page.number,
                         pending + [piece],
-                        _place(trail, page_title, top, [last_title] if last_title else [], pending),
+                        _place(trail, top, [last_title] if last_title else [], pending),
                     )
                     pending, words = [], 0
                 continue
             n = len(block.text.split())
             if pending and words + n > max_words:
-                emit(page.number, pending, _place(trail, page_title, top, [], pending))
+                emit(page.number, pending, _place(trail, top, [], pending))
                 pending, words = [], 0
             pending.append(block)
             words += n
         if pending:
-            emit(page.number, pending, _place(trail, page_title, top, [], pending))
+            emit(page.number, pending, _place(trail, top, [], pending))
     return _dedup(chunks)
 
 
-def _place(trail: dict[int, str], page_title: str, top: list[Block], extra: list[str], blocks: list[Block]) -> str:
-    """The heading breadcrumb, then the page's title unless `blocks` hold it or it is the table's title too, then
-    `extra` (a table's title)."""
-    titled = page_title and page_title not in extra and not any(b is t for b in blocks for t in top)
-    return " > ".join([trail[k] for k in sorted(trail)] + ([page_title] if titled else []) + extra)
+def _place(trail: dict[int, str], top: list[Block], extra: list[str], blocks: list[Block]) -> str:
+    """The heading breadcrumb, then the page's title lines the breadcrumb and `extra` lack (unless `blocks` hold
+    them: the chunk that opens the page), then `extra` (a table's title)."""
+    crumbs = [trail[k] for k in sorted(trail)]
+    title = [] if any(b is t for b in blocks for t in top) else [t.text.strip() for t in top]
+    title = [t for t in title if t not in crumbs and not any(t in e for e in extra)]
+    return " > ".join(crumbs + ([" / ".join(title)] if title else []) + extra)
 
 
 PAGE_TITLE_BLOCKS = 3  # at most this many short lines at the top of a page make its title
 
 
 def _page_title_blocks(blocks: list[Block], running: set[str]) -> list[Block]:
-    """The short paragraph lines a page opens with ("3M Company and Subsidiaries / Consolidated Balance Sheet /
-    At December 31"), when its layout did not mark them as headings: they say what the whole page is, so every
-    chunk of the page carries them in its place. Headings are passed over (the breadcrumb has them), and so are
-    lines repeated at the top of many pages (a running header the layout missed); the title ends at the first
-    table, list, figure, long paragraph or sentence."""
+    """The short lines a page opens with ("3M Company and Subsidiaries / Consolidated Balance Sheet / At December
+    31"): they say what the whole page is, so every chunk of the page carries them in its place, also after a
+    later heading (or a table cell the layout took for one) has replaced them in the breadcrumb. Lines repeated at
+    the top of many pages (a running header the layout missed) and lines without a letter ("2022", "—") are passed
+    over; the title ends at the first table, list, figure, long line or prose."""
     out: list[Block] = []
     for b in blocks:
         text = b.text.strip()
-        if b.kind in ("header", "footer", "title", "heading", "caption") or text in running:
+        if b.kind in ("header", "footer", "caption") or text in running or not any(ch.isalpha() for ch in text):
             continue
-        if b.kind == "paragraph" and not any(ch.isalpha() for ch in text):  # "2022", "—": column heads, rules
-            continue
-        if b.kind != "paragraph" or not text or len(text.split()) > TITLE_WORDS or len(out) == PAGE_TITLE_BLOCKS:
+        if b.kind not in ("title", "heading", "paragraph") or len(text.split()) > TITLE_WORDS or len(out) == PAGE_TITLE_BLOCKS:
             break
-        if _sentence(text):
+        if b.kind == "paragraph" and _sentence(text):
             break
         out.append(b)
     return out
