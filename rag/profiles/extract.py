@@ -6,7 +6,7 @@ from collections import Counter
 
 from rag.core.types import DocumentProfile
 from rag.profiles.layout_text import LayoutPage, read_layout
-from rag.profiles.names import file_name_words, organisations, short_name, tickers
+from rag.profiles.names import abbreviations, file_name_words, organisations, short_name, tickers
 from rag.profiles.periods import Period, parse_period, stated_period, years_in
 
 COVER_PAGES = 3  # pages read as the cover
@@ -99,7 +99,8 @@ def _title(layout: list[LayoutPage], metadata: dict[str, str], name: str, source
 
 
 def _aliases(orgs: list[str], symbols: list[str], from_file: str) -> list[str]:
-    out = [short_name(o) for o in orgs] + symbols[:3] + ([from_file] if from_file else [])
+    shorts = [short_name(o) for o in orgs]
+    out = shorts + symbols[:3] + ([from_file] if from_file else []) + [a for s in shorts for a in abbreviations(s)]
     return list(dict.fromkeys(a for a in out if a and len(a) >= 2))
 
 

@@ -88,6 +88,22 @@ def organisations(texts: list[str], limit: int = 3) -> list[str]:
     return [shown[k] for k, _ in counts.most_common(limit)]
 
 
+def abbreviations(name: str) -> list[str]:
+    """The short forms people make of a two-word name, as whole words only: initials around an ampersand
+    ("Johnson & Johnson" -> "J&J", "JnJ"; "Procter & Gamble" -> "P&G") and blends of the words' first letters
+    ("American Express" -> "AmEx", "Federal Express" -> "FedEx"). Kept under six letters, so that they are never
+    matched inside other words with spaces ignored (see `mentions`)."""
+    words = re.findall(r"[A-Za-z]+|&", name)
+    out: list[str] = []
+    if len(words) == 3 and words[1].lower() in ("&", "and") and all(len(w) >= 3 for w in (words[0], words[2])):
+        a, b = words[0][0].upper(), words[2][0].upper()
+        out += [f"{a}&{b}", f"{a}n{b}"]
+    if len(words) == 2 and all(len(w) >= 4 and w.isalpha() for w in words):
+        a, b = words[0].capitalize(), words[1].capitalize()
+        out += [a[:2] + b[:2], a[:3] + b[:2], a[:2] + b[:3]]
+    return out
+
+
 def tickers(text: str) -> list[str]:
     found: list[str] = []
     for pattern in TICKER:

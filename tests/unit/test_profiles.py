@@ -5,7 +5,7 @@ import pytest
 
 from rag.core.errors import BadInput
 from rag.profiles.extract import build_profile, language
-from rag.profiles.names import file_name_words, mentions, organisations, short_name
+from rag.profiles.names import abbreviations, file_name_words, mentions, organisations, short_name
 from rag.profiles.overrides import apply_tags
 from rag.profiles.periods import Period, question_periods, stated_period
 
@@ -99,6 +99,23 @@ def test_names_and_aliases_match_as_people_write_them():
     assert short_name("Best Buy Co., Inc.") == "Best Buy" and file_name_words("JOHNSON_JOHNSON_2022_10K.pdf") == "Johnson Johnson"
     assert mentions("inventories of Best Buy in FY2019", "BESTBUY") and mentions("Johnson & Johnson's revenue", "Johnson Johnson")
     assert not mentions("the blockchain team", "Block") and not mentions("the company", "Company")
+
+
+def test_short_forms_of_two_word_names():
+    assert abbreviations("Johnson & Johnson") == ["J&J", "JnJ"] and "P&G" in abbreviations("Procter and Gamble")
+    assert "AmEx" in abbreviations("American Express") and "FedEx" in abbreviations("Federal Express")
+    assert abbreviations("Best Buy") == abbreviations("CVS Health") == abbreviations("3M") == []  # words too short
+    assert all(len(a) < 6 for a in abbreviations("Activision Blizzard"))  # never matched with spaces ignored
+    assert mentions("Are JnJ's FY2022 financials", "JnJ") and mentions("Does AMEX have", "AmEx")
+    assert not mentions("the camera came explained", "AmExp")
+    cover = [
+        "# FORM 10-K",
+        "For the fiscal year ended December 31, 2022",
+        "AMERICAN EXPRESS COMPANY",
+        "(Exact name of registrant)",
+    ]
+    p = build_profile("axp.pdf", layout([cover] + [[BODY]] * 3))
+    assert p.organizations[0] == "American Express Company" and "AmEx" in p.aliases
 
 
 def test_tags_override_the_profile_and_a_bad_period_is_refused():

@@ -25,6 +25,7 @@ DOCS = [
     doc("mmm18", organizations=["3M Company"], aliases=["3M", "MMM"], period="FY2018", year=2018),
     doc("mmm22", organizations=["3M Company"], aliases=["3M", "MMM"], period="FY2022", year=2022),
     doc("jpm21", organizations=["JPMorgan Chase & Co."], aliases=["JPMorgan Chase"], period="2021 Q1", year=2021, quarter=1),
+    doc("jnj22", organizations=["Johnson & Johnson"], aliases=["Johnson & Johnson", "J&J", "JnJ"], period="FY2022", year=2022),
     doc("hb", title="Employee handbook", organizations=["Contoso GmbH"], outline=["Travel expenses", "Parental leave"]),
 ]
 
@@ -37,6 +38,7 @@ def test_a_name_and_a_year_pick_one_document():
     assert routed("What is the FY2018 capital expenditure of 3M?") == ["mmm18"]
     assert routed("What were BestBuy's inventories at the end of fiscal 2019?") == ["bby19"]
     assert routed("MMM dividend in 2022") == ["mmm22"]  # a ticker, in capitals
+    assert routed("Are JnJ's FY2022 financials that of a high growth company?") == ["jnj22"]  # a short form
 
 
 def test_several_years_prefer_the_latest_report_and_no_year_keeps_every_match_newest_first():
