@@ -6,8 +6,8 @@ Questions are made without a model by default (seconds on a CPU), from what the 
 - `table_row`: "<document label> <row label>" ("3M Company 10-K FY2018 Purchases of property, plant and equipment"),
   for up to `rows_per_table` body rows of each table chunk;
 - `profile`: the document's title (its profile's, else its first line when that reads like one), or else its
-  organisation, kind and period, for its first chunk that does not state it word for word (the passage about it,
-  not the line repeating it; the first chunk when they all do);
+  organisation, kind and period, for the chunk that opens the document, without the line that repeats the title
+  word for word (the passage about it; a paper's title leads to its abstract's opening, where its claims are);
 - `teacher` (only with `questions`): the questions a teacher model wrote with `rag finetune data`, from the train split
   of such a set (its validation and test questions are the answer model's held-out set and are skipped); the chunk the
   answer cites first is the positive.
@@ -15,7 +15,9 @@ Questions are made without a model by default (seconds on a CPU), from what the 
 The positive is the chunk's text as the index embeds it (`embed_text` with the document's label when `chunk_context`
 is on), so training sees what serving embeds. A question made for two different chunks is ambiguous and dropped.
 The hard negative of a pair is a near miss from another document: the best-ranked chunk of another document (and of
-another text) for the question in the live index, searched with the current embedder; a random chunk of another
+another text) for the question in the live index, searched with the current embedder, that scores below 95% of the
+positive's similarity (a chunk as close as the positive is probably an answer too: in a corpus of related
+papers, training such chunks away pushes related documents apart); a random chunk of another
 document when the index has none; none at all when the store holds one document.
 A share of the pairs is held out (by document when there are at least 10) for the eval report and never trained on.
 
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 RULES = {
     "heading": "What does <document label> say about <heading>? -> the first chunk under that heading",
     "table_row": "<document label> <row label> -> the table chunk holding that row",
-    "profile": "the document's title (else organisation, kind, period) -> its first chunk not stating it word for word",
+    "profile": "the document's title (else organisation, kind, period) -> its opening chunk without the title line",
     "teacher": "a question the teacher model wrote (`rag finetune data`, train split) -> the chunk its answer cites first",
 }
 NOT_TRAINING = re.compile(r"qrels|^(questions|queries|heldout_questions|val|test)\.jsonl$", re.IGNORECASE)
@@ -59,6 +61,7 @@ class PairConfig:
     min_chunk_words: int = 8
     collection: str | None = None
     negatives_searched: int = 30  # candidates looked at for a hard negative
+    negative_margin: float = 0.95  # a hard negative must score below this share of the positive's similarity
 
 
 @dataclass
@@ -142,6 +145,7 @@ class PairMaker:
         self.teacher: dict | None = None
         self.rows: dict[int, dict] = {}  # vector id -> chunk row
         self.indexed: dict[int, str] = {}  # vector id -> the chunk's text as indexed
+        self.labels: dict[str, str] = {}  # document id -> the label its chunks are indexed with
 
     def run(self, progress=None) -> PairSet:
         say = progress or (lambda msg: None)
@@ -151,8 +155,8 @@ class PairMaker:
             where = f"collection {self.cfg.collection!r} of " if self.cfg.collection else ""
             raise BadInput(f"nothing to train the embedder on: the {where}store holds no chunks (ingest documents first)")
         context = self.kb.settings.retrieval.chunk_context
-        labels = {i: d.profile.context if context else "" for i, d in docs.items()}
-        self.indexed = {r["vid"]: embed_text(r["heading"], r["text"], labels[r["doc_id"]]) for r in rows}
+        self.labels = {i: d.profile.context if context else "" for i, d in docs.items()}
+        self.indexed = {r["vid"]: embed_text(r["heading"], r["text"], self.labels[r["doc_id"]]) for r in rows}
         self.rows = {r["vid"]: r for r in rows}
         by_doc: dict[str, list[dict]] = {}
         for r in sorted(rows, key=lambda r: (r["page"], r["ord"], r["vid"])):
@@ -197,14 +201,16 @@ class PairMaker:
             title = real_title(doc.profile.title) or first_line_title(usable[0]["text"])
             parts = [doc.profile.organizations[0] if doc.profile.organizations else "", doc.profile.kind, doc.profile.period]
             about = title or (" ".join(p for p in parts if p) if sum(bool(p) for p in parts) >= 2 else "")
-            if about:  # the passage about it, not the line that repeats it: the first chunk that does not state it
-                said = " ".join(about.lower().split())
-                passage = next((c for c in usable if said not in " ".join(c["text"].lower().split())), usable[0])
-                out.append(self._pair(about, passage, "profile"))
+            if about:  # the passage that opens the document, without the line that repeats the title word for word
+                first = usable[0]
+                text = "\n".join(line for line in first["text"].split("\n") if " ".join(line.split()) != about)
+                if len(text.split()) >= self.cfg.min_chunk_words:
+                    out.append(self._pair(about, first, "profile", embed_text(first["heading"], text, self.labels[doc.id])))
         return out
 
-    def _pair(self, query: str, row: dict, rule: str) -> Pair:
-        return Pair(" ".join(query.split()), self.indexed[row["vid"]], rule, row["doc_name"], row["doc_id"], row["vid"])
+    def _pair(self, query: str, row: dict, rule: str, positive: str | None = None) -> Pair:
+        text = positive if positive is not None else self.indexed[row["vid"]]
+        return Pair(" ".join(query.split()), text, rule, row["doc_name"], row["doc_id"], row["vid"])
 
     # ---- questions a teacher wrote (`rag finetune data`) ---------------------------------------
     def _teacher_pairs(self, path: Path) -> list[Pair]:
@@ -276,9 +282,13 @@ class PairMaker:
                     "hard negatives from it"
                 )
             vecs = self.kb.embedder.embed([p.query for p in pairs])
-            for p, vec in zip(pairs, vecs):
-                for vid, _ in live.vectors.search(vec, self.cfg.negatives_searched):
+            positives = self.kb.embedder.embed([p.positive for p in pairs])
+            for p, vec, pos in zip(pairs, vecs, positives):
+                ceiling = self.cfg.negative_margin * float(vec @ pos)
+                for vid, score in live.vectors.search(vec, self.cfg.negatives_searched):
                     row = self.rows.get(vid)
+                    if score >= ceiling:  # as close as the positive: likely an answer too, not a negative
+                        continue
                     if row is not None and row["doc_id"] != p.doc_id and self.indexed[vid] != p.positive:
                         p.negative, p.negative_vid, p.negative_kind = self.indexed[vid], vid, "hard"
                         break

@@ -56,16 +56,36 @@ def test_pairs_come_from_headings_table_rows_and_profiles_with_the_chunk_as_inde
     assert len(data.pairs) == 48 and data.card["removed"] == {}
 
 
-def test_a_title_finds_the_first_passage_that_does_not_repeat_it(services):
+def test_a_title_leads_to_the_opening_passage_without_the_title_line(services):
     from tests.helpers.apps import put
 
     intro = "Tidal locks of the inner harbour\nThe harbour locks were rebuilt in 2019 after the storm surge of the winter."
     put(services, "default", "4983", [intro, "Lock gates now close in four minutes and hold a surge of three metres."])
     put(services, "default", "5120", ["Ferry timetables of the outer islands\nBoats leave every hour from the pier at dawn."])
     pairs = {p.query: p for p in PairMaker(services.kb, PairConfig()).run().pairs}
-    rows = services.kb.store.chunks_by_vid([p.vid for p in pairs.values()])
-    assert rows[pairs["Tidal locks of the inner harbour"].vid]["text"].startswith("Lock gates")
-    assert rows[pairs["Ferry timetables of the outer islands"].vid]["text"].startswith("Ferry")  # its only chunk
+    locks = pairs["Tidal locks of the inner harbour"]
+    assert services.kb.store.chunks_by_vid([locks.vid])[locks.vid]["text"] == intro  # the chunk that opens the document
+    assert locks.positive.endswith("The harbour locks were rebuilt in 2019 after the storm surge of the winter.")
+    assert "Tidal locks" not in locks.positive  # not the line the question repeats word for word
+    assert "Ferry timetables of the outer islands" in pairs  # its one chunk, less its title, is still a passage
+
+
+def test_a_chunk_as_close_as_the_positive_is_not_taken_as_its_negative(services):
+    from tests.helpers.apps import put
+
+    passage = "The harbour locks were rebuilt in 2019 after the storm surge of the winter, with new steel gates."
+    put(services, "default", "a", [f"Tidal locks of the inner harbour\n{passage}"])
+    put(services, "default", "b", [f"{passage} The works were paid by the port."])  # says the same: an answer too
+    put(services, "default", "c", ["Ferry timetables of the outer islands\nBoats leave every hour from the pier at dawn."])
+
+    def negative_of_the_title(margin: float) -> str:
+        pairs = {p.query: p for p in PairMaker(services.kb, PairConfig(negative_margin=margin)).run().pairs}
+        locks = pairs["Tidal locks of the inner harbour"]
+        assert locks.negative_vid is not None
+        return services.kb.store.chunks_by_vid([locks.negative_vid])[locks.negative_vid]["doc_name"]
+
+    assert negative_of_the_title(0.95) == "c"
+    assert negative_of_the_title(10.0) == "b"  # without the margin, the other answer would be trained away
 
 
 def test_each_pair_has_a_near_miss_from_another_document(services, reports):
