@@ -184,6 +184,8 @@ def index_rebuild(
 
     result = rebuild(cli.services(), rechunk=rechunk, progress=lambda line: typer.echo(line, err=True))
     e = result["embedder"]
+    if result["kept_chunks"]:
+        typer.echo(f"kept their chunks (no readable layout HTML): {', '.join(result['kept_chunks'])}", err=True)
     typer.echo(
         (f"{result['rechunked']} documents re-chunked; " if rechunk else "")
         + f"rebuilt {result['vectors']} vectors with {e['name']} ({e['backend']} backend, {e['chunk_text']} chunk text);"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.core.errors import BadInput, IndexMismatch, NotFound
+from rag.core.errors import BadInput, IndexMismatch, NotFound, RagError
 from rag.core.files import layout_html_path, locked
 from rag.core.settings import Settings
 from rag.core.types import Chunk, Document, DocumentProfile, Filters, Hit
@@ -315,23 +315,37 @@ class KnowledgeBase:
 
         With `rechunk` (document, its layout HTML -> chunks; the ingest side's chunker), every document whose
         layout HTML is kept is chunked again first, without parsing its file again (after a chunker change).
-        Until the new version is published, queries may miss the re-chunked documents' new chunks."""
-        rechunked = 0
+        A document without a readable layout file (or whose layout gives no chunks) keeps the chunks it has. Until
+        the new version is published, queries may miss the re-chunked documents' new chunks."""
+        rechunked, kept = 0, []
         with self._locked():
             if rechunk is not None:
                 docs = self.store.documents()
                 for i, doc in enumerate(docs, 1):
                     page_html = layout_html_path(self.data_dir, doc.id)
-                    if page_html.exists():
-                        self.store.replace_chunks(doc.id, rechunk(doc, page_html.read_text(encoding="utf-8")))
+                    try:
+                        chunks = rechunk(doc, page_html.read_text(encoding="utf-8")) if page_html.exists() else []
+                    except (RagError, ValueError, UnicodeDecodeError) as exc:  # a damaged layout file: keep its chunks
+                        log.warning("%s keeps its chunks: its layout HTML could not be read (%s)", doc.name, exc)
+                        chunks = []
+                    if chunks:
+                        self.store.replace_chunks(doc.id, chunks)
                         rechunked += 1
+                    else:
+                        kept.append(doc.name)
                     if progress and (i % 25 == 0 or i == len(docs)):
                         progress(f"re-chunked {i}/{len(docs)} documents")
             profiles = self.refresh_profiles()
             if progress:
                 progress(f"re-embedding {self.store.count_chunks()} chunks")
             index = self._reembed_all()
-        return {"vectors": index.size, "embedder": self.identity(), "profiles": profiles, "rechunked": rechunked}
+        return {
+            "vectors": index.size,
+            "embedder": self.identity(),
+            "profiles": profiles,
+            "rechunked": rechunked,
+            "kept_chunks": kept,  # documents not re-chunked: no layout HTML kept, or it could not be read
+        }
 
     def refresh_profiles(self) -> int:
         """Profiles made again from each document's layout HTML (`<data dir>/html`), its stored PDF metadata (read

@@ -39,15 +39,19 @@ def test_index_rebuild_publishes_a_new_version_that_answers_search(tmp_path, doc
 def test_rebuild_rechunk_chunks_stored_documents_again_without_their_files(tmp_path, docs):
     data, pdf = tmp_path / "var", tmp_path / "facts.pdf"
     pdf.write_bytes(docs["facts"].read_bytes())
-    rag(data, "ingest", str(pdf), "--quiet")
-    before = json.loads(rag(data, "documents", "list", "--json").stdout)[0]
+    rag(data, "ingest", str(pdf), str(docs["table"]), "--quiet")
+    listed = {d["name"]: d for d in json.loads(rag(data, "documents", "list", "--json").stdout)}
+    before, table = listed["facts.pdf"], listed["table.pdf"]
     pdf.unlink()  # nothing can be parsed again: the chunks must come from the kept layout HTML
+    (data / "html" / f"{table['id']}.html").write_text("<html>damaged</html>")  # this one keeps its chunks
 
     run = rag(data, "index", "rebuild", "--rechunk", env={"RAG_CHUNKS__MAX_WORDS": "12", "RAG_CHUNKS__MIN_WORDS": "1"})
-    assert run.stdout.startswith("1 documents re-chunked; rebuilt ") and "re-chunked 1/1 documents" in run.stderr
-    after = json.loads(rag(data, "documents", "list", "--json").stdout)[0]
+    assert run.stdout.startswith("1 documents re-chunked; rebuilt ") and "re-chunked 2/2 documents" in run.stderr
+    assert "kept their chunks (no readable layout HTML): table.pdf" in run.stderr
+    listed = {d["name"]: d for d in json.loads(rag(data, "documents", "list", "--json").stdout)}
+    after = listed["facts.pdf"]
     assert after["id"] == before["id"] and after["chunks"] > before["chunks"] > 0  # smaller chunks, more of them
-    assert after["profile"] == before["profile"]
+    assert after["profile"] == before["profile"] and listed["table.pdf"]["chunks"] == table["chunks"]
     hits = json.loads(rag(data, "search", "Who inspected the harbour crane?", "--json").stdout)["hits"]
     assert hits and hits[0]["doc"] == "facts.pdf" and len(hits[0]["text"].split()) <= 40
 
