@@ -100,8 +100,11 @@ def _with_header(block: Block, header: list[list[dict]]) -> Block:
     )
 
 
-def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_words: int = 8) -> list[Chunk]:
-    """Chunks in reading order; each carries its page, bbox, heading breadcrumb, text and HTML."""
+def chunk_document(
+    doc: ParsedDocument, doc_id: str, max_words: int = 180, min_words: int = 8, merge_below: int = 0
+) -> list[Chunk]:
+    """Chunks in reading order; each carries its page, bbox, heading breadcrumb, text and HTML. A chunk of fewer
+    than `merge_below` words joins a neighbour on its page (see `_merge_fragments`)."""
     chunks: list[Chunk] = []
     trail: dict[int, str] = {}
     last_header: list[list[dict]] = []  # header rows of the last table, for its continuation on the next page
@@ -170,7 +173,53 @@ def chunk_document(doc: ParsedDocument, doc_id: str, max_words: int = 180, min_w
             words += n
         if pending:
             emit(page.number, pending, _place(trail, top, [], pending))
-    return _dedup(chunks)
+    return _dedup(_merge_fragments(chunks, doc_id, merge_below, max_words))
+
+
+def _merge_fragments(chunks: list[Chunk], doc_id: str, below: int, max_words: int) -> list[Chunk]:
+    """Chunks of fewer than `below` words ("Total Stores at End of Fiscal Year 134 51", a date line split off a
+    statement) joined to the chunk before them on the same page, else to the one after, when the two fit in
+    `max_words`. Alone, such a fragment is mostly its document's label once embedded, so it matches any question
+    about that document and crowds the pages that answer it out of the top results."""
+    if below <= 0:
+        return chunks
+
+    def words(c: Chunk) -> int:
+        return len(c.text.split())
+
+    def join(a: Chunk, b: Chunk, heading: str) -> Chunk:
+        text = f"{a.text}\n{b.text}"
+        box = _union([tuple(a.bbox), tuple(b.bbox)]) if a.bbox and b.bbox else a.bbox or b.bbox
+        return Chunk(
+            id=chunk_id(doc_id, a.page, text),
+            doc_id=doc_id,
+            page=a.page,
+            bbox=box,
+            heading=heading,
+            text=text,
+            html=f"{a.html}\n{b.html}",
+            ord=a.ord,
+        )
+
+    out: list[Chunk] = []
+    carry: Chunk | None = None  # a fragment waiting for the next chunk of its page
+    for c in chunks:
+        if carry is not None:
+            if carry.page == c.page and words(carry) + words(c) <= max_words:
+                c = join(carry, c, c.heading)
+            else:
+                out.append(carry)
+            carry = None
+        if words(c) < below:
+            if out and out[-1].page == c.page and words(out[-1]) + words(c) <= max_words:
+                out[-1] = join(out[-1], c, out[-1].heading)
+            else:
+                carry = c
+            continue
+        out.append(c)
+    if carry is not None:
+        out.append(carry)
+    return out
 
 
 def _place(trail: dict[int, str], top: list[Block], extra: list[str], blocks: list[Block]) -> str:

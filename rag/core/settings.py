@@ -323,6 +323,14 @@ class ParseSettings(BaseModel):
 
 class ChunkSettings(BaseModel):
     max_words: int = Field(default=180, description="longest chunk in words")
+    merge_below: int = Field(
+        default=15,
+        ge=0,
+        description=(
+            "a chunk of fewer words joins its neighbour on the same page when the two fit in max_words (0: never); "
+            "changing it needs `rag index rebuild --rechunk`"
+        ),
+    )
     min_words: int = Field(
         default=8,
         description=(

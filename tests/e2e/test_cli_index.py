@@ -45,7 +45,13 @@ def test_rebuild_rechunk_chunks_stored_documents_again_without_their_files(tmp_p
     pdf.unlink()  # nothing can be parsed again: the chunks must come from the kept layout HTML
     (data / "html" / f"{table['id']}.html").write_text("<html>damaged</html>")  # this one keeps its chunks
 
-    run = rag(data, "index", "rebuild", "--rechunk", env={"RAG_CHUNKS__MAX_WORDS": "12", "RAG_CHUNKS__MIN_WORDS": "1"})
+    run = rag(
+        data,
+        "index",
+        "rebuild",
+        "--rechunk",
+        env={"RAG_CHUNKS__MAX_WORDS": "12", "RAG_CHUNKS__MIN_WORDS": "1", "RAG_CHUNKS__MERGE_BELOW": "0"},
+    )
     assert run.stdout.startswith("1 documents re-chunked; rebuilt ") and "re-chunked 2/2 documents" in run.stderr
     assert "kept their chunks (no readable layout HTML): table.pdf" in run.stderr
     listed = {d["name"]: d for d in json.loads(rag(data, "documents", "list", "--json").stdout)}

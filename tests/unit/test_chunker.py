@@ -178,3 +178,36 @@ def test_the_page_title_survives_a_later_heading_that_replaces_it_in_the_breadcr
     chunks = chunk_document(ParsedDocument("a.pdf", [page], "pdf"), "d1", max_words=30)
     later = [c for c in chunks if not c.text.startswith("Consolidated")]
     assert later and all(c.heading == "February 3, 2018 > Consolidated Balance Sheets / $ in millions" for c in later)
+
+
+def test_fragments_join_a_neighbour_on_their_page():
+    long = "The plant ran all year without a stop and the output grew by four percent over the year."  # 18 words
+    page1 = Page(
+        1,
+        612,
+        792,
+        [
+            Block("heading", (50, 20, 400, 35), "Output", level=2),
+            Block("paragraph", (50, 40, 400, 80), long),
+            Block("heading", (50, 90, 400, 105), "Stores", level=2),
+            Block("paragraph", (50, 110, 400, 125), "Total stores 134"),  # a fragment: joins the chunk before it
+        ],
+    )
+    page2 = Page(
+        2,
+        612,
+        792,
+        [
+            Block("heading", (50, 20, 400, 35), "February 2, 2019", level=2),  # a fragment opening a page: joins the next
+            Block("heading", (50, 40, 400, 55), "Staff", level=2),
+            Block("paragraph", (50, 60, 400, 100), long),
+        ],
+    )
+    doc = ParsedDocument("a.pdf", [page1, page2], "pdf")
+    apart = chunk_document(doc, "d1", max_words=60, min_words=1)
+    joined = chunk_document(doc, "d1", max_words=60, min_words=1, merge_below=15)
+    assert [c.text for c in apart] == ["Output\n" + long, "Stores\nTotal stores 134", "February 2, 2019", "Staff\n" + long]
+    assert [c.text for c in joined] == ["Output\n" + long + "\nStores\nTotal stores 134", "February 2, 2019\nStaff\n" + long]
+    assert [c.heading for c in joined] == ["Output", "Staff"] and [c.page for c in joined] == [1, 2]
+    assert joined[0].bbox == [50, 20, 400, 125] and joined[0].html.count("<h2") == 2
+    assert chunk_document(doc, "d1", max_words=20, min_words=1, merge_below=15)[0].text == "Output\n" + long  # too long together
