@@ -1,6 +1,7 @@
 """Names of organisations: found on a cover page or in running headers, with their aliases (short forms, tickers,
 file-name words), and matched against a question by normalised words."""
 
+import functools
 import re
 from collections import Counter
 
@@ -44,6 +45,7 @@ GENERIC = {
 STARTERS = {"the", "a", "an", "of", "and", "for", "by", "in", "on", "to", "with", "as", "our", "its", "this", "that"}
 
 
+@functools.lru_cache(maxsize=65536)  # routing normalises the same question and the same names many times a query
 def normalise(text: str) -> str:
     """Lower case words separated by single spaces: "Johnson & Johnson's" -> "johnson johnson s"."""
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower().replace("&", " ")).split())

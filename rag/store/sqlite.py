@@ -274,7 +274,8 @@ class SqliteStore:
             args += list(filters.collections)
         if filters.docs:
             marks = ",".join("?" * len(filters.docs))
-            where.append(f"(d.name IN ({marks}) OR d.id IN ({marks}))")
+            # resolved to ids first, so that the chunks are found through their doc_id index rather than a scan
+            where.append(f"c.doc_id IN (SELECT id FROM documents WHERE name IN ({marks}) OR id IN ({marks}))")
             args += list(filters.docs) * 2
         if filters.page_from is not None:
             where.append("c.page>=?")
