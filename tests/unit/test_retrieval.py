@@ -35,3 +35,22 @@ def test_embedder_identity_mismatch_reasons():
     assert "backend 'torch' in the index" in identity_mismatch({"name": "m", "sha256": "abc"}, current)  # old manifest
     assert "sha256" in identity_mismatch({"name": "m", "sha256": "def", "backend": "onnx"}, current)
     assert "name" in identity_mismatch({"name": "other", "sha256": "abc", "backend": "onnx"}, current)
+
+
+def test_bm25_search_within_allowed_ids_ranks_as_the_whole_ranking_filtered():
+    import random
+
+    from rag.retrieval.lexical import Bm25Index
+
+    rng = random.Random(0)
+    words = ["harbour", "crane", "lock", "ferry", "storm", "gate", "pier", "tide", "steel", "budget", "audit", "crew"]
+    ids = rng.sample(range(10_000, 99_999), 400)  # not in order: found by binary search all the same
+    index = Bm25Index.build(ids, [" ".join(rng.choices(words, k=12)) for _ in ids])
+    allowed = rng.sample(ids, 60) + [5, 7]  # two ids the index does not hold
+    for query in ("harbour crane", "storm gate tide", "audit"):
+        everything = index.search(query, len(ids))
+        expected = [(i, round(s, 4)) for i, s in everything if i in set(allowed)][:10]
+        got = [(i, round(s, 4)) for i, s in index.search(query, 10, allowed)]
+        assert [s for _, s in got] == [s for _, s in expected] and {i for i, _ in got} <= set(allowed)
+        assert set(got) == set(expected) or len({s for _, s in expected}) < len(expected)  # ties may order apart
+    assert index.search("harbour", 5, [1, 2, 3]) == [] and index.search("unknownword", 5, allowed) == []
