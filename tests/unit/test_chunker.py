@@ -156,25 +156,12 @@ def test_page_title_comes_before_a_tables_title_and_after_the_headings():
 
 
 def test_the_page_title_survives_a_later_heading_that_replaces_it_in_the_breadcrumb():
-    rows = [
-        Block(
-            "paragraph",
-            (50, 100 + i * 30, 500, 120 + i * 30),
-            f"Item {i} was {i} million, as reported in the annual filing of the year.",
-        )
-        for i in range(8)
+    opening = [
+        Block("heading", (50, 20, 400, 35), "Consolidated Balance Sheets", level=2),
+        Block("paragraph", (50, 40, 400, 55), "$ in millions"),
+        Block("heading", (50, 60, 400, 75), "February 3, 2018", level=2),  # a column head the layout took for a heading
     ]
-    page = Page(
-        1,
-        612,
-        792,
-        [
-            Block("heading", (50, 20, 400, 35), "Consolidated Balance Sheets", level=2),
-            Block("paragraph", (50, 40, 400, 55), "$ in millions"),
-            Block("heading", (50, 60, 400, 75), "February 3, 2018", level=2),  # a column head the layout took for a heading
-            *rows,
-        ],
-    )
+    page = _statement_page(1, opening, toc=False)
     chunks = chunk_document(ParsedDocument("a.pdf", [page], "pdf"), "d1", max_words=30)
     later = [c for c in chunks if not c.text.startswith("Consolidated")]
     assert later and all(c.heading == "February 3, 2018 > Consolidated Balance Sheets / $ in millions" for c in later)
