@@ -114,7 +114,9 @@ class Ingestor:
     def parse(self, path: Path) -> ParsedDocument:
         """Layout of one PDF or page image (raises RagError subclasses with a one-line reason)."""
         kind = sniff(path)
-        return parse_pdf(path, self.ocr, self.workers) if kind == "pdf" else parse_image(path, self.ocr)
+        if kind == "pdf":
+            return parse_pdf(path, self.ocr, self.workers, self.services.settings.parse.table_model)
+        return parse_image(path, self.ocr)
 
     def ingest_file(
         self,

@@ -387,13 +387,28 @@ def models_verify(
 
 @eval_app.command("parse")
 def eval_parse(
-    folder: Path = typer.Argument(..., help="Pairs NAME.pdf|png + NAME.truth.html."),
+    folder: Path = typer.Argument(..., help="Pairs NAME.pdf|png + NAME.truth.html, or PDFs with a tables.jsonl."),
     as_json: bool = typer.Option(False, "--json"),
 ):
-    """Score the parser: CER of the text in reading order, TEDS of each table."""
+    """Score the parser: CER of the text in reading order, TEDS of each table; on a folder with human table
+    regions (tables.jsonl, ICDAR 2013 format), table detection P/R/F1 and TEDS."""
     from ingest.evaluation.parse import evaluate
+    from ingest.evaluation.table_regions import evaluate_regions, is_region_set
     from ingest.pipeline import Ingestor
 
+    if is_region_set(folder):
+        regions = evaluate_regions(folder, Ingestor(services()).parse)
+        if as_json:
+            return _dump(regions)
+        typer.echo(f"{'document':28s} {'gold':>4s} {'found':>5s} {'match':>5s} {'TEDS':>6s} {'s':>6s}")
+        for d in regions["documents"]:
+            teds = f"{d['teds']:.3f}" if d["teds"] is not None else "-"
+            error = f"  {d['error']}" if d["error"] else ""
+            typer.echo(
+                f"{d['name'][:28]:28s} {d['gold']:4d} {d['predicted']:5d} {d['matched']:5d} {teds:>6s} {d['seconds']:6.2f}{error}"
+            )
+        typer.echo(json.dumps(regions["summary"]))
+        return None
     result = evaluate(folder, Ingestor(services()).parse)
     if as_json:
         return _dump(result)

@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ingest.page import Block, Page, ParsedDocument, Word, center_in
+from ingest.parse.digital_tables import LAYOUT_SCALE, MIN_TABLE_SCORE, combine_tables, snap, structure_table
 from ingest.parse.layout import body_font_size, find_gutters
 from ingest.parse.regions import blocks_from_regions
 from ingest.parse.sidebar import order_with_sidebars
@@ -66,16 +67,18 @@ def layout_page(
     source: str = "text",
     hints: Sequence[tuple[str, tuple]] = (),
     boxes: Sequence[tuple] = (),
+    aligned: bool = True,
 ) -> Page:
     """Blocks of one page in reading order (document-level classification comes later, in `finish`).
 
     `hints` are (kind, box) regions a layout model found on a scan (title, header, footer, equation; see
     `ingest.parse.regions`); born-digital formulas are found from the text alone.
     `boxes` are rectangles drawn on the page: those holding text beside the main text are sidebars.
+    `aligned`: also look for tables in aligned text (off when the layout model has already said where tables are).
     """
     words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in tables)]
     gutters = find_gutters(words)
-    unruled = find_unruled_tables(words, gutters)
+    unruled = find_unruled_tables(words, gutters) if aligned else []
     if unruled:
         tables = list(tables) + unruled
         words = [w for w in words if not any(center_in(w.bbox, t.bbox) for t in unruled)]
@@ -102,12 +105,13 @@ def _scaled(block: Block, scale: float) -> Block:
 class _Range:
     """Parses pages [start, end) of one PDF; one instance per worker process (models loaded once)."""
 
-    def __init__(self, path: Path, ocr):
+    def __init__(self, path: Path, ocr, table_model: bool = True):
         import pypdfium2 as pdfium
 
         self.path = path
         self.pdf = pdfium.PdfDocument(str(path))
         self.ocr = ocr
+        self.table_model = table_model and ocr is not None and getattr(ocr, "use_layout", False)
         self._plumber = None
 
     def plumber(self):
@@ -121,6 +125,34 @@ class _Range:
         if self._plumber is not None:
             self._plumber.close()
         self.pdf.close()
+
+    @staticmethod
+    def _table_like(layer, ruled: list[Block]) -> bool:
+        """Whether a born-digital page shows structure a table may have: a ruled grid, or rows of aligned text."""
+        if ruled:
+            return True
+        words = [w for w in layer.words if w.text.strip()]
+        return bool(words) and bool(find_unruled_tables(words, find_gutters(words)))
+
+    def _model_tables(self, page, layer, ruled: list[Block]) -> list[Block]:
+        """The page's tables with the layout model's regions and the structure model (`ingest.parse.digital_tables`)."""
+        scale = LAYOUT_SCALE
+        image = page.render(scale=scale).to_pil()
+        regions = []
+        for kind, box, score in self.ocr.regions(image):
+            if kind == "table" and score >= MIN_TABLE_SCORE:
+                snapped = snap(tuple(v / scale for v in box), layer.words)
+                if snapped is not None:
+                    regions.append(snapped)
+
+        def rebuild(box):
+            try:
+                return structure_table(self.ocr, image, box, layer.words, scale)
+            except Exception as exc:  # noqa: BLE001 - a region the model cannot rebuild stays text
+                log.warning("table region could not be rebuilt: %s", exc)
+                return None
+
+        return combine_tables(regions, ruled, rebuild)
 
     def page(self, index: int) -> tuple[Page, dict]:
         from ingest.parse.textlayer import read_layer
@@ -151,7 +183,7 @@ class _Range:
             found = []
             if layer.rulings >= 4:
                 pp = self.plumber().pages[index]
-                found = extract_tables(pp)
+                found = extract_tables(pp, layer.words)
                 getattr(pp, "close", lambda: None)()
             tables = [b for b in found if b.kind == "table"]
             area = layer.width * layer.height
@@ -159,15 +191,26 @@ class _Range:
             figures += [
                 Block(kind="figure", bbox=box) for box in layer.images if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area
             ]
-            return layout_page(index + 1, layer.width, layer.height, layer.words, tables, figures, boxes=layer.boxes), _sizes(
-                layer.words
+            modelled = self.table_model and self._table_like(layer, tables)
+            if modelled:
+                tables = self._model_tables(page, layer, tables)
+            page_out = layout_page(
+                index + 1, layer.width, layer.height, layer.words, tables, figures, boxes=layer.boxes, aligned=not modelled
             )
+            return page_out, _sizes(layer.words)
         finally:
             page.close()
 
 
 def _parse_range(
-    path: str, start: int, end: int, engine: str, ocr=None, lang: str = "eng", settings: Settings | None = None
+    path: str,
+    start: int,
+    end: int,
+    engine: str,
+    ocr=None,
+    lang: str = "eng",
+    settings: Settings | None = None,
+    table_model: bool = True,
 ) -> tuple[list[Page], dict]:
     """Pages [start, end) with per-page errors; the font-size histogram of the range.
 
@@ -176,7 +219,7 @@ def _parse_range(
     """
     if engine and ocr is None:
         ocr = worker_scan_reader(engine, lang, settings)
-    reader = _Range(Path(path), ocr)
+    reader = _Range(Path(path), ocr, table_model)
     pages: list[Page] = []
     hist: dict[float, int] = {}
     try:
@@ -217,8 +260,9 @@ def worker_scan_reader(engine: str, lang: str, settings: Settings | None):
     return ScanReader(make_ocr(engine, lang), registry=ModelRegistry(settings) if settings is not None else None)
 
 
-def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
+def parse_pdf(path: Path, ocr=None, workers: int = 1, table_model: bool = True) -> ParsedDocument:
     """Parse a PDF page by page (in `workers` processes for long files); `ocr` is a ScanReader (None: no OCR).
+    `table_model`: born-digital pages with table-like structure go through the layout and structure models too.
 
     Raises CorruptFile, EncryptedFile or EmptyFile with a one-line reason when the whole file is unreadable;
     a page that fails is kept with its `error` and the others are read.
@@ -232,7 +276,7 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
     settings = registry.settings if registry is not None else None
     try:
         if workers == 1:
-            pages, hist = _parse_range(str(path), 0, n, engine, ocr, lang)
+            pages, hist = _parse_range(str(path), 0, n, engine, ocr, lang, None, table_model)
         else:
             bounds = [(n * k // workers, n * (k + 1) // workers) for k in range(workers)]
             # spawn, not fork: the parent may hold torch or llama.cpp threads that a fork would copy mid-state
@@ -247,6 +291,7 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1) -> ParsedDocument:
                         [None] * workers,
                         [lang] * workers,
                         [settings] * workers,
+                        [table_model] * workers,
                     )
                 )
             pages = [p for part, _ in parts for p in part]

@@ -1,6 +1,8 @@
 """Ruled tables from a PDF text layer (pdfplumber), with merged cells as colspan/rowspan."""
 
-from ingest.page import Block
+import re
+
+from ingest.page import Block, Word, center_in
 
 
 def cells_from_grid(grid: list[list[str | None]]) -> list[list[dict]]:
@@ -56,6 +58,158 @@ def cells_from_geometry(cells: list[tuple], grid: list[list[str | None]]) -> lis
     return [[placed[k] for k in sorted(k for k in placed if k[0] == r)] for r in range(n_rows)]
 
 
+def _merge_close(values: list[float], tol: float = 1.5) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tol:
+            out.append(v)
+    return out
+
+
+def _occupied(bounds: list[float], centres: list[float]) -> list[bool]:
+    """For each interval between consecutive bounds, whether a word centre lies in it."""
+    return [any(a <= c <= b for c in centres) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _drop_empty(bounds: list[float], centres: list[float]) -> list[float]:
+    """Bounds with every interval that holds no word merged into a neighbour (double rules, shading boxes, rules
+    that separate nothing); the outer bounds stay."""
+    keep = list(bounds)
+    while len(keep) > 2:
+        full = _occupied(keep, centres)
+        if all(full):
+            break
+        i = full.index(False)
+        del keep[i + 1 if i + 1 < len(keep) - 1 else i]
+    return keep
+
+
+def _nearest(bounds: list[float], v: float) -> int:
+    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+
+
+def cell_text(words: list[Word]) -> str:
+    """The words of one cell in reading order: lines top to bottom, words left to right."""
+    return " ".join(w.text for line in _lines(words) for w in sorted(line, key=lambda w: w.x0))
+
+
+NUMERIC = re.compile(r"^[\s$€£(+\-\u2212]*[\d.,]+[%)*]*$")
+
+
+def _lines(words: list[Word]) -> list[list[Word]]:
+    """Words grouped into text lines by their vertical centre, top to bottom."""
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.top + w.bottom) / 2):
+        mid = (w.top + w.bottom) / 2
+        if lines and abs(mid - (lines[-1][0].top + lines[-1][0].bottom) / 2) < 0.5 * max(w.bottom - w.top, 1):
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    return lines
+
+
+def _column(xs: list[float], x: float) -> int:
+    return max(0, min(len(xs) - 2, next((i for i in range(len(xs) - 1) if x < xs[i + 1]), len(xs) - 2)))
+
+
+def _split_bands(ys: list[float], xs: list[float], words: list[Word]) -> list[float]:
+    """Row bounds with a band cut between its text lines where the lines are rows that no rule separates: two or
+    more columns hold several lines each, and at least half the lines (two or more) are rows of figures (numbers
+    in two columns beside the first, or in the one there is)."""
+    out = [ys[0]]
+    for a, b in zip(ys, ys[1:], strict=False):
+        lines = _lines([w for w in words if a <= (w.top + w.bottom) / 2 <= b])
+        if len(lines) >= 2:
+            per_column: dict[int, int] = {}
+            numeric = 0
+            for line in lines:
+                cols = {_column(xs, (w.x0 + w.x1) / 2) for w in line}
+                for c in cols:
+                    per_column[c] = per_column.get(c, 0) + 1
+                numbers = {_column(xs, (w.x0 + w.x1) / 2) for w in line if NUMERIC.match(w.text)} - {0}
+                numeric += len(numbers) >= min(2, len(xs) - 2)
+            labelled = per_column.get(0, 0) >= 2  # the first column names the rows (else: one cell of several lines)
+            if labelled and sum(n >= 2 for n in per_column.values()) >= 2 and numeric >= max(2, len(lines) / 2):
+                for upper, lower in zip(lines, lines[1:], strict=False):
+                    out.append((max(w.bottom for w in upper) + min(w.top for w in lower)) / 2)
+        out.append(b)
+    return out
+
+
+def _separable(words: list[Word], bounds: list[float], vertical: bool) -> bool:
+    """Whether the inner `bounds` of a spanning cell cut between its words: no word crosses one, the words fall
+    on two or more sides, and (across columns) the gap at each used bound is wider than a space (a phrase centred
+    over two columns stays one cell)."""
+    inner = bounds[1:-1]
+    lo, hi = ("top", "bottom") if vertical else ("x0", "x1")
+    if not inner or any(getattr(w, lo) < b < getattr(w, hi) for w in words for b in inner):
+        return False
+    sides = {sum((getattr(w, lo) + getattr(w, hi)) / 2 > b for b in inner) for w in words}
+    if len(sides) < 2:
+        return False
+    if vertical:
+        return True
+    for b in inner:
+        left = [w.x1 for w in words if w.x1 <= b]
+        right = [w.x0 for w in words if w.x0 >= b]
+        size = max((w.bottom - w.top for w in words), default=1)
+        if left and right and min(right) - max(left) < 1.0 * size:
+            return False
+    return True
+
+
+def grid_from_cells(cells: list[tuple], words: list[Word]) -> list[list[dict]]:
+    """Rows of cells from ruled cell boxes (x0, top, x1, bottom) and the words on the page.
+
+    Columns and rows come from the cells' edges, less those that hold no word (a rule that separates nothing
+    makes no column), plus cuts between text lines that are rows no rule separates. A box covering several of
+    what remains is one cell with colspan/rowspan, unless its words fall apart along those bounds (a row ruled
+    only above and below, over columns ruled in the header): then it is cut into its cells. A position no box
+    covers is an empty cell; each cell's text is the words whose centre lies in it.
+    """
+    if not cells:
+        return []
+    inside = [w for w in words if any(center_in(w.bbox, c) for c in cells)]
+    xs = _drop_empty(_merge_close([v for c in cells for v in (c[0], c[2])]), [(w.x0 + w.x1) / 2 for w in inside])
+    ys = _drop_empty(_merge_close([v for c in cells for v in (c[1], c[3])]), [(w.top + w.bottom) / 2 for w in inside])
+    if len(xs) < 2 or len(ys) < 2:
+        return []
+    ys = _split_bands(ys, xs, inside)
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    owner: dict[tuple[int, int], dict] = {}
+    starts: dict[tuple[int, int], dict] = {}
+
+    def place(r0: int, r1: int, c0: int, c1: int) -> None:
+        box = (xs[c0], ys[r0], xs[c1], ys[r1])
+        cell = {"text": cell_text([w for w in inside if center_in(w.bbox, box)]), "colspan": c1 - c0, "rowspan": r1 - r0}
+        starts[(r0, c0)] = cell
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                owner[(r, c)] = cell
+
+    for x0, top, x1, bottom in sorted(cells, key=lambda c: (c[2] - c[0]) * (c[3] - c[1])):
+        r0, r1, c0, c1 = _nearest(ys, top), _nearest(ys, bottom), _nearest(xs, x0), _nearest(xs, x1)
+        if r1 <= r0 or c1 <= c0 or any((r, c) in owner for r in range(r0, r1) for c in range(c0, c1)):
+            continue
+        held = [w for w in inside if center_in(w.bbox, (xs[c0], ys[r0], xs[c1], ys[r1]))]
+        rows = range(r0, r1) if r1 - r0 > 1 and _separable(held, ys[r0 : r1 + 1], True) else [r0]
+        cols = range(c0, c1) if c1 - c0 > 1 and _separable(held, xs[c0 : c1 + 1], False) else [c0]
+        for r in rows:
+            for c in cols:
+                place(r, r + 1 if len(rows) > 1 else r1, c, c + 1 if len(cols) > 1 else c1)
+    rows_out: list[list[dict]] = []
+    for r in range(n_rows):
+        row = []
+        for c in range(n_cols):
+            if (r, c) in starts:
+                row.append(starts[(r, c)])
+            elif (r, c) not in owner:
+                box = (xs[c], ys[r], xs[c + 1], ys[r + 1])
+                row.append({"text": cell_text([w for w in inside if center_in(w.bbox, box)]), "colspan": 1, "rowspan": 1})
+        rows_out.append(row)
+    return rows_out
+
+
 def header_rows(rows: list[list[dict]]) -> int:
     """How many leading rows are the header: one, or as many as a first-row cell spans downwards."""
     if not rows:
@@ -68,10 +222,26 @@ def table_text(rows: list[list[dict]]) -> str:
     return "\n".join(" | ".join(c["text"] for c in row) for row in rows if row)
 
 
-def extract_tables(page) -> list[Block]:
+CAPTION = re.compile(r"^(table|tab\.|exhibit|schedule|chart|annex|appendix)\s*[\w.\-]*\b", re.IGNORECASE)
+
+
+def split_caption(rows: list[list[dict]]) -> tuple[str, list[list[dict]]]:
+    """A first row that is one cell across the whole table and reads as a title ("Table 3 ...") is the caption."""
+    if len(rows) < 3 or len(rows[0]) != 1:
+        return "", rows
+    width = sum(c["colspan"] for c in rows[1]) if rows[1] else 0
+    first = rows[0][0]
+    if first["colspan"] >= max(width, 2) and first["rowspan"] == 1 and CAPTION.match(first["text"]):
+        return first["text"], rows[1:]
+    return "", rows
+
+
+def extract_tables(page, words: list[Word] | None = None) -> list[Block]:
     """Ruled tables on a pdfplumber page as table Blocks (bbox in PDF points, top-left origin).
 
-    A grid whose cells are mostly empty is a vector drawing (a chart, a diagram): it comes back as a figure.
+    With the page's `words` (the pdfium text layer) the grid is rebuilt from the ruled cells and those words
+    (`grid_from_cells`); without them, from pdfplumber's own text. A grid whose cells are mostly empty is a
+    vector drawing (a chart, a diagram): it comes back as a figure.
     """
     blocks = []
     for table in page.find_tables():
@@ -82,7 +252,15 @@ def extract_tables(page) -> list[Block]:
         if filled < 0.5 * sum(1 for row in grid for v in row if v is not None):
             blocks.append(Block(kind="figure", bbox=tuple(round(v, 1) for v in table.bbox)))
             continue
-        rows = cells_from_geometry(table.cells, grid) if table.cells else cells_from_grid(grid)
+        if words is not None and table.cells:
+            rows = grid_from_cells(table.cells, words)
+        else:
+            rows = cells_from_geometry(table.cells, grid) if table.cells else cells_from_grid(grid)
+        caption, rows = split_caption(rows)
+        if len(rows) < 2 or max(sum(c["colspan"] for c in r) for r in rows) < 2:
+            continue
         bbox = tuple(round(v, 1) for v in table.bbox)
-        blocks.append(Block(kind="table", bbox=bbox, rows=rows, text=table_text(rows), header_rows=header_rows(rows)))
+        blocks.append(
+            Block(kind="table", bbox=bbox, rows=rows, text=table_text(rows), header_rows=header_rows(rows), caption=caption)
+        )
     return blocks

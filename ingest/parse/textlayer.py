@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ingest.page import Word
 
 MIN_BOX = 24.0  # points: a path larger than this both ways may be a panel around text (a sidebar)
+MIN_FONT_SIZE = 3.0  # points: a smaller nominal size means the text matrix does the scaling
 SPACES = {0x20, 0x09, 0x0A, 0x0D, 0xA0, 0x2002, 0x2003, 0x2009, 0x200B, 0xFFFE}
 
 
@@ -99,6 +100,8 @@ def read_layer(page) -> PageLayer:
                 continue
             x0, top, x1, bottom = _box(fn, rect.left, rect.top, rect.right, rect.bottom)
             size = raw.FPDFText_GetFontSize(tp, i)
+            if size < MIN_FONT_SIZE:  # a font set at size 1 and scaled by the text matrix: the glyph box says more
+                size = round(bottom - top, 1)
             if current:
                 gap = x0 - current[3]
                 ligature = abs(x0 - last_x0[0]) < 0.5  # "ff", "fi": pdfium gives each letter the glyph's box

@@ -1,13 +1,10 @@
 """Tables without rules, found in a text layer by alignment: runs of at least three rows whose short
 segments fall into the same three or more columns."""
 
-import re
-
 from ingest.page import Block, Word, words_box
 from ingest.parse.layout import group_lines
-from ingest.parse.tables import table_text
+from ingest.parse.tables import NUMERIC, table_text
 
-NUMERIC = re.compile(r"^[\s$€£(+\-\u2212]*[\d.,]+[%)*]*$")
 MAX_CELL_WORDS = 6
 MIN_ROWS = 3
 MIN_COLS = 3

@@ -311,6 +311,14 @@ class ParseSettings(BaseModel):
         default=0,
         description="ONNX Runtime threads of the OCR, layout and table models; 0 = every core (parse processes: their share)",
     )
+    table_model: bool = Field(
+        default=True,
+        description=(
+            "born-digital pages with table-like structure (rules, aligned rows) are rendered and read by the layout "
+            "model, and its table regions rebuilt by the table-structure model over the PDF's words; off: rules and "
+            "word alignment alone (faster, worse on real tables)"
+        ),
+    )
     ocr_engine: Literal["rapidocr", "tesseract"] = Field(
         default="rapidocr", description="rapidocr | tesseract (the `tesseract` program must be installed)"
     )
