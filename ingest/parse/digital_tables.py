@@ -49,6 +49,16 @@ def snap(box: tuple, words: list[Word]) -> tuple | None:
     return words_box(inside) if inside else None
 
 
+def table_regions(regions: list[tuple[str, tuple, float]]) -> list[tuple]:
+    """The boxes of the layout model's confident table regions, less those it also read, more surely, as a caption."""
+    captions = [(box, score) for kind, box, score in regions if kind == "table_caption"]
+    return [
+        box
+        for kind, box, score in regions
+        if kind == "table" and score >= MIN_TABLE_SCORE and not any(overlap(box, c) > 0.5 and cs > score for c, cs in captions)
+    ]
+
+
 def structure_table(reader, image, box: tuple, words: list[Word], scale: float) -> Block | None:
     """The structure model's grid of the region `box` (points) of the rendered page `image` (`scale` px/pt), with
     our words as cell text."""

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ingest.page import Block, Page, ParsedDocument, Word, center_in
-from ingest.parse.digital_tables import LAYOUT_SCALE, MIN_TABLE_SCORE, combine_tables, snap, structure_table
+from ingest.parse.digital_tables import LAYOUT_SCALE, combine_tables, overlap, snap, structure_table, table_regions
 from ingest.parse.layout import body_font_size, find_gutters
 from ingest.parse.regions import blocks_from_regions
 from ingest.parse.sidebar import order_with_sidebars
@@ -127,9 +127,9 @@ class _Range:
         self.pdf.close()
 
     @staticmethod
-    def _table_like(layer, ruled: list[Block]) -> bool:
-        """Whether a born-digital page shows structure a table may have: a ruled grid, or rows of aligned text."""
-        if ruled:
+    def _table_like(layer) -> bool:
+        """Whether a born-digital page shows structure a table may have: ruling lines, or rows of aligned text."""
+        if layer.rulings >= 4:
             return True
         words = [w for w in layer.words if w.text.strip()]
         return bool(words) and bool(find_unruled_tables(words, find_gutters(words)))
@@ -139,11 +139,10 @@ class _Range:
         scale = LAYOUT_SCALE
         image = page.render(scale=scale).to_pil()
         regions = []
-        for kind, box, score in self.ocr.regions(image):
-            if kind == "table" and score >= MIN_TABLE_SCORE:
-                snapped = snap(tuple(v / scale for v in box), layer.words)
-                if snapped is not None:
-                    regions.append(snapped)
+        for box in table_regions(self.ocr.regions(image)):
+            snapped = snap(tuple(v / scale for v in box), layer.words)
+            if snapped is not None:
+                regions.append(snapped)
 
         def rebuild(box):
             try:
@@ -191,9 +190,10 @@ class _Range:
             figures += [
                 Block(kind="figure", bbox=box) for box in layer.images if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area
             ]
-            modelled = self.table_model and self._table_like(layer, tables)
+            modelled = self.table_model and self._table_like(layer)
             if modelled:
                 tables = self._model_tables(page, layer, tables)
+                figures = [f for f in figures if not any(overlap(f.bbox, t.bbox) > 0.5 for t in tables)]
             page_out = layout_page(
                 index + 1, layer.width, layer.height, layer.words, tables, figures, boxes=layer.boxes, aligned=not modelled
             )
