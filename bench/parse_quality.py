@@ -8,7 +8,10 @@ order (headers and footers excluded), mean TEDS over the truth's tables (the i-t
 we found; a missing one scores 0), tables in truth/ours, seconds. Overall: mean CER of born-digital documents and of
 scans, mean TEDS over the born-digital tables.
 
-Run:  .venv/bin/python bench/parse_quality.py [--out DIR] [--no-scans] [--inline]
+Then, on real PDFs with human table regions (`--real DIR`, by default ../shared/data/icdar2013-eu-dev when present: the
+ICDAR 2013 EU dev set), table detection P/R/F1 and TEDS with the born-digital table model on and off in the same run.
+
+Run:  .venv/bin/python bench/parse_quality.py [--out DIR] [--no-scans] [--inline] [--real DIR] [--real-only]
 Writes bench/out/parse_quality.json. Reports scores only; it never fails because a score is low.
 """
 
@@ -145,6 +148,27 @@ def run_inline(folder: Path, data_dir: Path) -> list[dict]:
     return rows
 
 
+REAL_TABLES = ROOT.parent / "shared" / "data" / "icdar2013-eu-dev"
+
+
+def run_real(folder: Path, data_dir: Path) -> list[dict]:
+    """`rag eval parse` on a folder of real PDFs with human table regions (tables.jsonl), with the born-digital table
+    model on (the default) and off, in this run: detection P/R/F1 and TEDS of each, and the seconds it took."""
+    from ingest.evaluation.table_regions import evaluate_regions
+    from ingest.pipeline import Ingestor
+    from rag.core.settings import Settings
+    from rag.service.services import Services
+
+    out = []
+    for model in (True, False):
+        settings = Settings(data_dir=data_dir)
+        settings.parse.table_model = model
+        t0 = time.perf_counter()
+        result = evaluate_regions(folder, Ingestor(Services(settings)).parse)
+        out.append({"table_model": model, "seconds": round(time.perf_counter() - t0, 1), **result["summary"]})
+    return out
+
+
 def _mean(values: list[float]) -> float | None:
     values = [v for v in values if v is not None]
     return round(statistics.fmean(values), 4) if values else None
@@ -172,6 +196,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="write the fixtures here and keep them (default: a temporary folder)")
     ap.add_argument("--no-scans", action="store_true", help="born-digital fixtures only (much faster: no OCR)")
     ap.add_argument("--inline", action="store_true", help="score in this process even if `rag eval parse` exists")
+    ap.add_argument(
+        "--real",
+        type=Path,
+        default=REAL_TABLES if REAL_TABLES.is_dir() else None,
+        help=f"real PDFs with human table regions (tables.jsonl); default {REAL_TABLES} when present",
+    )
+    ap.add_argument("--real-only", action="store_true", help="score the real table set only, not the generated fixtures")
     args = ap.parse_args()
     setup_env()
 
@@ -179,6 +210,36 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-parse-"))
     folder = args.out or tmp / "fixtures"
+    real: list[dict] = []
+    if args.real:
+        real = run_real(args.real, tmp / "real-data")
+        print(
+            table(
+                ["table model", "gold", "found", "P", "R", "F1", "TEDS", "TEDS matched", "simple", "spanning", "s"],
+                [
+                    [
+                        "on" if r["table_model"] else "off",
+                        r["gold_tables"],
+                        r["predicted_tables"],
+                        r["precision"],
+                        r["recall"],
+                        r["f1"],
+                        r["teds"],
+                        r["teds_matched"],
+                        r["teds_simple"],
+                        r["teds_spanning"],
+                        r["seconds"],
+                    ]
+                    for r in real
+                ],
+                title=f"Real tables ({args.real.name}): detection by content match, TEDS with 0 for a miss",
+            )
+        )
+        if args.real_only:
+            path = write_result("parse_quality", {"benchmark": "parse_quality", "real": real, "env": env_info()})
+            print(f"wrote {path}")
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
     try:
         if args.out and folder.exists():  # a fixture left from an earlier run (say with scans) would be scored again
             for doc, truth in pairs(folder):
@@ -242,6 +303,7 @@ def main() -> None:
                 "cli_error": cli_error or None,
                 "fixtures_dir": str(folder) if args.out else None,
                 "summary": summary,
+                "real": real,
                 "fixtures": rows,
                 "env": env_info(),
             },

@@ -70,6 +70,7 @@ class ParsedDocument:
     name: str
     pages: list[Page]
     kind: str  # pdf | image
+    stages: dict[str, tuple[float, int]] = field(default_factory=dict)  # seconds and calls per parsing stage
 
     @property
     def errors(self) -> list[str]:

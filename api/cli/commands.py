@@ -51,14 +51,25 @@ def parse(
     file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG, TIFF)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the HTML here instead of stdout."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Processes for a long PDF (default: one per core)."),
+    profile: bool = typer.Option(False, "--profile", help="Print the seconds each parsing stage took (stderr)."),
 ):
     """Print the layout HTML of one PDF or page image."""
+    import time
+
     from ingest.parse.html import to_html
     from ingest.pipeline import Ingestor
 
+    t0 = time.perf_counter()
     doc = Ingestor(services(), workers=workers).parse(file)
+    seconds = time.perf_counter() - t0
     for error in doc.errors:
         typer.echo(f"warning: {error}", err=True)
+    if profile:
+        pages = len(doc.pages)
+        typer.echo(f"{file.name}: {pages} pages in {seconds:.2f} s ({pages / seconds:.2f} pages/s)", err=True)
+        typer.echo(f"{'stage':28s} {'seconds':>8s} {'calls':>6s} {'share':>6s}", err=True)
+        for name, (spent, calls) in sorted(doc.stages.items(), key=lambda item: -item[1][0]):
+            typer.echo(f"{name:28s} {spent:8.2f} {calls:6d} {spent / seconds:6.1%}", err=True)
     html = to_html(doc)
     if out:
         out.write_text(html, encoding="utf-8")

@@ -20,6 +20,7 @@ from ingest.parse.regions import blocks_from_regions
 from ingest.parse.sidebar import order_with_sidebars
 from ingest.parse.structure import apply_document_structure
 from ingest.parse.tables import extract_tables
+from ingest.parse.timing import add, stage, take
 from ingest.parse.unruled import find_unruled_tables
 from rag.core.errors import CorruptFile, EmptyFile, EncryptedFile
 from rag.core.settings import Settings
@@ -137,16 +138,20 @@ class _Range:
     def _model_tables(self, page, layer, ruled: list[Block]) -> list[Block]:
         """The page's tables with the layout model's regions and the structure model (`ingest.parse.digital_tables`)."""
         scale = LAYOUT_SCALE
-        image = page.render(scale=scale).to_pil()
+        with stage("render"):
+            image = page.render(scale=scale).to_pil()
+        with stage("layout model"):
+            found = self.ocr.regions(image)
         regions = []
-        for box in table_regions(self.ocr.regions(image)):
+        for box in table_regions(found):
             snapped = snap(tuple(v / scale for v in box), layer.words)
             if snapped is not None:
                 regions.append(snapped)
 
         def rebuild(box):
             try:
-                return structure_table(self.ocr, image, box, layer.words, scale)
+                with stage("table structure model"):
+                    return structure_table(self.ocr, image, box, layer.words, scale)
             except Exception as exc:  # noqa: BLE001 - a region the model cannot rebuild stays text
                 log.warning("table region could not be rebuilt: %s", exc)
                 return None
@@ -158,45 +163,59 @@ class _Range:
 
         page = self.pdf[index]
         try:
-            layer = read_layer(page)
+            with stage("text layer"):
+                layer = read_layer(page)
             text_chars = sum(len(w.text) for w in layer.words)
             if text_chars < MIN_TEXT_CHARS and self.ocr is not None:
                 scale = RENDER_DPI / 72
-                scan = self.ocr.read(page.render(scale=scale).to_pil())
+                with stage("render"):
+                    image = page.render(scale=scale).to_pil()
+                scan = self.ocr.read(image)
                 words = [
                     Word(w.text, w.x0 / scale, w.top / scale, w.x1 / scale, w.bottom / scale, w.size / scale) for w in scan.words
                 ]
-                result = layout_page(
-                    index + 1,
-                    scan.image.width / scale,
-                    scan.image.height / scale,
-                    words,
-                    [_scaled(t, scale) for t in scan.tables],
-                    [_scaled(f, scale) for f in scan.figures],
-                    "ocr",
-                    [(kind, tuple(v / scale for v in box)) for kind, box in scan.hints],
-                    [tuple(v / scale for v in box) for box in scan.boxes],
-                )
+                with stage("blocks and reading order"):
+                    result = layout_page(
+                        index + 1,
+                        scan.image.width / scale,
+                        scan.image.height / scale,
+                        words,
+                        [_scaled(t, scale) for t in scan.tables],
+                        [_scaled(f, scale) for f in scan.figures],
+                        "ocr",
+                        [(kind, tuple(v / scale for v in box)) for kind, box in scan.hints],
+                        [tuple(v / scale for v in box) for box in scan.boxes],
+                    )
                 result.rotation = scan.rotation
                 return result, _sizes(words)
             found = []
             if layer.rulings >= 4:
-                pp = self.plumber().pages[index]
-                found = extract_tables(pp, layer.words)
-                getattr(pp, "close", lambda: None)()
+                with stage("ruled tables"):
+                    pp = self.plumber().pages[index]
+                    found = extract_tables(pp, layer.words)
+                    getattr(pp, "close", lambda: None)()
             tables = [b for b in found if b.kind == "table"]
             area = layer.width * layer.height
             figures = [b for b in found if b.kind == "figure"]
             figures += [
                 Block(kind="figure", bbox=box) for box in layer.images if (box[2] - box[0]) * (box[3] - box[1]) < 0.8 * area
             ]
-            modelled = self.table_model and self._table_like(layer)
+            with stage("table-like test"):
+                modelled = self.table_model and self._table_like(layer)
             if modelled:
                 tables = self._model_tables(page, layer, tables)
                 figures = [f for f in figures if not any(overlap(f.bbox, t.bbox) > 0.5 for t in tables)]
-            page_out = layout_page(
-                index + 1, layer.width, layer.height, layer.words, tables, figures, boxes=layer.boxes, aligned=not modelled
-            )
+            with stage("blocks and reading order"):
+                page_out = layout_page(
+                    index + 1,
+                    layer.width,
+                    layer.height,
+                    layer.words,
+                    tables,
+                    figures,
+                    boxes=layer.boxes,
+                    aligned=not modelled,
+                )
             return page_out, _sizes(layer.words)
         finally:
             page.close()
@@ -211,8 +230,8 @@ def _parse_range(
     lang: str = "eng",
     settings: Settings | None = None,
     table_model: bool = True,
-) -> tuple[list[Page], dict]:
-    """Pages [start, end) with per-page errors; the font-size histogram of the range.
+) -> tuple[list[Page], dict, dict]:
+    """Pages [start, end) with per-page errors; the font-size histogram of the range; seconds per stage.
 
     `engine` names the OCR engine a worker process builds its own reader with ("": no OCR), with the caller's
     `settings` (its models dir and hash cache, not this process's environment).
@@ -234,7 +253,7 @@ def _parse_range(
                 hist[k] = hist.get(k, 0) + v
     finally:
         reader.close()
-    return pages, hist
+    return pages, hist, take()
 
 
 def _outline(path: Path) -> list[tuple[int, str]]:
@@ -276,7 +295,8 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1, table_model: bool = True) 
     settings = registry.settings if registry is not None else None
     try:
         if workers == 1:
-            pages, hist = _parse_range(str(path), 0, n, engine, ocr, lang, None, table_model)
+            take()  # what this process timed before belongs to no document
+            pages, hist, stages = _parse_range(str(path), 0, n, engine, ocr, lang, None, table_model)
         else:
             bounds = [(n * k // workers, n * (k + 1) // workers) for k in range(workers)]
             # spawn, not fork: the parent may hold torch or llama.cpp threads that a fork would copy mid-state
@@ -294,18 +314,20 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1, table_model: bool = True) 
                         [table_model] * workers,
                     )
                 )
-            pages = [p for part, _ in parts for p in part]
-            hist = {}
-            for _, h in parts:
+            pages = [p for part, _, _ in parts for p in part]
+            hist, stages = {}, {}
+            for _, h, timed in parts:
                 for k, v in h.items():
                     hist[k] = hist.get(k, 0) + v
+                add(stages, timed)
     except RuntimeError as exc:
         raise CorruptFile(f"corrupt or unreadable PDF: {path.name} ({exc})") from exc
     if all(p.error for p in pages):
         raise CorruptFile(f"no page of {path.name} could be read ({pages[0].error})")
     body = max(hist, key=hist.__getitem__) if hist else 0.0
-    apply_document_structure(pages, body, _outline(path))
-    return ParsedDocument(name=path.name, pages=pages, kind="pdf")
+    with stage("document structure"):
+        apply_document_structure(pages, body, _outline(path))
+    return ParsedDocument(name=path.name, pages=pages, kind="pdf", stages=add(stages, take()))
 
 
 def parse_image(path: Path, ocr) -> ParsedDocument:
@@ -319,10 +341,13 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
             image = img.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
+    take()  # what this process timed before belongs to no document
     scan = ocr.read(image)
-    page = layout_page(
-        1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr", scan.hints, scan.boxes
-    )
+    with stage("blocks and reading order"):
+        page = layout_page(
+            1, scan.image.width, scan.image.height, scan.words, scan.tables, scan.figures, "ocr", scan.hints, scan.boxes
+        )
     page.rotation = scan.rotation
-    apply_document_structure([page], body_font_size(scan.words))
-    return ParsedDocument(name=path.name, pages=[page], kind="image")
+    with stage("document structure"):
+        apply_document_structure([page], body_font_size(scan.words))
+    return ParsedDocument(name=path.name, pages=[page], kind="image", stages=take())

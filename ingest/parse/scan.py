@@ -15,6 +15,7 @@ import numpy as np
 from ingest.ocr.engines import RapidOcrReader
 from ingest.page import Block, Word, center_in
 from ingest.parse.tables import table_text
+from ingest.parse.timing import stage
 
 log = logging.getLogger(__name__)
 
@@ -196,15 +197,20 @@ class ScanReader:
     def read(self, image) -> ScanResult:
         """Upright the image, OCR it, and (with the layout model) lift tables and figures out of the text."""
         self.verify()
-        image, info = self.ocr.upright(image)
-        words = self.ocr.read(image)
+        with stage("orientation"):
+            image, info = self.ocr.upright(image)
+        with stage("OCR"):
+            words = self.ocr.read(image)
         result = ScanResult(image=image, words=words, rotation=info.get("rotation", 0))
         if not self.use_layout or not words:
             return result
-        strokes = _stroke_boxes(image)
+        with stage("rules in the image"):
+            strokes = _stroke_boxes(image)
         result.boxes = frame_boxes(image, strokes)
         regions = [("table", box, 1.0) for box in ruled_table_boxes(image, strokes=strokes)]
-        regions += [r for r in self.regions(image) if not (r[0] == "table" and any(_overlaps(r[1], b[1]) for b in regions))]
+        with stage("layout model"):
+            found = self.regions(image)
+        regions += [r for r in found if not (r[0] == "table" and any(_overlaps(r[1], b[1]) for b in regions))]
         for kind, box, score in regions:
             if score < MIN_REGION_SCORE:
                 continue
@@ -217,7 +223,8 @@ class ScanReader:
                 result.figures.append(Block(kind="figure", bbox=tuple(round(v, 1) for v in box)))
                 continue
             try:
-                table = self.table(image, box, words)
+                with stage("table structure model"):
+                    table = self.table(image, box, words)
             except Exception as exc:  # noqa: BLE001 - a table that cannot be rebuilt stays as text
                 log.warning("image table could not be read: %s", exc)
                 table = None
