@@ -19,7 +19,7 @@ from ingest.parse.layout import body_font_size, find_gutters
 from ingest.parse.regions import blocks_from_regions
 from ingest.parse.sidebar import order_with_sidebars
 from ingest.parse.structure import apply_document_structure
-from ingest.parse.tables import extract_tables
+from ingest.parse.tables import ruled_tables
 from ingest.parse.timing import add, stage, take
 from ingest.parse.unruled import find_unruled_tables
 from rag.core.errors import CorruptFile, EmptyFile, EncryptedFile
@@ -113,18 +113,8 @@ class _Range:
         self.pdf = pdfium.PdfDocument(str(path))
         self.ocr = ocr
         self.table_model = table_model and ocr is not None and getattr(ocr, "use_layout", False)
-        self._plumber = None
-
-    def plumber(self):
-        if self._plumber is None:
-            import pdfplumber
-
-            self._plumber = pdfplumber.open(str(self.path))
-        return self._plumber
 
     def close(self):
-        if self._plumber is not None:
-            self._plumber.close()
         self.pdf.close()
 
     @staticmethod
@@ -188,12 +178,8 @@ class _Range:
                     )
                 result.rotation = scan.rotation
                 return result, _sizes(words)
-            found = []
-            if layer.rulings >= 4:
-                with stage("ruled tables"):
-                    pp = self.plumber().pages[index]
-                    found = extract_tables(pp, layer.words)
-                    getattr(pp, "close", lambda: None)()
+            with stage("ruled tables"):
+                found = ruled_tables(layer.segments, layer.words)
             tables = [b for b in found if b.kind == "table"]
             area = layer.width * layer.height
             figures = [b for b in found if b.kind == "figure"]

@@ -14,6 +14,7 @@ import numpy as np
 
 from ingest.ocr.engines import RapidOcrReader
 from ingest.page import Block, Word, center_in
+from ingest.parse.table_match import install as install_matcher
 from ingest.parse.tables import table_text
 from ingest.parse.timing import stage
 
@@ -153,6 +154,7 @@ class ScanReader:
                 finally:
                     logging.disable(previous)
                 self._table = RapidTable()
+                install_matcher(self._table)
                 if sized:  # RapidTable takes no session options: its structure model is loaded again with them
                     import rapid_table
                     from rapid_table.table_structure import TableStructurer

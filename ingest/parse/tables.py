@@ -1,4 +1,4 @@
-"""Ruled tables from a PDF text layer (pdfplumber), with merged cells as colspan/rowspan."""
+"""Ruled tables from a PDF page's strokes and words, with merged cells as colspan/rowspan."""
 
 import re
 
@@ -32,30 +32,6 @@ def cells_from_grid(grid: list[list[str | None]]) -> list[list[dict]]:
                 owner[(r, c)] = above
         rows.append(out)
     return rows
-
-
-def _index(values: list[float], v: float, tol: float = 1.5) -> int:
-    return min(range(len(values)), key=lambda i: abs(values[i] - v)) if values else 0
-
-
-def cells_from_geometry(cells: list[tuple], grid: list[list[str | None]]) -> list[list[dict]]:
-    """Rows of cells with spans measured from the cells' own boxes (exact for merged cells).
-
-    `cells` are pdfplumber's cell boxes (x0, top, x1, bottom); `grid` its extracted text, one row per distinct
-    top and one column per distinct left edge, None where a merged cell covers the position.
-    """
-    xs = sorted({round(v, 1) for c in cells for v in (c[0], c[2])})
-    ys = sorted({round(v, 1) for c in cells for v in (c[1], c[3])})
-    xs = [x for i, x in enumerate(xs) if i == 0 or x - xs[i - 1] > 1.5]
-    ys = [y for i, y in enumerate(ys) if i == 0 or y - ys[i - 1] > 1.5]
-    placed: dict[tuple[int, int], dict] = {}
-    for x0, top, x1, bottom in cells:
-        r, c = _index(ys, top), _index(xs, x0)
-        rowspan, colspan = max(1, _index(ys, bottom) - r), max(1, _index(xs, x1) - c)
-        text = grid[r][c] if r < len(grid) and c < len(grid[r]) and grid[r][c] is not None else ""
-        placed[(r, c)] = {"text": " ".join(str(text).split()), "colspan": colspan, "rowspan": rowspan}
-    n_rows = max((r for r, _ in placed), default=-1) + 1
-    return [[placed[k] for k in sorted(k for k in placed if k[0] == r)] for r in range(n_rows)]
 
 
 def _merge_close(values: list[float], tol: float = 1.5) -> list[float]:
@@ -236,30 +212,64 @@ def split_caption(rows: list[list[dict]]) -> tuple[str, list[list[dict]]]:
     return "", rows
 
 
-def extract_tables(page, words: list[Word] | None = None) -> list[Block]:
-    """Ruled tables on a pdfplumber page as table Blocks (bbox in PDF points, top-left origin).
+def _edge(segment: tuple) -> dict:
+    x0, top, x1, bottom = segment
+    horizontal = top == bottom
+    return {
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "orientation": "h" if horizontal else "v",
+        "object_type": "line",
+    }
 
-    With the page's `words` (the pdfium text layer) the grid is rebuilt from the ruled cells and those words
-    (`grid_from_cells`); without them, from pdfplumber's own text. A grid whose cells are mostly empty is a
-    vector drawing (a chart, a diagram): it comes back as a figure.
+
+def grids(segments: list[tuple]) -> list[list[tuple]]:
+    """The cell boxes of each ruled grid formed by `segments` (horizontal and vertical strokes, top-left origin).
+
+    pdfplumber's geometry with its default tolerances (strokes snapped and joined within 3 points, cells between
+    intersections), fed with the strokes pdfium read, so the page is never parsed a second time by pdfminer.
+    """
+    from pdfplumber.table import cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
+    from pdfplumber.utils import filter_edges
+
+    if len(segments) < 4:
+        return []
+    edges = filter_edges([_edge(s) for s in segments], min_length=1)
+    edges = merge_edges(edges, snap_x_tolerance=3, snap_y_tolerance=3, join_x_tolerance=3, join_y_tolerance=3)
+    edges = filter_edges(edges, min_length=3)
+    cells = intersections_to_cells(edges_to_intersections(edges, 3, 3))
+    return [list(group) for group in cells_to_tables(cells)]
+
+
+def ruled_tables(segments: list[tuple], words: list[Word]) -> list[Block]:
+    """Ruled tables of a page as table Blocks (bbox in points, top-left origin), from its strokes and its words.
+
+    A grid of fewer than two rows or columns is no table; a grid whose cells are mostly empty, or whose words sit in
+    one box over a quarter of it or more, is a vector drawing (a chart, a diagram) and comes back as a figure.
     """
     blocks = []
-    for table in page.find_tables():
-        grid = table.extract()
-        if not grid or len(grid) < 2 or max(len(r) for r in grid) < 2:
+    for cells in grids(segments):
+        bbox = tuple(
+            round(v, 1)
+            for v in (min(c[0] for c in cells), min(c[1] for c in cells), max(c[2] for c in cells), max(c[3] for c in cells))
+        )
+        filled = sum(any(center_in(w.bbox, c) for w in words) for c in cells)
+        if filled < 0.5 * len(cells):
+            if len(cells) >= 4:
+                blocks.append(Block(kind="figure", bbox=bbox))
             continue
-        filled = sum(1 for row in grid for v in row if v not in (None, ""))
-        if filled < 0.5 * sum(1 for row in grid for v in row if v is not None):
-            blocks.append(Block(kind="figure", bbox=tuple(round(v, 1) for v in table.bbox)))
+        rows = grid_from_cells(cells, words)
+        positions = sum(c["colspan"] * c["rowspan"] for r in rows for c in r)
+        if any(c["colspan"] * c["rowspan"] > 0.25 * positions for r in rows for c in r if positions >= 8):
+            blocks.append(Block(kind="figure", bbox=bbox))  # one box over much of the grid: a chart's gridlines
             continue
-        if words is not None and table.cells:
-            rows = grid_from_cells(table.cells, words)
-        else:
-            rows = cells_from_geometry(table.cells, grid) if table.cells else cells_from_grid(grid)
         caption, rows = split_caption(rows)
         if len(rows) < 2 or max(sum(c["colspan"] for c in r) for r in rows) < 2:
             continue
-        bbox = tuple(round(v, 1) for v in table.bbox)
         blocks.append(
             Block(kind="table", bbox=bbox, rows=rows, text=table_text(rows), header_rows=header_rows(rows), caption=caption)
         )

@@ -23,6 +23,9 @@ class PageLayer:
     rulings: int = 0  # thin paths (lines, cell borders): a hint that ruled tables may be present
     boxes: list[tuple[float, float, float, float]] = field(default_factory=list)  # drawn rectangles: panels, frames
     chars: int = 0
+    # straight horizontal and vertical strokes of the drawing, (x0, top, x1, bottom) each with x0 == x1 or top == bottom:
+    # rules, cell borders, the sides of rectangles (ruled tables are found from these, `ingest.parse.tables`)
+    segments: list[tuple[float, float, float, float]] = field(default_factory=list)
 
 
 def _transform(rotation: int, w: float, h: float):
@@ -54,6 +57,62 @@ def _weight(raw, tp, i: int, cache: dict) -> int:
     if name not in cache:
         cache[name] = 700 if any(k in name for k in ("bold", "black", "heavy", "semibold", "demi")) else 400
     return cache[name]
+
+
+MAX_PATH_SEGMENTS = 400  # a path with more segments is artwork (a map, a logo): its sides are not rules
+AXIS_TOLERANCE = 1.0  # points a segment may lean and still be a horizontal or vertical rule
+
+
+def _matrix(raw, handle):
+    m = raw.FS_MATRIX()
+    if not raw.FPDFPageObj_GetMatrix(handle, ctypes.byref(m)):
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _apply(m, x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _compose(inner, outer):
+    """The matrix applying `inner` first, then `outer`."""
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def path_segments(raw, handle, matrix, fn) -> list[tuple[float, float, float, float]]:
+    """The straight horizontal and vertical segments of one path object, in displayed top-left coordinates."""
+    n = raw.FPDFPath_CountSegments(handle)
+    if n <= 0 or n > MAX_PATH_SEGMENTS:
+        return []
+    x, y = ctypes.c_float(), ctypes.c_float()
+    out = []
+    start = current = None
+    for i in range(n):
+        seg = raw.FPDFPath_GetPathSegment(handle, i)
+        if not raw.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y)):
+            continue
+        point = fn(*_apply(matrix, x.value, y.value))
+        kind = raw.FPDFPathSegment_GetType(seg)
+        if kind == raw.FPDF_SEGMENT_MOVETO:
+            start = current = point
+            continue
+        if kind == raw.FPDF_SEGMENT_LINETO and current is not None:
+            out.append((current, point))
+        current = point
+        if raw.FPDFPathSegment_GetClose(seg) and start is not None and current != start:
+            out.append((current, start))
+            current = start
+    lines = []
+    for (x0, y0), (x1, y1) in out:
+        if abs(y1 - y0) <= AXIS_TOLERANCE and abs(x1 - x0) >= 1:
+            top = round((y0 + y1) / 2, 2)
+            lines.append((round(min(x0, x1), 2), top, round(max(x0, x1), 2), top))
+        elif abs(x1 - x0) <= AXIS_TOLERANCE and abs(y1 - y0) >= 1:
+            left = round((x0 + x1) / 2, 2)
+            lines.append((left, round(min(y0, y1), 2), left, round(max(y0, y1), 2)))
+    return lines
 
 
 def read_layer(page) -> PageLayer:
@@ -117,8 +176,20 @@ def read_layer(page) -> PageLayer:
         flush()
     finally:
         textpage.close()
-    for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_PATH], max_depth=2):
+    forms: dict[int, tuple] = {}  # level -> the matrix of the form XObject at that level (its children are in it)
+    kinds = [raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM]
+    for obj in page.get_objects(filter=kinds, max_depth=2):
+        level = getattr(obj, "level", 0)
+        outer = forms.get(level - 1) if level else None
+        if obj.type == raw.FPDF_PAGEOBJ_FORM:
+            own = _matrix(raw, obj.raw)
+            forms[level] = _compose(own, outer) if outer else own
+            continue
         left, bottom, right, top = obj.get_bounds()
+        if outer:  # bounds of an object inside a form are in the form's space
+            corners = [_apply(outer, px, py) for px, py in ((left, bottom), (right, top), (left, top), (right, bottom))]
+            left, right = min(c[0] for c in corners), max(c[0] for c in corners)
+            bottom, top = min(c[1] for c in corners), max(c[1] for c in corners)
         x0, y0, x1, y1 = _box(fn, left, top, right, bottom)
         if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
             if (x1 - x0) > 20 and (y1 - y0) > 20:
@@ -127,4 +198,6 @@ def read_layer(page) -> PageLayer:
             layer.rulings += 1
             if (x1 - x0) > MIN_BOX and (y1 - y0) > MIN_BOX:
                 layer.boxes.append((round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)))
+            own = _matrix(raw, obj.raw)
+            layer.segments += path_segments(raw, obj.raw, _compose(own, outer) if outer else own, fn)
     return layer
