@@ -187,10 +187,18 @@ def grid_from_cells(cells: list[tuple], words: list[Word]) -> list[list[dict]]:
 
 
 def header_rows(rows: list[list[dict]]) -> int:
-    """How many leading rows are the header: one, or as many as a first-row cell spans downwards."""
+    """How many leading rows are the header: one, or as many as a first-row cell spans downwards, and below a row
+    with a spanning cell (a group heading) the next row too when it holds no number (headers stacked over rows)."""
     if not rows:
         return 0
-    return max(1, min(max(c.get("rowspan", 1) for c in rows[0]), len(rows) - 1))
+    n = max(1, min(max(c.get("rowspan", 1) for c in rows[0]), len(rows) - 1))
+    while (
+        n < len(rows) - 1
+        and any(c.get("colspan", 1) > 1 for c in rows[n - 1])
+        and not any(NUMERIC.match(c["text"]) for c in rows[n] if c["text"])
+    ):
+        n += 1
+    return n
 
 
 def table_text(rows: list[list[dict]]) -> str:
