@@ -2,6 +2,10 @@
 peak RSS of parsing a 1,000-page PDF in its own process.
 
     .venv/bin/python bench/parse_speed.py [--pages 200] [--scanned 6] [--big 1000] [--workers 1,2]
+    .venv/bin/python bench/parse_speed.py --real ../shared/data/financebench-dev/pdfs --files 5
+
+The generated born-digital pages are parsed without the OCR reader, so without the table model; `--real` parses real
+files with it on and off (and pypdf on the same files) and prints where the time goes.
 """
 
 import argparse
@@ -63,14 +67,74 @@ def big_parse_rss(path: Path, workers: int) -> dict:
     }
 
 
+def real_files(folder: Path, limit: int) -> dict:
+    """Born-digital parse of real PDFs (the first `limit` by name) in this process, one page range, with the table
+    model on (the default) and off, against pypdf text extraction of the same files in this run; seconds per stage."""
+    import resource
+
+    from ingest.parse.pdf import parse_pdf
+    from ingest.parse.scan import ScanReader
+    from ingest.parse.timing import add
+
+    files = sorted(folder.glob("*.pdf"))[:limit]
+    reader = ScanReader()
+    reader.regions(__import__("PIL.Image").Image.new("RGB", (64, 64), "white"))  # load the models before timing
+    runs: dict = {
+        "pypdf": {"seconds": 0.0},
+        "model on": {"seconds": 0.0, "stages": {}},
+        "model off": {"seconds": 0.0, "stages": {}},
+    }
+    pages = 0
+    for path in files:
+        runs["pypdf"]["seconds"] += pypdf_seconds(path)
+        for name, model in (("model on", True), ("model off", False)):
+            t0 = time.perf_counter()
+            doc = parse_pdf(path, reader, 1, model)
+            runs[name]["seconds"] += time.perf_counter() - t0
+            add(runs[name]["stages"], doc.stages)
+        pages += len(doc.pages)
+        print(f"{path.name}: {len(doc.pages)} pages", flush=True)
+    rows = []
+    for name, run in runs.items():
+        rate = pages / run["seconds"]
+        ratio = run["seconds"] / runs["pypdf"]["seconds"]
+        rows.append(
+            [name if name == "pypdf" else f"rag parse, table {name}", f"{run['seconds']:.1f}", f"{rate:.2f}", f"{ratio:.2f}x"]
+        )
+    print(
+        table(["run", "seconds", "pages/s", "time vs pypdf"], rows, title=f"{len(files)} real PDFs, {pages} pages, one process")
+    )
+    for name in ("model on", "model off"):
+        total = runs[name]["seconds"]
+        stages = sorted(runs[name]["stages"].items(), key=lambda item: -item[1][0])
+        print(
+            table(
+                ["stage", "seconds", "calls", "share"],
+                [[stage, f"{sec:.2f}", calls, f"{sec / total:.1%}"] for stage, (sec, calls) in stages],
+                title=f"where the time goes, table {name}",
+            )
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {peak:.0f} MiB")
+    return {"files": [p.name for p in files], "pages": pages, "runs": runs, "peak_rss_mib": round(peak)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--pages", type=int, default=200)
     ap.add_argument("--scanned", type=int, default=6)
     ap.add_argument("--big", type=int, default=1000)
     ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--real", type=Path, help="a folder of real born-digital PDFs: time those instead (e.g. FinanceBench)")
+    ap.add_argument("--files", type=int, default=5, help="with --real: how many of its PDFs (first by name)")
     args = ap.parse_args()
     setup_env()
+    if args.real:
+        results = real_files(args.real, args.files)
+        write_result(
+            "parse_speed_real", {"benchmark": "parse_speed_real", "params": vars(args), "results": results, "env": env_info()}
+        )
+        return
     from ingest.parse.scan import ScanReader
     from tests.helpers import docgen
 

@@ -150,15 +150,25 @@ def read_layer(page) -> PageLayer:
                 )
             current.clear()
 
+        unicode_of, box_of, size_of, rect_ref = (
+            raw.FPDFText_GetUnicode,
+            raw.FPDFText_GetLooseCharBox,
+            raw.FPDFText_GetFontSize,
+            ctypes.byref(rect),
+        )
+        upright = rotation == 0
         for i in range(n):
-            code = raw.FPDFText_GetUnicode(tp, i)
+            code = unicode_of(tp, i)
             if code in SPACES or code == 0 or code == 0xFFFF:
                 flush()
                 continue
-            if not raw.FPDFText_GetLooseCharBox(tp, i, ctypes.byref(rect)):
+            if not box_of(tp, i, rect_ref):
                 continue
-            x0, top, x1, bottom = _box(fn, rect.left, rect.top, rect.right, rect.bottom)
-            size = raw.FPDFText_GetFontSize(tp, i)
+            if upright:  # the common case, without the general transform's calls
+                x0, x1, top, bottom = rect.left, rect.right, uh - rect.top, uh - rect.bottom
+            else:
+                x0, top, x1, bottom = _box(fn, rect.left, rect.top, rect.right, rect.bottom)
+            size = size_of(tp, i)
             if size < MIN_FONT_SIZE:  # a font set at size 1 and scaled by the text matrix: the glyph box says more
                 size = round(bottom - top, 1)
             if current:
@@ -176,28 +186,43 @@ def read_layer(page) -> PageLayer:
         flush()
     finally:
         textpage.close()
-    forms: dict[int, tuple] = {}  # level -> the matrix of the form XObject at that level (its children are in it)
-    kinds = [raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM]
-    for obj in page.get_objects(filter=kinds, max_depth=2):
-        level = getattr(obj, "level", 0)
-        outer = forms.get(level - 1) if level else None
-        if obj.type == raw.FPDF_PAGEOBJ_FORM:
-            own = _matrix(raw, obj.raw)
-            forms[level] = _compose(own, outer) if outer else own
-            continue
-        left, bottom, right, top = obj.get_bounds()
-        if outer:  # bounds of an object inside a form are in the form's space
-            corners = [_apply(outer, px, py) for px, py in ((left, bottom), (right, top), (left, top), (right, bottom))]
-            left, right = min(c[0] for c in corners), max(c[0] for c in corners)
-            bottom, top = min(c[1] for c in corners), max(c[1] for c in corners)
-        x0, y0, x1, y1 = _box(fn, left, top, right, bottom)
-        if obj.type == raw.FPDF_PAGEOBJ_IMAGE:
-            if (x1 - x0) > 20 and (y1 - y0) > 20:
-                layer.images.append((round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)))
-        else:
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    corners = (ctypes.byref(left), ctypes.byref(bottom), ctypes.byref(right), ctypes.byref(top))
+
+    def visit(count, get, outer, depth: int) -> None:
+        """Image and path objects of a page or a form XObject (to depth 2), through the raw API: wrapping every
+        object (most are text) in a Python object cost more than reading the characters."""
+        for k in range(count):
+            handle = get(k)
+            kind = raw.FPDFPageObj_GetType(handle)
+            if kind == raw.FPDF_PAGEOBJ_FORM:
+                if depth < 2:
+                    own = _matrix(raw, handle)
+                    inner = _compose(own, outer) if outer else own
+                    visit(
+                        raw.FPDFFormObj_CountObjects(handle),
+                        lambda n, h=handle: raw.FPDFFormObj_GetObject(h, n),
+                        inner,
+                        depth + 1,
+                    )
+                continue
+            if kind not in (raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_PATH) or not raw.FPDFPageObj_GetBounds(handle, *corners):
+                continue
+            lo_x, lo_y, hi_x, hi_y = left.value, bottom.value, right.value, top.value
+            if outer:  # bounds of an object inside a form are in the form's space
+                points = [_apply(outer, px, py) for px, py in ((lo_x, lo_y), (hi_x, hi_y), (lo_x, hi_y), (hi_x, lo_y))]
+                lo_x, hi_x = min(q[0] for q in points), max(q[0] for q in points)
+                lo_y, hi_y = min(q[1] for q in points), max(q[1] for q in points)
+            x0, y0, x1, y1 = _box(fn, lo_x, hi_y, hi_x, lo_y)
+            if kind == raw.FPDF_PAGEOBJ_IMAGE:
+                if (x1 - x0) > 20 and (y1 - y0) > 20:
+                    layer.images.append((round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)))
+                continue
             layer.rulings += 1
             if (x1 - x0) > MIN_BOX and (y1 - y0) > MIN_BOX:
                 layer.boxes.append((round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1)))
-            own = _matrix(raw, obj.raw)
-            layer.segments += path_segments(raw, obj.raw, _compose(own, outer) if outer else own, fn)
+            own = _matrix(raw, handle)
+            layer.segments += path_segments(raw, handle, _compose(own, outer) if outer else own, fn)
+
+    visit(raw.FPDFPage_CountObjects(page.raw), lambda n: raw.FPDFPage_GetObject(page.raw, n), None, 0)
     return layer
