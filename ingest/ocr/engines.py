@@ -33,9 +33,6 @@ class OcrReader(Protocol):
     def read(self, image) -> list[Word]: ...
 
 
-DET_SIDE = 1600  # pixels: the long side text detection runs at (about 145 dpi on a Letter or A4 page)
-
-
 class RapidOcrReader:
     """Text lines with their boxes, in the image's pixel coordinates. Loads on first use."""
 
@@ -52,9 +49,7 @@ class RapidOcrReader:
             if self._engine is None:
                 from rapidocr import RapidOCR
 
-                # detection on the page scaled to DET_SIDE at most: text lines stay 10 px or more tall at 200-300 dpi,
-                # and detection cost falls with the pixels (rapidocr's default keeps the full page: 3x the time)
-                params = {"Global.log_level": "error", "Det.limit_type": "max", "Det.limit_side_len": DET_SIDE}
+                params = {"Global.log_level": "error"}
                 if self.threads > 0:
                     params.update(
                         {
