@@ -46,7 +46,7 @@ def predicted_tables(parsed) -> dict[int, list[str]]:
 
 def best_variant(doc: str, variants: dict[str | None, list[GoldTable]], predicted: dict[int, list[str]]) -> RegionScore:
     shared = variants.get(None, [])
-    names = [v for v in variants if v is not None] or [None]
+    names: list[str | None] = [v for v in variants if v is not None] or [None]
     scores = [score_document(doc, shared + (variants[v] if v is not None else []), predicted) for v in names]
     return max(scores, key=lambda s: (s.total_teds, s.matched))
 
