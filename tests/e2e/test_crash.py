@@ -40,9 +40,9 @@ def test_killed_ingest_leaves_the_previous_index_serving(tmp_path):
     proc = subprocess.Popen(cmd + [str(batch), "--processes", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = data / "store.sqlite"
     deadline = time.time() + 300
-    while time.time() < deadline:  # wait until part of the batch is committed to SQLite
+    while time.time() < deadline:  # wait until part of the batch (4 files, besides first.pdf) is committed to SQLite
         with sqlite3.connect(db) as conn:
-            if conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] >= 4:
+            if conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] >= 5:
                 break
         time.sleep(0.2)
     parsers = psutil.Process(proc.pid).children()
