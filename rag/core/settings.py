@@ -77,6 +77,13 @@ class IndexSettings(BaseModel):
     hnsw_m: int = Field(default=32, description="HNSW: neighbours per node (recorded in each version's manifest)")
     hnsw_ef_search: int = Field(default=96, description="HNSW: candidates explored per query")
     ivf_nprobe: int = Field(default=16, description="IVF-PQ: inverted lists probed per query")
+    vector_cache: bool = Field(
+        default=True,
+        description=(
+            "keep every chunk vector in <data dir>/vector_cache.sqlite under (embedder, text), so a re-ingest, "
+            "re-chunk, repair or rebuild embeds only texts not embedded before (docs/retrieval.md)"
+        ),
+    )
     search_threads: int = Field(
         default=1,
         description=(

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from rag.core.errors import BadInput, IndexMismatch, NotFound, RagError
 from rag.core.files import layout_html_path, locked
 from rag.core.settings import Settings
@@ -27,6 +29,7 @@ from rag.retrieval.embedder import Embedder
 from rag.retrieval.fusion import diversify, rrf, weighted
 from rag.retrieval.lexical import Bm25Index, LexicalIndex
 from rag.retrieval.routing import Route, Router
+from rag.retrieval.vector_cache import VectorCache
 from rag.retrieval.vector_index import FaissIndex, IndexVersions, VectorIndex, choose_kind
 from rag.store.protocol import Store
 from rag.store.sqlite import SqliteStore
@@ -82,6 +85,8 @@ class KnowledgeBase:
         self._pending: dict[int, str] = {}  # in a bulk: vector id -> text stored but not yet embedded
         self._mismatch: str | None = None
         self._router: Router | None = None
+        self._cache: VectorCache | None = None
+        self._cache_identity: dict = {}
 
     # ---- reading -------------------------------------------------------------------------------
     def live(self) -> LiveIndexes:
@@ -122,6 +127,25 @@ class KnowledgeBase:
 
     def index(self) -> VectorIndex:
         return self.live().vectors
+
+    def _embed(self, texts: list[str]):
+        """Vectors of chunk texts (never of questions): through the vector cache when it is on, so a text the same
+        embedder embedded before (an unchanged chunk of a re-ingested or re-chunked document) is not embedded again."""
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        cache = self._vector_cache()
+        return self.embedder.embed(texts) if cache is None else cache.embed(texts, self.embedder.embed)
+
+    def _vector_cache(self) -> VectorCache | None:
+        if not self.settings.index.vector_cache:
+            return None
+        identity = embedder_identity(self.embedder)
+        if self._cache is None or self._cache_identity != identity:  # the embedder may be switched (blue/green)
+            if self._cache is not None:
+                self._cache.close()
+            self._cache = VectorCache(self.data_dir / "vector_cache.sqlite", identity, self.embedder.dim)
+            self._cache_identity = identity
+        return self._cache
 
     def _load(self, folder: Path | None) -> FaissIndex:
         cfg = self.settings.index
@@ -284,7 +308,7 @@ class KnowledgeBase:
         """Embed the chunks a bulk has stored but not embedded yet, in one length-sorted call."""
         pending, self._pending = self._pending, {}
         if pending:
-            index.add(list(pending), self.embedder.embed(list(pending.values())))
+            index.add(list(pending), self._embed(list(pending.values())))
 
     def repair(self) -> dict:
         """Make the indexes agree with SQLite; publishes a new version only when something changed."""
@@ -304,7 +328,7 @@ class KnowledgeBase:
         vids = [v for v in missing if v in rows]
         labels = self._contexts()
         texts = [embed_text(rows[v]["heading"], rows[v]["text"], labels.get(rows[v]["doc_id"], "")) for v in vids]
-        index.add(vids, self.embedder.embed(texts))
+        index.add(vids, self._embed(texts))
         self._publish(index)
         return True
 
@@ -368,16 +392,23 @@ class KnowledgeBase:
         """A new vector index of every stored chunk, published (callers hold the write lock)."""
         index = self._load(None)
         rows, labels = self.store.all_texts(), self._contexts()
+        indexed: list[str] = []
         for start in range(0, len(rows), 4 * EMBED_BLOCK):
             part = rows[start : start + 4 * EMBED_BLOCK]
             texts = [embed_text(h, t, labels.get(d, "")) for _, h, t, d in part]
-            index.add([v for v, _, _, _ in part], self.embedder.embed(texts))
+            index.add([v for v, _, _, _ in part], self._embed(texts))
+            indexed += texts
         self._publish(index)
+        cache = self._vector_cache()
+        if cache is not None:  # every vector was just made again: the cache keeps only the texts indexed now
+            dropped = cache.keep_only(indexed)
+            if dropped:
+                log.info("vector cache: dropped %d vectors of texts no longer indexed", dropped)
         return index
 
     def embed_chunks(self, chunks: list[Chunk], profile: DocumentProfile | None = None):
         context = self._context(profile or DocumentProfile())
-        return self.embedder.embed([embed_text(c.heading, c.text, context) for c in chunks])
+        return self._embed([embed_text(c.heading, c.text, context) for c in chunks])
 
     def put_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> int:
         """Store a document with its chunks, replacing an earlier version at the same path; returns vectors added."""
@@ -385,7 +416,7 @@ class KnowledgeBase:
         texts = [embed_text(c.heading, c.text, context) for c in chunks]
         if self._bulk is not None:
             return self._put_in_bulk(self._bulk, doc, size, mtime, chunks, texts)
-        return self.put_prepared(doc, size, mtime, chunks, self.embedder.embed(texts))
+        return self.put_prepared(doc, size, mtime, chunks, self._embed(texts))
 
     def put_prepared(self, doc: Document, size: int, mtime: float, chunks: list[Chunk], vecs) -> int:
         """`put_document` with the chunks' vectors already computed (in `chunks` order)."""
