@@ -39,7 +39,7 @@ def time_parse(services, path: Path) -> tuple[float, int, int]:
     cfg = services.settings.chunks
     t0 = time.perf_counter()
     parsed = Ingestor(services).parse(path)
-    chunks = chunk_document(parsed, "bench", cfg.max_words, cfg.min_words, cfg.merge_below)
+    chunks = chunk_document(parsed, "bench", cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
     return time.perf_counter() - t0, len(parsed.pages), len(chunks)
 
 

@@ -101,10 +101,11 @@ def _with_header(block: Block, header: list[list[dict]]) -> Block:
 
 
 def chunk_document(
-    doc: ParsedDocument, doc_id: str, max_words: int = 180, min_words: int = 8, merge_below: int = 0
+    doc: ParsedDocument, doc_id: str, max_words: int = 180, min_words: int = 8, merge_below: int = 0, table_words: int = 0
 ) -> list[Chunk]:
     """Chunks in reading order; each carries its page, bbox, heading breadcrumb, text and HTML. A chunk of fewer
-    than `merge_below` words joins a neighbour on its page (see `_merge_fragments`)."""
+    than `merge_below` words joins a neighbour on its page (see `_merge_fragments`). A table longer than
+    `table_words` (0: `max_words`) is split by rows."""
     chunks: list[Chunk] = []
     trail: dict[int, str] = {}
     last_header: list[list[dict]] = []  # header rows of the last table, for its continuation on the next page
@@ -157,7 +158,7 @@ def chunk_document(
                     last_header = block.rows[: block.header_rows]
                 if title or not block.continued:
                     last_title = title
-                for piece in _table_pieces(block, max_words):
+                for piece in _table_pieces(block, table_words or max_words):
                     emit(
                         page.number,
                         pending + [piece],
@@ -173,7 +174,37 @@ def chunk_document(
             words += n
         if pending:
             emit(page.number, pending, _place(trail, top, [], pending))
-    return _dedup(_merge_fragments(chunks, doc_id, merge_below, max_words))
+    return _dedup(_drop_common_crumbs(_merge_fragments(chunks, doc_id, merge_below, max_words)))
+
+
+COMMON_CRUMB = 0.5  # a crumb in the headings of more than this share of a document's chunks says nothing about them
+COMMON_CRUMB_MIN_CHUNKS = 20
+
+
+def _drop_common_crumbs(chunks: list[Chunk]) -> list[Chunk]:
+    """Headings without the crumbs that head most of the document ("UNITED STATES SECURITIES AND EXCHANGE COMMISSION
+    > FORM 10-K", a cover title taken as the top heading of everything after it) and those with no word ("50 55 55",
+    "*": page numbers or marks read as headings). Such crumbs tell no chunk of the document from another, and the
+    embedder reads at most 256 tokens of label, heading and text. The document's own name and period are in its
+    label (`chunk_context`)."""
+    counts: dict[str, int] = {}
+    for c in chunks:
+        for crumb in set(c.heading.split(CRUMB)):
+            counts[crumb] = counts.get(crumb, 0) + 1
+    limit = COMMON_CRUMB * len(chunks) if len(chunks) >= COMMON_CRUMB_MIN_CHUNKS else len(chunks)
+    out = []
+    for c in chunks:
+        crumbs = [k for k in c.heading.split(CRUMB) if counts[k] <= limit and _has_word(k)]
+        heading = CRUMB.join(crumbs)
+        out.append(c if heading == c.heading else c.model_copy(update={"heading": heading}))
+    return out
+
+
+CRUMB = " > "
+
+
+def _has_word(text: str) -> bool:
+    return sum(ch.isalpha() for ch in text) >= 2
 
 
 def _merge_fragments(chunks: list[Chunk], doc_id: str, below: int, max_words: int) -> list[Chunk]:
@@ -228,7 +259,7 @@ def _place(trail: dict[int, str], top: list[Block], extra: list[str], blocks: li
     crumbs = [trail[k] for k in sorted(trail)]
     title = [] if any(b is t for b in blocks for t in top) else [t.text.strip() for t in top]
     title = [t for t in title if t not in crumbs and not any(t in e for e in extra)]
-    return " > ".join(crumbs + ([" / ".join(title)] if title else []) + extra)
+    return CRUMB.join(crumbs + ([" / ".join(title)] if title else []) + extra)
 
 
 PAGE_TITLE_BLOCKS = 3  # at most this many short lines at the top of a page make its title

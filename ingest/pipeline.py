@@ -184,7 +184,7 @@ class Ingestor:
             parsed = self.parse(path)
             doc_id = document_id(todo.collection, todo.ident, todo.digest)
             cfg = self.services.settings.chunks
-            chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words, cfg.merge_below)
+            chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
             if not chunks:
                 raise EmptyFile(f"no readable text found in {path.name}")
             layout = to_html(parsed)
@@ -242,7 +242,7 @@ class Ingestor:
         doc_id = document_id(collection, key, digest)
         cfg = self.services.settings.chunks
         parsed = ParsedDocument(name, [Page(1, 0, 0, blocks)], "text")
-        chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words, cfg.merge_below)
+        chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
         doc_tags = _tags_for(old, tags)
         layout = to_html(parsed)
         _write_layout(self.services.settings.data_dir, doc_id, layout)  # like a file's: `rag index rebuild` reads it
@@ -352,6 +352,6 @@ def rebuild(services: Services, rechunk: bool = False, progress=None) -> dict:
     cfg = services.settings.chunks
 
     def chunks_of(doc: Document, layout: str) -> list[Chunk]:
-        return chunk_document(read_layout_html(layout), doc.id, cfg.max_words, cfg.min_words, cfg.merge_below)
+        return chunk_document(read_layout_html(layout), doc.id, cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
 
     return services.kb.rebuild(rechunk=chunks_of, progress=progress)

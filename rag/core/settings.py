@@ -182,6 +182,13 @@ class RetrievalSettings(BaseModel):
             "heading and text; changing it needs `rag index rebuild`"
         ),
     )
+    table_figures_in_vectors: bool = Field(
+        default=False,
+        description=(
+            "embed table rows whole; by default the embedder sees only their cells that hold a word or a year (BM25 "
+            "indexes every cell either way); changing it needs `rag index rebuild`"
+        ),
+    )
     route: Literal["off", "boost", "restrict"] = Field(
         default="boost",
         description=(
@@ -338,6 +345,11 @@ class ParseSettings(BaseModel):
 
 class ChunkSettings(BaseModel):
     max_words: int = Field(default=180, description="longest chunk in words")
+    table_words: int = Field(
+        default=0,
+        ge=0,
+        description="longest piece of a table split by rows, in words (0: max_words); needs `rag index rebuild --rechunk`",
+    )
     merge_below: int = Field(
         default=15,
         ge=0,

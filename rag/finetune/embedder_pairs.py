@@ -12,8 +12,9 @@ Questions are made without a model by default (seconds on a CPU), from what the 
   of such a set (its validation and test questions are the answer model's held-out set and are skipped); the chunk the
   answer cites first is the positive.
 
-The positive is the chunk's text as the index embeds it (`embed_text` with the document's label when `chunk_context`
-is on), so training sees what serving embeds. A question made for two different chunks is ambiguous and dropped.
+The positive is the chunk's text as the index embeds it (`KnowledgeBase.vector_text`, with the document's label
+when `chunk_context` is on), so training sees what serving embeds. A question made for two different chunks is
+ambiguous and dropped.
 The hard negative of a pair is a near miss from another document: the best-ranked chunk of another document (and of
 another text) for the question in the live index, searched with the current embedder, that scores below 95% of the
 positive's similarity (a chunk as close as the positive is probably an answer too: in a corpus of related
@@ -38,7 +39,7 @@ from rag.core.errors import BadInput, IndexMismatch
 from rag.core.hashing import sha256_file
 from rag.core.types import Document
 from rag.finetune.data import split_of, table_rows
-from rag.retrieval.knowledge_base import KnowledgeBase, embed_text, identity_mismatch
+from rag.retrieval.knowledge_base import KnowledgeBase, identity_mismatch
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ class PairMaker:
             raise BadInput(f"nothing to train the embedder on: the {where}store holds no chunks (ingest documents first)")
         context = self.kb.settings.retrieval.chunk_context
         self.labels = {i: d.profile.context if context else "" for i, d in docs.items()}
-        self.indexed = {r["vid"]: embed_text(r["heading"], r["text"], self.labels[r["doc_id"]]) for r in rows}
+        self.indexed = {r["vid"]: self.kb.vector_text(r["heading"], r["text"], self.labels[r["doc_id"]]) for r in rows}
         self.rows = {r["vid"]: r for r in rows}
         by_doc: dict[str, list[dict]] = {}
         for r in sorted(rows, key=lambda r: (r["page"], r["ord"], r["vid"])):
@@ -205,7 +206,8 @@ class PairMaker:
                 first = usable[0]
                 text = "\n".join(line for line in first["text"].split("\n") if " ".join(line.split()) != about)
                 if len(text.split()) >= self.cfg.min_chunk_words:
-                    out.append(self._pair(about, first, "profile", embed_text(first["heading"], text, self.labels[doc.id])))
+                    positive = self.kb.vector_text(first["heading"], text, self.labels[doc.id])
+                    out.append(self._pair(about, first, "profile", positive))
         return out
 
     def _pair(self, query: str, row: dict, rule: str, positive: str | None = None) -> Pair:

@@ -9,6 +9,7 @@ publishes once at the end.
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -64,6 +65,31 @@ def embed_text(heading: str, text: str, context: str = "") -> str:
     return "\n".join(part for part in (context, heading, text) if part)
 
 
+WORDED_CELL = re.compile(r"[^\W\d_]{2,}|\b(?:19|20)\d\d\b")  # a word, or a year ("2018" heads a column)
+
+
+def table_labels(text: str) -> str:
+    """`text` with each table row ("Purchases of PP&E | (1,577) | (1,373)") cut to its cells that hold a word or a
+    year ("Purchases of PP&E"); a row of figures alone goes. Prose is kept as it is."""
+    lines = []
+    for line in text.split("\n"):
+        if " | " not in line and not line.endswith(" |"):
+            lines.append(line)
+            continue
+        worded = [cell.strip() for cell in line.split("|") if WORDED_CELL.search(cell)]
+        if worded:
+            lines.append(" | ".join(worded))
+    return "\n".join(lines)
+
+
+def vector_text(heading: str, text: str, context: str = "", table_figures: bool = False) -> str:
+    """What the embedder sees for a chunk: `embed_text`, with its table rows cut to their worded cells unless
+    `table_figures`. A small embedder reads a column of figures as noise, and a statement piece of 180 words is mostly
+    digits past its 256-token window, so the rows' labels ("Purchases of property, plant and equipment") are what
+    can match a question; BM25 still indexes every figure."""
+    return embed_text(heading, text if table_figures else table_labels(text), context)
+
+
 @dataclass
 class LiveIndexes:
     vectors: VectorIndex
@@ -109,7 +135,16 @@ class KnowledgeBase:
 
     def identity(self) -> dict:
         """What made the vectors: the embedder, and whether chunks carried their document's label."""
-        return {**embedder_identity(self.embedder), "chunk_text": "context" if self.settings.retrieval.chunk_context else "plain"}
+        cfg = self.settings.retrieval
+        return {
+            **embedder_identity(self.embedder),
+            "chunk_text": "context" if cfg.chunk_context else "plain",
+            "table_text": "all cells" if cfg.table_figures_in_vectors else "worded cells",
+        }
+
+    def vector_text(self, heading: str, text: str, context: str) -> str:
+        """What the embedder sees for a chunk (`vector_text` with the configured choice for table rows)."""
+        return vector_text(heading, text, context, self.settings.retrieval.table_figures_in_vectors)
 
     def _context(self, profile: DocumentProfile) -> str:
         return profile.context if self.settings.retrieval.chunk_context else ""
@@ -327,7 +362,7 @@ class KnowledgeBase:
         rows = self.store.chunks_by_vid(missing)
         vids = [v for v in missing if v in rows]
         labels = self._contexts()
-        texts = [embed_text(rows[v]["heading"], rows[v]["text"], labels.get(rows[v]["doc_id"], "")) for v in vids]
+        texts = [self.vector_text(rows[v]["heading"], rows[v]["text"], labels.get(rows[v]["doc_id"], "")) for v in vids]
         index.add(vids, self._embed(texts))
         self._publish(index)
         return True
@@ -395,7 +430,7 @@ class KnowledgeBase:
         indexed: list[str] = []
         for start in range(0, len(rows), 4 * EMBED_BLOCK):
             part = rows[start : start + 4 * EMBED_BLOCK]
-            texts = [embed_text(h, t, labels.get(d, "")) for _, h, t, d in part]
+            texts = [self.vector_text(h, t, labels.get(d, "")) for _, h, t, d in part]
             index.add([v for v, _, _, _ in part], self._embed(texts))
             indexed += texts
         self._publish(index)
@@ -408,12 +443,12 @@ class KnowledgeBase:
 
     def embed_chunks(self, chunks: list[Chunk], profile: DocumentProfile | None = None):
         context = self._context(profile or DocumentProfile())
-        return self._embed([embed_text(c.heading, c.text, context) for c in chunks])
+        return self._embed([self.vector_text(c.heading, c.text, context) for c in chunks])
 
     def put_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> int:
         """Store a document with its chunks, replacing an earlier version at the same path; returns vectors added."""
         context = self._context(doc.profile)
-        texts = [embed_text(c.heading, c.text, context) for c in chunks]
+        texts = [self.vector_text(c.heading, c.text, context) for c in chunks]
         if self._bulk is not None:
             return self._put_in_bulk(self._bulk, doc, size, mtime, chunks, texts)
         return self.put_prepared(doc, size, mtime, chunks, self._embed(texts))

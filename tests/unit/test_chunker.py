@@ -198,3 +198,27 @@ def test_fragments_join_a_neighbour_on_their_page():
     assert [c.heading for c in joined] == ["Output", "Staff"] and [c.page for c in joined] == [1, 2]
     assert joined[0].bbox == [50, 20, 400, 125] and joined[0].html.count("<h2") == 2
     assert chunk_document(doc, "d1", max_words=20, min_words=1, merge_below=15)[0].text == "Output\n" + long  # too long together
+
+
+def test_crumbs_that_head_most_of_a_long_document_or_hold_no_word_are_dropped():
+    cover = [
+        Block("title", (50, 40, 500, 60), "UNITED STATES SECURITIES AND EXCHANGE COMMISSION", level=1),
+        Block("heading", (50, 70, 500, 85), "FORM 10-K", level=2),
+        Block("paragraph", (50, 100, 500, 200), "Annual report pursuant to section 13 of the act. " * 3),
+    ]
+    pages = [Page(1, 612, 792, cover)]
+    for n in range(2, 26):
+        blocks = [Block("paragraph", (50, 100, 500, 200), f"Sales in region {n} grew by a few points this year. " * 2)]
+        if n % 3 == 0:
+            blocks.insert(0, Block("heading", (50, 70, 500, 85), f"Region {n}", level=3))
+        if n == 10:
+            blocks.insert(0, Block("heading", (50, 60, 500, 68), "50 55 55 56", level=3))  # page numbers read as a heading
+        pages.append(Page(n, 612, 792, blocks))
+    chunks = chunk_document(ParsedDocument("10k.pdf", pages, "pdf"), "d1", merge_below=15)
+    assert len(chunks) >= 20
+    assert not any("SECURITIES" in c.heading or "FORM 10-K" in c.heading for c in chunks)
+    assert any(c.heading == "Region 6" for c in chunks)  # a section heading that heads a few chunks stays
+    assert not any("50 55" in c.heading for c in chunks)
+    assert chunks[0].text.startswith("UNITED STATES SECURITIES")  # the cover's own text is untouched
+    short = chunk_document(doc(), "d2", max_words=40)  # a short document keeps its whole trail
+    assert short[0].heading == "Annual Report > Operations"

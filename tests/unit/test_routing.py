@@ -2,7 +2,7 @@
 naming no document still retrieves; every routed hit says why; the settings turn each part off."""
 
 from rag.core.types import Document, DocumentProfile
-from rag.retrieval.knowledge_base import embed_text
+from rag.retrieval.knowledge_base import embed_text, table_labels, vector_text
 from rag.retrieval.routing import Router
 from tests.helpers.apps import make_app, put
 
@@ -116,3 +116,22 @@ def test_the_rarer_words_of_document_names_route_model_numbers_and_countries():
         "hb-norway-2021",
         "hb-france-2021",
     }
+
+
+def test_the_embedder_sees_table_rows_as_their_worded_cells():
+    text = (
+        "Cash flows from investing activities\n"
+        "(Millions) | 2018 | 2017 | 2016\n"
+        "Purchases of property, plant and equipment (PP&E) | (1,577) | (1,373) | (1,420)\n"
+        " | (160) | 156 | (33)\n"
+        "Net income | $ 5,363 $ | 4,869 $ | 5,058"
+    )
+    assert table_labels(text) == (
+        "Cash flows from investing activities\n"
+        "(Millions) | 2018 | 2017 | 2016\n"  # a year heads a column: kept
+        "Purchases of property, plant and equipment (PP&E)\n"
+        "Net income"
+    )
+    assert table_labels("Revenue grew 5% to $1,234 million | see note 3.") == "Revenue grew 5% to $1,234 million | see note 3."
+    assert vector_text("Cash flows", "Capex | 1,577", "3M") == "3M\nCash flows\nCapex"
+    assert vector_text("Cash flows", "Capex | 1,577", "3M", table_figures=True) == embed_text("Cash flows", "Capex | 1,577", "3M")
