@@ -222,3 +222,11 @@ def test_crumbs_that_head_most_of_a_long_document_or_hold_no_word_are_dropped():
     assert chunks[0].text.startswith("UNITED STATES SECURITIES")  # the cover's own text is untouched
     short = chunk_document(doc(), "d2", max_words=40)  # a short document keeps its whole trail
     assert short[0].heading == "Annual Report > Operations"
+
+
+def test_table_pieces_have_their_own_length_limit():
+    tables = lambda **kw: [c for c in chunk_document(doc(), "d1", max_words=40, **kw) if c.page == 2]  # noqa: E731
+    default, small = tables(), tables(table_words=12)
+    assert len(small) > len(default)
+    assert all(len(c.text.split()) <= 14 for c in small)  # the header row repeated, then rows up to the limit
+    assert all("Site | Q1\n" in c.text for c in small)  # the first piece opens with the heading above the table
