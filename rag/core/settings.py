@@ -347,9 +347,12 @@ class ParseSettings(BaseModel):
 class ChunkSettings(BaseModel):
     max_words: int = Field(default=180, description="longest chunk in words")
     table_words: int = Field(
-        default=0,
+        default=80,
         ge=0,
-        description="longest piece of a table split by rows, in words (0: max_words); needs `rag index rebuild --rechunk`",
+        description=(
+            "longest piece of a table split by rows, in words (0: max_words); 80 measured better than 180 on "
+            "FinanceBench-dev (docs/benchmarks.md); needs `rag index rebuild --rechunk`"
+        ),
     )
     merge_below: int = Field(
         default=15,
