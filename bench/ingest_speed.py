@@ -2,7 +2,7 @@
 
 Measures, on the same generated PDF and in the same run (median of --repeat runs each):
   (a) pypdf:  PdfReader(path).pages[i].extract_text() for every page (the floor: text only, no layout);
-  (b) parse:  Ingestor(services).parse(path) + ingest.chunker.chunk_document (layout, reading order, chunks);
+  (b) parse:  Ingestor(services).parse(path) + ingest.chunker.chunks_with (layout, reading order, chunks);
   (c) ingest: Ingestor(services).ingest_file(path) into a fresh data dir (parse + chunk + HTML + MiniLM
       embedding + SQLite + FAISS write). The embedder is warmed up once beforehand, so model loading is
       excluded from (c) and reported on its own line.
@@ -33,13 +33,12 @@ def time_pypdf(path: Path) -> tuple[float, int]:
 
 
 def time_parse(services, path: Path) -> tuple[float, int, int]:
-    from ingest.chunker import chunk_document
+    from ingest.chunker import chunks_with
     from ingest.pipeline import Ingestor
 
-    cfg = services.settings.chunks
     t0 = time.perf_counter()
     parsed = Ingestor(services).parse(path)
-    chunks = chunk_document(parsed, "bench", cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
+    chunks = chunks_with(parsed, "bench", services.settings.chunks)
     return time.perf_counter() - t0, len(parsed.pages), len(chunks)
 
 

@@ -6,6 +6,7 @@ import hashlib
 from ingest.page import Block, ParsedDocument
 from ingest.parse.html import blocks_html
 from ingest.parse.tables import table_text
+from rag.core.settings import ChunkSettings
 from rag.core.types import Chunk
 
 
@@ -179,6 +180,11 @@ def chunk_document(
 
 COMMON_CRUMB = 0.5  # a crumb in the headings of more than this share of a document's chunks says nothing about them
 COMMON_CRUMB_MIN_CHUNKS = 20
+
+
+def chunks_with(doc: ParsedDocument, doc_id: str, cfg: ChunkSettings) -> list[Chunk]:
+    """`chunk_document` with the configured chunk settings (what ingestion and re-chunking use)."""
+    return chunk_document(doc, doc_id, cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
 
 
 def _drop_common_crumbs(chunks: list[Chunk]) -> list[Chunk]:

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.chunker import chunk_document
+from ingest.chunker import chunks_with
 from ingest.ocr.engines import make_ocr
 from ingest.page import Block, Page, ParsedDocument
 from ingest.parse.from_html import read_layout_html
@@ -183,8 +183,7 @@ class Ingestor:
         try:
             parsed = self.parse(path)
             doc_id = document_id(todo.collection, todo.ident, todo.digest)
-            cfg = self.services.settings.chunks
-            chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
+            chunks = chunks_with(parsed, doc_id, self.services.settings.chunks)
             if not chunks:
                 raise EmptyFile(f"no readable text found in {path.name}")
             layout = to_html(parsed)
@@ -240,9 +239,8 @@ class Ingestor:
         if not blocks:
             return FileResult(key, "failed", f"empty text record: {name}")
         doc_id = document_id(collection, key, digest)
-        cfg = self.services.settings.chunks
         parsed = ParsedDocument(name, [Page(1, 0, 0, blocks)], "text")
-        chunks = chunk_document(parsed, doc_id, cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
+        chunks = chunks_with(parsed, doc_id, self.services.settings.chunks)
         doc_tags = _tags_for(old, tags)
         layout = to_html(parsed)
         _write_layout(self.services.settings.data_dir, doc_id, layout)  # like a file's: `rag index rebuild` reads it
@@ -352,6 +350,6 @@ def rebuild(services: Services, rechunk: bool = False, progress=None) -> dict:
     cfg = services.settings.chunks
 
     def chunks_of(doc: Document, layout: str) -> list[Chunk]:
-        return chunk_document(read_layout_html(layout), doc.id, cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
+        return chunks_with(read_layout_html(layout), doc.id, cfg)
 
     return services.kb.rebuild(rechunk=chunks_of, progress=progress)

@@ -30,7 +30,7 @@ from rag.retrieval.embedder import Embedder
 from rag.retrieval.fusion import diversify, rrf, weighted
 from rag.retrieval.lexical import Bm25Index, LexicalIndex
 from rag.retrieval.routing import Route, Router
-from rag.retrieval.vector_cache import VectorCache
+from rag.retrieval.vector_cache import VectorCache, identity_key
 from rag.retrieval.vector_index import FaissIndex, IndexVersions, VectorIndex, choose_kind
 from rag.store.protocol import Store
 from rag.store.sqlite import SqliteStore
@@ -112,7 +112,6 @@ class KnowledgeBase:
         self._mismatch: str | None = None
         self._router: Router | None = None
         self._cache: VectorCache | None = None
-        self._cache_identity: dict = {}
 
     # ---- reading -------------------------------------------------------------------------------
     def live(self) -> LiveIndexes:
@@ -175,11 +174,10 @@ class KnowledgeBase:
         if not self.settings.index.vector_cache:
             return None
         identity = embedder_identity(self.embedder)
-        if self._cache is None or self._cache_identity != identity:  # the embedder may be switched (blue/green)
+        if self._cache is None or self._cache.identity != identity_key(identity):  # the embedder may be switched
             if self._cache is not None:
                 self._cache.close()
             self._cache = VectorCache(self.data_dir / "vector_cache.sqlite", identity, self.embedder.dim)
-            self._cache_identity = identity
         return self._cache
 
     def _load(self, folder: Path | None) -> FaissIndex:
@@ -427,14 +425,15 @@ class KnowledgeBase:
         """A new vector index of every stored chunk, published (callers hold the write lock)."""
         index = self._load(None)
         rows, labels = self.store.all_texts(), self._contexts()
-        indexed: list[str] = []
+        cache = self._vector_cache()
+        indexed: list[bytes] = []  # the cache keys of the texts indexed now (20 bytes each, not the texts)
         for start in range(0, len(rows), 4 * EMBED_BLOCK):
             part = rows[start : start + 4 * EMBED_BLOCK]
             texts = [self.vector_text(h, t, labels.get(d, "")) for _, h, t, d in part]
             index.add([v for v, _, _, _ in part], self._embed(texts))
-            indexed += texts
+            if cache is not None:
+                indexed += [cache.key(t) for t in texts]
         self._publish(index)
-        cache = self._vector_cache()
         if cache is not None:  # every vector was just made again: the cache keeps only the texts indexed now
             dropped = cache.keep_only(indexed)
             if dropped:

@@ -63,7 +63,7 @@ class VectorCache:
 
     def embed(self, texts: list[str], compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Vectors of `texts` in order (float32 [n, dim]); `compute` embeds the texts the cache does not hold."""
-        keys = [text_key(self.identity, t) for t in texts]
+        keys = [self.key(t) for t in texts]
         found = self._get(keys)
         missing = [i for i, k in enumerate(keys) if k not in found]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -106,9 +106,13 @@ class VectorCache:
                 db.execute("ROLLBACK")
                 raise
 
-    def keep_only(self, texts: Iterable[str]) -> int:
-        """Drop every entry but those of `texts` (under this embedder); returns how many were dropped."""
-        keep = {text_key(self.identity, t) for t in texts}
+    def key(self, text: str) -> bytes:
+        """The cache key of `text` under this embedder (20 bytes)."""
+        return text_key(self.identity, text)
+
+    def keep_only(self, keys: Iterable[bytes]) -> int:
+        """Drop every entry but those of `keys` (see `key`); returns how many were dropped."""
+        keep = set(keys)
         with self._lock:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")

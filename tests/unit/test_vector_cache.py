@@ -48,7 +48,7 @@ def test_keep_only_drops_every_other_text(tmp_path):
     embedder = CountingEmbedder()
     cache = VectorCache(tmp_path / "c.sqlite", IDENTITY, embedder.dim)
     cache.embed(["alpha", "beta", "gamma"], embedder.embed)
-    assert cache.keep_only(["beta"]) == 2
+    assert cache.keep_only([cache.key("beta")]) == 2
     assert len(cache) == 1
     cache.embed(["alpha", "beta"], embedder.embed)
     assert embedder.seen[3:] == ["alpha"]
