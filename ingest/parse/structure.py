@@ -73,6 +73,7 @@ def classify_page(page: Page, body_size: float, first: bool) -> None:
 
     A block already marked `heading` came from a layout model's title region (scans) and stays one when short.
     """
+    titled = _table_title(page)
     for b in page.blocks:
         if b.kind in ("header", "footer", "table", "figure", "formula"):
             continue
@@ -99,8 +100,23 @@ def classify_page(page: Page, body_size: float, first: bool) -> None:
             b.kind, b.level = "caption", 0
         elif body_size and b.size <= 0.85 * body_size and b.bbox[1] > 0.7 * page.height and b.kind != "list_item":
             b.kind, b.level = "footnote", 0
+        elif b is titled:
+            b.kind, b.text, b.marker = "heading", full, ""
         else:
             b.level = 0
+
+
+def _table_title(page: Page) -> Block | None:
+    """The centred lines opening a page right above a table ("Consolidated Statements of Income ($ in millions)"):
+    a section of its own, though set in the body font, so the heading of a previous page does not run on over it."""
+    content = [b for b in page.blocks if b.kind not in ("header", "footer")]
+    if len(content) < 2 or content[1].kind != "table" or content[0].kind not in ("paragraph", "heading"):
+        return None
+    b = content[0]
+    width = b.bbox[2] - b.bbox[0]
+    centred = abs((b.bbox[0] + b.bbox[2]) / 2 - page.width / 2) < 0.05 * page.width and width < 0.7 * page.width
+    short = len(b.text.split()) <= 25 and not b.text.rstrip().endswith((".", ";", ","))
+    return b if centred and short else None
 
 
 def size_levels(sizes: list[float], tolerance: float = 0.0) -> dict[float, int]:

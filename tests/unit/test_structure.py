@@ -69,3 +69,25 @@ def test_table_continued_on_next_page_is_marked():
     )
     apply_document_structure([p1, p2], 10)
     assert p2.blocks[0].continued and not p1.blocks[1].continued
+
+
+def test_centred_lines_opening_a_page_above_a_table_head_it_in_the_body_font():
+    """A statement's title set in the body font ("Consolidated Statements of Income") starts a section of its own,
+    so the bold heading of the previous page does not run on over the statement; the same lines off centre, or
+    not above a table, stay a paragraph."""
+    row = [{"text": "x", "colspan": 1, "rowspan": 1}] * 3
+    p1 = page(
+        1,
+        [
+            Block("paragraph", (50, 100, 300, 112), "Critical Audit Matters", size=10, level=1),
+            Block("paragraph", (50, 120, 560, 400), "Body text " * 40, size=10),
+        ],
+    )
+    title = "ACME plc and Subsidiaries Consolidated Statements of Income ($ in millions)"
+    p2 = page(2, [Block("paragraph", (228, 45, 384, 80), title, size=10), Block("table", (15, 90, 596, 500), rows=[row, row])])
+    p3 = page(3, [Block("paragraph", (50, 45, 206, 80), title, size=10), Block("table", (15, 90, 596, 500), rows=[row, row])])
+    p4 = page(4, [Block("paragraph", (228, 45, 384, 80), title, size=10), Block("paragraph", (50, 90, 560, 300), "Body " * 40)])
+    apply_document_structure([p1, p2, p3, p4], 10)
+    assert p1.blocks[0].kind == "heading"
+    assert p2.blocks[0].kind == "heading" and p2.blocks[0].level == p1.blocks[0].level
+    assert p3.blocks[0].kind == "paragraph" and p4.blocks[0].kind == "paragraph"
