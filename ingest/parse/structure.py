@@ -14,12 +14,16 @@ from ingest.parse.layout import is_caps_heading
 PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013(]?\s*(\d{1,4}|[ivxlcdm]{1,6})\s*[-\u2013)]?(\s*(of|/)\s*\d{1,4})?$", re.I)
 NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?(?:\s+\S|(?=[A-Z][a-z]))")  # OCR may drop the space
 CAPTION = re.compile(r"^(figure|fig\.|chart|exhibit|diagram|illustration|photo|table)\s*[\dA-Z]*[.:\s]", re.I)
+YEAR = re.compile(r"^(19|20)\d\d$")  # over a column of figures, not a page number
 MARGIN = 0.1
 CONTENT = ("title", "heading", "paragraph", "list_item", "table", "figure", "caption", "footnote", "formula")
 
 
 def _key(text: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
+    """What a running header or footer repeats: its words, any number in them counted as the same ("Page 3 of 9");
+    a block that is only a number keeps it (one year over a column of figures is not every page's year)."""
+    text = " ".join(text.lower().split())
+    return text if re.fullmatch(r"[\d\W]+", text) else re.sub(r"\d+", "#", text)
 
 
 def _norm(text: str) -> str:
@@ -50,7 +54,8 @@ def mark_running(pages: list[Page], body_size: float) -> None:
                 continue
             small = body_size and b.size < 0.95 * body_size
             extreme = b.bbox[3] < 0.05 * p.height or b.bbox[1] > 0.95 * p.height
-            if counts.get(_key(b.text), 0) >= threshold or PAGE_NUMBER.match(b.text.strip()) or (extreme and small):
+            number = PAGE_NUMBER.match(b.text.strip()) and not YEAR.match(b.text.strip())
+            if counts.get(_key(b.text), 0) >= threshold or number or (extreme and small):
                 b.kind = zone
 
 

@@ -186,17 +186,43 @@ def grid_from_cells(cells: list[tuple], words: list[Word]) -> list[list[dict]]:
     return rows_out
 
 
+PERIOD = re.compile(
+    r"^(?:(?:fiscal|fy|year|quarter|q[1-4])\s*)?(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*\d{1,2},?\s*)?"
+    r"(?:(?:19|20)\d\d|'\d\d)?\s*[*(]?\w?[)]?$",
+    re.IGNORECASE,
+)
+
+
+def _label_only(row: list[dict]) -> bool:
+    """A row with text in its first cell alone and empty cells after it, in a table of three or more columns: a
+    section label ("Assets", "Current liabilities:") that heads the rows below it, not the table's columns (one cell
+    across the whole table is a title row, `split_caption`'s to judge)."""
+    width = sum(c.get("colspan", 1) for c in row)
+    return len(row) > 1 and width >= 3 and bool(row[0]["text"].strip()) and not any(c["text"].strip() for c in row[1:])
+
+
+def _period_row(row: list[dict]) -> bool:
+    """A row whose cells after the first name periods only ("2018 | 2017", "December 31, | December 31,")."""
+    cells = [c["text"].strip() for c in row[1:] if c["text"].strip()]
+    return bool(cells) and all(PERIOD.match(t) and any(ch.isalnum() for ch in t) for t in cells)
+
+
 def header_rows(rows: list[list[dict]]) -> int:
     """How many leading rows are the header: one, or as many as a first-row cell spans downwards, and below a row
-    with a spanning cell (a group heading) the next row too when it holds no number (headers stacked over rows)."""
-    if not rows:
+    with a spanning cell (a group heading) the next row too when it holds no number (headers stacked over rows);
+    then every row right below that names periods only ("December 31," over "2018 | 2017"). None when the first row
+    is a section label ("Assets" over a balance sheet's rows): repeated over every piece it would mislabel them."""
+    if not rows or _label_only(rows[0]):
         return 0
     n = max(1, min(max(c.get("rowspan", 1) for c in rows[0]), len(rows) - 1))
     while (
         n < len(rows) - 1
         and any(c.get("colspan", 1) > 1 for c in rows[n - 1])
         and not any(NUMERIC.match(c["text"]) for c in rows[n] if c["text"])
+        and not _label_only(rows[n])
     ):
+        n += 1
+    while n < len(rows) - 1 and n < 4 and _period_row(rows[n]) and _period_row(rows[n - 1]):
         n += 1
     return n
 

@@ -9,7 +9,7 @@ import re
 
 from ingest.page import Block, Word, words_box
 from ingest.parse.layout import group_lines
-from ingest.parse.tables import NUMERIC, table_text
+from ingest.parse.tables import NUMERIC, header_rows, table_text
 
 MAX_CELL_WORDS = 6
 MAX_LABEL_WORDS = 24  # a row's first cell may be a long label when every other cell of the row is a value
@@ -92,8 +92,13 @@ def _wrapped(run: list[list[tuple]]) -> list[list[tuple]]:
     return out
 
 
+YEAR = re.compile(r"^(19|20)\d\d$")
+
+
 def _value_row(row: list[tuple]) -> bool:
-    return len(row) > 1 and all(VALUE.match(_text(seg)) for seg, _ in row[1:])
+    """A label and values after it, not a header of years ("2023 | 2022")."""
+    values = [_text(seg) for seg, _ in row[1:]]
+    return bool(values) and all(VALUE.match(v) for v in values) and not all(YEAR.match(v) for v in values)
 
 
 def _accepted(run: list[list[tuple]]) -> list[tuple[float, float]] | None:
@@ -169,6 +174,7 @@ def find_unruled_tables(words: list[Word], gutters: list[float] | None = None) -
             grid = [_cells(row, cols) for row in run]
             boxes = [b for row in run for _, b in row]
             bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-            tables.append(Block(kind="table", bbox=tuple(round(v, 1) for v in bbox), rows=grid, text=table_text(grid)))
+            box = tuple(round(v, 1) for v in bbox)
+            tables.append(Block(kind="table", bbox=box, rows=grid, text=table_text(grid), header_rows=header_rows(grid)))
         i = j
     return tables

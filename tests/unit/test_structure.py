@@ -91,3 +91,18 @@ def test_centred_lines_opening_a_page_above_a_table_head_it_in_the_body_font():
     assert p1.blocks[0].kind == "heading"
     assert p2.blocks[0].kind == "heading" and p2.blocks[0].level == p1.blocks[0].level
     assert p3.blocks[0].kind == "paragraph" and p4.blocks[0].kind == "paragraph"
+
+
+def test_a_year_over_a_column_in_the_top_margin_is_not_a_running_header():
+    """Numbers in running headers count as one ("Page 3"), but a block that is only a number keeps it: the years over
+    a statement's columns, near the top of tall pages, differ from page to page and are content."""
+    pages = []
+    for n, year in enumerate(("2023", "2022", "2021", "2020"), start=1):
+        blocks = [
+            Block("paragraph", (50, 20, 300, 30), "ACME Corp annual report", size=9),
+            Block("paragraph", (470, 60, 490, 70), year, size=10),
+            Block("paragraph", (50, 140, 500, 300), "Body text " * 30, size=10),
+        ]
+        pages.append(page(n, blocks))
+    apply_document_structure(pages, 10)
+    assert [b.kind for b in pages[0].blocks] == ["header", "paragraph", "paragraph"]

@@ -89,6 +89,32 @@ def test_caption_row_and_stacked_headers():
     assert header_rows(cells_from_grid([["", "Finland", None], ["1995", "59.0", "64.2"], ["2000", "1", "2"]])) == 1
 
 
+def test_rows_of_dates_then_years_under_the_first_row_are_header_rows():
+    """A statement's "December 31," over "2018 | 2017": both head every piece the table is cut into; a row of
+    years in the first column (a time series) is data."""
+    dated = cells_from_grid(
+        [
+            ["", "December 31,", "December 31,"],
+            ["(Dollars in millions)", "2018", "2017"],
+            ["Cash", "2,853", "3,053"],
+            ["Total", "9", "8"],
+        ]
+    )
+    assert header_rows(dated) == 2
+    fiscal = cells_from_grid([["", "Fiscal 2022", "Fiscal 2021"], ["Net sales", "14,694", "14,544"], ["Total", "1", "2"]])
+    assert header_rows(fiscal) == 1
+    series = cells_from_grid([["Year", "Output"], ["2018", "59.0"], ["2019", "64.2"], ["2020", "61.0"]])
+    assert header_rows(series) == 1
+
+
+def test_a_section_label_opening_a_table_is_not_its_header():
+    """ "Assets" over a balance sheet's rows would head every piece of the table, the liabilities' too."""
+    rows = cells_from_grid([["Assets", "", ""], ["Current assets:", "", ""], ["Cash", "689", "775"], ["Total", "5", "6"]])
+    assert header_rows(rows) == 0
+    spanned = cells_from_grid([["Assets", None, None], ["Current assets:", "", ""], ["Cash", "689", "775"], ["Total", "5", "6"]])
+    assert header_rows(spanned) == 1  # one cell across the table: a title row, kept as before
+
+
 def test_chart_gridlines_are_a_figure():
     # a 4 x 2 grid of strokes with the labels all in one band: a chart's gridlines, not a table
     segments = [(0, y, 200, y) for y in (0, 20, 40, 60, 80)] + [(x, 0, x, 80) for x in (0, 100, 200)]

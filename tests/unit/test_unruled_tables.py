@@ -116,3 +116,20 @@ def test_rows_of_long_text_beside_long_text_are_not_a_table():
         ]
     )
     assert find_unruled_tables(words, []) == []
+
+
+def test_two_header_rows_of_dates_and_years_off_the_value_columns_stay_headers():
+    """As on 3M's balance sheet: the years sit left of the figures' columns, "$" signs have columns of their own."""
+    words = _page(
+        [
+            [("December 31,", 400), ("December 31,", 480)],
+            [("(Dollars in millions)", 20), ("2018", 415), ("2017", 495)],
+            [("Cash and cash equivalents", 36), ("$", 392), ("853", 442), ("$", 475), ("053", 518)],
+            [("Marketable securities — current", 36), ("380", 442), ("076", 518)],
+            [("Total current assets", 44), ("709", 442), ("277", 518)],
+        ]
+    )
+    grid = _grid(words)
+    assert grid[1] == ["(Dollars in millions)", "", "2018", "", "2017"]
+    assert grid[2] == ["Cash and cash equivalents", "$", "853", "$", "053"]
+    assert grid[4] == ["Total current assets", "", "709", "", "277"]
