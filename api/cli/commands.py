@@ -213,12 +213,18 @@ def ask(
         return _dump(answer)
     if streamed:
         typer.echo("")
-    if not streamed or answer.refused or answer.dropped:
+    rewritten = any(calc.stated != calc.text for calc in answer.calculations)  # the service wrote the result
+    if not streamed or answer.refused or answer.dropped or rewritten:
         typer.echo(("Checked answer: " if streamed else "") + answer.answer)
     if answer.summary:
         typer.echo(f"Summary: {answer.summary}")
     for c in answer.citations:
         typer.echo(f'  [{c.n}] {c.doc}, page {c.page}: "{c.quote}"')
+    for calc in answer.calculations:
+        note = f" (the model wrote {calc.stated}: replaced)" if calc.replaced else ""
+        typer.echo(f"  calculation: {calc.expression} = {calc.text}{note}")
+        for o in calc.operands:
+            typer.echo(f'    {o.text} [{o.citation}]: "{o.quote}"')
     for sentence in answer.dropped:
         typer.echo(f"  removed, not supported by its source: {sentence}", err=True)
     typer.echo(f"model: {_model_label(answer.model)}  {answer.timings_ms.get('total_ms', 0):.0f} ms", err=True)
