@@ -79,8 +79,8 @@ def check_answer(answer: str, hits: list[Hit], question: str = "", min_support: 
     A calculation (`1,577 [2] / 32,765 [1] * 100 = 4.8%`, rag.answering.calculations) is checked operand by
     operand against the sources cited for each, computed here, and its result written in; a number elsewhere that
     is the result of a verified calculation of the answer is supported by it. A sentence whose calculation fails is
-    dropped. A sentence that names no subject (a bare number, a heading: rag.answering.fragments) is dropped, and
-    so are calculations when no sentence says what they compute.
+    dropped. A sentence that names no subject (a bare number, a heading: rag.answering.fragments) is dropped; a
+    calculation is not a fragment (its operands, each with its source, say what it computes).
     """
     pools = SourceNumbers(hits)
     planned: list[tuple[str, SentenceCalculations | None, str]] = []
@@ -94,7 +94,7 @@ def check_answer(answer: str, hits: list[Hit], question: str = "", min_support: 
         planned.append((sentence, calc, ""))
         if calc is not None:
             computed += calc.results
-    kept: list[tuple[str, bool]] = []  # (text, names a subject)
+    kept: list[str] = []
     dropped: list[str] = []
     calculations: list[Calculation] = []
     cited: dict[int, list[tuple[str, float]]] = {}
@@ -111,8 +111,8 @@ def check_answer(answer: str, hits: list[Hit], question: str = "", min_support: 
             if done is None:
                 dropped.append(_clean(claim))
                 continue
-            text, numbers, score, subject = done
-            kept.append((text, subject))
+            text, numbers, score = done
+            kept.append(text)
             calculations += calc.calculations
             for n in numbers:
                 cited.setdefault(n, []).append((_clean(MARK.sub("", text)), score))
@@ -138,11 +138,7 @@ def check_answer(answer: str, hits: list[Hit], question: str = "", min_support: 
             cited.setdefault(n, []).append((claim, result.score))
         end = re.search(r"[.!?]$", claim)
         marks = "".join(f"[{n}]" for n in numbers)
-        kept.append((f"{claim[:-1]} {marks}{end.group()}" if end else f"{claim} {marks}", True))
-    if kept and not any(subject for _, subject in kept):
-        log.info("only calculations with no sentence saying what they compute: dropped")
-        dropped += [_clean(MARK.sub("", text)) for text, _ in kept]
-        kept, cited, calculations = [], {}, []
+        kept.append(f"{claim[:-1]} {marks}{end.group()}" if end else f"{claim} {marks}")
     citations = [
         Citation(
             n=n,
@@ -155,32 +151,33 @@ def check_answer(answer: str, hits: list[Hit], question: str = "", min_support: 
         )
         for n, claims in cited.items()
     ]
-    return Checked(" ".join(text for text, _ in kept).strip(), citations, dropped, calculations)
+    return Checked(" ".join(kept).strip(), citations, dropped, calculations)
 
 
 def _check_calculation(
     calc: SentenceCalculations, hits: list[Hit], question: str, min_support: float, computed: list[float]
-) -> tuple[str, list[int], float, bool] | None:
+) -> tuple[str, list[int], float] | None:
     """A sentence with verified calculations: the rest of it must be backed by the sources it cites (and the
-    operands' sources). Returns (its text, the sources cited, support, whether it names a subject), or None."""
+    operands' sources). Returns (its text, the sources cited, support), or None. A calculation alone is kept: its
+    operands, each with its source, say what it computes."""
     rest_numbers = _valid(calc.rest, len(hits))
     numbers = list(dict.fromkeys([*calc.cited, *rest_numbers]))
     rest = _clean(MARK.sub("", calc.rest))
-    score, subject = 1.0, False
-    if re.search(r"[^\W\d_]", rest):  # words besides the calculation
+    score = 1.0
+    if re.search(r"\w", rest):  # words or numbers besides the calculation
         texts, docs = [hits[n - 1].text for n in numbers], [hits[n - 1].doc for n in numbers]
         result = support(DESCRIBING.sub(" ", rest), texts, question, docs, computed)
         if not result.ok(min_support):
             log.info("unsupported sentence around a calculation dropped: %r (%s)", rest, result)
             return None
-        score, subject = result.score, fragment(rest, question) is None
+        score = result.score
     valid = set(range(1, len(hits) + 1))
 
     def keep(match: re.Match) -> str:
         found = [int(x) for x in re.findall(r"\d+", match.group(1))]
         return "".join(f"[{n}]" for n in dict.fromkeys(found) if n in valid)
 
-    return _clean(MARK.sub(keep, calc.text)), numbers, score, subject
+    return _clean(MARK.sub(keep, calc.text)), numbers, score
 
 
 def check_citations(
