@@ -472,16 +472,20 @@ class Result:
         return q.value / q.scale if q.kind == "amount" and q.dim == 1 and q.scale else q.value
 
 
-def evaluate(text: str, operand: Callable[[Num], Quantity] = literal) -> Result:
-    """Parse and compute `text`; CalculationError for anything but arithmetic whose units agree.
-
-    >>> evaluate("(1,577 / 32,765) * 100").value  # doctest: +ELLIPSIS
-    4.81...
-    """
-    node = parse(text)
+def compute(node: Node, operand: Callable[[Num], Quantity] = literal) -> Result:
+    """The value of a parsed expression; CalculationError when nothing is computed or its units disagree."""
     q = evaluate_node(node, operand)
     if q.const:
         raise CalculationError("nothing is computed")
     if q.kind == "mixed":
         raise CalculationError("the result mixes a percentage with an amount (an amount times or divided by 100?)")
     return Result(q, node, numbers_of(node))
+
+
+def evaluate(text: str, operand: Callable[[Num], Quantity] = literal) -> Result:
+    """Parse and compute `text`; CalculationError for anything but arithmetic whose units agree.
+
+    >>> evaluate("(1,577 / 32,765) * 100").value  # doctest: +ELLIPSIS
+    4.81...
+    """
+    return compute(parse(text), operand)

@@ -6,7 +6,7 @@ followed by the marker of the source it was taken from:
 
     Capital expenditure was 4.8% of revenue: 1,577 [2] / 32,765 [1] * 100 = 4.8%.
     Sales grew 12.0%: (1,400 [2] - 1,250 [1]) / 1,250 [1] * 100 = 12.0%.
-    Average sales were growth(1,250 [1], 1,400 [2]) = 12.0%.   (also sum, average, change, ratio, share)
+    Sales grew growth(1,250 [1], 1,400 [2]) = 12.0%.   (also sum, average, change, ratio, share)
 
 The expression is what precedes `=` back to the first word or colon; a marker after a closing parenthesis cites
 every number inside it; a number with no marker of its own must be in a source the sentence cites elsewhere (in
@@ -53,13 +53,14 @@ _POINTS = re.compile(r"[ \u00a0]?(?:percentage[ \u00a0]points?|pp\b|points?\b)",
 
 # Sources: each number with its sign, percent sign, scale word and currency.
 _SOURCE_NUMBER = re.compile(
-    rf"(?<![\w.])(?P<cur0>[$€£])?(?P<neg>[-−–]|\()?[ \u00a0]?(?P<cur>[$€£])?[ \u00a0]?(?P<num>{arithmetic.DIGITS})"
+    rf"(?<![\w.])(?P<cur0>[$€£])?(?P<neg>[-−–](?=[$€£]?\d)|\()?[ \u00a0]?(?P<cur>[$€£])?[ \u00a0]?(?P<num>{arithmetic.DIGITS})"
     r"(?P<close>\))?(?P<pct>[ \u00a0]?(?:%|percent\b|per[ \u00a0]?cent\b))?"
     r"(?:[ \u00a0]?(?P<scale>thousand|million|billion|trillion|bn|mn)s?\b)?",
     re.IGNORECASE,
 )
-_DECLARED = re.compile(
-    r"\bin\s+(thousands|millions|billions)\b|\b(thousands|millions|billions)\s+of\s+(?:u\.?s\.?\s+)?(?:dollars|euros|pounds)\b",
+_DECLARED = re.compile(  # "(in millions)", "(Millions, except per share amounts)", "thousands of dollars"
+    r"\bin\s+(thousands|millions|billions)\b|\b(thousands|millions|billions)\s+of\s+(?:u\.?s\.?\s+)?(?:dollars|euros|pounds)\b"
+    r"|\(\s*(?:\$\s*|dollars\s+)?(thousands|millions|billions)\b",
     re.IGNORECASE,
 )
 _YEARS_ASKED = re.compile(
@@ -94,7 +95,7 @@ class SourceNumber:
 def source_numbers(text: str) -> list[SourceNumber]:
     """Every number of a source with what is written around it. A scale the chunk declares once ("in millions",
     "thousands of dollars") applies to its numbers that have none of their own."""
-    declared = {(m.group(1) or m.group(2)).lower().rstrip("s") for m in _DECLARED.finditer(text)}
+    declared = {next(g for g in m.groups() if g).lower().rstrip("s") for m in _DECLARED.finditer(text)}
     chunk_scale = SCALE_WORDS[declared.pop()] if len(declared) == 1 else None
     out = []
     for line in MARK.sub(" ", text).splitlines():
@@ -166,7 +167,6 @@ class Found:
     start: int  # of the expression in the sentence
     end: int  # after the stated result (or after "=")
     expression: str
-    equals_end: int  # after "=" (and any "approximately")
     stated: Num | None = None
     stated_text: str = ""  # the stated result as written, with a "percentage points" suffix
     stated_points: bool = False
@@ -252,7 +252,7 @@ def _with_result(sentence: str, start: int, expression: str, after_eq: int) -> F
     pos = after_eq
     if m := _APPROX.match(sentence, pos):
         pos = m.end()
-    found = Found(start=start, end=after_eq, expression=expression, equals_end=pos)
+    found = Found(start=start, end=after_eq, expression=expression)
     m = _RESULT.match(sentence, pos)
     if m is None:
         return found
@@ -371,18 +371,23 @@ def _present(result: arithmetic.Result, operands: list[_Operand], found: Found, 
         d = 2 if asked is None else asked
         return Shown(_fmt(q.value, d), round(q.value, d), q.value, "", False)
     amounts = [op for op in operands if op.quantity is not None and op.quantity.dim == 1]
-    scale = (stated.scale if stated is not None and stated.scale else None) or (q.scale if q.dim == 1 else None) or 1.0
-    exact = q.value / scale
+    stated_scale = stated.scale if stated is not None and stated.scale else None
+    base = q.scale if q.dim == 1 and q.scale else None  # the scale the amounts were converted from; None: unknown
+    if base is None:  # the value as the operands are written; the model's scale word, if any, names it
+        shown_scale, exact, shifts = stated_scale, q.value, [0 for _ in amounts]
+    else:
+        shown_scale = stated_scale or base
+        exact = q.value / shown_scale
+        shifts = [round(math.log10(shown_scale / (op.scale or base))) for op in amounts]
     if asked is not None:
         d = asked
     else:
-        d = max([max(0, op.num.decimals + round(math.log10(scale / (op.scale or 1)))) for op in amounts] or [0])
+        d = max([max(0, op.num.decimals + shift) for op, shift in zip(amounts, shifts)] or [0])
         if abs(round(exact, d) - exact) > 1e-9 * max(1.0, abs(exact)):
             d += 1  # a division left a remainder: one more decimal
-    word = SCALE_NAMES.get(scale, "") if q.dim == 1 else ""
-    written_scales = {op.scale for op in amounts}
+    word = SCALE_NAMES.get(shown_scale or 1.0, "") if q.dim == 1 else ""
     show_word = bool(word) and (
-        (stated is not None and bool(stated.scale)) or any(op.written_scale for op in amounts) or len(written_scales) > 1
+        stated_scale is not None or any(op.written_scale for op in amounts) or len({op.scale for op in amounts}) > 1
     )
     currency = q.currency or (stated.currency if stated is not None else "")
     if not ((stated is not None and stated.currency) or any(op.num.currency for op in amounts)):
@@ -406,7 +411,9 @@ def _differs(shown: Shown, result: arithmetic.Result, stated: Num | None) -> boo
         return True
     if q.kind == "ratio":
         return abs(stated.value - q.value) > tol + 1e-9 * abs(q.value)
-    scale = stated.scale or (q.scale if q.dim == 1 and q.scale else 1.0)
+    if not (q.dim == 1 and q.scale):  # amounts of unknown scale: the model's number as the operands are written
+        return abs(stated.value - q.value) > tol + 1e-9 * abs(q.value)
+    scale = stated.scale or q.scale
     return abs(stated.value * scale - q.value) > tol * scale + 1e-9 * abs(q.value)
 
 
@@ -466,12 +473,7 @@ def _one(f: Found, valid: list[int], pools: SourceNumbers, question: str, out: S
         assert q is not None
         return q
 
-    result = arithmetic.evaluate_node(node, quantity)
-    if result.const:
-        raise CalculationError("nothing is computed")
-    if result.kind == "mixed":
-        raise CalculationError("the result mixes a percentage with an amount (an amount times or divided by 100?)")
-    res = arithmetic.Result(result, node, arithmetic.numbers_of(node))
+    res = arithmetic.compute(node, quantity)
     shown = _present(res, operands, f, question)
     replaced = _differs(shown, res, f.stated)
     expression = _with_marks(f.expression, operands)

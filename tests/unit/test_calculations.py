@@ -335,3 +335,12 @@ def test_generated_answers_with_known_truth_accept_no_wrong_calculation():
     assert counts[("right", "right")] == 40 and counts[("wrong_arithmetic", "right")] == 40
     assert counts[("wrong_operand", "dropped")] == 40 and counts[("uncited_source", "dropped")] == 40
     assert counts[("unit_mixup", "right")] + counts[("unit_mixup", "dropped")] == 40
+
+
+def test_amounts_of_unknown_scale_are_written_as_the_operands_are():
+    table = hits("Net sales | 2022 | 1,250\nNet sales | 2023 | 1,400")
+    out = calc("Net sales rose by 1,400 [1] - 1,250 [1] = 150 million.", "By how much did net sales rise?", table)
+    c = out.calculations[0]
+    assert c.text == "150 million" and not c.replaced and c.result == 150
+    out = calc("Net sales rose by 1,400 [1] - 1,250 [1] = 160.", "By how much did net sales rise?", table)
+    assert out.calculations[0].replaced and out.calculations[0].text == "150"
