@@ -563,7 +563,8 @@ def _answers_table(result: dict) -> str:
         f"mean F1 {f(s['mean_f1'])}  judge {f(s['judge_accuracy'])}  judge agreement {f(s['judge_agreement'])}",
         f"{'citations':14s} page precision {f(s['citation_precision'])}  page recall {f(s['citation_recall'])}  "
         f"uncited answers {s['answered_without_citation']}  dropped sentences {s['dropped_sentences']}  "
-        f"validity {f(s.get('citation_validity'))}",
+        f"validity {f(s.get('citation_validity'))}  calculations {s.get('calculations', 0)} "
+        f"(model result replaced {s.get('calculations_replaced', 0)})",
         f"{'refusal':14s} rate {f(s['refusal_rate'])}  on unanswerable {f(s['refusal_accuracy'])}  "
         f"false refusals {f(s['false_refusal_rate'])}",
         f"{'outcomes':14s} answerable: correct {o['answerable']['answered_correct']}, wrong {o['answerable']['answered_wrong']}, "
