@@ -213,12 +213,18 @@ def ask(
         return _dump(answer)
     if streamed:
         typer.echo("")
-    if not streamed or answer.refused or answer.dropped:
+    rewritten = any(calc.stated != calc.text for calc in answer.calculations)  # the service wrote the result
+    if not streamed or answer.refused or answer.dropped or rewritten:
         typer.echo(("Checked answer: " if streamed else "") + answer.answer)
     if answer.summary:
         typer.echo(f"Summary: {answer.summary}")
     for c in answer.citations:
         typer.echo(f'  [{c.n}] {c.doc}, page {c.page}: "{c.quote}"')
+    for calc in answer.calculations:
+        note = f" (the model wrote {calc.stated}: replaced)" if calc.replaced else ""
+        typer.echo(f"  calculation: {calc.expression} = {calc.text}{note}")
+        for o in calc.operands:
+            typer.echo(f'    {o.text} [{o.citation}]: "{o.quote}"')
     for sentence in answer.dropped:
         typer.echo(f"  removed, not supported by its source: {sentence}", err=True)
     typer.echo(f"model: {_model_label(answer.model)}  {answer.timings_ms.get('total_ms', 0):.0f} ms", err=True)
@@ -557,7 +563,8 @@ def _answers_table(result: dict) -> str:
         f"mean F1 {f(s['mean_f1'])}  judge {f(s['judge_accuracy'])}  judge agreement {f(s['judge_agreement'])}",
         f"{'citations':14s} page precision {f(s['citation_precision'])}  page recall {f(s['citation_recall'])}  "
         f"uncited answers {s['answered_without_citation']}  dropped sentences {s['dropped_sentences']}  "
-        f"validity {f(s.get('citation_validity'))}",
+        f"validity {f(s.get('citation_validity'))}  calculations {s.get('calculations', 0)} "
+        f"(model result replaced {s.get('calculations_replaced', 0)})",
         f"{'refusal':14s} rate {f(s['refusal_rate'])}  on unanswerable {f(s['refusal_accuracy'])}  "
         f"false refusals {f(s['false_refusal_rate'])}",
         f"{'outcomes':14s} answerable: correct {o['answerable']['answered_correct']}, wrong {o['answerable']['answered_wrong']}, "

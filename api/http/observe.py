@@ -114,6 +114,12 @@ class Metrics:
             buckets=(1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500),
         )
         self.tokens = Counter("rag_generated_tokens", "Tokens generated", registry=self.registry)
+        self.calculations = Counter(
+            "rag_calculations",
+            "Calculations kept in answers (computed by the service); replaced: the model's own result differed",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.registry.register(StateCollector(services, gate, readiness))
 
     def observe_answer(self, answer) -> None:
@@ -121,6 +127,10 @@ class Metrics:
         if t.get("tokens_per_s"):
             self.tokens_per_s.observe(t["tokens_per_s"])
         self.tokens.inc(t.get("completion_tokens", 0) + t.get("summary_completion_tokens", 0))
+        for calc in answer.calculations:
+            self.calculations.labels("kept").inc()
+            if calc.replaced:
+                self.calculations.labels("replaced").inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

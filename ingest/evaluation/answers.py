@@ -89,6 +89,7 @@ def score_row(i: int, record: dict, answer, judge: Judge | None = None, f1_thres
         "citation_recall": cites["recall"],
         "citations": _citations(answer, pages),
         "dropped": list(answer.dropped),
+        "calculations": [c.model_dump() for c in answer.calculations],
         "kept_sentences": 0 if refused else len(split_sentences(answer.answer)),
         "timings_ms": {
             k: t[k]
@@ -162,6 +163,8 @@ def summarize(rows: list[dict]) -> dict:
         "citation_recall": m.mean_of(r["citation_recall"] for r in answered if r["answerable"]),
         "answered_without_citation": sum(not r["citations"] for r in answered),
         "dropped_sentences": sum(len(r["dropped"]) for r in ok),
+        "calculations": sum(len(r.get("calculations") or []) for r in ok),
+        "calculations_replaced": sum(c["replaced"] for r in ok for c in r.get("calculations") or []),
         "citation_validity": _validity(ok),
         "judge_accuracy": m.mean_of(float(r["judge"]) for r in judged),
         "judge_agreement": m.mean_of(float(r["judge"] == r["correct"]) for r in judged if r["correct"] is not None),

@@ -1,9 +1,10 @@
 """A static, self-contained HTML page for a person to review an answer-evaluation report.
 
 One row per question: the question, the model's answer, the gold answer, the cited quotes with document and
-page, the automatic score, and a grade select with a note field. A small inline script keeps the grades in the
-browser's local storage and exports them as JSON. No external assets; every text from the report is escaped,
-and the script reads only the page itself (no report data is embedded in it).
+page, the calculations the service computed (with each operand's source), the automatic score, and a grade
+select with a note field. A small inline script keeps the grades in the browser's local storage and exports them
+as JSON. No external assets; every text from the report is escaped, and the script reads only the page itself (no
+report data is embedded in it).
 """
 
 import json
@@ -102,6 +103,13 @@ def _citations(row: dict) -> str:
     gold = ", ".join(f"{g['doc'] or '?'} p.{g['page']}" for g in row.get("gold_pages") or [])
     if gold:
         parts.append(f'<div class="small">gold pages: {_e(gold)}</div>')
+    for calc in row.get("calculations") or []:
+        stated = f" (the model wrote {calc['stated']}: replaced)" if calc.get("replaced") else ""
+        operands = "; ".join(f"{o.get('text')} [{o.get('citation')}]: {o.get('quote')}" for o in calc.get("operands") or [])
+        parts.append(
+            f'<div class="quote calc">computed: {_e(calc.get("expression"))} = <b>{_e(calc.get("text"))}</b>{_e(stated)}'
+            f'<div class="small">{_e(operands)}</div></div>'
+        )
     if row.get("dropped"):
         parts.append(f'<div class="small">dropped: {_e(" | ".join(row["dropped"]))}</div>')
     return "".join(parts) or '<span class="na">no citations</span>'

@@ -5,12 +5,15 @@ source it cites (rag.answering.citations.check_citations) and unsupported ones a
 the model gets one more try, then the answer is a refusal listing the closest sources. `extract`: no free
 generation: the best sentences and table rows are returned verbatim (rag.answering.extract), optionally followed by
 a summary the model writes from those quotes alone (checked the same way).
+
+A calculation in a generated answer (rag.answering.calculations) is checked operand by operand and computed by the
+service; the answer carries them in `calculations`. A bare number or heading is no answer (rag.answering.fragments).
 """
 
 import logging
 import time
 
-from rag.answering.citations import check_citations, resolve_citations
+from rag.answering.citations import check_answer, check_citations, resolve_citations
 from rag.answering.extract import extract
 from rag.answering.prompts import NOT_FOUND, RETRY, build_messages, is_refusal, summary_messages
 from rag.core.errors import BadInput
@@ -135,8 +138,9 @@ def _generate(
     if not cfg.check:
         text, citations = resolve_citations(gen.text, hits)
         return Answer(answer=text, citations=citations, model=model, draft=gen.text)
-    text, citations, dropped = check_citations(gen.text, hits, question, cfg.min_support)
-    if not citations and cfg.regenerate:
+    checked = check_answer(gen.text, hits, question, cfg.min_support)
+    dropped = checked.dropped
+    if not checked.citations and cfg.regenerate:
         retry = [*messages, {"role": "assistant", "content": gen.text}, {"role": "user", "content": RETRY}]
         again = generator.generate(retry, max_tokens=max_tokens)
         _gen_timings(timings, again, prefix="retry_")
@@ -149,9 +153,9 @@ def _generate(
                 model=model,
                 draft=gen.text,
             )
-        text, citations, more = check_citations(again.text, hits, question, cfg.min_support)
-        dropped += more
-    if not citations:
+        checked = check_answer(again.text, hits, question, cfg.min_support)
+        dropped += checked.dropped
+    if not checked.citations:
         return Answer(
             answer=refusal(hits, "no sentence survived the citation check"),
             refused=True,
@@ -160,7 +164,14 @@ def _generate(
             model=model,
             draft=gen.text,
         )
-    return Answer(answer=text, citations=citations, dropped=dropped, model=model, draft=gen.text)
+    return Answer(
+        answer=checked.text,
+        citations=checked.citations,
+        dropped=dropped,
+        calculations=checked.calculations,
+        model=model,
+        draft=gen.text,
+    )
 
 
 def _extract(

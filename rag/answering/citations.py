@@ -2,11 +2,14 @@
 
 import logging
 import re
+from dataclasses import dataclass, field
 from functools import partial
 
+from rag.answering.calculations import DESCRIBING, CalculationError, SentenceCalculations, SourceNumbers, calculations_in
+from rag.answering.fragments import fragment
 from rag.answering.grounding import Support, support
 from rag.answering.markers import MARK, cited_numbers
-from rag.core.types import Citation, Hit
+from rag.core.types import Calculation, Citation, Hit
 
 log = logging.getLogger(__name__)
 
@@ -50,33 +53,85 @@ def _valid(sentence: str, n_hits: int) -> list[int]:
     return list(dict.fromkeys(n for n in found if 1 <= n <= n_hits))
 
 
-def check_citations(
-    answer: str, hits: list[Hit], question: str = "", min_support: float = 0.5
-) -> tuple[str, list[Citation], list[str]]:
-    """Keep only the sentences their cited sources back; returns (answer, citations, dropped sentences).
+@dataclass
+class Checked:
+    """A generated answer after the check: the sentences kept, their citations, what was dropped, and the
+    calculations of the kept sentences (computed by the service)."""
+
+    text: str
+    citations: list[Citation]
+    dropped: list[str]
+    calculations: list[Calculation] = field(default_factory=list)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"\s+([.,;:!?])", r"\1", text)).strip()
+
+
+def check_answer(answer: str, hits: list[Hit], question: str = "", min_support: float = 0.5) -> Checked:
+    """Keep only the sentences their cited sources back.
 
     Each sentence is checked against the sources it cites: every number in it must appear there (or in the
     question) and at least `min_support` of its content words. A sentence that cites nothing is checked
     against each source and cites the best one that backs it, else it is dropped. Markers pointing to no
     source are removed. Citations are numbered as the sources were, in order of first appearance.
+
+    A calculation (`1,577 [2] / 32,765 [1] * 100 = 4.8%`, rag.answering.calculations) is checked operand by
+    operand against the sources cited for each, computed here, and its result written in; a number elsewhere that
+    is the result of a verified calculation of the answer is supported by it. A sentence whose calculation fails is
+    dropped. A sentence that names no subject (a bare number, a heading: rag.answering.fragments) is dropped; a
+    calculation is not a fragment (its operands, each with its source, say what it computes).
     """
+    pools = SourceNumbers(hits)
+    planned: list[tuple[str, SentenceCalculations | None, str]] = []
+    computed: list[float] = []
+    for sentence in split_sentences(answer):
+        try:
+            calc = calculations_in(sentence, pools, question)
+        except CalculationError as exc:
+            planned.append((sentence, None, str(exc)))
+            continue
+        planned.append((sentence, calc, ""))
+        if calc is not None:
+            computed += calc.results
     kept: list[str] = []
     dropped: list[str] = []
+    calculations: list[Calculation] = []
     cited: dict[int, list[tuple[str, float]]] = {}
-    for sentence in split_sentences(answer):
+    for sentence, calc, error in planned:
         claim = re.sub(r"\s+([.,;:!?])", r"\1", MARK.sub("", sentence)).strip()
         if not claim or not re.search(r"\w", claim):
+            continue
+        if error:
+            log.info("calculation refused, sentence dropped: %r (%s)", claim, error)
+            dropped.append(_clean(claim))
+            continue
+        if calc is not None:
+            done = _check_calculation(calc, hits, question, min_support, computed)
+            if done is None:
+                dropped.append(_clean(claim))
+                continue
+            text, numbers, score = done
+            kept.append(text)
+            calculations += calc.calculations
+            for n in numbers:
+                cited.setdefault(n, []).append((_clean(MARK.sub("", text)), score))
             continue
         numbers = _valid(sentence, len(hits))
         result: Support | None
         if numbers:
-            result = support(claim, [hits[n - 1].text for n in numbers], question, [hits[n - 1].doc for n in numbers])
+            texts, docs = [hits[n - 1].text for n in numbers], [hits[n - 1].doc for n in numbers]
+            result = support(claim, texts, question, docs, computed)
         else:
-            scored = [(support(claim, [h.text], question, [h.doc]), n) for n, h in enumerate(hits, 1)]
+            scored = [(support(claim, [h.text], question, [h.doc], computed), n) for n, h in enumerate(hits, 1)]
             result, best = max(scored, key=lambda x: (x[0].ok(min_support), x[0].score), default=(None, 0))
             numbers = [best] if result else []
         if result is None or not result.ok(min_support):
             log.info("unsupported sentence dropped: %r (%s)", claim, result)
+            dropped.append(claim)
+            continue
+        if reason := fragment(claim, question):
+            log.info("fragment dropped (%s): %r", reason, claim)
             dropped.append(claim)
             continue
         for n in numbers:
@@ -96,7 +151,42 @@ def check_citations(
         )
         for n, claims in cited.items()
     ]
-    return " ".join(kept).strip(), citations, dropped
+    return Checked(" ".join(kept).strip(), citations, dropped, calculations)
+
+
+def _check_calculation(
+    calc: SentenceCalculations, hits: list[Hit], question: str, min_support: float, computed: list[float]
+) -> tuple[str, list[int], float] | None:
+    """A sentence with verified calculations: the rest of it must be backed by the sources it cites (and the
+    operands' sources). Returns (its text, the sources cited, support), or None. A calculation alone is kept: its
+    operands, each with its source, say what it computes."""
+    rest_numbers = _valid(calc.rest, len(hits))
+    numbers = list(dict.fromkeys([*calc.cited, *rest_numbers]))
+    rest = _clean(MARK.sub("", calc.rest))
+    score = 1.0
+    if re.search(r"\w", rest):  # words or numbers besides the calculation
+        texts, docs = [hits[n - 1].text for n in numbers], [hits[n - 1].doc for n in numbers]
+        result = support(DESCRIBING.sub(" ", rest), texts, question, docs, computed)
+        if not result.ok(min_support):
+            log.info("unsupported sentence around a calculation dropped: %r (%s)", rest, result)
+            return None
+        score = result.score
+    valid = set(range(1, len(hits) + 1))
+
+    def keep(match: re.Match) -> str:
+        found = [int(x) for x in re.findall(r"\d+", match.group(1))]
+        return "".join(f"[{n}]" for n in dict.fromkeys(found) if n in valid)
+
+    return _clean(MARK.sub(keep, calc.text)), numbers, score
+
+
+def check_citations(
+    answer: str, hits: list[Hit], question: str = "", min_support: float = 0.5
+) -> tuple[str, list[Citation], list[str]]:
+    """Keep only the sentences their cited sources back; returns (answer, citations, dropped sentences).
+    The whole check, calculations included, is `check_answer`."""
+    checked = check_answer(answer, hits, question, min_support)
+    return checked.text, checked.citations, checked.dropped
 
 
 def resolve_citations(answer: str, hits: list[Hit]) -> tuple[str, list[Citation]]:

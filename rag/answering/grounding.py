@@ -100,8 +100,14 @@ class Support:
         return not self.missing_numbers and not self.missing_names and self.score >= min_score
 
 
-def support(sentence: str, sources: list[str], question: str = "", titles: list[str] | tuple = ()) -> Support:
+def support(
+    sentence: str, sources: list[str], question: str = "", titles: list[str] | tuple = (), computed: list[float] | tuple = ()
+) -> Support:
     """Score `sentence` (its `[n]` markers ignored) against the text of the sources it cites.
+
+    `computed`: the results of the answer's verified calculations (rag.answering.calculations); a number of the
+    sentence that is one of them is supported by its calculation, as precisely as the sentence writes it. Nothing
+    else lets a number through that its sources do not write.
 
     `titles` (document names) may hold a name glued to others ("AMERICANEXPRESS_2022_10K.pdf" names American
     Express). When the question names someone or something, at least one of those names must be in the sources
@@ -110,7 +116,8 @@ def support(sentence: str, sources: list[str], question: str = "", titles: list[
     claim = MARK.sub(" ", sentence)
     pool_text = "\n".join([*titles, *sources])
     pool_numbers = numbers("\n".join(sources))
-    missing_numbers = [v for v, d in written(claim) if not number_found(v, pool_numbers, d)]
+    results = [abs(c) for c in computed]  # written() reads numbers without their sign
+    missing_numbers = [v for v, d in written(claim) if not number_found(v, pool_numbers, d) and not number_found(v, results, d)]
     known = set(tokens(pool_text))
     squashed = re.sub(r"[^a-z0-9]", "", " ".join(titles).lower())
 

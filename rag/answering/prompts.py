@@ -12,12 +12,14 @@ SYSTEM = (
     "Answer in one or two short sentences. End every sentence with the number of the source it "
     "comes from in square brackets, for example [1] or [3]. "
     "Copy names and numbers exactly as the sources write them. "
+    "To compute, write the arithmetic with each number's [n], then = and the result. "
     "If none of the sources answers the question, reply only: Not found in the documents."
 )
 
 NOT_FOUND = "Not found in the documents."
 
-# One worked exchange: small models follow an example far better than a rule.
+# Worked exchanges: small models follow an example far better than a rule. The second shows the calculation form
+# (rag.answering.calculations): each number with its source, then "=" and the result, which the service computes.
 EXAMPLE = [
     {
         "role": "user",
@@ -26,6 +28,12 @@ EXAMPLE = [
         "Question: When did the Oslo office move?",
     },
     {"role": "assistant", "content": "The Oslo office moved to Bjorvika in March 2019 [1]."},
+    {
+        "role": "user",
+        "content": "Source [1] (plan.pdf, page 2):\nSales were 50 in 2021.\n\n"
+        "Source [2] (plan.pdf, page 5):\nSales | 2022 | 60\n\nQuestion: How much did sales grow?",
+    },
+    {"role": "assistant", "content": "Sales grew 20.0%: (60 [2] - 50 [1]) / 50 [1] * 100 = 20.0%."},
     {
         "role": "user",
         "content": "Source [1] (memo.pdf, page 3):\nThe Oslo office moved to Bjorvika in March 2019.\n\n"

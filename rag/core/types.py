@@ -65,6 +65,28 @@ class Citation(BaseModel):
     support: float | None = None  # share of the citing sentences' content words found in the source
 
 
+class Operand(BaseModel):
+    """A number a calculation uses, as the model wrote it, and the source it was found in."""
+
+    value: float = Field(description="the number as written, signed: (370) is -370, 4.5% is 4.5")
+    text: str = Field(description="as written in the answer")
+    citation: int = Field(description="the [n] of the source that writes it")
+    quote: str = Field(default="", description="the source's line that writes it")
+    unit: str = Field(default="", description='"%", "$ million", ... as found in the source')
+
+
+class Calculation(BaseModel):
+    """A calculation in an answer: its operands checked against their sources, its result computed by the service."""
+
+    expression: str = Field(description='as shown in the answer, each number with its marker: "1,577 [2] / 32,765 [1] * 100"')
+    operands: list[Operand] = Field(default_factory=list)
+    result: float = Field(description="the computed result, rounded as written into the answer")
+    unit: str = Field(default="", description='"%", "percentage points", "" (a ratio), "$ million", ...')
+    text: str = Field(description='the result as written into the answer: "4.8%"')
+    stated: str | None = Field(default=None, description="the result the model wrote, if it wrote one")
+    replaced: bool = Field(default=False, description="the model's result differed from the computed one and was replaced")
+
+
 class ModelRef(BaseModel):
     """Which model wrote an answer: a pinned file (sha256) or an endpoint, plus any adapter, and the model
     version (`rag models list`) they make up."""
@@ -86,6 +108,10 @@ class Answer(BaseModel):
     mode: str = "generate"  # generate | extract
     citations: list[Citation]
     dropped: list[str] = Field(default_factory=list, description="sentences removed: their citation did not support them")
+    calculations: list[Calculation] = Field(
+        default_factory=list,
+        description="the answer's calculations, each operand found in a cited source, computed by the service",
+    )
     summary: str | None = Field(default=None, description="extract mode: a short summary written only from the quotes")
     draft: str | None = Field(default=None, description="the model's first text, before the citation check")
     model: ModelRef | None = None

@@ -137,3 +137,46 @@ def test_a_table_source_can_be_given_as_compact_html():
     assert source_text(hit, "Oslo output?", tables="html").startswith("<table><thead>")
     assert source_text(hit, "Oslo output?", tables="rows") == hit.text
     assert "html" not in hit.model_dump()  # never sent to clients
+
+
+REPORT = [
+    "Acme Corp reported net sales of $1,250 million in 2022.",
+    "Selected financial data (in millions)\nNet sales | 2023 | 1,400",
+]
+
+
+def report_kb():
+    hits = [
+        Hit(chunk_id=f"r{i}", doc_id="r", doc="acme_2023.pdf", page=i + 3, score=1.0, dense_score=0.6, text=t)
+        for i, t in enumerate(REPORT)
+    ]
+    return SimpleNamespace(search=lambda q, k, c, f: (hits[:k], {"embed_ms": 1.0}), index=lambda: SimpleNamespace(size=2))
+
+
+def test_a_calculation_is_computed_by_the_service_and_carried_with_both_citations():
+    gen = ScriptedGenerator("Net sales grew 15.0% in 2023: (1,400 [2] - 1,250 [1]) / 1,250 [1] * 100 = 15.0%.")
+    answer = ask(report_kb(), gen, "How much did Acme's net sales grow in 2023?")
+    assert not answer.refused
+    assert answer.answer == "Net sales grew 12.0% in 2023: (1,400 [2] - 1,250 [1]) / 1,250 [1] * 100 = 12.0%."
+    assert [(c.n, c.page) for c in answer.citations] == [(2, 4), (1, 3)]
+    (calc,) = answer.calculations
+    assert calc.result == 12.0 and calc.unit == "%" and calc.replaced and calc.stated == "15.0%"
+    assert [(o.text, o.citation) for o in calc.operands] == [("1,400", 2), ("1,250", 1), ("1,250", 1)]
+    assert answer.draft.endswith("= 15.0%.")  # the model's own text stays in the draft
+
+
+def test_a_calculation_over_a_number_no_cited_source_writes_is_dropped_then_refused():
+    gen = ScriptedGenerator(
+        "Net sales grew 12.0%: (1,400 [1] - 1,250 [1]) / 1,250 [1] * 100 = 12.0%.",  # 1,400 is in [2], not [1]
+        "Net sales grew 12.0%: (1,400 [2] - 1,205 [1]) / 1,205 [1] * 100 = 16.2%.",  # 1,205: a misread
+    )
+    answer = ask(report_kb(), gen, "How much did Acme's net sales grow in 2023?")
+    assert answer.refused and answer.calculations == [] and len(answer.dropped) == 2 and len(gen.calls) == 2
+
+
+def test_a_fragment_answer_is_retried_then_refused():
+    gen = ScriptedGenerator("1,400 [2].", "Net Sales [2].")
+    answer = ask(report_kb(), gen, "What were Acme's net sales in 2023?")
+    assert answer.refused and answer.dropped == ["1,400.", "Net Sales."] and len(gen.calls) == 2
+    kept = ask(report_kb(), ScriptedGenerator("1,400 [2].", "Net sales were 1,400 in 2023 [2]."), "What were net sales in 2023?")
+    assert not kept.refused and kept.answer == "Net sales were 1,400 in 2023 [2]."

@@ -83,3 +83,29 @@ def test_check_with_malformed_markers():
 def test_check_of_a_citation_to_the_wrong_source_drops_the_sentence():
     text, cites, dropped = check_citations("Lunch is served at noon [1].", hits(2))
     assert text == "" and cites == [] and dropped == ["Lunch is served at noon."]
+
+
+def test_a_bare_number_is_no_answer():
+    from rag.answering.fragments import fragment
+
+    h = [Hit(chunk_id="c", doc_id="d", doc="r.pdf", page=4, score=1.0, text="Total restructuring costs were $609 million.")]
+    question = "What were the total restructuring costs?"
+    for answer in ("609 [1].", "$609 million [1]", "About 609 million [1]."):
+        text, cites, dropped = check_citations(answer, h, question)
+        assert text == "" and cites == [] and dropped, answer
+    assert fragment("609 employees [1]") is None  # says what the number counts
+    text, _, _ = check_citations("Total restructuring costs were $609 million [1].", h, question)
+    assert text == "Total restructuring costs were $609 million [1]."
+
+
+def test_a_heading_with_no_subject_is_no_answer():
+    from rag.answering.fragments import fragment
+
+    h = [Hit(chunk_id="c", doc_id="d", doc="r.pdf", page=4, score=1.0, text="Total Restructuring Costs\nSeverance | 609")]
+    text, cites, dropped = check_citations("Total Restructuring Costs [1].", h, "What were the total restructuring costs?")
+    assert text == "" and cites == [] and dropped == ["Total Restructuring Costs."]
+    # a heading that does not restate the question, answering a question that asks for a number
+    assert fragment("Restructuring and Other Charges", "How much did restructuring cost?") == "a heading"
+    # a name answering a question about who: an answer
+    assert fragment("Ingrid Solheim", "Who inspected the harbour crane?") is None
+    assert fragment("Consumer Health", "Which segment had the highest revenue?") is None

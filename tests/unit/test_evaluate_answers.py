@@ -9,7 +9,7 @@ from ingest.evaluation.answers import error_row, gold_answer, load_questions, sc
 from ingest.evaluation.review_page import review_html
 from rag.core.errors import BadInput
 from rag.core.settings import GeneratorSettings
-from rag.core.types import Answer, Citation, ModelRef
+from rag.core.types import Answer, Calculation, Citation, ModelRef, Operand
 from rag.evaluation.judge import Judge, judge_messages, make_judge, parse_verdict
 from rag.generation.protocol import Generation
 
@@ -154,6 +154,28 @@ def test_review_page_escapes_every_text():
     assert "&lt;docs&gt;" in page and "<title>&lt;title&gt;</title>" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # no external assets
     assert page.count("<select") == len(r) and 'id="export"' in page
+
+
+def test_rows_and_the_review_page_carry_the_calculations():
+    calc = Calculation(
+        expression="1,577 [1] / 32,765 [2] * 100",
+        operands=[Operand(value=1577, text="1,577", citation=1, quote="Capex | <1,577>")],
+        result=4.8,
+        unit="%",
+        text="4.8%",
+        stated="3.5%",
+        replaced=True,
+    )
+    a = answer("Capex was 4.8% of sales: 1,577 [1] / 32,765 [2] * 100 = 4.8%.", [("a.pdf", 2)])
+    a.calculations = [calc]
+    row = score_row(1, QUESTIONS[0], a)
+    assert row["calculations"][0]["text"] == "4.8%" and row["calculations"][0]["replaced"]
+    s = summarize([row, *rows()[1:]])
+    assert s["calculations"] == 1 and s["calculations_replaced"] == 1
+    report = {"docs": "d", "questions_file": "q.jsonl", "model": {"name": "m"}, "summary": s, "rows": [row]}
+    page = review_html(report)
+    assert "computed: 1,577 [1] / 32,765 [2] * 100 = <b>4.8%</b> (the model wrote 3.5%: replaced)" in page
+    assert "1,577 [1]: Capex | &lt;1,577&gt;" in page
 
 
 def test_citation_validity_is_kept_over_kept_plus_dropped():

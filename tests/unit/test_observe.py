@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from api.http.app import create_app
 from api.http.observe import JsonFormatter, RequestIdFilter
 from rag.core.errors import ModelError
-from rag.core.types import Answer
+from rag.core.types import Answer, Calculation
 from tests.helpers.apps import HashEmbedder, client, make_app, put
 
 
@@ -51,6 +51,10 @@ def test_metrics_in_prometheus_text_format(tmp_path):
     c.post("/v1/search", json={"question": "annual leave"})
     c.post("/v1/search", json={"question": ""})
     app.state.metrics.observe_answer(Answer(answer="x", citations=[], timings_ms={"tokens_per_s": 21.5, "completion_tokens": 40}))
+    calc = Calculation(expression="1 [1] + 2 [1]", result=3, text="3", stated="4", replaced=True)
+    app.state.metrics.observe_answer(
+        Answer(answer="y", citations=[], calculations=[calc, calc.model_copy(update={"replaced": False})])
+    )
     r = c.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     text = r.text
@@ -68,6 +72,8 @@ def test_metrics_in_prometheus_text_format(tmp_path):
         "rag_ingested_chunks_total 2.0",
         "rag_generated_tokens_total 40.0",
         "rag_generation_tokens_per_second_count 1.0",
+        'rag_calculations_total{outcome="kept"} 2.0',
+        'rag_calculations_total{outcome="replaced"} 1.0',
     ]:
         assert line in text, line
     assert int(_value(text, "rag_index_bytes")) > 0

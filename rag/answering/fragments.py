@@ -1,0 +1,56 @@
+"""Fragments: a sentence that names no subject is no answer, however well its source backs it.
+
+"609 [2]" (a bare number) and "Total Restructuring Costs [1]" (a heading, answering "What were the total
+restructuring costs?" with the question's own words) passed the grounding check: the number is in the source, the
+heading restates the question. Neither says what is what, and both were wrong answers. They are dropped like
+unsupported sentences (the model is then asked once more, and the answer is a refusal if nothing better comes).
+Rewriting them into sentences would need the model; a rule cannot tell which number answers which question.
+"""
+
+import re
+
+from rag.answering.markers import strip_marks
+from rag.retrieval.lexical import tokens
+
+# Words that say what unit a number is in, or how near it is: they do not name a subject.
+UNIT_WORDS = {
+    "thousand", "thousands", "million", "millions", "billion", "billions", "trillion", "bn", "mn", "m", "k",
+    "usd", "eur", "gbp", "nok", "dollar", "dollars", "euro", "euros", "pound", "pounds", "cent", "cents",
+    "percent", "per", "percentage", "points", "point", "pp", "approximately", "approx", "about", "around",
+    "roughly", "nearly", "almost", "over", "under", "some", "and", "or", "to", "of", "a", "an", "the", "is",
+    "was", "were", "are", "be", "it", "its", "total", "x", "times",
+}  # fmt: skip
+SMALL_WORDS = {"and", "or", "of", "the", "for", "in", "on", "to", "a", "an", "by", "at", "from", "with", "per", "&"}
+QUANTITY = re.compile(
+    r"\bhow (?:much|many|large|big|high|low)\b"
+    r"|\bwhat (?:is|was|were|are) (?:the |its |their )?"
+    r"(?:total|amount|number|value|sum|percentage|ratio|rate|share|size|cost|costs|price)\b"
+    r"|\bwhat (?:percentage|percent|share|proportion|fraction|ratio|amount|number)\b",
+    re.IGNORECASE,
+)
+WORD = re.compile(r"[A-Za-z][A-Za-z'’&-]*")
+
+
+def asks_quantity(question: str) -> bool:
+    """Does the question ask for a number (how much, how many, what was the total ...)?"""
+    return bool(QUANTITY.search(question or ""))
+
+
+def is_heading(words: list[str]) -> bool:
+    """Up to 8 words, each capitalised but for small ones ("Total Restructuring Costs", "Cost of Sales")."""
+    big = [w for w in words if w.lower() not in SMALL_WORDS]
+    return 0 < len(words) <= 8 and bool(big) and all(w[0].isupper() for w in big)
+
+
+def fragment(claim: str, question: str = "") -> str | None:
+    """Why `claim` (markers ignored) names no subject: "a bare number", "a heading"; None when it is a sentence."""
+    text = strip_marks(claim)
+    words = WORD.findall(text)
+    content = [w for w in words if w.lower() not in UNIT_WORDS]
+    if re.search(r"\d", text) and not content:
+        return "a bare number"
+    if not re.search(r"\d", text) and is_heading(words):
+        restates = set(tokens(" ".join(words))) <= set(tokens(question))
+        if restates or asks_quantity(question):
+            return "a heading"
+    return None
