@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from rag.answering.calculations import DESCRIBING, CalculationError, SentenceCalculations, SourceNumbers, calculations_in
-from rag.answering.fragments import fragment
+from rag.answering.fragments import fragment, named_number
 from rag.answering.grounding import Support, support
 from rag.answering.markers import MARK, cited_numbers
 from rag.core.types import Calculation, Citation, Hit
@@ -79,8 +79,9 @@ def check_answer(answer: str, hits: list[Hit], question: str = "", min_support: 
     A calculation (`1,577 [2] / 32,765 [1] * 100 = 4.8%`, rag.answering.calculations) is checked operand by
     operand against the sources cited for each, computed here, and its result written in; a number elsewhere that
     is the result of a verified calculation of the answer is supported by it. A sentence whose calculation fails is
-    dropped. A sentence that names no subject (a bare number, a heading: rag.answering.fragments) is dropped; a
-    calculation is not a fragment (its operands, each with its source, say what it computes).
+    dropped. A sentence that names no subject (a bare number, a heading: rag.answering.fragments) is dropped, but for
+    a bare number its cited source states beside most of the question's words, which is written as the source states
+    it; a calculation is not a fragment (its operands, each with its source, say what it computes).
     """
     pools = SourceNumbers(hits)
     planned: list[tuple[str, SentenceCalculations | None, str]] = []
@@ -131,9 +132,13 @@ def check_answer(answer: str, hits: list[Hit], question: str = "", min_support: 
             dropped.append(claim)
             continue
         if reason := fragment(claim, question):
-            log.info("fragment dropped (%s): %r", reason, claim)
-            dropped.append(claim)
-            continue
+            named = named_number(claim, [hits[n - 1].text for n in numbers], question) if reason == "a bare number" else None
+            if named is None:
+                log.info("fragment dropped (%s): %r", reason, claim)
+                dropped.append(claim)
+                continue
+            log.info("bare number %r written as its source states it: %r", claim, named)
+            claim = named
         for n in numbers:
             cited.setdefault(n, []).append((claim, result.score))
         end = re.search(r"[.!?]$", claim)

@@ -4,11 +4,16 @@
 restructuring costs?" with the question's own words) passed the grounding check: the number is in the source, the
 heading restates the question. Neither says what is what, and both were wrong answers. They are dropped like
 unsupported sentences (the model is then asked once more, and the answer is a refusal if nothing better comes).
-Rewriting them into sentences would need the model; a rule cannot tell which number answers which question.
+
+One rewrite needs no model: a bare number whose cited source states it in a sentence or table row that holds most
+of the question's words ("55 EUR [1]" to "What is the daily meal allowance?", the source saying "The daily meal
+allowance on business trips is 55 EUR.") becomes that sentence, or "<row label>: <number>" for a row: the source
+then says what the number is, in its own words. A number the source states elsewhere stays a fragment.
 """
 
 import re
 
+from rag.answering.grounding import number_found, numbers
 from rag.answering.markers import strip_marks
 from rag.retrieval.lexical import tokens
 
@@ -53,4 +58,31 @@ def fragment(claim: str, question: str = "") -> str | None:
         restates = set(tokens(" ".join(words))) <= set(tokens(question))
         if restates or asks_quantity(question):
             return "a heading"
+    return None
+
+
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+NAMED_SHARE = 0.5  # of the question's words that the source's sentence or row holding the number must hold
+
+
+def named_number(claim: str, sources: list[str], question: str) -> str | None:
+    """A bare number as its cited source states it: the source's sentence holding it and most of the question's
+    words, or "<label>: <number>" when that is a table row ("a | b | c"); None when no source says so."""
+    wanted = set(tokens(question))
+    values = numbers(strip_marks(claim))
+    if not wanted or not values:
+        return None
+    for text in sources:
+        for line in re.split(r"(?<=[.!?])\s+|\n", text):
+            if not all(number_found(v, numbers(line)) for v in values):
+                continue
+            if len(wanted & set(tokens(line))) < NAMED_SHARE * len(wanted):
+                continue
+            years, stated = set(YEAR.findall(question)), set(YEAR.findall(line))
+            if years and stated and not years & stated:  # the question's year is not the one the source states
+                continue
+            if " | " in line:
+                label = line.split(" | ")[0].strip()
+                return f"{label}: {strip_marks(claim).strip().rstrip('.')}." if WORD.search(label) else None
+            return line.strip()
     return None

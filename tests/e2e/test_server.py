@@ -90,7 +90,19 @@ def test_ingest_through_cli_then_ask_over_http_cites_the_right_page(server, two_
     r = client.post("/v1/ask", json={"question": "What is the daily meal allowance on business trips?", "k": 3})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"answer", "refused", "mode", "citations", "dropped", "summary", "draft", "model", "hits", "timings_ms"}
+    assert set(body) == {
+        "answer",
+        "refused",
+        "mode",
+        "citations",
+        "dropped",
+        "summary",
+        "draft",
+        "model",
+        "hits",
+        "timings_ms",
+        "calculations",
+    }
     assert body["refused"] is False and body["mode"] == "generate"
     assert "55" in body["answer"]
     assert body["citations"], body

@@ -85,16 +85,27 @@ def test_check_of_a_citation_to_the_wrong_source_drops_the_sentence():
     assert text == "" and cites == [] and dropped == ["Lunch is served at noon."]
 
 
-def test_a_bare_number_is_no_answer():
+def test_a_bare_number_is_no_answer_unless_its_source_says_what_it_is():
     from rag.answering.fragments import fragment
 
-    h = [Hit(chunk_id="c", doc_id="d", doc="r.pdf", page=4, score=1.0, text="Total restructuring costs were $609 million.")]
     question = "What were the total restructuring costs?"
-    for answer in ("609 [1].", "$609 million [1]", "About 609 million [1]."):
-        text, cites, dropped = check_citations(answer, h, question)
+    elsewhere = [Hit(chunk_id="c", doc_id="d", doc="r.pdf", page=4, score=1.0, text="In Europe 609 employees left.")]
+    for answer in ("609 [1].", "About 609 [1]."):
+        text, cites, dropped = check_citations(answer, elsewhere, question)
         assert text == "" and cites == [] and dropped, answer
     assert fragment("609 employees [1]") is None  # says what the number counts
-    text, _, _ = check_citations("Total restructuring costs were $609 million [1].", h, question)
+    # the source states the number beside the question's words: the answer becomes the source's sentence
+    stated = [Hit(chunk_id="c", doc_id="d", doc="r.pdf", page=4, score=1.0, text="Total restructuring costs were $609 million.")]
+    for answer in ("609 [1].", "$609 million [1]", "About 609 million [1]."):
+        text, cites, dropped = check_citations(answer, stated, question)
+        assert text == "Total restructuring costs were $609 million [1]." and cites and not dropped, answer
+    # a table row: its label names the number
+    row = [
+        Hit(chunk_id="c", doc_id="d", doc="r.pdf", page=4, score=1.0, text="(Millions) | 2022\nTotal restructuring costs | 609")
+    ]
+    text, _, _ = check_citations("609 [1]", row, question)
+    assert text == "Total restructuring costs: 609 [1]."
+    text, _, _ = check_citations("Total restructuring costs were $609 million [1].", stated, question)
     assert text == "Total restructuring costs were $609 million [1]."
 
 
