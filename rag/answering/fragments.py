@@ -5,10 +5,12 @@ restructuring costs?" with the question's own words) passed the grounding check:
 heading restates the question. Neither says what is what, and both were wrong answers. They are dropped like
 unsupported sentences (the model is then asked once more, and the answer is a refusal if nothing better comes).
 
-One rewrite needs no model: a bare number whose cited source states it in a sentence or table row that holds most
-of the question's words ("55 EUR [1]" to "What is the daily meal allowance?", the source saying "The daily meal
-allowance on business trips is 55 EUR.") becomes that sentence, or "<row label>: <number>" for a row: the source
-then says what the number is, in its own words. A number the source states elsewhere stays a fragment.
+One rewrite needs no model: a bare number whose cited source states it in a sentence holding most of the question's
+words ("55 EUR [1]" to "What is the daily meal allowance?", the source saying "The daily meal allowance on business
+trips is 55 EUR.") becomes that sentence, and one in a table row whose label the question names ("5,409 [2]" to
+"What is the FY2019 total amount of inventories?", the row "Merchandise inventories | 5,409 | 5,174") becomes
+"<label>: <number>": the source then says what the number is, in its own words. A number the source states
+elsewhere stays a fragment.
 """
 
 import re
@@ -66,23 +68,30 @@ NAMED_SHARE = 0.5  # of the question's words that the source's sentence or row h
 
 
 def named_number(claim: str, sources: list[str], question: str) -> str | None:
-    """A bare number as its cited source states it: the source's sentence holding it and most of the question's
-    words, or "<label>: <number>" when that is a table row ("a | b | c"); None when no source says so."""
-    wanted = set(tokens(question))
+    """A bare number as its cited source states it: "<label>: <number>" when a table row ("a | b | c") holds it and
+    at least half of the row label's words are the question's; else the source's sentence holding it and at least
+    half of the words of the question's first sentence (instructions after it, "Answer in USD millions", do not
+    count). None when no source says so, or when the question names a year the sentence does not."""
+    asked = set(tokens(question))
+    first = set(tokens(re.split(r"(?<=[?.!])\s+", question.strip(), maxsplit=1)[0]))
     values = numbers(strip_marks(claim))
-    if not wanted or not values:
+    if not first or not values:
         return None
+    answer = strip_marks(claim).strip().rstrip(".")
     for text in sources:
         for line in re.split(r"(?<=[.!?])\s+|\n", text):
             if not all(number_found(v, numbers(line)) for v in values):
                 continue
-            if len(wanted & set(tokens(line))) < NAMED_SHARE * len(wanted):
+            if " | " in line:
+                label = line.split(" | ")[0].strip()
+                named = set(tokens(label))
+                if WORD.search(label) and named and len(named & asked) >= NAMED_SHARE * len(named):
+                    return f"{label}: {answer}."
+                continue
+            if len(first & set(tokens(line))) < NAMED_SHARE * len(first):
                 continue
             years, stated = set(YEAR.findall(question)), set(YEAR.findall(line))
             if years and stated and not years & stated:  # the question's year is not the one the source states
                 continue
-            if " | " in line:
-                label = line.split(" | ")[0].strip()
-                return f"{label}: {strip_marks(claim).strip().rstrip('.')}." if WORD.search(label) else None
             return line.strip()
     return None

@@ -120,3 +120,23 @@ def test_a_heading_with_no_subject_is_no_answer():
     # a name answering a question about who: an answer
     assert fragment("Ingrid Solheim", "Who inspected the harbour crane?") is None
     assert fragment("Consumer Health", "Which segment had the highest revenue?") is None
+
+
+def test_a_bare_number_from_a_row_the_question_names_is_written_with_its_label():
+    """FinanceBench-style: a long question with instructions after it; the model answers with the bare figure."""
+    from rag.answering.fragments import named_number
+
+    question = (
+        "What is the year end FY2019 total amount of inventories for Best Buy? Answer in USD millions. "
+        "Base your judgment on the information provided primarily in the balance sheet."
+    )
+    sheet = (
+        "($ in millions) | February 2, 2019 | February 3, 2018\n"
+        "Cash and cash equivalents | 849 | 1,101\nMerchandise inventories | 5,409 | 5,209"
+    )
+    h = [Hit(chunk_id="c", doc_id="d", doc="bestbuy.pdf", page=52, score=1.0, text=sheet)]
+    text, cites, dropped = check_citations("5,409 [1]", h, question)
+    assert text == "Merchandise inventories: 5,409 [1]." and cites[0].page == 52 and not dropped
+    assert named_number("849 [1]", [sheet], question) is None  # a row the question does not name
+    text, _, dropped = check_citations("849 [1]", h, question)
+    assert text == "" and dropped == ["849"]
