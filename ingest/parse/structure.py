@@ -10,11 +10,11 @@ import re
 
 from ingest.page import Block, Page, center_in
 from ingest.parse.layout import is_caps_heading
+from rag.profiles.periods import YEAR
 
 PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013(]?\s*(\d{1,4}|[ivxlcdm]{1,6})\s*[-\u2013)]?(\s*(of|/)\s*\d{1,4})?$", re.I)
 NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?(?:\s+\S|(?=[A-Z][a-z]))")  # OCR may drop the space
 CAPTION = re.compile(r"^(figure|fig\.|chart|exhibit|diagram|illustration|photo|table)\s*[\dA-Z]*[.:\s]", re.I)
-YEAR = re.compile(r"^(19|20)\d\d$")  # over a column of figures, not a page number
 MARGIN = 0.1
 CONTENT = ("title", "heading", "paragraph", "list_item", "table", "figure", "caption", "footnote", "formula")
 
@@ -54,7 +54,7 @@ def mark_running(pages: list[Page], body_size: float) -> None:
                 continue
             small = body_size and b.size < 0.95 * body_size
             extreme = b.bbox[3] < 0.05 * p.height or b.bbox[1] > 0.95 * p.height
-            number = PAGE_NUMBER.match(b.text.strip()) and not YEAR.match(b.text.strip())
+            number = PAGE_NUMBER.match(b.text.strip()) and not YEAR.fullmatch(b.text.strip())  # a year heads a column
             if counts.get(_key(b.text), 0) >= threshold or number or (extreme and small):
                 b.kind = zone
 

@@ -10,6 +10,7 @@ import re
 from ingest.page import Block, Word, words_box
 from ingest.parse.layout import group_lines
 from ingest.parse.tables import NUMERIC, header_rows, table_text
+from rag.profiles.periods import YEAR
 
 MAX_CELL_WORDS = 6
 MAX_LABEL_WORDS = 24  # a row's first cell may be a long label when every other cell of the row is a value
@@ -92,13 +93,10 @@ def _wrapped(run: list[list[tuple]]) -> list[list[tuple]]:
     return out
 
 
-YEAR = re.compile(r"^(19|20)\d\d$")
-
-
 def _value_row(row: list[tuple]) -> bool:
     """A label and values after it, not a header of years ("2023 | 2022")."""
     values = [_text(seg) for seg, _ in row[1:]]
-    return bool(values) and all(VALUE.match(v) for v in values) and not all(YEAR.match(v) for v in values)
+    return bool(values) and all(VALUE.match(v) for v in values) and not all(YEAR.fullmatch(v) for v in values)
 
 
 def _accepted(run: list[list[tuple]]) -> list[tuple[float, float]] | None:

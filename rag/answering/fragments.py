@@ -17,6 +17,7 @@ import re
 
 from rag.answering.grounding import number_found, numbers
 from rag.answering.markers import strip_marks
+from rag.profiles.periods import YEAR
 from rag.retrieval.lexical import tokens
 
 # Words that say what unit a number is in, or how near it is: they do not name a subject.
@@ -63,7 +64,6 @@ def fragment(claim: str, question: str = "") -> str | None:
     return None
 
 
-YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 NAMED_SHARE = 0.5  # of the question's words that the source's sentence or row holding the number must hold
 
 
