@@ -8,6 +8,8 @@ a summary the model writes from those quotes alone (checked the same way).
 
 A calculation in a generated answer (rag.answering.calculations) is checked operand by operand and computed by the
 service; the answer carries them in `calculations`. A bare number or heading is no answer (rag.answering.fragments).
+Where the answer would be a refusal and a table row the question names is among the sources of a document it names,
+the answer is that cell, read without a model (rag.answering.lookup), and says so in `lookup`.
 """
 
 import logging
@@ -15,10 +17,11 @@ import time
 
 from rag.answering.citations import check_answer, check_citations, resolve_citations
 from rag.answering.extract import extract
+from rag.answering.lookup import Lookup, lookup
 from rag.answering.prompts import NOT_FOUND, RETRY, build_messages, is_refusal, summary_messages
 from rag.core.errors import BadInput
 from rag.core.settings import AnswerSettings
-from rag.core.types import Answer, Citation, Filters, Hit, SearchResult
+from rag.core.types import Answer, Citation, Filters, Hit, SearchResult, TableLookup
 from rag.generation.protocol import Generation, Generator, OnToken
 from rag.retrieval.knowledge_base import KnowledgeBase
 
@@ -111,13 +114,39 @@ def ask(
         text = refusal(result.hits, "weak retrieval")
         return Answer(answer=text, refused=True, citations=[], mode=mode, hits=result.hits, timings_ms=timings)
     if mode == "extract":
-        answer = _extract(generator, result.query, result.hits, cfg, summarize, max_tokens, on_token, timings)
+        cell = _lookup(kb, result.query, result.hits, collection) if cfg.table_lookup else None
+        answer = _extract(generator, result.query, result.hits, cfg, summarize, max_tokens, on_token, timings, cell)
     else:
         hits = fit_sources(generator, result.query, result.hits, n_ctx - max_tokens - 64, cfg.source_words, cfg.tables)
         answer = _generate(generator, result.query, hits, cfg, max_tokens, on_token, timings)
+        if answer.refused and cfg.table_lookup and (cell := _lookup(kb, result.query, hits, collection)):
+            answer = _looked_up(cell, hits, answer)
     timings["total_ms"] = _ms(t0)
     answer.hits, answer.mode, answer.timings_ms = result.hits, mode, timings
     return answer
+
+
+def _lookup(kb: KnowledgeBase, question: str, hits: list[Hit], collection: str | None) -> Lookup | None:
+    """The table cell answering the question among the sources of the documents it names (all sources when the
+    collection holds one document); None when there is none."""
+    routed = [n for n, h in enumerate(hits, 1) if h.route]
+    if not routed and len(kb.store.documents(collection)) != 1:
+        return None  # a question naming no document we hold is never answered from some document's table
+    return lookup(question, hits, routed or None)
+
+
+def _looked_up(cell: Lookup, hits: list[Hit], refused: Answer) -> Answer:
+    """The answer read from a table cell, in place of the refusal `refused` (whose draft and drops it keeps)."""
+    hit = hits[cell.n - 1]
+    citation = Citation(n=cell.n, doc=hit.doc, page=hit.page, chunk_id=hit.chunk_id, bbox=hit.bbox, quote=cell.row)
+    return Answer(
+        answer=cell.text,
+        citations=[citation],
+        lookup=TableLookup(n=cell.n, label=cell.label, column=cell.column, value=cell.value, scale=cell.scale),
+        dropped=refused.dropped,
+        model=refused.model,
+        draft=refused.draft,
+    )
 
 
 def _generate(
@@ -183,9 +212,12 @@ def _extract(
     max_tokens: int,
     on_token: OnToken | None,
     timings: dict,
+    cell: Lookup | None = None,
 ) -> Answer:
     quotes = extract(question, hits, max_quotes=cfg.max_quotes)
     if not quotes:
+        if cell is not None:
+            return _looked_up(cell, hits, Answer(answer="", citations=[]))
         return Answer(answer=refusal(hits, "no sentence matches the question"), refused=True, citations=[])
     citations = [
         Citation(
@@ -199,10 +231,16 @@ def _extract(
         for q in quotes
     ]
     text = "\n".join(f"{q.header}\n{q.text} [{q.n}]" if q.header else f"{q.text} [{q.n}]" for q in quotes)
+    found = None
+    if cell is not None:  # the looked-up cell first, then the quotes
+        found = _looked_up(cell, hits, Answer(answer="", citations=[]))
+        text = f"{cell.text}\n{text}"
+        citations = [*found.citations, *[c for c in citations if c.quote != cell.row]]
     if on_token is not None:
         on_token(text)
+    lookup_ref = found.lookup if found else None
     if not summarize:
-        return Answer(answer=text, citations=citations)
+        return Answer(answer=text, citations=citations, lookup=lookup_ref)
     gen = generator.generate(summary_messages(question, [(q.n, q.text) for q in quotes]), max_tokens=max_tokens)
     _gen_timings(timings, gen)
     sources = [
@@ -212,7 +250,9 @@ def _extract(
     summary, _, dropped = check_citations(gen.text, sources, question, cfg.min_support)
     if is_refusal(gen.text):
         summary = ""
-    return Answer(answer=text, citations=citations, summary=summary or None, dropped=dropped, model=generator.ref())
+    return Answer(
+        answer=text, citations=citations, lookup=lookup_ref, summary=summary or None, dropped=dropped, model=generator.ref()
+    )
 
 
 def _gen_timings(timings: dict, gen: Generation, prefix: str = "") -> None:

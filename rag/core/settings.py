@@ -206,6 +206,15 @@ class RetrievalSettings(BaseModel):
         ),
     )
 
+    route_sections: bool = Field(
+        default=True,
+        description=(
+            'move up the candidates under a heading the question names ("shown in the cash flow statement", '
+            '"the annual leave section"): one more ranked list in the fusion (rag.retrieval.sections)'
+        ),
+    )
+    section_weight: float = Field(default=1.0, description="weight of the named sections' list in the fusion")
+
     lower_case_words = field_validator("mode", "fusion", "route", mode="before")(_lower)
 
 
@@ -228,6 +237,13 @@ class AnswerSettings(BaseModel):
     )
     regenerate: bool = Field(default=True, description="when no sentence survives the check, ask the model once more")
     max_quotes: int = Field(default=3, description="extract mode: verbatim sentences or table rows returned")
+    table_lookup: bool = Field(
+        default=True,
+        description=(
+            "when the model finds no answer, answer from the table cell whose row and period the question names, if "
+            "a source of a document the question names holds one (rag.answering.lookup); extract mode shows it first"
+        ),
+    )
     source_words: int = Field(
         default=80,
         description=(

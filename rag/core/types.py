@@ -51,6 +51,7 @@ class Hit(BaseModel):
     html: str = Field(default="", exclude=True)  # the chunk's layout HTML (for prompts; not sent to clients)
     context: str = Field(default="", description="the document's label: organisation, kind, period (from its profile)")
     route: str | None = Field(default=None, description="why the question was routed to this hit's document, if it was")
+    section: str | None = Field(default=None, description="the heading of this hit the question names, if it names one")
 
 
 class Citation(BaseModel):
@@ -87,6 +88,16 @@ class Calculation(BaseModel):
     replaced: bool = Field(default=False, description="the model's result differed from the computed one and was replaced")
 
 
+class TableLookup(BaseModel):
+    """A table cell an answer was read from: the row the question names, under the column of the period it names."""
+
+    n: int = Field(description="the source (1-based) whose table row holds the cell; its citation quotes the row")
+    label: str = Field(description='the row\'s label, verbatim: "Total current assets"')
+    column: str = Field(description='the column\'s header, verbatim: "2019"')
+    value: str = Field(description='the cell\'s figure, verbatim: "16,525"')
+    scale: str = Field(default="", description='the table\'s unit when its header states one: "(Dollars in millions)"')
+
+
 class ModelRef(BaseModel):
     """Which model wrote an answer: a pinned file (sha256) or an endpoint, plus any adapter, and the model
     version (`rag models list`) they make up."""
@@ -111,6 +122,11 @@ class Answer(BaseModel):
     calculations: list[Calculation] = Field(
         default_factory=list,
         description="the answer's calculations, each operand found in a cited source, computed by the service",
+    )
+    lookup: TableLookup | None = Field(
+        default=None,
+        description="the table cell the answer was read from, when the model found no answer and a table row named by "
+        "the question was among the sources (or, in extract mode, whenever one was)",
     )
     summary: str | None = Field(default=None, description="extract mode: a short summary written only from the quotes")
     draft: str | None = Field(default=None, description="the model's first text, before the citation check")

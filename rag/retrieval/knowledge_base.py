@@ -30,6 +30,7 @@ from rag.retrieval.embedder import Embedder
 from rag.retrieval.fusion import diversify, rrf, weighted
 from rag.retrieval.lexical import Bm25Index, LexicalIndex
 from rag.retrieval.routing import Route, Router
+from rag.retrieval.sections import SectionNames
 from rag.retrieval.vector_cache import VectorCache, identity_key
 from rag.retrieval.vector_index import FaissIndex, IndexVersions, VectorIndex, choose_kind
 from rag.store.protocol import Store
@@ -111,6 +112,7 @@ class KnowledgeBase:
         self._pending: dict[int, str] = {}  # in a bulk: vector id -> text stored but not yet embedded
         self._mismatch: str | None = None
         self._router: Router | None = None
+        self._sections: SectionNames | None = None
         self._cache: VectorCache | None = None
 
     # ---- reading -------------------------------------------------------------------------------
@@ -122,7 +124,7 @@ class KnowledgeBase:
                 self._live = LiveIndexes(self._load(current), Bm25Index.load(current) if current else Bm25Index())
                 self._version = current
                 self._mismatch = self._check_embedder()
-                self._router = None  # the documents may have changed with the version
+                self._router = self._sections = None  # the documents may have changed with the version
             return self._live
 
     def _check_embedder(self) -> str | None:
@@ -222,9 +224,14 @@ class KnowledgeBase:
         elif routed:
             lists += [dense_r, lexical_r]
             weights += [cfg.route_weight * cfg.dense_weight, cfg.route_weight * cfg.lexical_weight]
-        fused = weighted(lists, weights) if cfg.fusion == "weighted" else rrf(lists, cfg.rrf_k, weights)
+        fuse = (lambda ls, ws: weighted(ls, ws)) if cfg.fusion == "weighted" else (lambda ls, ws: rrf(ls, cfg.rrf_k, ws))
+        fused = fuse(lists, weights)
         rows = self.store.chunks_by_vid([vid for vid, _ in fused[: n * 2]])
         fused = [(vid, s) for vid, s in fused if vid in rows]
+        named = self._named_sections(query, fused, rows) if cfg.route_sections else {}
+        if named:  # the candidates under a named heading, in the order the fusion put them, as one more list
+            fused = fuse([*lists, [(vid, 1.0) for vid, _ in fused if vid in named]], [*weights, cfg.section_weight])
+            fused = [(vid, s) for vid, s in fused if vid in rows]
         top = diversify(fused, lambda vid: (rows[vid]["doc_id"], rows[vid]["page"]), cfg.max_per_page, k)
         dense_of, lexical_of = dict(dense_r) | dict(dense), dict(lexical_r) | dict(lexical)
         why = {r.doc_id: r.reason for r in routes}
@@ -242,12 +249,22 @@ class KnowledgeBase:
                 html=r.get("html") or "",
                 context=DocumentProfile.model_validate_json(r["doc_profile"] or "{}").context,
                 route=why.get(r["doc_id"]),
+                section=named.get(vid),
             )
             for vid, score in top
             if (r := rows[vid])
         ]
         timings["fuse_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return hits, timings
+
+    def _named_sections(self, query: str, fused: list[tuple[int, float]], rows: dict[int, dict]) -> dict[int, str]:
+        """Candidate vector id -> the segment of its heading the question names, for the candidates under one."""
+        if self._sections is None:
+            labels = {d.id: d.profile.context for d in self.store.documents()}
+            self._sections = SectionNames(self.store.headings(), labels)
+        matcher = self._sections.matcher(query)
+        named = {vid: matcher.named(rows[vid]["doc_id"], rows[vid]["heading"]) for vid, _ in fused}
+        return {vid: name for vid, name in named.items() if name}
 
     def _routes(self, query: str, filters: Filters) -> tuple[list[Route], list[int] | None]:
         """The documents the question names (by their profiles) and their chunks' vector ids within `filters`;
@@ -418,7 +435,7 @@ class KnowledgeBase:
             profile = build_profile(doc.name, page_html.read_text(encoding="utf-8"), metadata, doc.pages)
             self.store.set_profile(doc.id, apply_tags(profile, doc.tags))
             done += 1
-        self._router = None
+        self._router = self._sections = None
         return done
 
     def _reembed_all(self) -> FaissIndex:

@@ -294,6 +294,10 @@ class SqliteStore:
         rows = self._conn().execute("SELECT vid, heading, text, doc_id FROM chunks ORDER BY vid")
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
+    def headings(self) -> list[tuple[str, str]]:
+        """The distinct (document id, heading) pairs of the chunks."""
+        return [(r[0], r[1]) for r in self._conn().execute("SELECT DISTINCT doc_id, heading FROM chunks")]
+
     def set_profile(self, doc_id: str, profile: DocumentProfile) -> None:
         with self._write, self._conn() as db:
             db.execute("UPDATE documents SET profile=? WHERE id=?", (profile.model_dump_json(), doc_id))

@@ -102,6 +102,7 @@ def test_ingest_through_cli_then_ask_over_http_cites_the_right_page(server, two_
         "hits",
         "timings_ms",
         "calculations",
+        "lookup",
     }
     assert body["refused"] is False and body["mode"] == "generate"
     assert "55" in body["answer"]

@@ -53,7 +53,15 @@ def kb(dense: float = 0.6):
         Hit(chunk_id=f"c{i}", doc_id="d", doc="site.pdf", page=i + 1, score=1.0, dense_score=dense, text=t)
         for i, t in enumerate(SOURCES)
     ]
-    return SimpleNamespace(search=lambda q, k, c, f: (hits[:k], {"embed_ms": 1.0}), index=lambda: SimpleNamespace(size=2))
+    return fake_kb(hits)
+
+
+def fake_kb(hits: list[Hit], documents: int = 2):
+    """A knowledge base whose every search gives `hits`, over a collection of `documents` documents."""
+    store = SimpleNamespace(documents=lambda collection=None: [object()] * documents)
+    return SimpleNamespace(
+        search=lambda q, k, c, f: (hits[:k], {"embed_ms": 1.0}), index=lambda: SimpleNamespace(size=2), store=store
+    )
 
 
 def test_a_supported_answer_passes_with_its_citation():
@@ -150,7 +158,7 @@ def report_kb():
         Hit(chunk_id=f"r{i}", doc_id="r", doc="acme_2023.pdf", page=i + 3, score=1.0, dense_score=0.6, text=t)
         for i, t in enumerate(REPORT)
     ]
-    return SimpleNamespace(search=lambda q, k, c, f: (hits[:k], {"embed_ms": 1.0}), index=lambda: SimpleNamespace(size=2))
+    return fake_kb(hits)
 
 
 def test_a_calculation_is_computed_by_the_service_and_carried_with_both_citations():
@@ -183,3 +191,37 @@ def test_a_fragment_answer_is_retried_then_refused():
     assert not named.refused and named.answer == "Net sales: 1,400 [2]."
     kept = ask(report_kb(), ScriptedGenerator("Net sales were 1,400 in 2023 [2]."), "What were net sales in 2023?")
     assert not kept.refused and kept.answer == "Net sales were 1,400 in 2023 [2]."
+
+
+BALANCE_SHEET = "Consolidated Balance Sheets\n(In millions) | 2023 | 2022\nCash | 310 | 295\nTotal current assets | 1,400 | 1,250"
+
+
+def balance_kb(route: str | None, documents: int = 2):
+    hit = Hit(chunk_id="b", doc_id="b", doc="acme_2023.pdf", page=40, score=1.0, dense_score=0.6, text=BALANCE_SHEET, route=route)
+    return fake_kb([hit], documents)
+
+
+def test_a_refusal_with_the_named_table_row_in_its_sources_is_answered_from_the_cell():
+    question = "What were Acme's total current assets at the end of 2022?"
+    answer = ask(balance_kb("names 'Acme'"), ScriptedGenerator("Not found in the documents."), question)
+    assert not answer.refused and answer.answer == "Total current assets (2022): 1,250 (In millions) [1]"
+    assert answer.lookup.value == "1,250" and answer.lookup.column == "2022" and answer.lookup.n == 1
+    assert answer.citations[0].quote == "Total current assets | 1,400 | 1,250" and answer.citations[0].page == 40
+    assert answer.draft == "Not found in the documents."
+    # a question naming no document the collection holds is not answered from whichever table came up
+    assert ask(balance_kb(None), ScriptedGenerator("Not found in the documents."), question).refused
+    # ... unless the collection holds only that document
+    assert not ask(balance_kb(None, documents=1), ScriptedGenerator("Not found in the documents."), question).refused
+    off = ask(
+        balance_kb("names 'Acme'"),
+        ScriptedGenerator("Not found in the documents."),
+        question,
+        settings=AnswerSettings(table_lookup=False),
+    )
+    assert off.refused and off.lookup is None
+
+
+def test_extract_mode_shows_the_looked_up_cell_first():
+    answer = ask(balance_kb("names 'Acme'"), ScriptedGenerator(), "How much cash did Acme hold in 2023?", mode="extract")
+    assert answer.answer.startswith("Cash (2023): 310 (In millions) [1]\n") and answer.lookup.label == "Cash"
+    assert answer.citations[0].quote == "Cash | 310 | 295"

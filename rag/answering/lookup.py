@@ -1,0 +1,148 @@
+"""Table lookups: a question naming a table row and a column ("How much total current assets did Nike have at the
+end of FY2019?") answered from the cell, verbatim, with the row as the citation's quote. No model writes it.
+
+A source's table rows are its lines with cells ("Total current assets |  | 16,525 | 15,134"); the leading rows of a
+table whose cells after the first hold no figure (only years, words or nothing) are its header rows, and a column's
+header is what they hold above it (aligned from the right, where the figures are). A row is named when every word of
+its label is a word of the question and one of them says what the row is ("Total" or "Net" alone does not); among
+named rows the one naming the most words wins, then the better-ranked source. The column is the one whose header
+holds the latest year the question names, or the only column of figures when it names none. A question asking for
+something derived (a ratio, a change, an average, a margin, a comparison) or for no value at all is no lookup.
+
+Only sources of the documents the question names are looked in (the caller says which), so a question about a
+company the collection does not hold is never answered from another company's table.
+"""
+
+import re
+from dataclasses import dataclass
+
+from rag.core.types import Hit
+from rag.profiles.periods import YEAR, question_periods
+from rag.retrieval.lexical import tokens
+
+ROW = " | "
+ASKS_VALUE = re.compile(r"\b(?:what (?:is|was|were|are)|how much|how many)\b", re.IGNORECASE)
+DERIVED = re.compile(
+    r"\b(?:ratio|ratios|growth|grow|grew|change|changed|changes|average|margin|margins|percent|percents|percentage|"
+    r"turnover|compare|compared|comparison|difference|between|increase|increased|decrease|decreased|per|"
+    r"improve|improved|improving|trend|cagr)\b|%",
+    re.IGNORECASE,
+)
+FIGURE = re.compile(r"\(?-?\$?\s?\d[\d,]*(?:\.\d+)?\s?\)?%?")
+SCALE = re.compile(r"\b(?:thousands?|millions?|billions?)\b", re.IGNORECASE)
+GENERIC = frozenset(tokens("total totals net other others subtotal amount amounts balance item items"))
+
+
+@dataclass
+class Lookup:
+    n: int  # the source's number (1-based rank among the hits)
+    label: str  # the row's label, verbatim
+    column: str  # the column's header, verbatim ("2019")
+    value: str  # the cell's figure, verbatim ("16,525")
+    row: str  # the whole row, verbatim: the citation's quote
+    scale: str = ""  # the table's unit, when its header states one ("(Dollars in millions)")
+
+    @property
+    def text(self) -> str:
+        scale = f" {self.scale}" if self.scale.startswith("(") else f" ({self.scale})" if self.scale else ""
+        return f"{self.label} ({self.column}): {self.value}{scale} [{self.n}]"
+
+
+def asks_lookup(question: str) -> bool:
+    """Does the question ask for one stated value (what was, how much), nothing derived from several?"""
+    return bool(ASKS_VALUE.search(question)) and not DERIVED.search(question)
+
+
+def cells(line: str) -> list[str]:
+    return [c.strip() for c in line.split("|")]
+
+
+def _figure(cell: str) -> str | None:
+    """The figure a cell holds ("4,466 $" -> "4,466"), or None; a year alone is no figure."""
+    m = FIGURE.search(cell)
+    if not m or YEAR.fullmatch(cell.strip()):
+        return None
+    return m.group(0).strip()
+
+
+def _is_header(row: list[str]) -> bool:
+    return all(not c or YEAR.search(c) or _figure(c) is None for c in row[1:])
+
+
+def tables(text: str) -> list[tuple[list[list[str]], list[str]]]:
+    """(header rows, data lines) of each table in a source text, in order."""
+    out: list[tuple[list[list[str]], list[str]]] = []
+    block: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if ROW in line or line.rstrip().endswith(" |"):
+            block.append(line.strip())
+            continue
+        if block:
+            rows = [cells(x) for x in block]
+            head = 0
+            while head < len(rows) - 1 and _is_header(rows[head]):
+                head += 1
+            out.append((rows[:head], block[head:]))
+            block = []
+    return out
+
+
+def _header_of(headers: list[list[str]], width: int, j: int) -> str:
+    """What the header rows hold above cell j of a row of `width` cells (aligned from the right)."""
+    parts = []
+    for h in headers:
+        k = len(h) - (width - j)
+        if 0 <= k < len(h) and h[k]:
+            parts.append(h[k])
+    return " ".join(parts)
+
+
+def _named(label: str, question: set[str]) -> int:
+    """How many words the row label has, when the question holds every one of them and one says what the row is;
+    else 0."""
+    words = set(tokens(label))
+    if not words <= question or not any(len(w) >= 3 and not w.isdigit() and w not in GENERIC for w in words):
+        return 0
+    return len(words)
+
+
+def lookup(question: str, hits: list[Hit], sources: list[int] | None = None) -> Lookup | None:
+    """The cell of a table in the hits that answers `question`, or None. `sources`: the 1-based numbers of the hits
+    that may be looked in (default all)."""
+    if not asks_lookup(question):
+        return None
+    asked = set(tokens(question))
+    years = [p.year for p in question_periods(question) if not p.quarter]
+    year = str(max(years)) if years else None
+    best: tuple[tuple[int, int], Lookup] | None = None
+    for n, hit in enumerate(hits, 1):
+        if sources is not None and n not in sources:
+            continue
+        for headers, lines in tables(hit.text):
+            scale = next((c for h in headers for c in h if SCALE.search(c)), "")
+            for line in lines:
+                row = cells(line)
+                named = _named(row[0], asked)
+                if not named:
+                    continue
+                found = _cell(row, headers, year)
+                if found is None:
+                    continue
+                column, value = found
+                key = (named, -n)
+                if best is None or key > best[0]:
+                    best = (key, Lookup(n=n, label=row[0], column=column, value=value, row=line, scale=scale))
+    return best[1] if best else None
+
+
+def _cell(row: list[str], headers: list[list[str]], year: str | None) -> tuple[str, str] | None:
+    """(column header, figure) of the row's cell under the asked year, or under its only figure when no year is
+    asked; None when there is no such cell."""
+    filled = [(j, f) for j, c in enumerate(row) if j and (f := _figure(c)) is not None]
+    if year is None:
+        return (_header_of(headers, len(row), filled[0][0]), filled[0][1]) if len(filled) == 1 else None
+    for j, value in filled:
+        column = _header_of(headers, len(row), j)
+        if year in YEAR.findall(column):
+            return column, value
+    return None

@@ -1,0 +1,60 @@
+"""Table lookups: which rows a question names, which column its period picks, and what is no lookup."""
+
+from rag.answering.lookup import asks_lookup, lookup, tables
+from rag.core.types import Hit
+
+STATEMENT = (
+    "NIKE, INC.\nCONSOLIDATED BALANCE SHEETS\n"
+    "(Dollars in millions) |  | 2019 | 2018\n"
+    "ASSETS |  |  | \n"
+    "Cash and equivalents | $ | 4,466 $ | 4,249\n"
+    "Inventories |  | 5,622 | 5,261\n"
+    "Total current assets |  | 16,525 | 15,134\n"
+    "Total |  | 23,717 | 22,536"
+)
+
+
+def hit(text: str) -> Hit:
+    return Hit(chunk_id="c", doc_id="d", doc="nike.pdf", page=54, score=1.0, text=text)
+
+
+def test_header_rows_are_the_leading_rows_without_figures():
+    ((headers, lines),) = tables(STATEMENT)
+    assert headers == [["(Dollars in millions)", "", "2019", "2018"], ["ASSETS", "", "", ""]]
+    assert lines[0] == "Cash and equivalents | $ | 4,466 $ | 4,249"
+
+
+def test_the_row_the_question_names_under_the_year_it_names():
+    found = lookup("How much total current assets did Nike have at the end of FY2019?", [hit(STATEMENT)])
+    assert (found.label, found.column, found.value, found.scale) == (
+        "Total current assets",
+        "2019",
+        "16,525",
+        "(Dollars in millions)",
+    )
+    assert found.row == "Total current assets |  | 16,525 | 15,134" and found.n == 1
+    assert lookup("What was the cash and equivalents balance in 2018?", [hit(STATEMENT)]).value == "4,249"  # "4,466 $" aligned
+
+
+def test_the_most_specific_row_wins_and_generic_labels_name_nothing():
+    # "Inventories" and "Total current assets" are both named; the longer label says more
+    found = lookup("What were total current assets, inventories included, in 2019?", [hit(STATEMENT)])
+    assert found.label == "Total current assets"
+    assert lookup("What is the total amount for 2019?", [hit(STATEMENT)]) is None  # "Total" alone
+
+
+def test_no_lookup_for_derived_values_other_years_missing_rows_or_excluded_sources():
+    assert lookup("What is the ratio of inventories to total current assets in 2019?", [hit(STATEMENT)]) is None
+    assert lookup("How much did inventories grow between 2018 and 2019?", [hit(STATEMENT)]) is None
+    assert lookup("What were inventories in 2017?", [hit(STATEMENT)]) is None
+    assert lookup("What was goodwill in 2019?", [hit(STATEMENT)]) is None
+    assert lookup("What were inventories in 2019?", [hit(STATEMENT)], sources=[2]) is None
+    assert lookup("What were inventories in 2019?", [hit("Inventories were 5,622 in 2019.")]) is None  # prose
+
+
+def test_which_questions_ask_for_one_value():
+    assert asks_lookup("What was Nike's FY2019 net income?")
+    assert asks_lookup("How much cash did it hold?")
+    assert not asks_lookup("Does Nike have an improving gross margin profile?")
+    assert not asks_lookup("What is the FY2019 fixed asset turnover ratio?")
+    assert not asks_lookup("What is the year-over-year change in revenue (in %)?")
