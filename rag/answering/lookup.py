@@ -4,8 +4,9 @@ end of FY2019?") answered from the cell, verbatim, with the row as the citation'
 A source's table rows are its lines with cells ("Total current assets |  | 16,525 | 15,134"); the leading rows of a
 table whose cells after the first hold no figure (only years, words or nothing) are its header rows, and a column's
 header is what they hold above it (aligned from the right, where the figures are). A row is named when every word of
-its label is a word of the question and one of them says what the row is ("Total" or "Net" alone does not); among
-named rows the one naming the most words wins, then the better-ranked source. The column is the one whose header
+its label that says what the row is (not "Total", "Net", "provided") is a word of the question, and there is one;
+among named rows the one naming the most such words wins, then the one with fewest words left out, then the
+better-ranked source. The column is the one whose header
 holds the latest year the question names, or the only column of figures when it names none. A question asking for
 something derived (a ratio, a change, an average, a margin, a comparison) or for no value at all is no lookup.
 
@@ -31,6 +32,8 @@ DERIVED = re.compile(
 FIGURE = re.compile(r"\(?-?\$?\s?\d[\d,]*(?:\.\d+)?\s?\)?%?")
 SCALE = re.compile(r"\b(?:thousands?|millions?|billions?)\b", re.IGNORECASE)
 GENERIC = frozenset(tokens("total totals net other others subtotal amount amounts balance item items"))
+ABOVE = 4  # lines of text above a table that may hold its column headers ("2020", "Year Ended December 31, 2019")
+FILLER = GENERIC | frozenset(tokens("provided used"))  # label words a question may leave out ("net cash provided by")
 
 
 @dataclass
@@ -69,10 +72,18 @@ def _is_header(row: list[str]) -> bool:
     return all(not c or YEAR.search(c) or _figure(c) is None for c in row[1:])
 
 
-def tables(text: str) -> list[tuple[list[list[str]], list[str]]]:
-    """(header rows, data lines) of each table in a source text, in order."""
-    out: list[tuple[list[list[str]], list[str]]] = []
+@dataclass
+class Table:
+    headers: list[list[str]]  # header rows, as cells
+    lines: list[str]  # data rows, verbatim
+    above: list[str]  # the lines of text right above the table (at most `ABOVE`)
+
+
+def tables(text: str) -> list[Table]:
+    """The tables of a source text, in order."""
+    out: list[Table] = []
     block: list[str] = []
+    prose: list[str] = []
     for line in [*text.splitlines(), ""]:
         if ROW in line or line.rstrip().endswith(" |"):
             block.append(line.strip())
@@ -82,8 +93,10 @@ def tables(text: str) -> list[tuple[list[list[str]], list[str]]]:
             head = 0
             while head < len(rows) - 1 and _is_header(rows[head]):
                 head += 1
-            out.append((rows[:head], block[head:]))
-            block = []
+            out.append(Table(rows[:head], block[head:], prose[-ABOVE:]))
+            block, prose = [], []
+        if line.strip():
+            prose.append(line.strip())
     return out
 
 
@@ -97,13 +110,15 @@ def _header_of(headers: list[list[str]], width: int, j: int) -> str:
     return " ".join(parts)
 
 
-def _named(label: str, question: set[str]) -> int:
-    """How many words the row label has, when the question holds every one of them and one says what the row is;
-    else 0."""
+def _named(label: str, question: set[str]) -> tuple[int, int]:
+    """(label words that say what the row is, -label words the question leaves out) when the question holds every
+    one of the former and at least one of them; (0, 0) when it does not name the row. Filler words ("net", "total",
+    "provided") may be left out: "cash from operating activities" names "Net cash provided by operating activities"."""
     words = set(tokens(label))
-    if not words <= question or not any(len(w) >= 3 and not w.isdigit() and w not in GENERIC for w in words):
-        return 0
-    return len(words)
+    telling = {w for w in words if w not in FILLER and not w.isdigit()}
+    if not telling or not telling <= question or not any(len(w) >= 3 for w in telling):
+        return (0, 0)
+    return (len(telling), -len(words - question))
 
 
 def lookup(question: str, hits: list[Hit], sources: list[int] | None = None) -> Lookup | None:
@@ -114,35 +129,47 @@ def lookup(question: str, hits: list[Hit], sources: list[int] | None = None) -> 
     asked = set(tokens(question))
     years = [p.year for p in question_periods(question) if not p.quarter]
     year = str(max(years)) if years else None
-    best: tuple[tuple[int, int], Lookup] | None = None
+    best: tuple[tuple[int, int, int], Lookup] | None = None
     for n, hit in enumerate(hits, 1):
         if sources is not None and n not in sources:
             continue
-        for headers, lines in tables(hit.text):
-            scale = next((c for h in headers for c in h if SCALE.search(c)), "")
-            for line in lines:
+        for table in tables(hit.text):
+            scale = next((c for c in [*table.above, *(c for h in table.headers for c in h)] if SCALE.search(c)), "")
+            for line in table.lines:
                 row = cells(line)
                 named = _named(row[0], asked)
-                if not named:
+                if not named[0]:
                     continue
-                found = _cell(row, headers, year)
+                found = _cell(row, table, year)
                 if found is None:
                     continue
                 column, value = found
-                key = (named, -n)
+                key = (*named, -n)
                 if best is None or key > best[0]:
                     best = (key, Lookup(n=n, label=row[0], column=column, value=value, row=line, scale=scale))
     return best[1] if best else None
 
 
-def _cell(row: list[str], headers: list[list[str]], year: str | None) -> tuple[str, str] | None:
+def _columns(row: list[str], table: Table) -> list[tuple[str, str]]:
+    """(column header, figure) of each cell of the row holding a figure. When no header row names a year and the
+    lines above the table name as many years as the row has figures ("2020", "Year Ended December 31, 2019", "2018"
+    over three columns: headers the parse left as text), those years head the columns, in order."""
+    filled = [(j, f) for j, c in enumerate(row) if j and (f := _figure(c)) is not None]
+    columns = [(_header_of(table.headers, len(row), j), f) for j, f in filled]
+    if not any(YEAR.search(c) for c, _ in columns):
+        years = YEAR.findall(" ".join(table.above))
+        if years and len(years) == len(filled):
+            columns = [(y, f) for y, (_, f) in zip(years, columns, strict=True)]
+    return columns
+
+
+def _cell(row: list[str], table: Table, year: str | None) -> tuple[str, str] | None:
     """(column header, figure) of the row's cell under the asked year, or under its only figure when no year is
     asked; None when there is no such cell."""
-    filled = [(j, f) for j, c in enumerate(row) if j and (f := _figure(c)) is not None]
+    columns = _columns(row, table)
     if year is None:
-        return (_header_of(headers, len(row), filled[0][0]), filled[0][1]) if len(filled) == 1 else None
-    for j, value in filled:
-        column = _header_of(headers, len(row), j)
+        return columns[0] if len(columns) == 1 else None
+    for column, value in columns:
         if year in YEAR.findall(column):
             return column, value
     return None

@@ -19,9 +19,28 @@ def hit(text: str) -> Hit:
 
 
 def test_header_rows_are_the_leading_rows_without_figures():
-    ((headers, lines),) = tables(STATEMENT)
-    assert headers == [["(Dollars in millions)", "", "2019", "2018"], ["ASSETS", "", "", ""]]
-    assert lines[0] == "Cash and equivalents | $ | 4,466 $ | 4,249"
+    (table,) = tables(STATEMENT)
+    assert table.headers == [["(Dollars in millions)", "", "2019", "2018"], ["ASSETS", "", "", ""]]
+    assert table.lines[0] == "Cash and equivalents | $ | 4,466 $ | 4,249"
+    assert table.above == ["NIKE, INC.", "CONSOLIDATED BALANCE SHEETS"]
+
+
+CASH_FLOWS = (
+    "CONSOLIDATED STATEMENTS OF CASH FLOWS\n(In thousands)\n2020\nYear Ended December 31, 2019\n2018\n"
+    "Cash flows from operating activities: |  |  |  |  | \n"
+    "Net cash provided by operating activities | 381,603 |  | 465,699 |  | 295,080"
+)
+
+
+def test_years_left_as_text_above_a_table_head_its_columns_when_they_are_as_many_as_its_figures():
+    question = "How much did Square generate in cash flow from operating activities in FY2019?"
+    found = lookup(question, [hit(CASH_FLOWS)])  # "net" and "provided" may be left out; "cash" cannot
+    assert (found.label, found.column, found.value, found.scale) == (
+        "Net cash provided by operating activities", "2019", "465,699", "(In thousands)"
+    )  # fmt: skip
+    two_years = CASH_FLOWS.replace("\n2018\n", "\n")  # two years over three figures: no column is sure
+    assert lookup(question, [hit(two_years)]) is None
+    assert lookup("How much was generated from operating activities in 2019?", [hit(CASH_FLOWS)]) is None
 
 
 def test_the_row_the_question_names_under_the_year_it_names():
