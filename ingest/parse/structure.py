@@ -16,6 +16,8 @@ PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013(]?\s*(\d{1,4}|[ivxlcdm]{1,6})\s*[
 NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?(?:\s+\S|(?=[A-Z][a-z]))")  # OCR may drop the space
 CAPTION = re.compile(r"^(figure|fig\.|chart|exhibit|diagram|illustration|photo|table)\s*[\dA-Z]*[.:\s]", re.I)
 MARGIN = 0.1
+TITLE_LINES = 6  # short blocks that may open a page above a table: its title, a date, the years over the columns
+TITLE_WORDS = 25
 CONTENT = ("title", "heading", "paragraph", "list_item", "table", "figure", "caption", "footnote", "formula")
 
 
@@ -112,16 +114,29 @@ def classify_page(page: Page, body_size: float, first: bool) -> None:
 
 
 def _table_title(page: Page) -> Block | None:
-    """The centred lines opening a page right above a table ("Consolidated Statements of Income ($ in millions)"):
-    a section of its own, though set in the body font, so the heading of a previous page does not run on over it."""
+    """The centred lines opening a page above a table ("Consolidated Statements of Income ($ in millions)"): a section
+    of its own, though set in the body font, so the heading of a previous page does not run on over it. Short lines
+    may come before it in reading order (a date over the label column, the years over the figures: "As of June 30,",
+    "2023", "2022"); the topmost centred one above the table is the title."""
     content = [b for b in page.blocks if b.kind not in ("header", "footer")]
-    if len(content) < 2 or content[1].kind != "table" or content[0].kind not in ("paragraph", "heading"):
+    first = next((i for i, b in enumerate(content) if b.kind == "table"), 0)
+    above = content[:first]
+    if not above or len(above) > TITLE_LINES or any(b.kind not in ("paragraph", "heading") for b in above):
         return None
-    b = content[0]
+    if any(len(b.text.split()) > TITLE_WORDS for b in above):
+        return None  # a paragraph opens the page: the table is not what the page is about
+    top = content[first].bbox[1]
+    titles = [b for b in above if _centred(b, page.width) and _short(b) and b.bbox[3] <= top + 1]
+    return min(titles, key=lambda b: b.bbox[1]) if titles else None
+
+
+def _centred(b: Block, page_width: float) -> bool:
     width = b.bbox[2] - b.bbox[0]
-    centred = abs((b.bbox[0] + b.bbox[2]) / 2 - page.width / 2) < 0.05 * page.width and width < 0.7 * page.width
-    short = len(b.text.split()) <= 25 and not b.text.rstrip().endswith((".", ";", ","))
-    return b if centred and short else None
+    return abs((b.bbox[0] + b.bbox[2]) / 2 - page_width / 2) < 0.05 * page_width and width < 0.7 * page_width
+
+
+def _short(b: Block) -> bool:
+    return len(b.text.split()) <= TITLE_WORDS and not b.text.rstrip().endswith((".", ";", ","))
 
 
 def size_levels(sizes: list[float], tolerance: float = 0.0) -> dict[float, int]:

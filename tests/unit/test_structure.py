@@ -87,10 +87,24 @@ def test_centred_lines_opening_a_page_above_a_table_head_it_in_the_body_font():
     p2 = page(2, [Block("paragraph", (228, 45, 384, 80), title, size=10), Block("table", (15, 90, 596, 500), rows=[row, row])])
     p3 = page(3, [Block("paragraph", (50, 45, 206, 80), title, size=10), Block("table", (15, 90, 596, 500), rows=[row, row])])
     p4 = page(4, [Block("paragraph", (228, 45, 384, 80), title, size=10), Block("paragraph", (50, 90, 560, 300), "Body " * 40)])
-    apply_document_structure([p1, p2, p3, p4], 10)
+
+    # the date over the label column and the years over the figures come first in reading order (AMCOR's balance sheet)
+    def opening(statement: str) -> list[Block]:
+        return [
+            Block("paragraph", (17, 88, 71, 98), "As of June 30,", size=10),
+            Block("paragraph", (206, 45, 406, 80), title.replace("Income", statement), size=10),
+            Block("paragraph", (468, 88, 486, 98), "2023", size=10),
+        ]
+
+    p5 = page(5, [*opening("Balance Sheets"), Block("table", (16, 100, 596, 700), rows=[row, row])])
+    body = Block("paragraph", (50, 100, 560, 300), "Body " * 40)
+    p6 = page(6, [*opening("Cash Flows"), body, Block("table", (16, 320, 596, 700), rows=[row])])
+    apply_document_structure([p1, p2, p3, p4, p5, p6], 10)
     assert p1.blocks[0].kind == "heading"
     assert p2.blocks[0].kind == "heading" and p2.blocks[0].level == p1.blocks[0].level
     assert p3.blocks[0].kind == "paragraph" and p4.blocks[0].kind == "paragraph"
+    assert [b.kind for b in p5.blocks[:3]] == ["paragraph", "heading", "paragraph"]
+    assert p6.blocks[1].kind == "paragraph"  # a paragraph of text before the table: no title
 
 
 def test_a_year_over_a_column_in_the_top_margin_is_not_a_running_header():
