@@ -566,7 +566,12 @@ def _answers_table(result: dict) -> str:
         f"validity {f(s.get('citation_validity'))}  calculations {s.get('calculations', 0)} "
         f"(model result replaced {s.get('calculations_replaced', 0)})",
         f"{'refusal':14s} rate {f(s['refusal_rate'])}  on unanswerable {f(s['refusal_accuracy'])}  "
-        f"false refusals {f(s['false_refusal_rate'])}",
+        f"false refusals {f(s['false_refusal_rate'])}"
+        + "".join(
+            f"  by {who} {v['refused']} (evidence page among the sources {v['evidence_in_sources']})"
+            for who, v in (s.get("false_refusals") or {}).items()
+        )
+        + f"  table lookups {s.get('lookups', 0)} (right {s.get('lookups_correct', 0)})",
         f"{'outcomes':14s} answerable: correct {o['answerable']['answered_correct']}, wrong {o['answerable']['answered_wrong']}, "
         f"refused {o['answerable']['refused']} | unanswerable: answered {o['unanswerable']['answered_wrong']}, "
         f"refused {o['unanswerable']['refused']}",

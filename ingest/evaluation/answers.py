@@ -105,9 +105,34 @@ def score_row(i: int, record: dict, answer, judge: Judge | None = None, f1_thres
             if k in t
         },
         "top_dense": max(dense) if dense else None,
+        "evidence_in_sources": bool(pages) and m.citation_scores([(h.doc, h.page) for h in answer.hits], pages)["recall"] > 0,
+        "refused_by": _refused_by(answer, refused),
+        "lookup": answer.lookup.model_dump() if getattr(answer, "lookup", None) else None,
         "unchecked": _unchecked(answer, gold, answerable, f1_threshold, contains),
         "error": None,
     }
+
+
+def _refused_by(answer, refused: bool) -> str | None:
+    """Who refused: "retrieval" (nothing generated: empty index, weak retrieval), "model" (its draft says the sources
+    do not answer) or "check" (the draft answered and no sentence of it survived the citation check); None when the
+    question was answered."""
+    if not refused:
+        return None
+    if answer.draft is None:
+        return "retrieval"
+    return "model" if is_refusal(answer.draft) or not answer.draft.strip() else "check"
+
+
+def false_refusals(rows: list[dict]) -> dict:
+    """Refusals of answerable questions by who refused, and how many of them had a gold page among the sources."""
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r["answerable"] and r["refused"] and r.get("refused_by"):
+            by = out.setdefault(r["refused_by"], {"refused": 0, "evidence_in_sources": 0})
+            by["refused"] += 1
+            by["evidence_in_sources"] += bool(r.get("evidence_in_sources"))
+    return out
 
 
 def _unchecked(answer, gold: str, answerable: bool, f1_threshold: float, contains: bool) -> dict | None:
@@ -168,6 +193,10 @@ def summarize(rows: list[dict]) -> dict:
         "citation_validity": _validity(ok),
         "judge_accuracy": m.mean_of(float(r["judge"]) for r in judged),
         "judge_agreement": m.mean_of(float(r["judge"] == r["correct"]) for r in judged if r["correct"] is not None),
+        "false_refusals": false_refusals(ok),
+        "evidence_in_sources": sum(bool(r.get("evidence_in_sources")) for r in answerable),
+        "lookups": sum(bool(r.get("lookup")) for r in ok),
+        "lookups_correct": sum(bool(r.get("lookup")) and bool(r["correct"]) for r in ok),
     }
     drafts = [dict(r, **r["unchecked"]) for r in ok if r.get("unchecked")]
     unchecked = (

@@ -188,3 +188,29 @@ def test_citation_validity_is_kept_over_kept_plus_dropped():
     ]
     assert _validity(rows) == 0.5
     assert _validity([{"kept_sentences": 0, "dropped": []}]) is None
+
+
+def test_false_refusals_say_who_refused_and_whether_the_evidence_page_was_a_source():
+    from rag.core.types import Hit, TableLookup
+
+    def refused(draft, pages):
+        hits = [Hit(chunk_id=f"h{p}", doc_id="d", doc="b.pdf", page=p, score=1.0, text="t") for p in pages]
+        return Answer(answer="Not found in the documents.", refused=True, citations=[], hits=hits, draft=draft)
+
+    staff = QUESTIONS[3]  # gold: b.pdf page 3
+    by_model = score_row(1, staff, refused("Not found in the documents.", [3, 5]))
+    by_check = score_row(2, staff, refused("There are 9,800 staff [1].", [5]))
+    by_retrieval = score_row(3, staff, refused(None, [3]))
+    assert [r["refused_by"] for r in (by_model, by_check, by_retrieval)] == ["model", "check", "retrieval"]
+    assert [r["evidence_in_sources"] for r in (by_model, by_check, by_retrieval)] == [True, False, True]
+    looked = answer("Staff (2023): 9,800 [1]", [("b.pdf", 3)])
+    looked.lookup = TableLookup(n=1, label="Staff", column="2023", value="9,800")
+    read = score_row(4, staff, looked)
+    assert read["refused_by"] is None and read["lookup"]["value"] == "9,800"
+    s = summarize([by_model, by_check, by_retrieval, read])
+    assert s["false_refusals"] == {
+        "model": {"refused": 1, "evidence_in_sources": 1},
+        "check": {"refused": 1, "evidence_in_sources": 0},
+        "retrieval": {"refused": 1, "evidence_in_sources": 1},
+    }
+    assert (s["lookups"], s["lookups_correct"], s["evidence_in_sources"]) == (1, 1, 2)  # the lookup kept no hits
