@@ -163,6 +163,9 @@ class Document(BaseModel):
     chunks: int = 0
     ingested_at: str | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="key=value metadata given at ingest")
+    aliases: list[str] = Field(
+        default_factory=list, description="other paths of the same content (sha256) in the collection, not stored again"
+    )
     profile: DocumentProfile = Field(default_factory=DocumentProfile, description="what the document is and is about")
 
 
