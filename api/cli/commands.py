@@ -123,10 +123,17 @@ def ingest(
         _dump(data)
     else:
         c = data["counts"]
+        dups = f", {c['duplicate']} duplicate" if c.get("duplicate") else ""
         typer.echo(
-            f"files: {c['ok']} ok, {c['skipped']} unchanged, {c['failed']} failed; "
+            f"files: {c['ok']} ok, {c['skipped']} unchanged{dups}, {c['failed']} failed; "
             f"{data['pages']} pages, {data['chunks']} chunks, {data['seconds']:.1f}s"
         )
+        for f in report.files:
+            if f.status == "duplicate":
+                typer.echo(f"DUPLICATE {relative(f.path)}: {f.reason}")
+            elif f.status == "ok":
+                for note in f.warnings:
+                    typer.echo(f"NOTE {relative(f.path)}: {note}")
         for f in report.failed:
             typer.echo(f"FAILED {relative(f.path)}: {f.reason}")
     raise typer.Exit(0 if report.ok else 1)

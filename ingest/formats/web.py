@@ -72,6 +72,7 @@ class _PageReader(HTMLParser):
         if tag == "title":
             self.in_title = True
         if self.skip:
+            self.scripts += tag == "script"
             if tag not in VOID:
                 self.skip += 1
             return
