@@ -24,25 +24,46 @@ from rag.core.errors import CorruptFile
 HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 
 
-def _style_level(paragraph) -> tuple[str, int]:
-    """('title' | 'heading' | 'list' | 'caption' | '', level) from the paragraph's style."""
-    style = paragraph.style
-    name = (style.name if style is not None else "") or ""
-    if name.lower() in ("title",):
-        return "title", 1
-    m = HEADING_STYLE.match(name)
-    if m:
-        return "heading", min(int(m.group(1)) + 1, 6)
-    outline = paragraph._p.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
-    if outline is None and style is not None:
-        outline = style.element.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
-    if outline is not None and (level := int(outline.get(qn("w:val"), "9"))) < 9:
-        return "heading", min(level + 2, 6)
-    if name.lower().startswith("caption"):
-        return "caption", 0
-    if name.lower().startswith("list"):
-        return "list", 0
-    return "", 0
+class _Styles:
+    """Paragraph styles by id, read once: each style's name and outline level (python-docx's `Paragraph.style`
+    scans every style for the default on each call, which made a 400-paragraph document take seconds)."""
+
+    def __init__(self, document) -> None:
+        self.names: dict[str, str] = {}
+        self.outline: dict[str, int] = {}
+        self.default = ""
+        for st in document.styles.element.findall(qn("w:style")):
+            if st.get(qn("w:type")) not in (None, "paragraph"):
+                continue
+            sid = st.get(qn("w:styleId")) or ""
+            name = st.find(qn("w:name"))
+            self.names[sid] = name.get(qn("w:val")) if name is not None else sid
+            level = st.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
+            if level is not None:
+                self.outline[sid] = int(level.get(qn("w:val"), "9"))
+            if st.get(qn("w:default")) in ("1", "true"):
+                self.default = sid
+
+    def of(self, p) -> tuple[str, str, int]:
+        """(style name, what it makes: 'title' | 'heading' | 'list' | 'caption' | '', heading level)."""
+        ref = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        sid = ref.get(qn("w:val")) if ref is not None else self.default
+        name = self.names.get(sid, sid or "")
+        lower = name.lower()
+        if lower == "title":
+            return name, "title", 1
+        m = HEADING_STYLE.match(name)
+        if m:
+            return name, "heading", min(int(m.group(1)) + 1, 6)
+        own = p.find(f"{qn('w:pPr')}/{qn('w:outlineLvl')}")
+        level = int(own.get(qn("w:val"), "9")) if own is not None else self.outline.get(sid, 9)
+        if level < 9:
+            return name, "heading", min(level + 2, 6)
+        if lower.startswith("caption"):
+            return name, "caption", 0
+        if lower.startswith("list"):
+            return name, "list", 0
+        return name, "", 0
 
 
 class _Numbering:
@@ -66,12 +87,11 @@ class _Numbering:
             for ilvl, fmt in abstract.get(ref.get(qn("w:val")) if ref is not None else "", {}).items():
                 self.formats[(num.get(qn("w:numId")), ilvl)] = fmt
 
-    def list_of(self, paragraph, style_kind: str) -> tuple[bool, bool]:
-        """(is a list item, ordered)."""
-        num_pr = paragraph._p.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+    def list_of(self, p, style_name: str, style_kind: str) -> tuple[bool, bool]:
+        """(is a list item, ordered) for the paragraph element `p`."""
+        num_pr = p.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
         if num_pr is None:
-            name = (paragraph.style.name if paragraph.style is not None else "") or ""
-            return style_kind == "list", "number" in name.lower()
+            return style_kind == "list", "number" in style_name.lower()
         num_id, ilvl = num_pr.find(qn("w:numId")), num_pr.find(qn("w:ilvl"))
         key = (num_id.get(qn("w:val")) if num_id is not None else "", ilvl.get(qn("w:val")) if ilvl is not None else "0")
         if key[0] == "0":  # numId 0: numbering switched off
@@ -125,17 +145,16 @@ def read_docx(path: Path, name: str) -> ParsedDocument:
         document = docx.Document(package.data)
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on a broken package
         raise CorruptFile(f"{name}: not a readable Word document ({type(exc).__name__}: {exc})") from None
-    numbering = _Numbering(document)
+    numbering, styles = _Numbering(document), _Styles(document)
     blocks: list[Block] = []
     pending_caption = ""
     for el in document.element.body.iterchildren():
         if el.tag == qn("w:p"):
-            p = Paragraph(el, document)
-            text = p.text.strip()
+            text = Paragraph(el, document).text.strip()
             if not text:
                 continue
-            kind, level = _style_level(p)
-            is_item, ordered = numbering.list_of(p, kind)
+            name, kind, level = styles.of(el)
+            is_item, ordered = numbering.list_of(el, name, kind)
             if kind in ("title", "heading"):
                 blocks.append(block(kind, text, level=level))
             elif kind == "caption":
