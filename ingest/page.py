@@ -75,6 +75,7 @@ class ParsedDocument:
     metadata: dict[str, str] = field(default_factory=dict)  # the file's own metadata (title, author, e-mail headers)
     notes: list[str] = field(default_factory=list)  # what the report should say although it read well ("macros not run")
     attachments: list[tuple[str, bytes]] = field(default_factory=list)  # files inside it read as documents of their own
+    images: dict[str, bytes] = field(default_factory=dict)  # pictures inside it, by the "image:N" marker of their figure
 
     @property
     def errors(self) -> list[str]:

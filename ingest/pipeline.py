@@ -1,6 +1,7 @@
 """Ingestion: files and folders -> parsed, chunked, embedded and stored; a report of every file."""
 
 import hashlib
+import io
 import logging
 import os
 import time
@@ -9,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunker import chunks_with
+from ingest.formats.images import MIN_SIDE
 from ingest.formats.readers import FORMATS, read_document
 from ingest.ocr.engines import make_ocr
 from ingest.page import Block, Page, ParsedDocument
 from ingest.parse.from_html import read_layout_html
 from ingest.parse.html import to_html
-from ingest.parse.pdf import parse_image, parse_pdf
+from ingest.parse.pdf import parse_image, parse_pdf, parse_picture
 from ingest.parse.scan import ScanReader
 from ingest.parse.sniff import sniff
 from ingest.pool import ParsePool
@@ -119,8 +121,25 @@ class Ingestor:
         if kind == "pdf":
             return parse_pdf(path, self.ocr, self.workers, self.services.settings.parse.table_model)
         if kind in FORMATS:
-            return read_document(path, kind)
+            return read_document(path, kind, read_image=self.read_picture)
         return parse_image(path, self.ocr)
+
+    def read_picture(self, data: bytes) -> str:
+        """The text of a picture inside a document, read as a page image is (OCR, layout); "" for a picture too
+        small to hold text (`MIN_SIDE`), in a format Pillow cannot open (EMF, WMF), or that fails."""
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                if min(img.size) < MIN_SIDE:
+                    return ""
+                img.load()
+                image = img.convert("RGB")
+            page = parse_picture(image, self.ocr, "picture").pages[0]
+        except Exception as exc:  # noqa: BLE001 - a picture that cannot be read leaves its alt text
+            log.info("picture not read: %s", exc)
+            return ""
+        return "\n".join(b.text for b in page.blocks if b.text.strip())  # a picture's top line is no running header
 
     def ingest_file(
         self,

@@ -15,6 +15,7 @@ import docx
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
+from ingest.formats.images import alt_text
 from ingest.formats.package import open_package
 from ingest.formats.sections import block, flow_pages
 from ingest.page import Block, ParsedDocument
@@ -22,6 +23,25 @@ from ingest.parse.tables import table_text
 from rag.core.errors import CorruptFile
 
 HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
+DOC_PR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+
+
+def _pictures(p, part, images: dict[str, bytes]) -> list[Block]:
+    """A figure for each picture drawn in paragraph `p`: its alt text, its bytes kept for OCR (`ingest.formats.images`)."""
+    out = []
+    for drawing in p.iter(qn("w:drawing")):
+        blip = next(drawing.iter(BLIP), None)
+        rid = blip.get(EMBED) if blip is not None else None
+        doc_pr = next(drawing.iter(DOC_PR), None)
+        alt = alt_text(doc_pr.get("descr")) if doc_pr is not None else ""
+        marker = ""
+        if rid and rid in part.related_parts:
+            marker = str(len(images) + 1)
+            images[marker] = part.related_parts[rid].blob
+        out.append(block("figure", alt, marker=f"image:{marker}" if marker else ""))
+    return out
 
 
 class _Styles:
@@ -146,20 +166,23 @@ def read_docx(path: Path, name: str) -> ParsedDocument:
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on a broken package
         raise CorruptFile(f"{name}: not a readable Word document ({type(exc).__name__}: {exc})") from None
     numbering, styles = _Numbering(document), _Styles(document)
+    images: dict[str, bytes] = {}
     blocks: list[Block] = []
     pending_caption = ""
     for el in document.element.body.iterchildren():
         if el.tag == qn("w:p"):
             text = Paragraph(el, document).text.strip()
+            pictures = _pictures(el, document.part, images)
             if not text:
+                blocks += pictures
                 continue
-            name, kind, level = styles.of(el)
-            is_item, ordered = numbering.list_of(el, name, kind)
+            style, kind, level = styles.of(el)
+            is_item, ordered = numbering.list_of(el, style, kind)
             if kind in ("title", "heading"):
                 blocks.append(block(kind, text, level=level))
             elif kind == "caption":
                 last = blocks[-1] if blocks else None
-                if last is not None and last.kind == "table" and not last.caption:
+                if last is not None and last.kind in ("table", "figure") and not last.caption:
                     last.caption = text
                 else:
                     pending_caption = text
@@ -168,6 +191,7 @@ def read_docx(path: Path, name: str) -> ParsedDocument:
                 blocks.append(block("list_item", text, ordered=ordered))
             else:
                 blocks.append(block("paragraph", text))
+            blocks += pictures
         elif el.tag == qn("w:tbl"):
             rows, header_rows = table_rows(el)
             if rows:
@@ -181,4 +205,4 @@ def read_docx(path: Path, name: str) -> ParsedDocument:
         blocks.append(block("caption", pending_caption))
     props = document.core_properties
     metadata = {k: v for k, v in (("title", props.title), ("author", props.author), ("subject", props.subject)) if v}
-    return ParsedDocument(name, flow_pages(blocks), "docx", metadata=metadata, notes=package.notes)
+    return ParsedDocument(name, flow_pages(blocks), "docx", metadata=metadata, notes=package.notes, images=images)

@@ -14,6 +14,7 @@ import pptx
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.util import Emu
 
+from ingest.formats.images import alt_text
 from ingest.formats.package import open_package
 from ingest.formats.sections import block, unit_page
 from ingest.page import Block, ParsedDocument
@@ -79,7 +80,7 @@ def _table(shape, bbox) -> Block:
     return block("table", table_text(rows), bbox=bbox, rows=rows, header_rows=1 if table.first_row else 0)
 
 
-def _slide_blocks(slide, number: int) -> list[Block]:
+def _slide_blocks(slide, number: int, images: dict[str, bytes]) -> list[Block]:
     blocks: list[Block] = []
     for shape in _shapes(slide.shapes):
         bbox = _box(shape)
@@ -96,9 +97,13 @@ def _slide_blocks(slide, number: int) -> list[Block]:
             series = ", ".join(s.name for s in chart.plots[0].series) if len(chart.plots) else ""
             blocks.append(block("figure", "\n".join(t for t in (title, series) if t), bbox=bbox, caption=title))
         elif shape.shape_type == MSO_SHAPE_TYPE.PICTURE:
-            alt = shape._element._nvXxPr.cNvPr.get("descr") or ""
-            if alt.strip():
-                blocks.append(block("figure", alt.strip(), bbox=bbox))
+            alt = alt_text(shape._element._nvXxPr.cNvPr.get("descr"))
+            key = str(len(images) + 1)
+            try:
+                images[key] = shape.image.blob
+            except (AttributeError, KeyError, ValueError):  # a linked picture: no bytes in the file
+                key = ""
+            blocks.append(block("figure", alt, bbox=bbox, marker=f"image:{key}" if key else ""))
         elif shape.has_text_frame:
             blocks.extend(_text_blocks(shape, bbox))
     return blocks
@@ -120,9 +125,10 @@ def read_pptx(path: Path, name: str) -> ParsedDocument:
         raise CorruptFile(f"{name}: not a readable PowerPoint deck ({type(exc).__name__}: {exc})") from None
     width, height = _pt(deck.slide_width), _pt(deck.slide_height)
     pages = []
+    images: dict[str, bytes] = {}
     for number, slide in enumerate(deck.slides, 1):
-        blocks = _slide_blocks(slide, number) + _notes(slide, width, height)
+        blocks = _slide_blocks(slide, number, images) + _notes(slide, width, height)
         pages.append(unit_page(number, f"Slide {number}", blocks, width, height))
     props = deck.core_properties
     metadata = {k: v for k, v in (("title", props.title), ("author", props.author), ("subject", props.subject)) if v}
-    return ParsedDocument(name, pages, "pptx", metadata=metadata, notes=package.notes)
+    return ParsedDocument(name, pages, "pptx", metadata=metadata, notes=package.notes, images=images)

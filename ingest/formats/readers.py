@@ -2,11 +2,13 @@
 images are read by `ingest.parse.pdf`, not here)."""
 
 import tempfile
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from ingest.formats.docx import read_docx
 from ingest.formats.eml import read_eml
+from ingest.formats.images import fill_images
 from ingest.formats.libreoffice import TARGETS, convert
 from ingest.formats.markdown import read_markdown
 from ingest.formats.pptx import read_pptx
@@ -30,13 +32,18 @@ READERS: dict[str, Reader] = {
 FORMATS = set(READERS) | set(TARGETS)  # every kind read here
 
 
-def read_document(path: Path, kind: str, name: str | None = None) -> ParsedDocument:
-    """The layout of a file of `kind` (see `FORMATS`); legacy and OpenDocument kinds through LibreOffice."""
+def read_document(
+    path: Path, kind: str, name: str | None = None, read_image: Callable[[bytes], str] | None = None
+) -> ParsedDocument:
+    """The layout of a file of `kind` (see `FORMATS`); legacy and OpenDocument kinds through LibreOffice. Pictures
+    inside it are read by `read_image` (bytes -> text; the pipeline's OCR), else by their alt text alone."""
     name = name or path.name
     if kind in TARGETS:
         with tempfile.TemporaryDirectory(prefix="rag-convert-") as tmp:
             converted = convert(path, kind, Path(tmp))
             doc = READERS[TARGETS[kind]](converted, name)
         doc.kind = kind
-        return doc
-    return READERS[kind](path, name)
+    else:
+        doc = READERS[kind](path, name)
+    fill_images(doc, read_image)
+    return doc

@@ -18,6 +18,11 @@ def block(kind: str, text: str = "", **fields) -> Block:
     return Block(kind=kind, bbox=fields.pop("bbox", NO_BOX), text=text, **fields)
 
 
+def _kept(b: Block) -> bool:
+    """A block with something in it (a picture's figure is kept for its OCR, `ingest.formats.images`)."""
+    return bool(b.text.strip() or b.rows or b.caption.strip() or b.marker.startswith("image:"))
+
+
 def _words(b: Block) -> int:
     if b.kind == "table":
         return sum(len(c["text"].split()) for row in b.rows for c in row)
@@ -30,7 +35,7 @@ def flow_pages(blocks: list[Block], first_label: str = "") -> list[Page]:
     words = 0  # words of body blocks (not headings) in the current section
     label = first_label
     for b in blocks:
-        if not (b.text.strip() or b.rows or b.caption.strip()):
+        if not _kept(b):
             continue
         heading = b.kind in ("title", "heading")
         top = heading and b.level <= 3  # h1 (title), h2, h3: a document's title and its top two heading levels
@@ -46,4 +51,4 @@ def flow_pages(blocks: list[Block], first_label: str = "") -> list[Page]:
 
 def unit_page(number: int, label: str, blocks: list[Block], width: float = 0, height: float = 0) -> Page:
     """One slide or sheet as one section."""
-    return Page(number, width, height, [b for b in blocks if b.text.strip() or b.rows or b.caption.strip()], label=label)
+    return Page(number, width, height, [b for b in blocks if _kept(b)], label=label)

@@ -43,6 +43,34 @@ def make_docx(path: Path, paragraphs: int = 0) -> Path:
     return path
 
 
+def make_pictures(folder: Path, lines: list[str]) -> tuple[Path, Path]:
+    """A DOCX with a scanned page pasted in (a picture of `lines`, alt text "Scanned memo") and a PPTX with the same
+    picture on a slide, plus a small logo that holds no text."""
+    from tests.helpers import docgen
+
+    folder.mkdir(parents=True, exist_ok=True)
+    scan = docgen.page_image(folder / "scan.png", lines)
+    logo = folder / "logo.png"
+    from PIL import Image
+
+    Image.new("RGB", (40, 40), "navy").save(logo)
+    d = docx.Document()
+    d.add_heading("Memo", 1)
+    d.add_paragraph("The scanned memo follows.")
+    d.add_picture(str(scan), width=Inches(5))
+    d.inline_shapes[0]._inline.docPr.set("descr", "Scanned memo")
+    d.add_paragraph("Figure 1: the memo", style="Caption")
+    d.add_picture(str(logo))
+    d.save(folder / "memo.docx")
+    p = pptx.Presentation()
+    s = p.slides.add_slide(p.slide_layouts[5])
+    s.shapes.title.text = "Scanned memo"
+    s.shapes.add_picture(str(scan), Inches(1), Inches(1.5), width=Inches(7))
+    s.shapes.add_picture(str(logo), Inches(9), Inches(0.2))
+    p.save(folder / "memo.pptx")
+    return folder / "memo.docx", folder / "memo.pptx"
+
+
 def make_pptx(path: Path, extra_slides: int = 0) -> Path:
     """A title slide, a bulleted slide with speaker notes, and a slide with a table with merged cells."""
     p = pptx.Presentation()

@@ -91,3 +91,13 @@ def test_a_hanging_conversion_is_killed_after_its_timeout(tmp_path, monkeypatch)
     with pytest.raises(TimedOut, match=r"x.doc: LibreOffice did not convert it within 1 s \(killed\)"):
         libreoffice.convert(tmp_path / "x.doc", "doc", tmp_path, timeout=1)
     assert time.monotonic() - t0 < 10
+
+
+def test_a_scan_pasted_into_word_and_onto_a_slide_is_read_by_ocr(tmp_path):
+    docx_path, pptx_path = office_docs.make_pictures(tmp_path / "src", ["MEMO 12", "Pay the invoice by Friday."])
+    _, services = make_app(tmp_path / "data")
+    ingestor = Ingestor(services, processes=1)
+    for path in (docx_path, pptx_path):
+        html = to_html(ingestor.parse(path))
+        assert "MEMO 12" in html and "Pay the invoice by Friday." in html, html
+        assert html.count("<figure") == 1  # the logo holds no text and is too small to read

@@ -32,6 +32,7 @@ def html_of(path, name=None):
 
 def test_docx_headings_from_styles_lists_and_a_merged_cell_table(files):
     html = html_of(files["docx"])
+    assert html.startswith('<article data-doc="policy.docx" data-pages="2">')
     assert '<h1 data-bbox="0,0,0,0">Travel policy</h1>' in html
     assert '<h2 data-bbox="0,0,0,0">Allowances</h2>' in html and '<h3 data-bbox="0,0,0,0">Rates</h3>' in html
     assert '<ul>\n      <li data-bbox="0,0,0,0">Keep every receipt</li>\n      <li data-bbox="0,0,0,0">Book through' in html
@@ -127,6 +128,7 @@ def test_every_format_round_trips_through_the_stored_html_and_chunks(files):
     for kind, path in files.items():
         doc = read_document(path, sniff(path))
         html = to_html(doc)
+        assert html.startswith(f'<article data-doc="{path.name}"'), kind
         assert to_html(read_layout_html(html)) == html, kind
         chunks = chunks_with(doc, "d", ChunkSettings())
         assert chunks and all(c.page >= 1 for c in chunks), kind
@@ -185,3 +187,24 @@ def test_a_damaged_office_file_gets_a_one_line_reason(tmp_path):
     with pytest.raises(Exception, match="broken.docx: not a readable Word document") as err:
         read_document(tmp_path / "broken.docx", "docx")
     assert "\n" not in str(err.value)
+
+
+def test_pictures_inside_documents_get_their_text_from_the_reader_given_and_empty_ones_go(tmp_path):
+    docx_path, pptx_path = office_docs.make_pictures(tmp_path, ["MEMO 12", "Pay the invoice by Friday."])
+    read = []
+
+    def fake_ocr(data: bytes) -> str:
+        read.append(len(data))
+        return "MEMO 12\nPay the invoice by Friday." if len(data) > 2000 else ""
+
+    html = to_html(read_document(docx_path, "docx", read_image=fake_ocr))
+    assert (
+        '<figure data-bbox="0,0,0,0"><p>Scanned memo</p><p>MEMO 12</p><p>Pay the invoice by Friday.</p>'
+        "<figcaption>Figure 1: the memo</figcaption></figure>"
+    ) in html
+    assert html.count("<figure") == 1 and len(read) == 2  # the logo was read too, found empty, and dropped
+    html = to_html(read_document(pptx_path, "pptx", read_image=fake_ocr))
+    assert "<p>MEMO 12</p><p>Pay the invoice by Friday.</p></figure>" in html and html.count("<figure") == 1
+    # without a reader, only the alt text is kept
+    html = to_html(read_document(docx_path, "docx"))
+    assert '<figure data-bbox="0,0,0,0"><p>Scanned memo</p><figcaption>' in html and "MEMO" not in html
