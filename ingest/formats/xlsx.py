@@ -13,19 +13,23 @@ a workbook and `MAX_TABLE_CELLS` cells a table are read, the rest reported as no
 """
 
 import datetime
+import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
-from ingest.formats.package import open_package
+from ingest.formats.package import Package, open_package, read_part
 from ingest.formats.sections import block, unit_page
 from ingest.page import Block, ParsedDocument
 from ingest.parse.tables import table_text
-from rag.core.errors import CorruptFile
+from rag.core.errors import CorruptFile, TooLarge
 
 MAX_CELLS = 2_000_000
 MAX_TABLE_CELLS = 500_000
+MAX_MERGED_CELLS = 1_000_000  # openpyxl makes an object for every cell a merged range covers: checked before loading
+MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})"')
 
 
 def cell_text(value, number_format: str = "General") -> str:
@@ -149,8 +153,27 @@ def _is_number(text: str) -> bool:
     return text.replace(",", "").replace(".", "", 1).replace("%", "").replace("-", "", 1).strip().isdigit()
 
 
+def check_merges(package: Package, name: str) -> None:
+    """Refuse a workbook whose merged ranges cover more than `MAX_MERGED_CELLS` cells (one range over a whole
+    sheet would make openpyxl build 17 billion cell objects): a decompression bomb of another kind."""
+    total = 0
+    with zipfile.ZipFile(package.data) as z:
+        for part in z.namelist():
+            if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
+                continue
+            for c0, r0, c1, r1 in MERGE_REF.findall(read_part(z, part, name)):
+                cols = abs(column_index_from_string(c1.decode()) - column_index_from_string(c0.decode())) + 1
+                total += cols * (abs(int(r1) - int(r0)) + 1)
+                if total > MAX_MERGED_CELLS:
+                    raise TooLarge(
+                        f"{name}: refused as a decompression bomb (merged ranges in {part} cover over {MAX_MERGED_CELLS:,} cells)"
+                    )
+    package.data.seek(0)
+
+
 def read_xlsx(path: Path, name: str) -> ParsedDocument:
     package = open_package(path, name)
+    check_merges(package, name)
     try:
         book = openpyxl.load_workbook(package.data, data_only=True, keep_vba=False, keep_links=False, rich_text=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken package

@@ -208,3 +208,16 @@ def test_pictures_inside_documents_get_their_text_from_the_reader_given_and_empt
     # without a reader, only the alt text is kept
     html = to_html(read_document(docx_path, "docx"))
     assert '<figure data-bbox="0,0,0,0"><p>Scanned memo</p><figcaption>' in html and "MEMO" not in html
+
+
+def test_xlsx_merged_range_over_a_whole_sheet_is_refused_before_openpyxl_builds_it(files, tmp_path):
+    bomb = tmp_path / "merge-bomb.xlsx"
+    with zipfile.ZipFile(files["xlsx"]) as z, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in z.infolist():
+            data = z.read(info.filename)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                merge = b'<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>'
+                data = data.replace(b"</sheetData>", b"</sheetData>" + merge) if b"</sheetData>" in data else data
+            out.writestr(info, data)
+    with pytest.raises(TooLarge, match=r"merge-bomb.xlsx: refused as a decompression bomb \(merged ranges in xl/worksheets/"):
+        read_document(bomb, "xlsx")
