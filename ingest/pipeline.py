@@ -23,7 +23,7 @@ from ingest.pool import ParsePool
 from ingest.results import FileResult, Report
 from rag.core.errors import EmptyFile, RagError
 from rag.core.files import layout_html_path
-from rag.core.hashing import sha256_file
+from rag.core.hashing import sha256_file, text_sha256
 from rag.core.threads import cores
 from rag.core.types import Chunk, Document
 from rag.profiles.extract import build_profile
@@ -32,6 +32,9 @@ from rag.profiles.pdf_metadata import pdf_metadata
 from rag.service.services import Services
 
 log = logging.getLogger(__name__)
+
+ATTACHED = "#attachments/"  # an attachment's key: its message's key, this, its file name
+MAX_ATTACHMENT_DEPTH = 3  # messages attached to messages: attachments read this many levels down, then only listed
 
 
 @dataclass
@@ -240,6 +243,7 @@ class Ingestor:
                 pages=len(parsed.pages),
                 tags=tags,
                 profile=profile,
+                text_sha256=text_sha256([c.text for c in chunks]),
             )
             stat = path.stat()
             result = FileResult(str(path), "ok", "", len(parsed.pages), 0, 0.0, parsed.errors + parsed.notes, doc_id)
@@ -267,7 +271,10 @@ class Ingestor:
             p.result.status, p.result.reason = "failed", f"{type(exc).__name__}: {exc}"
         if p.result.status == "ok" and p.old_id and p.old_id != p.doc.id and kb.store.document(p.old_id) is None:
             layout_html_path(self.services.settings.data_dir, p.old_id).unlink(missing_ok=True)
-        if p.result.status == "ok" and p.attachments:
+        near = kb.store.find_near_duplicate(p.doc.collection, p.doc.text_sha256, p.doc.sha256)
+        if p.result.status == "ok" and near is not None and near.id != p.doc.id:
+            p.result.warnings.append(f"near duplicate of {near.name} ({near.id}): the same text in other bytes; both kept")
+        if p.result.status == "ok" and p.attachments and p.doc.path.count(ATTACHED) < MAX_ATTACHMENT_DEPTH:
             p.result.warnings += self._attachments(p.doc, p.attachments)
         p.result.seconds = time.perf_counter() - p.t0
         return p.result
@@ -283,7 +290,7 @@ class Ingestor:
             path = folder / f"{n}-{safe}"
             path.write_bytes(data)
             tags = {**message.tags, "attached_to": message.id}
-            r = self.ingest_file(path, message.collection, key=f"{message.path}#attachments/{safe}", tags=tags)
+            r = self.ingest_file(path, message.collection, key=f"{message.path}{ATTACHED}{safe}", tags=tags)
             lines.append(
                 f"attachment {filename}: {r.status}"
                 + (f" ({r.reason})" if r.reason else "")

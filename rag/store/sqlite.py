@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS documents (
     error TEXT,
     pages INTEGER NOT NULL DEFAULT 0,
     ingested_at TEXT,
-    profile TEXT NOT NULL DEFAULT '{}'
+    profile TEXT NOT NULL DEFAULT '{}',
+    text_sha256 TEXT NOT NULL DEFAULT ''
 );
 CREATE UNIQUE INDEX IF NOT EXISTS documents_path ON documents(collection, path);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -103,6 +104,9 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
     have = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
     if "profile" not in have:
         db.execute("ALTER TABLE documents ADD COLUMN profile TEXT NOT NULL DEFAULT '{}'")
+    if "text_sha256" not in have:
+        db.execute("ALTER TABLE documents ADD COLUMN text_sha256 TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX IF NOT EXISTS documents_text ON documents(collection, text_sha256)")
 
 
 def utc_now() -> str:
@@ -188,6 +192,20 @@ class SqliteStore:
         )
         return self.document(row["id"]) if row else None
 
+    def find_near_duplicate(self, collection: str, text_sha256: str, sha256: str) -> Document | None:
+        """A stored document of the collection with the same text (`text_sha256`) in other bytes, if any."""
+        if not text_sha256:
+            return None
+        row = (
+            self._conn()
+            .execute(
+                "SELECT id FROM documents WHERE collection=? AND text_sha256=? AND sha256<>? ORDER BY ingested_at LIMIT 1",
+                (collection, text_sha256, sha256),
+            )
+            .fetchone()
+        )
+        return self.document(row["id"]) if row else None
+
     def add_alias(self, doc_id: str, collection: str, path: str, name: str, size: int = 0, mtime: float = 0.0) -> None:
         """Record `path` as another name of a stored document (the same content found there)."""
         with self._write, self._conn() as db:
@@ -267,8 +285,8 @@ class SqliteStore:
             elif old and not self._promote(db, old["id"]):
                 old_vids = self._delete(db, old["id"])
             db.execute(
-                "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at,profile)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at,profile,"
+                "text_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.id,
                     doc.name,
@@ -282,6 +300,7 @@ class SqliteStore:
                     doc.pages,
                     utc_now(),
                     doc.profile.model_dump_json(),
+                    doc.text_sha256,
                 ),
             )
             self._write_tags(db, doc.id, doc.tags)
@@ -474,5 +493,6 @@ class SqliteStore:
             ingested_at=row["ingested_at"],
             tags=tags or {},
             aliases=aliases or [],
+            text_sha256=row["text_sha256"] if "text_sha256" in keys else "",
             profile=DocumentProfile.model_validate_json(row["profile"]) if "profile" in keys else DocumentProfile(),
         )

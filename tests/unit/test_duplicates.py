@@ -141,3 +141,18 @@ def test_reindex_records_copies_as_aliases_skips_them_after_and_deletes_only_the
     os.remove(src / "copy.docx")
     reindex(services, sources)
     assert services.kb.store.documents("hr") == []
+
+
+def test_the_same_text_in_other_bytes_is_reported_as_a_near_duplicate_and_kept(env):
+    import docx
+
+    services, src = env
+    resaved = docx.Document(str(src / "policy.docx"))
+    resaved.core_properties.author = "someone else"  # other bytes, the same text
+    resaved.save(str(src / "resaved.docx"))
+    ingestor = Ingestor(services, processes=1)
+    first = ingestor.ingest_file(src / "policy.docx", "hr")
+    second = ingestor.ingest_file(src / "resaved.docx", "hr")
+    assert second.status == "ok" and second.doc_id != first.doc_id
+    assert second.warnings == [f"near duplicate of policy.docx ({first.doc_id}): the same text in other bytes; both kept"]
+    assert len(services.kb.store.documents("hr")) == 2
