@@ -4,6 +4,8 @@ each format's reading in a process of its own.
 
     flock /tmp/cpu.lock .venv/bin/python bench/office_formats.py [--scale 1] [--repeat 3]
 
+It also scores every format with `rag eval parse`'s scorer (CER, TEDS) on small generated files with known truth.
+
 The files are generated (tests/helpers/office_docs.py, scaled up): a DOCX of 400 paragraphs under 20 headings, a
 PPTX of 60 slides with notes, an XLSX of 20 sheets, HTML, Markdown, text, CSV and an e-mail of similar size, and
 the legacy and OpenDocument files LibreOffice makes from them. The plain extraction is what a reader without
@@ -71,6 +73,20 @@ def make_files(folder: Path, scale: int) -> dict[str, Path]:
     return files | legacy
 
 
+def parse_quality(folder: Path) -> dict:
+    """`rag eval parse` (CER of the text in reading order, TEDS of each table) on the small generated files of every
+    format, legacy ones included, against truths written from what the generators put in."""
+    from ingest.evaluation.parse import evaluate
+    from ingest.formats.readers import read_document
+    from ingest.parse.sniff import sniff
+    from tests.helpers import office_docs
+
+    modern = office_docs.modern_set(folder)
+    files = modern | office_docs.legacy_set(folder, modern)
+    office_docs.write_truths(files)
+    return evaluate(folder, lambda p: read_document(p, sniff(p)))
+
+
 def measure_one(kind: str, path: Path, repeat: int) -> dict:
     """In this (child) process: read `path` `repeat` times and extract its plain text as often."""
     from ingest.formats.readers import read_document
@@ -113,6 +129,7 @@ def main() -> None:
         return
     rows, results = [], []
     with tempfile.TemporaryDirectory() as tmp:
+        quality = parse_quality(Path(tmp) / "quality")
         files = make_files(Path(tmp), args.scale)
         for kind, path in files.items():
             out = subprocess.run(
@@ -144,7 +161,17 @@ def main() -> None:
             "layout HTML against plain text extraction, same files, same run (median of repeats)",
         )
     )
-    write_result("office_formats", {"env": env_info(), "scale": args.scale, "repeat": args.repeat, "results": results})
+    print(
+        table(
+            ["file", "CER", "TEDS (tables)"],
+            [[r["name"], r["cer"], " ".join(f"{t:.2f}" for t in r["teds"]) or "-"] for r in quality["fixtures"]],
+            f"`rag eval parse` on the generated files with known truth: {quality['summary']}",
+        )
+    )
+    write_result(
+        "office_formats",
+        {"env": env_info(), "scale": args.scale, "repeat": args.repeat, "results": results, "quality": quality},
+    )
 
 
 if __name__ == "__main__":

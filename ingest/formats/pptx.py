@@ -16,7 +16,7 @@ from pptx.util import Emu
 
 from ingest.formats.images import alt_text
 from ingest.formats.package import open_package
-from ingest.formats.sections import block, unit_page
+from ingest.formats.sections import block, header_like, unit_page
 from ingest.page import Block, ParsedDocument
 from ingest.parse.tables import table_text
 from rag.core.errors import CorruptFile
@@ -77,7 +77,9 @@ def _table(shape, bbox) -> Block:
             span = (cell.span_width, cell.span_height) if cell.is_merge_origin else (1, 1)
             row.append({"text": " ".join(cell.text.split()), "colspan": span[0], "rowspan": span[1]})
         rows.append(row)
-    return block("table", table_text(rows), bbox=bbox, rows=rows, header_rows=1 if table.first_row else 0)
+    # the "first row" option, or (LibreOffice drops the option when it converts PPT and ODP) a first row of labels
+    header = table.first_row or (len(rows) > 1 and header_like(rows[0]))
+    return block("table", table_text(rows), bbox=bbox, rows=rows, header_rows=1 if header else 0)
 
 
 def _slide_blocks(slide, number: int, images: dict[str, bytes]) -> list[Block]:

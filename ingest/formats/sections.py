@@ -13,6 +13,16 @@ SECTION_WORDS = 600  # a section past this many words ends at its next heading, 
 NO_BOX = (0.0, 0.0, 0.0, 0.0)  # blocks of flow formats have no position on a page
 
 
+def is_number(text: str) -> bool:
+    """ "1,200", "-3.5", "25%": a value, not a label."""
+    return text.replace(",", "").replace(".", "", 1).replace("%", "").replace("-", "", 1).strip().isdigit()
+
+
+def header_like(row: list[dict]) -> bool:
+    """Whether a table's first row reads as its header: every cell holds text and none a number."""
+    return bool(row) and all(c["text"] and not is_number(c["text"]) for c in row)
+
+
 def block(kind: str, text: str = "", **fields) -> Block:
     """A block with no box (flow formats)."""
     return Block(kind=kind, bbox=fields.pop("bbox", NO_BOX), text=text, **fields)

@@ -21,7 +21,7 @@ import openpyxl
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ingest.formats.package import Package, open_package, read_part
-from ingest.formats.sections import block, unit_page
+from ingest.formats.sections import block, header_like, is_number, unit_page
 from ingest.page import Block, ParsedDocument
 from ingest.parse.tables import table_text
 from rag.core.errors import CorruptFile, TooLarge
@@ -142,15 +142,11 @@ def _sheet_blocks(ws, budget: list[int], notes: list[str]) -> list[Block]:
             and rows[0][0]["text"]
         ):
             caption, rows = rows[0][0]["text"], rows[1:]  # a title in the first cell of the row over the table
-        elif last.kind == "paragraph" and last.bbox[3] >= r0 - 2 and not _is_number(last.text):
+        elif last.kind == "paragraph" and last.bbox[3] >= r0 - 2 and not is_number(last.text):
             caption = blocks.pop().text  # a lone cell right above the table (one empty row between)
-        header = all(cell["text"] and not _is_number(cell["text"]) for cell in rows[0])
+        header = header_like(rows[0])
         blocks.append(block("table", table_text(rows), bbox=bbox, rows=rows, header_rows=1 if header else 0, caption=caption))
     return blocks
-
-
-def _is_number(text: str) -> bool:
-    return text.replace(",", "").replace(".", "", 1).replace("%", "").replace("-", "", 1).strip().isdigit()
 
 
 def check_merges(package: Package, name: str) -> None:

@@ -263,3 +263,63 @@ def macro_enabled(source: Path, path: Path) -> Path:
             out.writestr(info, data)
         out.writestr(f"{main}/vbaProject.bin", b'\xd0\xcf\x11\xe0 fake VBA: Sub AutoOpen() Shell("rm -rf ~") End Sub')
     return path
+
+
+# What the generated files hold, written as HTML from what the generators above put in (not from the readers'
+# output): the truth `rag eval parse` scores the readers against (CER of the text in reading order, TEDS of tables).
+TRUTH = {
+    "docx": (
+        "<h1>Travel policy</h1><h2>Allowances</h2><p>Meals are paid per day of travel.</p><ul><li>Keep every receipt</li>"
+        "<li>Book through the portal</li></ul><ol><li>Submit the claim within 30 days</li></ol><h3>Rates</h3>"
+        "<table><caption>Table 1: Daily rates</caption><thead><tr><th>Region</th><th>Meal</th><th>Hotel</th></tr>"
+        '</thead><tbody><tr><td rowspan="2">Europe</td><td colspan="2">55 EUR</td></tr><tr><td>10</td><td>120</td>'
+        "</tr></tbody></table>"
+    ),
+    "pptx": (
+        "<h1>Quarterly review</h1><p>Sales team</p><h2>Results</h2><ul><li>Revenue up 12%</li><li>Costs flat</li></ul>"
+        "<aside><p>Mention the new region.</p><p>Thank the team.</p></aside><h2>Numbers</h2><table><thead><tr>"
+        '<th>Region</th><th>Q1</th><th>Q2</th></tr></thead><tbody><tr><td rowspan="2">North</td><td>10</td><td>12</td>'
+        '</tr><tr><td colspan="2">n/a</td></tr></tbody></table>'
+    ),
+    "xlsx": (
+        "<h2>Budget</h2><table><caption>Costs 2024</caption><thead><tr><th>Item</th><th>Q1</th><th>Q2</th></tr></thead>"
+        "<tbody><tr><td>Travel</td><td>1200</td><td>1350.5</td></tr><tr><td>Rent</td><td>5000</td><td>5,000.00</td></tr>"
+        "</tbody></table><table><thead><tr><th>Team</th><th>Headcount</th></tr></thead><tbody><tr><td>Sales</td>"
+        '<td>12</td></tr><tr><td>Share</td><td>25%</td></tr><tr><td colspan="2">Figures as of June</td></tr></tbody>'
+        "</table><h2>Notes</h2><p>Approved by the board.</p>"
+    ),
+    "html": (
+        "<h1>Office guide</h1><h2>Opening hours</h2><p>The office opens at 8:00.</p><ul><li>Badge needed</li>"
+        '<li>Visitors sign in</li></ul><table><caption>Rooms</caption><thead><tr><th>Room</th><th colspan="2">Seats'
+        '</th></tr></thead><tbody><tr><td rowspan="2">Oslo</td><td>10</td><td>12</td></tr><tr><td>8</td><td>9</td>'
+        "</tr></tbody></table><p>link</p><figure><p>Floor plan</p><figcaption>Figure 1: Level 2</figcaption></figure>"
+    ),
+    "markdown": (
+        "<h1>Release notes</h1><h2>Version 2</h2><ul><li>Faster search</li><li>New viewer</li></ul><table><thead><tr>"
+        "<th>Feature</th><th>Status</th></tr></thead><tbody><tr><td>Export</td><td>done</td></tr></tbody></table>"
+        "<ol><li>Install</li><li>Run</li></ol>"
+    ),
+    "text": "<p>Getting started</p><p>The service reads every office file.</p><ul><li>one</li><li>two</li></ul>",
+    "csv": (
+        "<table><thead><tr><th>Site</th><th>Staff</th></tr></thead><tbody><tr><td>Oslo</td><td>12</td></tr><tr>"
+        "<td>Bergen</td><td>7</td></tr></tbody></table>"
+    ),
+    "tsv": "<table><thead><tr><th>Site</th><th>Staff</th></tr></thead><tbody><tr><td>Oslo</td><td>12</td></tr></tbody></table>",
+    "eml": (
+        "<h1>Budget for 2025</h1><ul><li>From: Ann Berg &lt;ann@example.com&gt;</li><li>To: team@example.com</li>"
+        "<li>Date: Mon, 01 Dec 2025 09:00:00 +0000</li><li>Subject: Budget for 2025</li></ul><p>Hello team,</p>"
+        "<p>the budget grows by 4 percent next year.</p><p>Ann</p><h2>Attachments</h2><ul><li>policy.docx "
+        "(application/vnd.openxmlformats-officedocument.wordprocessingml.document, {size} bytes)</li></ul>"
+    ),
+}
+LEGACY_TRUTH = {"odt": "docx", "doc": "docx", "rtf": "docx", "odp": "pptx", "ppt": "pptx", "ods": "xlsx", "xls": "xlsx"}
+
+
+def write_truths(files: dict[str, Path]) -> None:
+    """`NAME.truth.html` beside each generated file (for `rag eval parse` on their folder)."""
+    for kind, path in files.items():
+        truth = TRUTH[LEGACY_TRUTH.get(kind, kind)]
+        if kind == "eml":
+            size = len(path.parent.joinpath("policy.docx").read_bytes())
+            truth = truth.replace("{size}", f"{size:,}")
+        path.with_name(path.name + ".truth.html").write_text(f"<article>{truth}</article>")

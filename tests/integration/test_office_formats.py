@@ -101,3 +101,12 @@ def test_a_scan_pasted_into_word_and_onto_a_slide_is_read_by_ocr(tmp_path):
         html = to_html(ingestor.parse(path))
         assert "MEMO 12" in html and "Pay the invoice by Friday." in html, html
         assert html.count("<figure") == 1  # the logo holds no text and is too small to read
+
+
+def test_rag_eval_parse_scores_the_legacy_files(legacy):
+    from ingest.evaluation.parse import evaluate
+
+    office_docs.write_truths(legacy)
+    result = evaluate(next(iter(legacy.values())).parent, lambda p: read_document(p, sniff(p)))
+    assert result["summary"]["fixtures"] == len(legacy) and result["summary"]["errors"] == 0
+    assert result["summary"]["cer_born_digital"] <= 0.01 and result["summary"]["teds_born_digital"] >= 0.95, result

@@ -221,3 +221,13 @@ def test_xlsx_merged_range_over_a_whole_sheet_is_refused_before_openpyxl_builds_
             out.writestr(info, data)
     with pytest.raises(TooLarge, match=r"merge-bomb.xlsx: refused as a decompression bomb \(merged ranges in xl/worksheets/"):
         read_document(bomb, "xlsx")
+
+
+def test_rag_eval_parse_scores_the_generated_files_of_every_format(tmp_path):
+    from ingest.evaluation.parse import evaluate
+
+    files = office_docs.modern_set(tmp_path)
+    office_docs.write_truths(files)
+    result = evaluate(tmp_path, lambda p: read_document(p, sniff(p)))
+    assert result["summary"]["fixtures"] == len(files) and result["summary"]["errors"] == 0
+    assert result["summary"]["cer_born_digital"] <= 0.01 and result["summary"]["teds_born_digital"] >= 0.95
