@@ -210,7 +210,9 @@ class SqliteStore:
         """Record `path` as another name of a stored document (the same content found there)."""
         with self._write, self._conn() as db:
             db.execute(
-                "INSERT OR REPLACE INTO document_aliases(collection,path,doc_id,name,size,mtime,added_at) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO document_aliases(collection,path,doc_id,name,size,mtime,added_at) VALUES (?,?,?,?,?,?,?)"
+                " ON CONFLICT(collection, path) DO UPDATE SET doc_id=excluded.doc_id, name=excluded.name,"
+                " size=excluded.size, mtime=excluded.mtime",  # an alias seen again keeps its place among the others
                 (collection, path, doc_id, name, size, mtime, utc_now()),
             )
 
