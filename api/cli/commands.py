@@ -48,12 +48,12 @@ def _dump(model) -> None:
 
 @app.command()
 def parse(
-    file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG, TIFF)."),
+    file: Path = typer.Argument(..., help="A PDF, page image, office, web, e-mail or text file (docs/formats.md)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the HTML here instead of stdout."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Processes for a long PDF (default: one per core)."),
     profile: bool = typer.Option(False, "--profile", help="Print the seconds each parsing stage took (stderr)."),
 ):
-    """Print the layout HTML of one PDF or page image."""
+    """Print the layout HTML of one file (PDF, page image, office, web, e-mail or text)."""
     import time
 
     from ingest.parse.html import to_html
