@@ -11,6 +11,7 @@ ARG TORCH_PIP_OPTIONS=""
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential cmake git \
+    libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
  && (command -v python3.11 || apt-get install -y --no-install-recommends python3.11 python3.11-venv python3.11-dev) \
  && rm -rf /var/lib/apt/lists/*
 

@@ -63,14 +63,19 @@ class Page:
     source: str = "text"  # text | ocr
     error: str = ""  # why this page could not be read (the rest of the document still is)
     rotation: int = 0  # degrees a scan was turned to read it upright
+    label: str = ""  # what a citation calls this unit when it is no printed page: "Slide 3", "Sheet Budget", a heading
 
 
 @dataclass
 class ParsedDocument:
     name: str
     pages: list[Page]
-    kind: str  # pdf | image
+    kind: str  # pdf | image | text | one of the office and web formats (ingest/formats)
     stages: dict[str, tuple[float, int]] = field(default_factory=dict)  # seconds and calls per parsing stage
+    metadata: dict[str, str] = field(default_factory=dict)  # the file's own metadata (title, author, e-mail headers)
+    notes: list[str] = field(default_factory=list)  # what the report should say although it read well ("macros not run")
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)  # files inside it read as documents of their own
+    images: dict[str, bytes] = field(default_factory=dict)  # pictures inside it, by the "image:N" marker of their figure
 
     @property
     def errors(self) -> list[str]:

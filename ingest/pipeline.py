@@ -1,6 +1,7 @@
 """Ingestion: files and folders -> parsed, chunked, embedded and stored; a report of every file."""
 
 import hashlib
+import io
 import logging
 import os
 import time
@@ -9,18 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunker import chunks_with
+from ingest.formats.images import MIN_SIDE
+from ingest.formats.readers import FORMATS, read_document
 from ingest.ocr.engines import make_ocr
 from ingest.page import Block, Page, ParsedDocument
 from ingest.parse.from_html import read_layout_html
 from ingest.parse.html import to_html
-from ingest.parse.pdf import parse_image, parse_pdf
+from ingest.parse.pdf import parse_image, parse_pdf, parse_picture
 from ingest.parse.scan import ScanReader
 from ingest.parse.sniff import sniff
 from ingest.pool import ParsePool
 from ingest.results import FileResult, Report
 from rag.core.errors import EmptyFile, RagError
 from rag.core.files import layout_html_path
-from rag.core.hashing import sha256_file
+from rag.core.hashing import sha256_file, text_sha256
 from rag.core.threads import cores
 from rag.core.types import Chunk, Document
 from rag.profiles.extract import build_profile
@@ -29,6 +32,9 @@ from rag.profiles.pdf_metadata import pdf_metadata
 from rag.service.services import Services
 
 log = logging.getLogger(__name__)
+
+ATTACHED = "#attachments/"  # an attachment's key: its message's key, this, its file name
+MAX_ATTACHMENT_DEPTH = 3  # messages attached to messages: attachments read this many levels down, then only listed
 
 
 @dataclass
@@ -43,6 +49,7 @@ class Prepared:
     vecs: object
     old_id: str | None
     t0: float
+    attachments: list[tuple[str, bytes]] | None = None  # files inside it (e-mail attachments), ingested after it
 
 
 @dataclass
@@ -112,11 +119,30 @@ class Ingestor:
         self.processes = (parse.processes if processes is None else processes) or cores()
 
     def parse(self, path: Path) -> ParsedDocument:
-        """Layout of one PDF or page image (raises RagError subclasses with a one-line reason)."""
+        """Layout of one file of any kind sniffed (raises RagError subclasses with a one-line reason)."""
         kind = sniff(path)
         if kind == "pdf":
             return parse_pdf(path, self.ocr, self.workers, self.services.settings.parse.table_model)
+        if kind in FORMATS:
+            return read_document(path, kind, read_image=self.read_picture)
         return parse_image(path, self.ocr)
+
+    def read_picture(self, data: bytes) -> str:
+        """The text of a picture inside a document, read as a page image is (OCR, layout); "" for a picture too
+        small to hold text (`MIN_SIDE`), in a format Pillow cannot open (EMF, WMF), or that fails."""
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                if min(img.size) < MIN_SIDE:
+                    return ""
+                img.load()
+                image = img.convert("RGB")
+            page = parse_picture(image, self.ocr, "picture").pages[0]
+        except Exception as exc:  # noqa: BLE001 - a picture that cannot be read leaves its alt text
+            log.info("picture not read: %s", exc)
+            return ""
+        return "\n".join(b.text for b in page.blocks if b.text.strip())  # a picture's top line is no running header
 
     def ingest_file(
         self,
@@ -169,13 +195,29 @@ class Ingestor:
         try:
             sniff(path)
             digest = sha256_file(path)
-            old = self.services.kb.store.find_document(collection, ident)
+            store = self.services.kb.store
+            old = store.find_document(collection, ident)
             if old and old.sha256 == digest and old.status == "ok" and not force and not _profile_retagged(old, tags):
-                reason = _retag(self.services.kb.store, old, tags)
+                reason = _retag(store, old, tags)
                 return FileResult(str(path), "skipped", reason, old.pages, 0, time.perf_counter() - t0, doc_id=old.id)
+            dup = store.find_duplicate(collection, digest, ident)
+            if dup:
+                return self._duplicate(path, collection, ident, dup, old is not None, t0)
             return ToParse(path, ident, collection, digest, old, tags, t0)
         except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
             return _failed(path, exc, t0)
+
+    def _duplicate(self, path: Path, collection: str, ident: str, dup: Document, had_own: bool, t0: float) -> FileResult:
+        """The file's content is stored already under another name: record `ident` as an alias of that document
+        (after taking the name from what it held before, if anything), nothing parsed or embedded."""
+        kb = self.services.kb
+        if had_own:
+            kb.remove_name(collection, ident)
+        stat = path.stat()
+        kb.store.add_alias(dup.id, collection, ident, Path(ident).name, stat.st_size, stat.st_mtime)
+        reason = f"duplicate of {dup.name} ({dup.id}): same content (sha256), recorded as another name, not stored again"
+        log.info("%s: %s", path, reason)
+        return FileResult(str(path), "duplicate", reason, dup.pages, 0, time.perf_counter() - t0, doc_id=dup.id)
 
     def build(self, todo: "ToParse") -> "FileResult | Prepared":
         """The slow part, without the store (so it can run in another process): parse, chunk, write the HTML."""
@@ -189,7 +231,7 @@ class Ingestor:
             layout = to_html(parsed)
             _write_layout(self.services.settings.data_dir, doc_id, layout)
             tags = _tags_for(todo.old, todo.tags)
-            metadata = pdf_metadata(path) if parsed.kind == "pdf" else {}
+            metadata = pdf_metadata(path) if parsed.kind == "pdf" else dict(parsed.metadata)
             profile = apply_tags(build_profile(Path(todo.ident).name, layout, metadata, len(parsed.pages)), tags)
             doc = Document(
                 id=doc_id,
@@ -201,17 +243,24 @@ class Ingestor:
                 pages=len(parsed.pages),
                 tags=tags,
                 profile=profile,
+                text_sha256=text_sha256([c.text for c in chunks]),
             )
             stat = path.stat()
-            result = FileResult(str(path), "ok", "", len(parsed.pages), 0, 0.0, parsed.errors, doc_id)
-            return Prepared(result, doc, stat.st_size, stat.st_mtime, chunks, None, todo.old.id if todo.old else None, t0)
+            result = FileResult(str(path), "ok", "", len(parsed.pages), 0, 0.0, parsed.errors + parsed.notes, doc_id)
+            old_id = todo.old.id if todo.old else None
+            return Prepared(result, doc, stat.st_size, stat.st_mtime, chunks, None, old_id, t0, parsed.attachments)
         except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
             return _failed(path, exc, t0)
 
     def apply(self, p: "Prepared") -> FileResult:
-        """Write a prepared document (one transaction) and drop its old version's HTML."""
+        """Write a prepared document (one transaction) and drop its old version's HTML; then its attachments."""
+        kb = self.services.kb
+        dup = kb.store.find_duplicate(p.doc.collection, p.doc.sha256, p.doc.path)
+        if dup:  # the same content was written under another name since `check` (two copies in one batch)
+            if dup.id != p.doc.id:
+                layout_html_path(self.services.settings.data_dir, p.doc.id).unlink(missing_ok=True)
+            return self._duplicate(Path(p.result.path), p.doc.collection, p.doc.path, dup, p.old_id is not None, p.t0)
         try:
-            kb = self.services.kb
             p.result.chunks = (
                 kb.put_document(p.doc, p.size, p.mtime, p.chunks)
                 if p.vecs is None
@@ -220,10 +269,34 @@ class Ingestor:
         except Exception as exc:  # noqa: BLE001 - reported per file
             log.exception("could not store %s", p.result.path)
             p.result.status, p.result.reason = "failed", f"{type(exc).__name__}: {exc}"
-        if p.result.status == "ok" and p.old_id and p.old_id != p.doc.id:
+        if p.result.status == "ok" and p.old_id and p.old_id != p.doc.id and kb.store.document(p.old_id) is None:
             layout_html_path(self.services.settings.data_dir, p.old_id).unlink(missing_ok=True)
+        near = kb.store.find_near_duplicate(p.doc.collection, p.doc.text_sha256, p.doc.sha256)
+        if p.result.status == "ok" and near is not None and near.id != p.doc.id:
+            p.result.warnings.append(f"near duplicate of {near.name} ({near.id}): the same text in other bytes; both kept")
+        if p.result.status == "ok" and p.attachments and p.doc.path.count(ATTACHED) < MAX_ATTACHMENT_DEPTH:
+            p.result.warnings += self._attachments(p.doc, p.attachments)
         p.result.seconds = time.perf_counter() - p.t0
         return p.result
+
+    def _attachments(self, message: Document, files: list[tuple[str, bytes]]) -> list[str]:
+        """Ingest each attachment of a message as a document of its own, keyed `<message key>#attachments/<name>`
+        and tagged `attached_to=<message id>`; one report line each."""
+        folder = self.services.settings.data_dir / "attachments" / message.id
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for n, (filename, data) in enumerate(files, 1):
+            safe = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in Path(filename).name).strip() or f"attachment-{n}"
+            path = folder / f"{n}-{safe}"
+            path.write_bytes(data)
+            tags = {**message.tags, "attached_to": message.id}
+            r = self.ingest_file(path, message.collection, key=f"{message.path}{ATTACHED}{safe}", tags=tags)
+            lines.append(
+                f"attachment {filename}: {r.status}"
+                + (f" ({r.reason})" if r.reason else "")
+                + (f" {r.doc_id}" if r.doc_id else "")
+            )
+        return lines
 
     def ingest_text(self, name: str, text: str, collection: str = "default", tags: dict[str, str] | None = None) -> FileResult:
         """Ingest a plain-text record (one paragraph per line) as a one-page document named `name`;

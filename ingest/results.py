@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 @dataclass
 class FileResult:
     path: str
-    status: str  # ok | skipped | failed | deleted (re-index: its source file is gone)
+    status: str  # ok | skipped | duplicate (its content is stored under another name) | failed | deleted (re-index)
     reason: str = ""
     pages: int = 0
     chunks: int = 0
@@ -30,8 +30,9 @@ class Report:
 
     def as_dict(self) -> dict:
         counts = {s: sum(f.status == s for f in self.files) for s in ("ok", "skipped", "failed")}
-        if any(f.status == "deleted" for f in self.files):
-            counts["deleted"] = sum(f.status == "deleted" for f in self.files)
+        for extra in ("duplicate", "deleted"):
+            if any(f.status == extra for f in self.files):
+                counts[extra] = sum(f.status == extra for f in self.files)
         return {
             "files": [asdict(f) for f in self.files],
             "counts": counts,

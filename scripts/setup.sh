@@ -48,6 +48,18 @@ install_llama() {
   .venv/bin/python -m pip install -q --force-reinstall --no-deps "$wheels"/llama_cpp_python-$LLAMA_VERSION-*.whl
 }
 
+# LibreOffice headless converts DOC, PPT, XLS, RTF and OpenDocument files (docs/formats.md): Debian's no-GUI
+# packages of its writer, calc and impress. Installed when missing and apt-get can (root); else a warning.
+LO_PACKAGES="libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui"
+if ! dpkg -s $LO_PACKAGES >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing LibreOffice headless ($LO_PACKAGES) for legacy and OpenDocument files"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $LO_PACKAGES >/dev/null
+  else
+    say "warning: LibreOffice is missing; DOC, PPT, XLS, RTF and OpenDocument files will be refused (apt-get install $LO_PACKAGES)"
+  fi
+fi
+
 if [ ! -f "$STAMP" ]; then
   if [ ! -x .venv/bin/python ]; then
     say "creating .venv"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The programs the test suite drives for real, from Debian's packages: redis-server (the Redis queue e2e test),
-# LibreOffice's soffice (a real office-made PDF), tesseract with its English and orientation data (the tesseract
+# LibreOffice's soffice with its writer, calc and impress (a real office-made PDF; legacy and OpenDocument files), tesseract with its English and orientation data (the tesseract
 # OCR engine). Installed with apt-get when missing (as root); otherwise the test command stops here, naming them.
 set -euo pipefail
 
 declare -A PROGRAM_PACKAGES=(
   [redis-server]="redis-server"
-  [soffice]="libreoffice-writer-nogui"
+  [soffice]="libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui"
   [tesseract]="tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd"
 )
 
@@ -22,6 +22,12 @@ done
 if command -v tesseract >/dev/null 2>&1 && ! tesseract --list-langs 2>/dev/null | grep -qx osd; then
   missing+=("tesseract osd data")
   packages+=(tesseract-ocr-osd)
+fi
+
+# soffice from the writer alone converts no spreadsheet or slides: XLS, PPT, ODS and ODP need calc and impress.
+if command -v soffice >/dev/null 2>&1 && ! dpkg -s libreoffice-calc-nogui libreoffice-impress-nogui >/dev/null 2>&1; then
+  missing+=("LibreOffice calc and impress")
+  packages+=(libreoffice-calc-nogui libreoffice-impress-nogui)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

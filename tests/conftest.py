@@ -54,10 +54,10 @@ def docs(tmp_path_factory) -> dict[str, Path]:
     out["corrupt"] = docgen.corrupt_pdf(d / "corrupt.pdf", out["facts"])
     (d / "empty.pdf").write_bytes(b"")
     out["empty"] = d / "empty.pdf"
-    (d / "notes.txt").write_text("plain text is not a supported type")
-    out["unsupported"] = d / "notes.txt"
-    out["mislabeled"] = d / "picture.pdf"  # a PNG with a .pdf name
-    out["mislabeled"].write_bytes(out["image"].read_bytes())
+    (d / "clip.gif").write_bytes(b"GIF89a\x01\x00\x01\x00\x00\x00\x00" + bytes(range(32)))  # GIF is not read
+    out["unsupported"] = d / "clip.gif"
+    out["mislabeled"] = d / "picture.pdf"  # a PNG with a .pdf name (other content: the same would be a duplicate)
+    docgen.text_image(["RECEIPT 77", "Paid in full."]).save(out["mislabeled"], "PNG")
     return out
 
 

@@ -48,12 +48,12 @@ def _dump(model) -> None:
 
 @app.command()
 def parse(
-    file: Path = typer.Argument(..., help="A PDF or page image (PNG, JPEG, TIFF)."),
+    file: Path = typer.Argument(..., help="A PDF, page image, office, web, e-mail or text file (docs/formats.md)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the HTML here instead of stdout."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Processes for a long PDF (default: one per core)."),
     profile: bool = typer.Option(False, "--profile", help="Print the seconds each parsing stage took (stderr)."),
 ):
-    """Print the layout HTML of one PDF or page image."""
+    """Print the layout HTML of one file (PDF, page image, office, web, e-mail or text)."""
     import time
 
     from ingest.parse.html import to_html
@@ -123,10 +123,17 @@ def ingest(
         _dump(data)
     else:
         c = data["counts"]
+        dups = f", {c['duplicate']} duplicate" if c.get("duplicate") else ""
         typer.echo(
-            f"files: {c['ok']} ok, {c['skipped']} unchanged, {c['failed']} failed; "
+            f"files: {c['ok']} ok, {c['skipped']} unchanged{dups}, {c['failed']} failed; "
             f"{data['pages']} pages, {data['chunks']} chunks, {data['seconds']:.1f}s"
         )
+        for f in report.files:
+            if f.status == "duplicate":
+                typer.echo(f"DUPLICATE {relative(f.path)}: {f.reason}")
+            elif f.status == "ok":
+                for note in f.warnings:
+                    typer.echo(f"NOTE {relative(f.path)}: {note}")
         for f in report.failed:
             typer.echo(f"FAILED {relative(f.path)}: {f.reason}")
     raise typer.Exit(0 if report.ok else 1)

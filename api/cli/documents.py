@@ -38,6 +38,8 @@ def documents_show(
         return
     p = found.profile
     typer.echo(f"{found.name}  ({found.id}, {found.collection}, {found.status}, {found.pages} pages, {found.chunks} chunks)")
+    if found.aliases:
+        typer.echo("also stored as: " + ", ".join(found.aliases))
     if found.tags:
         typer.echo("tags: " + ", ".join(f"{k}={v}" for k, v in sorted(found.tags.items())))
     rows = [
@@ -56,6 +58,31 @@ def documents_show(
         typer.echo("outline:")
         for heading in p.outline[:20]:
             typer.echo(f"  {heading}")
+
+
+@documents_app.command("remove")
+def documents_remove(
+    name: str = typer.Argument(..., help="A document id, or a path (a document's own or one of its aliases)."),
+    collection: str = typer.Option("default", "--collection", "-c", help="The collection of a path."),
+):
+    """Remove one name: the document is deleted only when no other name (alias) refers to its content."""
+    kb = cli.services().kb
+    doc = kb.store.document(name)
+    where, path = (doc.collection, doc.path) if doc else (collection, name)
+    what, doc_id, chunks = kb.remove_name(where, path)
+    if what == "none":
+        from pathlib import Path
+
+        what, doc_id, chunks = kb.remove_name(where, str(Path(name).resolve()))
+    if what == "none":
+        raise NotFound(f"no document or alias {name!r} in collection {where!r} (see `rag documents list`)")
+    kept = kb.store.document(doc_id) if doc_id else None
+    said = {
+        "alias": f"alias {path} removed; document {doc_id} stays",
+        "renamed": f"{path} removed; document {doc_id} stays as {kept.path if kept else '?'} (its alias)",
+        "deleted": f"document {doc_id} deleted ({chunks} chunks)",
+    }
+    typer.echo(said[what])
 
 
 def _find(ident: str) -> Document:

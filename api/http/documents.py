@@ -198,12 +198,18 @@ class DocumentRoutes:
             return DocumentDetail(**doc.model_dump(), html=text)
 
         @r.delete("/documents/{doc_id}")
-        def delete_document(doc_id: str, who: Principal = Depends(auth)) -> dict:
-            """Remove a document from the store and from every index (a new index version is published)."""
+        def delete_document(doc_id: str, alias: str | None = None, who: Principal = Depends(auth)) -> dict:
+            """Remove a document's name: the document goes from the store and from every index (a new index
+            version is published) unless another name (an alias: the same content found under another path) still
+            refers to it; then it stays under that name. `alias=PATH` removes that alias only."""
             doc = self._document(doc_id, who)
             who.check_write(doc.collection)
-            removed = self.services.kb.delete_document(doc.id)  # with its layout HTML
-            return {"deleted": doc.id, "name": doc.name, "collection": doc.collection, "chunks": removed}
+            if alias is not None and alias not in doc.aliases:
+                raise NotFound(f"document {doc.id} has no alias {alias!r}")
+            what, _, removed = self.services.kb.remove_name(doc.collection, alias or doc.path)  # with its layout HTML
+            kept = self.services.kb.store.document(doc.id)
+            out = {"deleted": doc.id if what == "deleted" else None, "name": doc.name, "collection": doc.collection}
+            return out | {"chunks": removed, "outcome": what, "kept_as": kept.path if kept else None}
 
         return r
 

@@ -1,7 +1,8 @@
 """Scores our parser against documents whose truth is known: `rag eval parse DIR`.
 
-DIR holds pairs `NAME.pdf|png|jpg|tif` + `NAME.truth.html`. Text is compared by character error rate on the
-visible text in reading order (headers and footers excluded, so tagging them matters); tables by TEDS,
+DIR holds pairs `NAME.pdf|png|jpg|tif` + `NAME.truth.html`, or any other file read by `ingest/formats` (a DOCX,
+an e-mail: `NAME.docx` + `NAME.docx.truth.html`, the full file name then `.truth.html`). Text is compared by
+character error rate on the visible text in reading order (headers and footers excluded, so tagging them matters); tables by TEDS,
 the i-th table of the truth against the i-th table we found (a missing table scores 0).
 """
 
@@ -35,6 +36,8 @@ def pairs(folder: Path) -> list[tuple[Path, Path]]:
     for truth in sorted(Path(folder).glob("*.truth.html")):
         stem = truth.name[: -len(".truth.html")]
         docs = [truth.with_name(stem + s) for s in DOC_SUFFIXES if truth.with_name(stem + s).exists()]
+        if not docs and truth.with_name(stem).is_file() and "." in stem:  # "policy.docx.truth.html"
+            docs = [truth.with_name(stem)]
         if docs:
             out.append((docs[0], truth))
     return out

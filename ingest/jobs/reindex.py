@@ -34,6 +34,7 @@ def reindex(services, sources: list[Source], full: bool = False, progress=None, 
     with kb.bulk():  # one publication at the end; until then queries read the previous version
         pending: list[Prepared] = []
         deletions: list[tuple[str, dict]] = []
+        src_of: dict[str, str] = {}  # path -> its collection
         for src in sources:
             root = Path(src.path).resolve()
             if not root.is_dir():
@@ -66,11 +67,18 @@ def reindex(services, sources: list[Source], full: bool = False, progress=None, 
                     report.files.append(result)
                 if progress:
                     progress(i, len(files), result if isinstance(result, FileResult) else result.result)
-            deletions += [(path, doc) for path, doc in known.items() if _under(path, root) and path not in seen]
+            gone = [(path, doc) for path, doc in known.items() if _under(path, root) and path not in seen]
+            deletions += gone
+            src_of.update((path, src.collection) for path, _ in gone)
         _write(ingestor, pending, report, before_write)
         for path, doc in deletions:
-            n = kb.delete_document(doc["id"])  # its layout HTML goes with it
-            report.files.append(FileResult(path, "deleted", "source file removed", chunks=n, doc_id=doc["id"]))
+            # one name gone: the document stays while another of its names (an alias) is still there
+            what, _, n = kb.remove_name(src_of[path], path)
+            reason = {
+                "alias": "source file removed (an alias; the document stays)",
+                "renamed": "source file removed (the document stays under another of its names)",
+            }.get(what, "source file removed")
+            report.files.append(FileResult(path, "deleted", reason, chunks=n, doc_id=doc["id"]))
     report.seconds = time.perf_counter() - t0
     log.info("reindex: %s", report.as_dict()["counts"])
     return report

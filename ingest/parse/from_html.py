@@ -59,6 +59,7 @@ class _LayoutReader(HTMLParser):
                     source=a.get("data-source") or "text",
                     error=a.get("data-error") or "",
                     rotation=int(a.get("data-rotation") or 0),
+                    label=a.get("data-label") or "",
                 )
             )
         elif tag == "aside":

@@ -327,6 +327,11 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
             image = img.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
+    return parse_picture(image, ocr, path.name)
+
+
+def parse_picture(image, ocr, name: str) -> ParsedDocument:
+    """An RGB image already open (a page image, or a picture inside an office document) read as one page."""
     take()  # what this process timed before belongs to no document
     scan = ocr.read(image)
     with stage("blocks and reading order"):
@@ -336,4 +341,4 @@ def parse_image(path: Path, ocr) -> ParsedDocument:
     page.rotation = scan.rotation
     with stage("document structure"):
         apply_document_structure([page], body_font_size(scan.words))
-    return ParsedDocument(name=path.name, pages=[page], kind="image", stages=take())
+    return ParsedDocument(name=name, pages=[page], kind="image", stages=take())

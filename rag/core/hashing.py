@@ -67,3 +67,13 @@ class HashCache:
         except OSError:
             pass  # a read-only models dir still works, it just re-hashes next time
         return digest
+
+
+def text_sha256(texts: list[str]) -> str:
+    """sha256 of texts with case and whitespace normalised: a document's text whatever bytes carried it (a PDF
+    saved again, a DOCX re-saved by another program)."""
+    h = hashlib.sha256()
+    for text in texts:
+        h.update(" ".join(text.lower().split()).encode())
+        h.update(b"\x00")
+    return h.hexdigest()

@@ -179,6 +179,10 @@ class Document(BaseModel):
     chunks: int = 0
     ingested_at: str | None = None
     tags: dict[str, str] = Field(default_factory=dict, description="key=value metadata given at ingest")
+    aliases: list[str] = Field(
+        default_factory=list, description="other paths of the same content (sha256) in the collection, not stored again"
+    )
+    text_sha256: str = Field(default="", description="sha256 of its chunks' text, normalised: the same text in other bytes")
     profile: DocumentProfile = Field(default_factory=DocumentProfile, description="what the document is and is about")
 
 

@@ -493,6 +493,20 @@ class KnowledgeBase:
             self._embed_pending(index)
         return len(new_vids)
 
+    def remove_name(self, collection: str, path: str) -> tuple[str, str | None, int]:
+        """Take one name (path) away from the collection (`Store.remove_name`): the document is deleted only when
+        no other name refers to its content. Returns (what happened, the document's id, chunks removed)."""
+        with self.writing() as index:
+            what, doc_id, vids = self.store.remove_name(collection, path)
+            for vid in vids:
+                self._pending.pop(vid, None)
+            index.remove(vids)
+            if vids and self._bulk is None:
+                self._publish(index)
+        if what == "deleted" and doc_id:
+            layout_html_path(self.data_dir, doc_id).unlink(missing_ok=True)
+        return what, doc_id, len(vids)
+
     def delete_document(self, doc_id: str) -> int:
         with self.writing() as index:
             vids = self.store.delete_document(doc_id)

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS documents (
     error TEXT,
     pages INTEGER NOT NULL DEFAULT 0,
     ingested_at TEXT,
-    profile TEXT NOT NULL DEFAULT '{}'
+    profile TEXT NOT NULL DEFAULT '{}',
+    text_sha256 TEXT NOT NULL DEFAULT ''
 );
 CREATE UNIQUE INDEX IF NOT EXISTS documents_path ON documents(collection, path);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -44,6 +45,18 @@ CREATE TABLE IF NOT EXISTS document_tags (
     PRIMARY KEY (doc_id, key)
 );
 CREATE INDEX IF NOT EXISTS document_tags_kv ON document_tags(key, value);
+CREATE TABLE IF NOT EXISTS document_aliases (
+    collection TEXT NOT NULL,
+    path TEXT NOT NULL,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime REAL NOT NULL DEFAULT 0,
+    added_at TEXT,
+    PRIMARY KEY (collection, path)
+);
+CREATE INDEX IF NOT EXISTS document_aliases_doc ON document_aliases(doc_id);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(collection, sha256);
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     collection TEXT NOT NULL,
@@ -82,8 +95,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
     revoked_at TEXT
 );
 """
-# Databases made before tags existed gain the `document_tags` table (CREATE IF NOT EXISTS) the first time they
-# are opened; their documents and chunks are untouched and simply have no tags.
+# Databases made before tags or aliases existed gain the `document_tags` or `document_aliases` table (CREATE IF
+# NOT EXISTS) the first time they are opened; their documents and chunks are untouched, with no tags or aliases.
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
@@ -91,6 +104,9 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
     have = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
     if "profile" not in have:
         db.execute("ALTER TABLE documents ADD COLUMN profile TEXT NOT NULL DEFAULT '{}'")
+    if "text_sha256" not in have:
+        db.execute("ALTER TABLE documents ADD COLUMN text_sha256 TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX IF NOT EXISTS documents_text ON documents(collection, text_sha256)")
 
 
 def utc_now() -> str:
@@ -152,6 +168,94 @@ class SqliteStore:
             out.setdefault(doc_id, {})[key] = value
         return out
 
+    def _aliases(self, doc_ids: list[str] | None = None) -> dict[str, list[str]]:
+        """Other names (paths) of each document: the same content found under them (`add_alias`)."""
+        sql, args = "SELECT doc_id, path FROM document_aliases", []
+        if doc_ids is not None:
+            sql += f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})"
+            args = doc_ids
+        out: dict[str, list[str]] = {}
+        for doc_id, path in self._conn().execute(sql + " ORDER BY added_at, path", args):
+            out.setdefault(doc_id, []).append(path)
+        return out
+
+    def find_duplicate(self, collection: str, sha256: str, path: str) -> Document | None:
+        """The stored (status ok) document of a collection with this content under another path, if any."""
+        row = (
+            self._conn()
+            .execute(
+                "SELECT * FROM documents WHERE collection=? AND sha256=? AND path<>? AND status='ok'"
+                " ORDER BY ingested_at LIMIT 1",
+                (collection, sha256, path),
+            )
+            .fetchone()
+        )
+        return self.document(row["id"]) if row else None
+
+    def find_near_duplicate(self, collection: str, text_sha256: str, sha256: str) -> Document | None:
+        """A stored document of the collection with the same text (`text_sha256`) in other bytes, if any."""
+        if not text_sha256:
+            return None
+        row = (
+            self._conn()
+            .execute(
+                "SELECT id FROM documents WHERE collection=? AND text_sha256=? AND sha256<>? ORDER BY ingested_at LIMIT 1",
+                (collection, text_sha256, sha256),
+            )
+            .fetchone()
+        )
+        return self.document(row["id"]) if row else None
+
+    def add_alias(self, doc_id: str, collection: str, path: str, name: str, size: int = 0, mtime: float = 0.0) -> None:
+        """Record `path` as another name of a stored document (the same content found there)."""
+        with self._write, self._conn() as db:
+            db.execute(
+                "INSERT INTO document_aliases(collection,path,doc_id,name,size,mtime,added_at) VALUES (?,?,?,?,?,?,?)"
+                " ON CONFLICT(collection, path) DO UPDATE SET doc_id=excluded.doc_id, name=excluded.name,"
+                " size=excluded.size, mtime=excluded.mtime",  # an alias seen again keeps its place among the others
+                (collection, path, doc_id, name, size, mtime, utc_now()),
+            )
+
+    def remove_name(self, collection: str, path: str) -> tuple[str, str | None, list[int]]:
+        """Take one name away: an alias is dropped; a document's own path gives way to its oldest alias (the
+        document stays, under that name); a document with no other name is deleted. Returns (what happened:
+        'alias' | 'renamed' | 'deleted' | 'none', the document's id, the vector ids to drop)."""
+        with self._write, self._conn() as db:
+            alias = db.execute("SELECT doc_id FROM document_aliases WHERE collection=? AND path=?", (collection, path)).fetchone()
+            if alias:
+                db.execute("DELETE FROM document_aliases WHERE collection=? AND path=?", (collection, path))
+                return "alias", alias[0], []
+            doc = db.execute("SELECT id FROM documents WHERE collection=? AND path=?", (collection, path)).fetchone()
+            if doc is None:
+                return "none", None, []
+            if self._promote(db, doc[0]):
+                return "renamed", doc[0], []
+            return "deleted", doc[0], self._delete(db, doc[0])
+
+    @staticmethod
+    def _promote(db: sqlite3.Connection, doc_id: str) -> bool:
+        """Give a document the path and name of its oldest alias (dropping that alias); False when it has none."""
+        alias = db.execute(
+            "SELECT path, name, size, mtime FROM document_aliases WHERE doc_id=? ORDER BY added_at, path LIMIT 1", (doc_id,)
+        ).fetchone()
+        if alias is None:
+            return False
+        db.execute("DELETE FROM document_aliases WHERE doc_id=? AND path=?", (doc_id, alias["path"]))
+        db.execute(
+            "UPDATE documents SET path=?, name=?, size=?, mtime=? WHERE id=?",
+            (alias["path"], alias["name"], alias["size"], alias["mtime"], doc_id),
+        )
+        return True
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, doc_id: str) -> list[int]:
+        vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,))]
+        db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
+        db.execute("DELETE FROM document_aliases WHERE doc_id=?", (doc_id,))
+        db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+        return vids
+
     @staticmethod
     def _write_tags(db: sqlite3.Connection, doc_id: str, tags: dict[str, str]) -> None:
         db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
@@ -173,14 +277,18 @@ class SqliteStore:
         with self._write, self._conn() as db:
             old = db.execute("SELECT id FROM documents WHERE collection=? AND path=?", (doc.collection, doc.path)).fetchone()
             old_vids: list[int] = []
-            if old:
-                old_vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (old["id"],))]
-                db.execute("DELETE FROM chunks WHERE doc_id=?", (old["id"],))
-                db.execute("DELETE FROM document_tags WHERE doc_id=?", (old["id"],))
-                db.execute("DELETE FROM documents WHERE id=?", (old["id"],))
+            # the path was another document's alias: it now holds content of its own
+            db.execute("DELETE FROM document_aliases WHERE collection=? AND path=?", (doc.collection, doc.path))
+            kept = []
+            if old and old["id"] == doc.id:  # the same version again (forced): its aliases stay with it
+                kept = db.execute("SELECT * FROM document_aliases WHERE doc_id=?", (doc.id,)).fetchall()
+                old_vids = self._delete(db, old["id"])
+            # the old version stays, under its oldest alias, when another name still refers to its content
+            elif old and not self._promote(db, old["id"]):
+                old_vids = self._delete(db, old["id"])
             db.execute(
-                "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at,profile)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO documents(id,name,path,collection,sha256,size,mtime,status,error,pages,ingested_at,profile,"
+                "text_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.id,
                     doc.name,
@@ -194,9 +302,14 @@ class SqliteStore:
                     doc.pages,
                     utc_now(),
                     doc.profile.model_dump_json(),
+                    doc.text_sha256,
                 ),
             )
             self._write_tags(db, doc.id, doc.tags)
+            db.executemany(
+                "INSERT INTO document_aliases(collection,path,doc_id,name,size,mtime,added_at) VALUES (?,?,?,?,?,?,?)",
+                [tuple(r[k] for k in ("collection", "path", "doc_id", "name", "size", "mtime", "added_at")) for r in kept],
+            )
             new_vids = [_insert_chunk(db, doc.id, c) for c in chunks]
             for name, value in (("documents_ingested", 1), ("pages_ingested", doc.pages), ("chunks_ingested", len(chunks))):
                 db.execute(
@@ -219,11 +332,7 @@ class SqliteStore:
     def delete_document(self, doc_id: str) -> list[int]:
         """Remove a document and its chunks; returns the vector ids to drop from the index."""
         with self._write, self._conn() as db:
-            vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,))]
-            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-            db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
-            db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
-            return vids
+            return self._delete(db, doc_id)
 
     def documents(self, collection: str | None = None, collections: list[str] | None = None) -> list[Document]:
         """Stored documents, of one collection or of any of `collections` when given (an empty list: none)."""
@@ -240,8 +349,8 @@ class SqliteStore:
             + " ORDER BY name"
         )
         rows = self._conn().execute(sql, args).fetchall()
-        tags = self._tags()
-        return [self._doc(r, tags.get(r["id"], {})) for r in rows]
+        tags, aliases = self._tags(), self._aliases()
+        return [self._doc(r, tags.get(r["id"], {}), aliases.get(r["id"], [])) for r in rows]
 
     def chunks_by_vid(self, vids: list[int]) -> dict[int, dict]:
         """Chunk rows joined with their document's name, keyed by vector id."""
@@ -314,11 +423,19 @@ class SqliteStore:
         return {"documents": by_status, "pages": pages, "chunks": self.count_chunks(), "counters": counters}
 
     def file_index(self, collection: str) -> dict[str, dict]:
-        """path -> {id, size, mtime, status, sha256} of every document of a collection (for re-indexing)."""
+        """path -> {id, size, mtime, status, sha256} of every document of a collection and of every alias (another
+        path of a document's content, with that file's size and mtime), for re-indexing."""
         rows = self._conn().execute(
             "SELECT id, path, size, mtime, status, sha256 FROM documents WHERE collection=?", (collection,)
         )
-        return {r["path"]: {k: r[k] for k in ("id", "size", "mtime", "status", "sha256")} for r in rows}
+        out = {r["path"]: {k: r[k] for k in ("id", "size", "mtime", "status", "sha256")} for r in rows}
+        for r in self._conn().execute(
+            "SELECT a.path, a.doc_id AS id, a.size, a.mtime, d.status, d.sha256 FROM document_aliases a"
+            " JOIN documents d ON d.id=a.doc_id WHERE a.collection=?",
+            (collection,),
+        ):
+            out[r["path"]] = {k: r[k] for k in ("id", "size", "mtime", "status", "sha256")}
+        return out
 
     def document(self, doc_id: str) -> Document | None:
         row = (
@@ -328,7 +445,7 @@ class SqliteStore:
             )
             .fetchone()
         )
-        return self._doc(row, self._tags([doc_id]).get(doc_id, {})) if row else None
+        return self._doc(row, self._tags([doc_id]).get(doc_id, {}), self._aliases([doc_id]).get(doc_id, [])) if row else None
 
     def count_chunks(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
@@ -367,7 +484,7 @@ class SqliteStore:
         }
 
     @staticmethod
-    def _doc(row: sqlite3.Row, tags: dict[str, str] | None = None) -> Document:
+    def _doc(row: sqlite3.Row, tags: dict[str, str] | None = None, aliases: list[str] | None = None) -> Document:
         keys = row.keys()
         return Document(
             id=row["id"],
@@ -381,5 +498,7 @@ class SqliteStore:
             chunks=row["n"] if "n" in keys else 0,
             ingested_at=row["ingested_at"],
             tags=tags or {},
+            aliases=aliases or [],
+            text_sha256=row["text_sha256"] if "text_sha256" in keys else "",
             profile=DocumentProfile.model_validate_json(row["profile"]) if "profile" in keys else DocumentProfile(),
         )

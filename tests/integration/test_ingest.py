@@ -36,7 +36,7 @@ def test_folder_with_good_and_bad_files_reports_each(services, docs, tmp_path):
     assert by_name["encrypted.pdf"].status == "failed" and "encrypted PDF" in by_name["encrypted.pdf"].reason
     assert by_name["corrupt.pdf"].status == "failed" and "corrupt" in by_name["corrupt.pdf"].reason
     assert by_name["empty.pdf"].status == "failed" and "empty file" in by_name["empty.pdf"].reason
-    assert by_name["notes.txt"].status == "failed" and "unsupported file type" in by_name["notes.txt"].reason
+    assert by_name["clip.gif"].status == "failed" and "unsupported file type" in by_name["clip.gif"].reason
     for good in ("facts.pdf", "two-column.pdf", "table.pdf", "merged.pdf", "scan.pdf", "invoice.png", "picture.pdf"):
         assert by_name[good].status == "ok", by_name[good]
         assert by_name[good].chunks >= 1 and by_name[good].pages >= 1

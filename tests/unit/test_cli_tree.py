@@ -17,7 +17,7 @@ GROUPS = {
     "index": {"versions", "rollback", "rebuild"},
     "keys": {"create", "list", "revoke"},
     "finetune": {"data", "train", "export", "embedder"},
-    "documents": {"list", "show"},
+    "documents": {"list", "show", "remove"},
 }
 COMMANDS = {"parse", "ingest", "search", "ask", "serve", "info", "worker", "reindex"}
 
