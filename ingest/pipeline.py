@@ -13,6 +13,7 @@ from ingest.ocr.engines import make_ocr
 from ingest.page import Block, Page, ParsedDocument
 from ingest.parse.from_html import read_layout_html
 from ingest.parse.html import to_html
+from ingest.parse.limits import ParseLimits, Stop
 from ingest.parse.pdf import parse_image, parse_pdf
 from ingest.parse.scan import ScanReader
 from ingest.parse.sniff import sniff
@@ -111,12 +112,14 @@ class Ingestor:
         self.workers = configured or os.cpu_count() or 1
         self.processes = (parse.processes if processes is None else processes) or cores()
 
-    def parse(self, path: Path) -> ParsedDocument:
-        """Layout of one PDF or page image (raises RagError subclasses with a one-line reason)."""
+    def parse(self, path: Path, stop: Stop | None = None) -> ParsedDocument:
+        """Layout of one PDF or page image (raises RagError subclasses with a one-line reason), within the parse
+        limits of the settings; `stop()` true between pages stops it (Cancelled)."""
         kind = sniff(path)
+        parse = self.services.settings.parse
         if kind == "pdf":
-            return parse_pdf(path, self.ocr, self.workers, self.services.settings.parse.table_model)
-        return parse_image(path, self.ocr)
+            return parse_pdf(path, self.ocr, self.workers, parse.table_model, ParseLimits.of(parse), stop)
+        return parse_image(path, self.ocr, ParseLimits.of(parse))
 
     def ingest_file(
         self,
@@ -142,13 +145,15 @@ class Ingestor:
         force: bool = False,
         tags: dict[str, str] | None = None,
         embed: bool = True,
+        stop: Stop | None = None,
     ) -> "FileResult | Prepared":
         """Everything but the write: sniff, hash, parse, chunk, write the HTML, embed (unless `embed` is False).
-        A `FileResult` when there is nothing to write (unchanged, failed), else a `Prepared` for `apply()`."""
+        A `FileResult` when there is nothing to write (unchanged, failed), else a `Prepared` for `apply()`.
+        `stop()` true between pages stops the parse (the file fails as cancelled)."""
         todo = self.check(path, collection, key, force, tags)
         if isinstance(todo, FileResult):
             return todo
-        prepared = self.build(todo)
+        prepared = self.build(todo, stop)
         if embed and isinstance(prepared, Prepared):
             prepared.vecs = self.services.kb.embed_chunks(prepared.chunks, prepared.doc.profile)
         return prepared
@@ -177,11 +182,11 @@ class Ingestor:
         except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
             return _failed(path, exc, t0)
 
-    def build(self, todo: "ToParse") -> "FileResult | Prepared":
+    def build(self, todo: "ToParse", stop: Stop | None = None) -> "FileResult | Prepared":
         """The slow part, without the store (so it can run in another process): parse, chunk, write the HTML."""
         path, t0 = todo.path, todo.t0
         try:
-            parsed = self.parse(path)
+            parsed = self.parse(path, stop)
             doc_id = document_id(todo.collection, todo.ident, todo.digest)
             chunks = chunks_with(parsed, doc_id, self.services.settings.chunks)
             if not chunks:

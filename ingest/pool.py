@@ -11,7 +11,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -20,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ingest.results import FileResult
 from rag.core.errors import RagError
+from rag.core.orphans import exit_with_parent
 from rag.core.settings import Settings
 from rag.core.threads import limit_threads, share, with_threads
 
@@ -33,16 +33,9 @@ def _start(settings: Settings, threads: int, parent: int, make_parser) -> None:
     `make_parser(settings)` (a module-level function, so it reaches the process by name)."""
     global _parser
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the ingesting process, which stops the pool
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    exit_with_parent(parent)  # killed with -9, the ingesting process cannot stop its pool
     limit_threads(threads)
     _parser = make_parser(with_threads(settings, threads))
-
-
-def _exit_with(parent: int) -> None:
-    """Leave when the ingesting process is gone (killed with -9, it cannot stop its pool)."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)
 
 
 def _build(todo):

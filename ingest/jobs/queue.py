@@ -219,6 +219,9 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
     ingestor = Ingestor(services)
     cancelled = False
 
+    def stop() -> bool:
+        return jobs.cancel_requested(job_id)
+
     def record(n: int, r) -> None:
         jobs.set_file(job_id, n, r.status, r.reason, r.pages, r.chunks, r.doc_id or None, r.seconds)
         if metrics is not None:
@@ -233,11 +236,14 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
                 # parse, chunk and embed without the write lock (other workers and deletes go on meanwhile) ...
                 prepared = []
                 for n, path, key in todo[start : start + step]:
-                    if jobs.cancel_requested(job_id):
+                    if stop():
                         cancelled = True
                         break
                     jobs.set_file(job_id, n, "running")
-                    r = ingestor.prepare_file(Path(path), job.collection, key=key)
+                    r = ingestor.prepare_file(Path(path), job.collection, key=key, stop=stop)
+                    if stop():  # asked while this file was parsed: it is not stored, and the job ends cancelled
+                        cancelled = True
+                        break
                     if isinstance(r, Prepared):
                         prepared.append((n, r))
                     else:
