@@ -3,6 +3,8 @@
 These are pydantic models so the REST API and the CLI's `--json` emit the very same schema.
 """
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 
@@ -19,16 +21,26 @@ class Chunk(BaseModel):
     ord: int = 0
 
 
-class Filters(BaseModel):
-    """What a search may return; applied before the top-k cut."""
+MAX_PAGE = 1_000_000  # a page number beyond any document (and far within SQLite's integers)
+MAX_FILTER_ITEMS = 100  # names in `collections` or `docs`
+MAX_FILTER_TAGS = 20  # tags that must all match
+Name = Annotated[str, Field(max_length=512)]
 
-    collection: str | None = None
-    collections: list[str] = Field(default_factory=list, description="only these collections (any of them)")
-    docs: list[str] = Field(default_factory=list, description="document names or ids")
-    page_from: int | None = Field(default=None, ge=1)
-    page_to: int | None = Field(default=None, ge=1)
-    tags: dict[str, str] = Field(
-        default_factory=dict, description='document tags that must all match, e.g. {"department": "finance", "year": "2024"}'
+
+class Filters(BaseModel):
+    """What a search may return; applied before the top-k cut. Bounded, so no filter can make a query too large."""
+
+    collection: str | None = Field(default=None, max_length=64)
+    collections: list[Name] = Field(
+        default_factory=list, max_length=MAX_FILTER_ITEMS, description="only these collections (any of them)"
+    )
+    docs: list[Name] = Field(default_factory=list, max_length=MAX_FILTER_ITEMS, description="document names or ids")
+    page_from: int | None = Field(default=None, ge=1, le=MAX_PAGE)
+    page_to: int | None = Field(default=None, ge=1, le=MAX_PAGE)
+    tags: dict[Name, Name] = Field(
+        default_factory=dict,
+        max_length=MAX_FILTER_TAGS,
+        description='document tags that must all match, e.g. {"department": "finance", "year": "2024"}',
     )
 
     @property

@@ -276,6 +276,15 @@ class KnowledgeBase:
             "embedder": manifest.get("embedder"),
         }
 
+    def scoped_info(self, collections: list[str]) -> dict:
+        """What `info` says, for the documents of `collections` only."""
+        docs = self.store.documents(collections=collections)
+        return {
+            "version": self.versions.manifest().get("version"),
+            "chunks": sum(d.chunks for d in docs),
+            "documents": len(docs),
+        }
+
     # ---- writing -------------------------------------------------------------------------------
     @contextmanager
     def writing(self):

@@ -208,8 +208,9 @@ class Services:
             on_token=on_token,
         )
 
-    def info(self) -> dict:
-        """Versions, models with their sha256, and the index size (for `GET /v1/info`)."""
+    def info(self, collections: frozenset[str] | None = None) -> dict:
+        """Versions, models with their sha256, and the index size (for `GET /v1/info`). With `collections` (an API
+        key's scope): documents and chunks of those collections only, and no path or total of the server."""
         import importlib.metadata as md
 
         def version(pkg: str) -> str | None:
@@ -222,6 +223,14 @@ class Services:
         served = None if self._fixed is not None else self.model_version
         generator = served.base if served else self.settings.generator.model
         models = [dict(m, in_use=m["name"] in (self.settings.embedder.model, generator)) for m in self.registry.status()]
+        if collections is not None:
+            return {
+                "service": "grounded-rag",
+                "version": rag.__version__,
+                "models": [{k: v for k, v in m.items() if k not in SERVER_ONLY} for m in models],
+                "model_version": {"id": served.id, "base": served.base} if served else None,
+                "index": self.kb.scoped_info(sorted(collections)),
+            }
         return {
             "service": "grounded-rag",
             "version": rag.__version__,
@@ -240,6 +249,9 @@ class Services:
                 "ocr_engine": self.settings.parse.ocr_engine,
             },
         }
+
+
+SERVER_ONLY = ("path", "error")  # what a model's row shows only to the operator: where the server keeps its files
 
 
 def version_settings(settings: GeneratorSettings, version: ModelVersion) -> GeneratorSettings:
