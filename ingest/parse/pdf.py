@@ -10,7 +10,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, wait
 from pathlib import Path
 
 from ingest.page import Block, Page, ParsedDocument, Word, center_in
@@ -24,7 +24,7 @@ from ingest.parse.tables import ruled_tables
 from ingest.parse.timing import add, stage, take
 from ingest.parse.unruled import find_unruled_tables
 from rag.core.errors import Cancelled, CorruptFile, EmptyFile, EncryptedFile, ParseLimit
-from rag.core.orphans import exit_with_parent
+from rag.core.orphans import process_pool
 from rag.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -240,9 +240,8 @@ class _Range:
 _stop_event = None  # in a page-range worker process: set by the parent when the parse is to stop
 
 
-def _start_range_worker(parent: int, stop_event) -> None:
+def _start_range_worker(stop_event) -> None:
     global _stop_event
-    exit_with_parent(parent)
     _stop_event = stop_event
 
 
@@ -361,14 +360,10 @@ def parse_pdf(
 def _in_processes(workers: int, ranges: list[tuple], stop: Stop | None) -> list:
     """`_parse_range` over each of `ranges` in its own process; each process exits with this one, and stops
     between pages once `stop()` is true here (checked twice a second)."""
-    # spawn, not fork: the parent may hold torch or llama.cpp threads that a fork would copy mid-state
-    context = multiprocessing.get_context("spawn")
-    stop_event = context.Event()
+    stop_event = multiprocessing.get_context("spawn").Event()
     if stop is not None and stop():
         stop_event.set()
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_range_worker, initargs=(os.getpid(), stop_event)
-    ) as pool:
+    with process_pool(workers, _start_range_worker, (stop_event,)) as pool:
         futures = [pool.submit(_parse_range, *r) for r in ranges]
         pending = set(futures)
         while pending:
