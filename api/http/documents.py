@@ -22,7 +22,7 @@ from ingest.pipeline import expand
 from rag.core.errors import BadInput, Forbidden, NotFound, RagError, UnsupportedType
 from rag.core.files import layout_html_path
 from rag.core.types import DocumentDetail, Job
-from rag.service.access import Principal, check_collection, safe_filename
+from rag.service.access import AllowedRoots, Principal, check_collection, safe_filename
 from rag.store.jobs import JobStore
 
 
@@ -75,26 +75,23 @@ class DocumentRoutes:
         return files
 
     def server_files(self, paths: list[str]) -> list[tuple[str, str, None]]:
-        roots = [Path(r).resolve() for r in self.settings.ingest.allowed_roots]
-        if not roots:
+        roots = AllowedRoots(self.settings.ingest.allowed_roots)
+        if not roots.roots:
             raise Forbidden("server-side paths are not allowed here (the admin sets RAG_INGEST__ALLOWED_ROOTS)")
-
-        def allowed(p: Path) -> bool:
-            return any(p == r or p.is_relative_to(r) for r in roots)
 
         files: list[tuple[str, str, None]] = []
         for raw in paths:
             if "\x00" in raw or not os.path.isabs(raw):
                 raise BadInput(f"not an absolute path: {raw!r}")
             real = Path(os.path.realpath(raw))
-            if not allowed(real):
+            if not roots.contains(real):
                 raise Forbidden(f"{raw} is outside the allowed roots")
             if not real.exists():
                 raise NotFound(f"no such file or folder: {raw}")
             found, _ = expand([real])
             for f in found:
                 target = Path(os.path.realpath(f))
-                if not allowed(target):  # a link inside a root pointing outside it
+                if not roots.contains(target):  # a link inside a root pointing outside it
                     raise Forbidden(f"{f} leads outside the allowed roots")
                 files.append((target.name, str(target), None))
         if not files:

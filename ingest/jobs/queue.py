@@ -17,9 +17,11 @@ from pathlib import Path
 
 from ingest.jobs.protocol import JobQueue
 from ingest.pipeline import Ingestor, Prepared
-from rag.core.errors import BadInput, MissingExtra, NotFound
+from ingest.results import FileResult
+from rag.core.errors import BadInput, MissingExtra, NotFound, RagError
 from rag.core.settings import Settings
 from rag.core.types import Job
+from rag.service.access import AllowedRoots
 from rag.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
@@ -217,6 +219,7 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
     todo = [(n, path, key) for n, path, key, status in jobs.paths(job_id) if status in ("queued", "running")]
     log.info("job %s: %d of %d files to ingest into %s", job_id, len(todo), job.total, job.collection)
     ingestor = Ingestor(services)
+    roots = AllowedRoots(settings.ingest.allowed_roots)
     cancelled = False
 
     def stop() -> bool:
@@ -240,6 +243,10 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
                         cancelled = True
                         break
                     jobs.set_file(job_id, n, "running")
+                    refused = _refused_server_file(path, roots) if key is None else None
+                    if refused is not None:
+                        record(n, refused)
+                        continue
                     r = ingestor.prepare_file(Path(path), job.collection, key=key, stop=stop)
                     if stop():  # asked while this file was parsed: it is not stored, and the job ends cancelled
                         cancelled = True
@@ -271,6 +278,17 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
     shutil.rmtree(uploads_dir(settings, job_id), ignore_errors=True)  # stored as HTML and chunks now
     log.info("job %s %s", job_id, state)
     return _ended(metrics, state)
+
+
+def _refused_server_file(path: str, roots: AllowedRoots) -> FileResult | None:
+    """A server-side file checked again as the worker opens it (a link may have been swapped in since the API
+    checked it): its failed result, or None when it may be read."""
+    try:
+        roots.check_open(path)
+    except RagError as exc:
+        log.warning("job file refused: %s", exc.message)
+        return FileResult(path, "failed", exc.message)
+    return None
 
 
 def _ended(metrics, state: str) -> str:
