@@ -49,6 +49,7 @@ def create_app(
     gate = Gate(serving.max_concurrent, serving.queue_size, serving.queue_timeout_s, services.settings.generator.timeout_s)
 
     readiness = Readiness()
+    document_routes = DocumentRoutes(services, auth)
     if not warm_up:
         readiness.event.set()  # models load on first use
 
@@ -58,6 +59,7 @@ def create_app(
         # and requests that need them wait for the warm-up (or get its error).
         if warm_up:
             threading.Thread(target=readiness.run, args=(services.warm_up,), name="warm-up", daemon=True).start()
+        document_routes.sweep_uploads()  # left by ended jobs, or by this API killed while it stored an upload
         yield
 
     app = FastAPI(
@@ -146,7 +148,7 @@ def create_app(
             return EventSourceResponse(_events(work, ticket), sep="\n", ping=PING_S)
         return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket.cancel, request)
 
-    app.include_router(DocumentRoutes(services, auth).router())
+    app.include_router(document_routes.router())
 
     @app.post(
         "/v1/parse",

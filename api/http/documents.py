@@ -16,7 +16,8 @@ from starlette.datastructures import UploadFile
 from api.http.schemas import PathsRequest
 from api.http.uploads import read_form, upload_body
 from ingest.jobs.protocol import JobQueue
-from ingest.jobs.queue import make_job_queue, new_job_id, uploads_dir
+from ingest.jobs.queue import make_job_queue, new_job_id
+from ingest.jobs.uploads import storing, sweep, uploads_dir
 from ingest.parse.sniff import sniff
 from ingest.pipeline import expand
 from rag.core.errors import BadInput, Forbidden, NotFound, RagError, UnsupportedType
@@ -114,11 +115,11 @@ class DocumentRoutes:
             """Ingest uploaded files (multipart `files`, `collection`) or server-side files and folders (JSON
             `{"paths": [...], "collection": ...}`) in the background: 202 with the job."""
             ctype = request.headers.get("content-type", "")
-            job_id = new_job_id()
             if ctype.startswith("multipart/form-data"):
                 who.check_write()
-                collection, files = await self.uploaded_files(request, job_id)
-            elif ctype.startswith("application/json"):
+                with storing(self.settings):  # until the job row is written: a sweep leaves the folder alone
+                    return await self._queue_uploads(request, who)
+            if ctype.startswith("application/json"):
                 try:
                     body = PathsRequest.model_validate(await request.json())
                 except ValidationError as exc:
@@ -129,16 +130,8 @@ class DocumentRoutes:
                 check_collection(collection)
                 who.check_write(collection)
                 files = await run_in_threadpool(self.server_files, body.paths)
-            else:
-                raise UnsupportedType("send multipart/form-data (files) or application/json (paths)")
-            try:
-                check_collection(collection)
-                who.check_write(collection)
-            except RagError:
-                shutil.rmtree(uploads_dir(self.settings, job_id), ignore_errors=True)
-                raise
-            job = await run_in_threadpool(self.queue.submit, job_id, collection, files, who.key_id)
-            return JSONResponse(job.model_dump(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+                return await self._queued(new_job_id(), collection, files, who)
+            raise UnsupportedType("send multipart/form-data (files) or application/json (paths)")
 
         @r.get("/jobs", response_model=list[Job])
         def jobs(limit: int = Query(50, ge=1, le=500), who: Principal = Depends(auth)) -> list[Job]:
@@ -173,6 +166,25 @@ class DocumentRoutes:
             return {"deleted": doc.id, "name": doc.name, "collection": doc.collection, "chunks": removed}
 
         return r
+
+    async def _queue_uploads(self, request: Request, who: Principal) -> JSONResponse:
+        job_id = new_job_id()
+        collection, files = await self.uploaded_files(request, job_id)
+        try:
+            check_collection(collection)
+            who.check_write(collection)
+        except RagError:
+            shutil.rmtree(uploads_dir(self.settings, job_id), ignore_errors=True)
+            raise
+        return await self._queued(job_id, collection, files, who)
+
+    async def _queued(self, job_id: str, collection: str, files: list, who: Principal) -> JSONResponse:
+        job = await run_in_threadpool(self.queue.submit, job_id, collection, files, who.key_id)
+        return JSONResponse(job.model_dump(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+    def sweep_uploads(self) -> list[str]:
+        """Upload folders left by ended jobs and by an API killed while storing (at start)."""
+        return sweep(self.settings, JobStore(self.services.kb.store))
 
     def _job(self, job_id: str, who: Principal) -> Job:
         job = self.queue.jobs.get(job_id)

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from ingest.jobs.protocol import JobQueue
+from ingest.jobs.uploads import sweep, uploads_dir
 from ingest.pipeline import Ingestor, Prepared
 from ingest.results import FileResult
 from rag.core.errors import BadInput, MissingExtra, NotFound, RagError
@@ -48,10 +49,6 @@ def make_huey(settings: Settings):
 def make_job_queue(settings: Settings, jobs: JobStore, services=None, metrics=None) -> JobQueue:
     """The job queue for these settings (Huey on SQLite or Redis); `services` only in a worker, which runs jobs."""
     return HueyJobQueue(settings, jobs, services, metrics)
-
-
-def uploads_dir(settings: Settings, job_id: str) -> Path:
-    return Path(settings.data_dir) / "uploads" / job_id
 
 
 def new_job_id() -> str:
@@ -99,6 +96,7 @@ class HueyJobQueue:
         self._alive_mark()
         self._release_orphans(startup)
         self.jobs.reap_cancelled(self.settings.jobs.stale_after_s)
+        sweep(self.settings, self.jobs)
         ids = self.jobs.unfinished(self.settings.jobs.stale_after_s)
         for job_id in ids:
             self.task(job_id)

@@ -19,7 +19,7 @@ def api(tmp_path):
             services.kb.store.count_chunks(),
             services.kb.index().size,
             services.kb.store.db().execute("SELECT COUNT(*) FROM jobs").fetchone()[0],
-            sorted(p.name for p in uploads.rglob("*")) if uploads.exists() else [],
+            sorted(p.name for p in uploads.glob("*/*")) if uploads.exists() else [],
         )
 
     return client(app), services, stored

@@ -21,7 +21,7 @@ def _stored(services, data_dir) -> tuple:
         [d.id for d in services.kb.store.documents()],
         services.kb.store.count_chunks(),
         services.kb.index().size,
-        sorted(p.name for p in uploads.rglob("*")) if uploads.exists() else [],
+        sorted(p.name for p in uploads.glob("*/*")) if uploads.exists() else [],
     )
 
 

@@ -22,7 +22,7 @@ def _stored(services, tmp_path):
     return (
         [d.id for d in services.kb.store.documents()],
         services.kb.store.db().execute("SELECT COUNT(*) FROM jobs").fetchone()[0],
-        sorted(p.name for p in uploads.rglob("*")) if uploads.exists() else [],
+        sorted(p.name for p in uploads.glob("*/*")) if uploads.exists() else [],
     )
 
 
