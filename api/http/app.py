@@ -42,6 +42,7 @@ def create_app(
     a loopback address (an unknown host counts as public). `services` may be given ready-made (tests)."""
     services = services or Services(settings)
     cfg = services.settings
+    services.isolate_generator = cfg.generator.isolate
     auth = Auth(KeyRing(services.kb.store), auth_required(cfg.auth.required, host), RateLimiter(cfg.auth.rate_per_min))
     if not auth.required:
         log.warning("API keys are not required (RAG_AUTH__REQUIRED=%s, host %s)", cfg.auth.required, host)

@@ -145,6 +145,14 @@ class GeneratorSettings(BaseModel):
     temperature: float = Field(default=0.0, description="sampling temperature (0: greedy, deterministic)")
     threads: int = Field(default=0, description="0 = all cores (llama.cpp); 0 = torch's default (transformers)")
     gpu_layers: int = Field(default=0, description="llama.cpp: layers offloaded to the GPU")
+    isolate: bool = Field(
+        default=True,
+        description=(
+            "rag serve: run a local answer model (llama.cpp, transformers) in a child process, so a native crash costs "
+            "the request it served (503 with the reason) and the model is started again for the next, instead of "
+            "taking the server down"
+        ),
+    )
     build_check: bool = Field(
         default=True,
         description=(
