@@ -19,6 +19,7 @@ from ingest.parse.scan import ScanReader
 from ingest.parse.sniff import sniff
 from ingest.pool import ParsePool
 from ingest.results import FileResult, Report
+from rag.answering.steering import addressed_phrase
 from rag.core.errors import EmptyFile, RagError
 from rag.core.files import layout_html_path
 from rag.core.hashing import sha256_file
@@ -187,6 +188,7 @@ class Ingestor:
         path, t0 = todo.path, todo.t0
         try:
             parsed = self.parse(path, stop)
+            _warn_addressing_pages(parsed)
             doc_id = document_id(todo.collection, todo.ident, todo.digest)
             chunks = chunks_with(parsed, doc_id, self.services.settings.chunks)
             if not chunks:
@@ -302,6 +304,16 @@ class Ingestor:
                     break
         report.seconds = time.perf_counter() - t0
         return report
+
+
+def _warn_addressing_pages(parsed: ParsedDocument) -> None:
+    """A page whose text speaks to a model ("ignore previous instructions") gets a warning (its chunks are flagged
+    by the chunker and quoted to the model)."""
+    for page in parsed.pages:
+        phrase = addressed_phrase(" ".join(b.text for b in page.blocks))
+        if phrase:
+            note = f'text addressing a model ("{phrase}"): given to the model only as quoted document text'
+            page.warning = f"{page.warning}; {note}" if page.warning else note
 
 
 def _tags_for(old: Document | None, tags: dict[str, str] | None) -> dict[str, str]:

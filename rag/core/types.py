@@ -19,6 +19,7 @@ class Chunk(BaseModel):
     text: str
     html: str = ""
     ord: int = 0
+    addresses_model: bool = False  # its text speaks to a model ("ignore previous instructions"): quoted in prompts
 
 
 MAX_PAGE = 1_000_000  # a page number beyond any document (and far within SQLite's integers)
@@ -63,6 +64,10 @@ class Hit(BaseModel):
     html: str = Field(default="", exclude=True)  # the chunk's layout HTML (for prompts; not sent to clients)
     context: str = Field(default="", description="the document's label: organisation, kind, period (from its profile)")
     route: str | None = Field(default=None, description="why the question was routed to this hit's document, if it was")
+    addresses_model: bool = Field(
+        default=False,
+        description='its text speaks to a model ("ignore previous instructions"): flagged at ingest, quoted to the model',
+    )
 
 
 class Citation(BaseModel):

@@ -242,6 +242,7 @@ class KnowledgeBase:
                 html=r.get("html") or "",
                 context=DocumentProfile.model_validate_json(r["doc_profile"] or "{}").context,
                 route=why.get(r["doc_id"]),
+                addresses_model=bool(r.get("addresses_model")),
             )
             for vid, score in top
             if (r := rows[vid])
