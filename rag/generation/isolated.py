@@ -5,7 +5,8 @@ the next one starts the process again (loading the model again).
 The child builds its generator with `build(*args)` (a module-level function, so it reaches the child by name),
 exits with its parent, and serves one call at a time over a pipe: warm_up, count_tokens, generate, whose pieces come
 back as they are written. A caller whose `on_token` raises (the client left, the time ran out) sends a stop that the
-child reads between pieces; the caller's exception is raised once the child has stopped.
+child reads between pieces, and its exception is raised at once (its generation slot is free again); the next call
+first reads what the stopped one still sent.
 """
 
 import logging
@@ -41,6 +42,7 @@ class IsolatedGenerator:
         self._lock = threading.Lock()  # one call at a time over the pipe
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._conn = None
+        self._stopped_call = False  # a call whose caller stopped: its last messages are still in the pipe
 
     def ref(self) -> ModelRef:
         return self.inner.ref()
@@ -66,6 +68,14 @@ class IsolatedGenerator:
 
     # ---- the pipe ------------------------------------------------------------------------------
     def _started(self):
+        """The pipe to a running child, with nothing left in it of an earlier call."""
+        if self._stopped_call and self._conn is not None:
+            try:
+                while self._conn.recv()[0] == "token":
+                    pass
+            except (EOFError, OSError):
+                self._crashed()  # it died finishing the stopped call: a new one is started below
+            self._stopped_call = False
         if self._proc is None or not self._proc.is_alive():
             context = multiprocessing.get_context("spawn")  # a fork would copy this process's threads mid-state
             ours, theirs = context.Pipe()
@@ -81,28 +91,26 @@ class IsolatedGenerator:
         with self._lock:
             conn = self._started()
             conn.send((op, args))
-            caller_stopped: BaseException | None = None
             while True:
                 try:
                     kind, value = conn.recv()
                 except (EOFError, OSError):
                     raise self._crashed() from None
                 if kind == "token":
-                    if on_token is not None and caller_stopped is None:
+                    if on_token is not None:
                         try:
                             on_token(value)
-                        except BaseException as exc:  # noqa: BLE001 - raised below, once the child has stopped
-                            caller_stopped = exc
+                        except BaseException:
                             conn.send(("stop", ()))
+                            self._stopped_call = True  # the next call reads the rest first
+                            raise
                     continue
-                if caller_stopped is not None:
-                    raise caller_stopped
                 if kind == "error":
                     raise value
                 return value
 
     def _crashed(self) -> GeneratorCrashed:
-        proc, self._proc, self._conn = self._proc, None, None
+        proc, self._proc, self._conn, self._stopped_call = self._proc, None, None, False
         code = None
         if proc is not None:
             proc.join(5)
