@@ -146,3 +146,24 @@ def asgi_call(app, method: str, path: str, headers: dict[str, str], chunks) -> t
 
     asyncio.run(app(scope, receive, send))
     return sent, read
+
+
+def stored_content(services) -> dict:
+    """What the knowledge base holds: document ids, chunks, vectors of the live index."""
+    return {
+        "documents": [d.id for d in services.kb.store.documents()],
+        "chunks": services.kb.store.count_chunks(),
+        "vectors": services.kb.index().size,
+    }
+
+
+def stored_state(services) -> dict:
+    """What a refused request must leave as it was: the stored content, the job rows and the uploaded files."""
+    from pathlib import Path
+
+    uploads = Path(services.settings.data_dir) / "uploads"
+    return {
+        **stored_content(services),
+        "jobs": services.kb.store.db().execute("SELECT COUNT(*) FROM jobs").fetchone()[0],
+        "uploads": sorted(p.name for p in uploads.glob("*/*")),
+    }

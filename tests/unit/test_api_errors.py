@@ -4,7 +4,7 @@ surrogate is refused, an unexpected failure is a JSON 500. Nothing stored change
 
 import pytest
 
-from tests.helpers.apps import client, make_app, put
+from tests.helpers.apps import client, make_app, put, stored_state
 
 
 @pytest.fixture()
@@ -13,14 +13,7 @@ def api(tmp_path):
     put(services, "default", "handbook.pdf", ["Annual leave is 30 days for every employee."])
 
     def stored():
-        uploads = tmp_path / "data" / "uploads"
-        return (
-            [d.id for d in services.kb.store.documents()],
-            services.kb.store.count_chunks(),
-            services.kb.index().size,
-            services.kb.store.db().execute("SELECT COUNT(*) FROM jobs").fetchone()[0],
-            sorted(p.name for p in uploads.glob("*/*")) if uploads.exists() else [],
-        )
+        return stored_state(services)
 
     return client(app), services, stored
 

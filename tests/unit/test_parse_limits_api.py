@@ -10,25 +10,14 @@ import pytest
 from ingest.jobs.queue import run_job
 from ingest.parse.limits import ParseLimits
 from rag.store.jobs import JobStore
-from tests.helpers.apps import asgi_call, client, make_app
+from tests.helpers.apps import asgi_call, client, make_app, stored_content, stored_state
 from tests.helpers.hostile_files import blank_pdf, png_header_only
-
-
-def _stored(services, data_dir) -> tuple:
-    """What a refused file must leave as it was: documents, chunks, the index, the uploads folder."""
-    uploads = data_dir / "uploads"
-    return (
-        [d.id for d in services.kb.store.documents()],
-        services.kb.store.count_chunks(),
-        services.kb.index().size,
-        sorted(p.name for p in uploads.glob("*/*")) if uploads.exists() else [],
-    )
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_parse_over_a_limit_is_a_one_line_422_with_the_request_id(tmp_path):
     app, services = make_app(tmp_path / "data", parse={"max_pages": 3})
-    before = _stored(services, tmp_path / "data")
+    before = stored_state(services)
     c = client(app)
     cases = [
         (blank_pdf(tmp_path / "long.pdf", 5), "long.pdf has 5 pages, more than the 3 allowed (RAG_PARSE__MAX_PAGES)"),
@@ -40,7 +29,7 @@ def test_parse_over_a_limit_is_a_one_line_422_with_the_request_id(tmp_path):
         assert r.status_code == 422, r.text
         assert reason in r.json()["detail"] and "\n" not in r.json()["detail"]
         assert r.headers["x-request-id"]
-    assert _stored(services, tmp_path / "data") == before
+    assert stored_state(services) == before
 
 
 class WaitingIngestor:
@@ -85,7 +74,7 @@ def job_of(tmp_path):
 
 def test_cancelling_a_running_job_stops_its_file_between_pages(tmp_path, job_of, monkeypatch):
     services, jobs, job_id = job_of([blank_pdf(tmp_path / "blank.pdf", 60), blank_pdf(tmp_path / "next.pdf", 2)])
-    before = _stored(services, tmp_path / "data")[:3]
+    before = stored_content(services)
     pages_seen = []
     check = ParseLimits.check_time
 
@@ -100,14 +89,14 @@ def test_cancelling_a_running_job_stops_its_file_between_pages(tmp_path, job_of,
     assert max(pages_seen) == 5  # not the 60 pages of the file
     job = jobs.get(job_id)
     assert job.state == "cancelled" and [f.status for f in job.files] == ["cancelled", "cancelled"]
-    assert _stored(services, tmp_path / "data")[:3] == before
+    assert stored_content(services) == before
     assert not (tmp_path / "data" / "uploads" / job_id).exists()
 
 
 def test_a_job_file_over_the_page_limit_fails_with_that_reason(tmp_path, job_of):
     services, jobs, job_id = job_of([blank_pdf(tmp_path / "long.pdf", 5)], parse={"max_pages": 3})
-    before = _stored(services, tmp_path / "data")[:3]
+    before = stored_content(services)
     assert run_job(services, jobs, job_id, "w", services.settings) == "failed"
     (file,) = jobs.get(job_id).files
     assert file.status == "failed" and file.reason == "long.pdf has 5 pages, more than the 3 allowed (RAG_PARSE__MAX_PAGES)"
-    assert _stored(services, tmp_path / "data")[:3] == before
+    assert stored_content(services) == before

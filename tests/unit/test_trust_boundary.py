@@ -5,7 +5,7 @@ Nothing is stored by a refused request."""
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers.apps import make_app, put
+from tests.helpers.apps import make_app, put, stored_state
 
 PDF = ("a.pdf", b"%PDF-1.4 not really a pdf", "application/pdf")
 
@@ -15,15 +15,6 @@ def _app(tmp_path, host="127.0.0.1", **http):
     app, services = make_app(tmp_path / "data", host=host, http=http)
     doc = put(services, "default", "handbook.pdf", ["Annual leave is 30 days for every employee."])
     return app, services, doc
-
-
-def _stored(services, tmp_path):
-    uploads = tmp_path / "data" / "uploads"
-    return (
-        [d.id for d in services.kb.store.documents()],
-        services.kb.store.db().execute("SELECT COUNT(*) FROM jobs").fetchone()[0],
-        sorted(p.name for p in uploads.glob("*/*")) if uploads.exists() else [],
-    )
 
 
 def _refused(r, status: int, words: str) -> None:
@@ -43,11 +34,11 @@ def _refused(r, status: int, words: str) -> None:
 def test_a_cross_origin_write_is_refused(tmp_path, headers):
     app, services, doc = _app(tmp_path)
     c = TestClient(app, base_url="http://127.0.0.1:8000")
-    before = _stored(services, tmp_path)
+    before = stored_state(services)
     _refused(c.post("/v1/documents", files=[("files", PDF)], headers=headers), 403, "cross-origin request refused")
     _refused(c.delete(f"/v1/documents/{doc.id}", headers=headers), 403, "RAG_HTTP__ALLOWED_ORIGINS")
     _refused(c.post("/v1/ask", json={"question": "leave?"}, headers=headers), 403, "cross-origin")
-    assert _stored(services, tmp_path) == before
+    assert stored_state(services) == before
     assert c.get("/v1/documents", headers=headers).status_code == 200  # reads change nothing (and CORS hides them)
 
 
@@ -68,10 +59,10 @@ def test_same_origin_allowed_origins_and_non_browser_clients_may_write(tmp_path)
 def test_a_foreign_host_name_is_not_answered_on_loopback(tmp_path, host):
     app, services, doc = _app(tmp_path)
     c = TestClient(app, base_url="http://127.0.0.1:8000")
-    before = _stored(services, tmp_path)
+    before = stored_state(services)
     _refused(c.get("/v1/documents", headers={"Host": host}), 421, "is not served here (RAG_HTTP__ALLOWED_HOSTS)")
     _refused(c.get(f"/v1/documents/{doc.id}", headers={"Host": host}), 421, "RAG_HTTP__ALLOWED_HOSTS")
-    assert _stored(services, tmp_path) == before
+    assert stored_state(services) == before
 
 
 @pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8000", "[::1]:8000", "LOCALHOST"])
