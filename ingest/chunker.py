@@ -6,6 +6,7 @@ import hashlib
 from ingest.page import Block, ParsedDocument
 from ingest.parse.html import blocks_html
 from ingest.parse.tables import table_text
+from rag.answering.steering import addressed_phrase
 from rag.core.settings import ChunkSettings
 from rag.core.types import Chunk
 
@@ -183,8 +184,10 @@ COMMON_CRUMB_MIN_CHUNKS = 20
 
 
 def chunks_with(doc: ParsedDocument, doc_id: str, cfg: ChunkSettings) -> list[Chunk]:
-    """`chunk_document` with the configured chunk settings (what ingestion and re-chunking use)."""
-    return chunk_document(doc, doc_id, cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
+    """`chunk_document` with the configured chunk settings (what ingestion and re-chunking use); a chunk whose text
+    addresses a model ("ignore previous instructions") is flagged (`rag.answering.steering`)."""
+    chunks = chunk_document(doc, doc_id, cfg.max_words, cfg.min_words, cfg.merge_below, cfg.table_words)
+    return [c.model_copy(update={"addresses_model": True}) if addressed_phrase(c.text) else c for c in chunks]
 
 
 def _drop_common_crumbs(chunks: list[Chunk]) -> list[Chunk]:

@@ -64,6 +64,7 @@ class Page:
     error: str = ""  # why this page could not be read (the rest of the document still is)
     rotation: int = 0  # degrees a scan was turned to read it upright
     label: str = ""  # what a citation calls this unit when it is no printed page: "Slide 3", "Sheet Budget", a heading
+    warning: str = ""  # what was read with less care than usual (a page too large, rendered smaller)
 
 
 @dataclass
@@ -79,4 +80,5 @@ class ParsedDocument:
 
     @property
     def errors(self) -> list[str]:
-        return [f"page {p.number}: {p.error}" for p in self.pages if p.error]
+        """Each page's error or warning, as the file's report lists them."""
+        return [f"page {p.number}: {p.error or p.warning}" for p in self.pages if p.error or p.warning]

@@ -16,11 +16,13 @@ from ingest.ocr.engines import make_ocr
 from ingest.page import Block, Page, ParsedDocument
 from ingest.parse.from_html import read_layout_html
 from ingest.parse.html import to_html
+from ingest.parse.limits import ParseLimits, Stop
 from ingest.parse.pdf import parse_image, parse_pdf, parse_picture
 from ingest.parse.scan import ScanReader
 from ingest.parse.sniff import sniff
 from ingest.pool import ParsePool
 from ingest.results import FileResult, Report
+from rag.answering.steering import addressed_phrase
 from rag.core.errors import EmptyFile, RagError
 from rag.core.files import layout_html_path
 from rag.core.hashing import sha256_file, text_sha256
@@ -118,14 +120,16 @@ class Ingestor:
         self.workers = configured or os.cpu_count() or 1
         self.processes = (parse.processes if processes is None else processes) or cores()
 
-    def parse(self, path: Path) -> ParsedDocument:
-        """Layout of one file of any kind sniffed (raises RagError subclasses with a one-line reason)."""
+    def parse(self, path: Path, stop: Stop | None = None) -> ParsedDocument:
+        """Layout of one file of any kind sniffed (raises RagError subclasses with a one-line reason), a PDF or page
+        image within the parse limits of the settings; `stop()` true between a PDF's pages stops it (Cancelled)."""
         kind = sniff(path)
+        parse = self.services.settings.parse
         if kind == "pdf":
-            return parse_pdf(path, self.ocr, self.workers, self.services.settings.parse.table_model)
+            return parse_pdf(path, self.ocr, self.workers, parse.table_model, ParseLimits.of(parse), stop)
         if kind in FORMATS:
             return read_document(path, kind, read_image=self.read_picture)
-        return parse_image(path, self.ocr)
+        return parse_image(path, self.ocr, ParseLimits.of(parse))
 
     def read_picture(self, data: bytes) -> str:
         """The text of a picture inside a document, read as a page image is (OCR, layout); "" for a picture too
@@ -168,13 +172,15 @@ class Ingestor:
         force: bool = False,
         tags: dict[str, str] | None = None,
         embed: bool = True,
+        stop: Stop | None = None,
     ) -> "FileResult | Prepared":
         """Everything but the write: sniff, hash, parse, chunk, write the HTML, embed (unless `embed` is False).
-        A `FileResult` when there is nothing to write (unchanged, failed), else a `Prepared` for `apply()`."""
+        A `FileResult` when there is nothing to write (unchanged, failed), else a `Prepared` for `apply()`.
+        `stop()` true between pages stops the parse (the file fails as cancelled)."""
         todo = self.check(path, collection, key, force, tags)
         if isinstance(todo, FileResult):
             return todo
-        prepared = self.build(todo)
+        prepared = self.build(todo, stop)
         if embed and isinstance(prepared, Prepared):
             prepared.vecs = self.services.kb.embed_chunks(prepared.chunks, prepared.doc.profile)
         return prepared
@@ -219,11 +225,12 @@ class Ingestor:
         log.info("%s: %s", path, reason)
         return FileResult(str(path), "duplicate", reason, dup.pages, 0, time.perf_counter() - t0, doc_id=dup.id)
 
-    def build(self, todo: "ToParse") -> "FileResult | Prepared":
+    def build(self, todo: "ToParse", stop: Stop | None = None) -> "FileResult | Prepared":
         """The slow part, without the store (so it can run in another process): parse, chunk, write the HTML."""
         path, t0 = todo.path, todo.t0
         try:
-            parsed = self.parse(path)
+            parsed = self.parse(path, stop)
+            _warn_addressing_pages(parsed)
             doc_id = document_id(todo.collection, todo.ident, todo.digest)
             chunks = chunks_with(parsed, doc_id, self.services.settings.chunks)
             if not chunks:
@@ -370,6 +377,16 @@ class Ingestor:
                     break
         report.seconds = time.perf_counter() - t0
         return report
+
+
+def _warn_addressing_pages(parsed: ParsedDocument) -> None:
+    """A page whose text speaks to a model ("ignore previous instructions") gets a warning (its chunks are flagged
+    by the chunker and quoted to the model)."""
+    for page in parsed.pages:
+        phrase = addressed_phrase(" ".join(b.text for b in page.blocks))
+        if phrase:
+            note = f'text addressing a model ("{phrase}"): given to the model only as quoted document text'
+            page.warning = f"{page.warning}; {note}" if page.warning else note
 
 
 def _tags_for(old: Document | None, tags: dict[str, str] | None) -> dict[str, str]:

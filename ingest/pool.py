@@ -8,10 +8,7 @@ ahead of the one being written, so memory stays bounded and the report reads lik
 """
 
 import logging
-import multiprocessing
-import os
 import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -20,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ingest.results import FileResult
 from rag.core.errors import RagError
+from rag.core.orphans import process_pool
 from rag.core.settings import Settings
 from rag.core.threads import limit_threads, share, with_threads
 
@@ -28,21 +26,13 @@ log = logging.getLogger(__name__)
 _parser = None  # in a parse process: its Ingestor, built once by `_start`
 
 
-def _start(settings: Settings, threads: int, parent: int, make_parser) -> None:
+def _start(settings: Settings, threads: int, make_parser) -> None:
     """Set up a parse process: thread limits first (before the libraries load), then its own parser, built by
     `make_parser(settings)` (a module-level function, so it reaches the process by name)."""
     global _parser
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the ingesting process, which stops the pool
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     limit_threads(threads)
     _parser = make_parser(with_threads(settings, threads))
-
-
-def _exit_with(parent: int) -> None:
-    """Leave when the ingesting process is gone (killed with -9, it cannot stop its pool)."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)
 
 
 def _build(todo):
@@ -75,13 +65,7 @@ class ParsePool:
         return self._pool
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn, not fork: this process may hold torch or ONNX Runtime threads that a fork would copy mid-state
-        return ProcessPoolExecutor(
-            self.processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start,
-            initargs=(self.settings, self.threads, os.getpid(), self.make_parser),
-        )
+        return process_pool(self.processes, _start, (self.settings, self.threads, self.make_parser))
 
     def build_all(self, items: Iterable) -> Iterator:
         """Each item in order: a `FileResult` (nothing to parse) as it is; a `ToParse` built in a parse process,

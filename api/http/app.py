@@ -8,17 +8,20 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 import rag
 from api.http.auth import Auth
+from api.http.boundary import TrustBoundary, allowed_hosts
 from api.http.documents import DocumentRoutes
+from api.http.errors import install_error_handlers
 from api.http.observe import Metrics, Readiness, install
 from api.http.schemas import AskRequest, SearchRequest
-from rag.core.errors import Cancelled, RagError, TooLarge, Unauthorized
+from api.http.uploads import MB, BodyLimit, read_form, upload_body
+from rag.core.errors import BadInput, Cancelled, RagError
 from rag.core.settings import Settings
 from rag.core.types import Answer, Document, SearchResult
 from rag.service.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
@@ -39,6 +42,7 @@ def create_app(
     a loopback address (an unknown host counts as public). `services` may be given ready-made (tests)."""
     services = services or Services(settings)
     cfg = services.settings
+    services.isolate_generator = cfg.generator.isolate
     auth = Auth(KeyRing(services.kb.store), auth_required(cfg.auth.required, host), RateLimiter(cfg.auth.rate_per_min))
     if not auth.required:
         log.warning("API keys are not required (RAG_AUTH__REQUIRED=%s, host %s)", cfg.auth.required, host)
@@ -46,6 +50,7 @@ def create_app(
     gate = Gate(serving.max_concurrent, serving.queue_size, serving.queue_timeout_s, services.settings.generator.timeout_s)
 
     readiness = Readiness()
+    document_routes = DocumentRoutes(services, auth)
     if not warm_up:
         readiness.event.set()  # models load on first use
 
@@ -55,6 +60,7 @@ def create_app(
         # and requests that need them wait for the warm-up (or get its error).
         if warm_up:
             threading.Thread(target=readiness.run, args=(services.warm_up,), name="warm-up", daemon=True).start()
+        document_routes.sweep_uploads()  # left by ended jobs, or by this API killed while it stored an upload
         yield
 
     app = FastAPI(
@@ -73,14 +79,9 @@ def create_app(
         """Wait for the warm-up (after the key check, so a request without a valid key never waits)."""
         readiness.wait(serving.queue_timeout_s)
 
-    body_limit = (cfg.max_upload_mb * cfg.max_upload_files + 1) * 1024 * 1024
-
-    @app.exception_handler(RagError)
-    async def rag_error(request: Request, exc: RagError):
-        return _error(exc)
-
-    app.add_middleware(BodyLimit, limit=body_limit)
-
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, upload_limit=(cfg.max_upload_mb * cfg.max_upload_files + 1) * MB)
+    app.add_middleware(TrustBoundary, hosts=allowed_hosts(cfg.http, host, auth.required), origins=cfg.http.allowed_origins)
     install(app, metrics)  # added last, so it wraps everything: every response has its request id
 
     @app.get("/healthz")
@@ -96,9 +97,11 @@ def create_app(
         return JSONResponse(status_code=503, content={"detail": detail})
 
     @app.get("/v1/info")
-    def info(_: Principal = Depends(auth)) -> dict:
+    def info(who: Principal = Depends(auth)) -> dict:
+        """Versions, models and the index; counts of the key's collections only, server paths only without a
+        collection scope (the operator on loopback)."""
         return dict(
-            services.info(),
+            services.info(who.collections),
             serving={"slots": gate.slots, "queue": gate.queue, "admitted": gate.admitted, "waiting": gate.waiting},
         )
 
@@ -144,73 +147,61 @@ def create_app(
 
         if body.stream:
             return EventSourceResponse(_events(work, ticket), sep="\n", ping=PING_S)
-        return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket, request)
+        return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket.cancel, request)
 
-    app.include_router(DocumentRoutes(services, auth).router())
+    app.include_router(document_routes.router())
 
-    @app.post("/v1/parse", response_class=HTMLResponse, dependencies=[Depends(models_loaded)])
-    def parse(file: UploadFile = File(...), who: Principal = Depends(auth)) -> HTMLResponse:
-        """Layout HTML of one uploaded PDF or page image (nothing is stored). Needs a key with write rights."""
+    @app.post(
+        "/v1/parse",
+        response_class=HTMLResponse,
+        dependencies=[Depends(models_loaded)],
+        openapi_extra=upload_body("file"),
+    )
+    async def parse(request: Request, who: Principal = Depends(auth)) -> HTMLResponse:
+        """Layout HTML of one uploaded PDF or page image (nothing is stored). Needs a key with write rights.
+        The parse stops, between pages, when the client goes away."""
         from ingest.parse.html import to_html
         from ingest.pipeline import Ingestor
 
         who.check_write()
         if getattr(app.state, "ingestor", None) is None:
             app.state.ingestor = Ingestor(services)
-        limit = services.settings.max_upload_mb * 1024 * 1024
-        name = safe_filename(file.filename)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / name
-            size = 0
-            with open(path, "wb") as out:
-                while block := file.file.read(1 << 20):
-                    size += len(block)
-                    if size > limit:
-                        raise TooLarge(f"file larger than {services.settings.max_upload_mb} MB")
-                    out.write(block)
-            return HTMLResponse(to_html(app.state.ingestor.parse(path)))
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raise BadInput("send the file as multipart/form-data, field 'file'")
+        form = await read_form(request, 1, cfg.max_upload_mb)
+        try:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise BadInput("no file: send it as the multipart field 'file'")
+            left = threading.Event()
+
+            def work() -> str:
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = Path(tmp) / safe_filename(upload.filename)
+                    with open(path, "wb") as out:
+                        while block := upload.file.read(MB):
+                            out.write(block)
+                    return to_html(app.state.ingestor.parse(path, stop=left.is_set))
+
+            html = await _watch(asyncio.ensure_future(run_in_threadpool(work)), left.set, request)
+            return HTMLResponse(html)
+        finally:
+            await form.close()
 
     return app
 
 
-class BodyLimit:
-    """Pure ASGI: refuse a request whose declared body is larger than every upload allowed together, unread."""
-
-    def __init__(self, app, limit: int):
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http":
-            length = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
-            if length.isdigit() and int(length) > self.limit:
-                response = _error(TooLarge(f"request body larger than {self.limit // (1024 * 1024)} MB"))
-                return await response(scope, receive, send)
-        return await self.app(scope, receive, send)
-
-
-def _error(exc: RagError) -> JSONResponse:
-    """`{"detail": ...}` with the error's status; Retry-After for 429/503, WWW-Authenticate for 401."""
-    headers = {}
-    retry_after = getattr(exc, "retry_after", None)  # RateLimited and Busy carry one
-    if retry_after:
-        headers["Retry-After"] = str(retry_after)
-    if isinstance(exc, Unauthorized):
-        headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers or None)
-
-
-async def _watch(task: asyncio.Future, ticket: Ticket, request: Request):
-    """Await the work; cancel its generation if the client disconnects first."""
+async def _watch(task: asyncio.Future, on_disconnect, request: Request):
+    """Await the work; call `on_disconnect` (which stops it) if the client disconnects first."""
     try:
         while True:
             done, _ = await asyncio.wait({task}, timeout=0.25)
             if done:
                 return task.result()
             if await request.is_disconnected():
-                ticket.cancel()
+                on_disconnect()
     except asyncio.CancelledError:
-        ticket.cancel()
+        on_disconnect()
         raise
 
 

@@ -6,51 +6,25 @@ import shutil
 from functools import cached_property
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api.http.schemas import PathsRequest
+from api.http.uploads import read_form, upload_body
 from ingest.jobs.protocol import JobQueue
-from ingest.jobs.queue import make_job_queue, new_job_id, uploads_dir
+from ingest.jobs.queue import make_job_queue, new_job_id
+from ingest.jobs.uploads import storing, sweep, uploads_dir
 from ingest.parse.sniff import sniff
 from ingest.pipeline import expand
-from rag.core.errors import BadInput, Forbidden, NotFound, RagError, TooLarge, UnsupportedType
+from rag.core.errors import BadInput, Forbidden, NotFound, RagError, UnsupportedType
 from rag.core.files import layout_html_path
 from rag.core.types import DocumentDetail, Job
-from rag.service.access import Principal, check_collection, safe_filename
+from rag.service.access import AllowedRoots, Principal, check_collection, safe_filename
 from rag.store.jobs import JobStore
-
-
-class PathsRequest(BaseModel):
-    paths: list[str] = Field(
-        min_length=1,
-        max_length=10_000,
-        description="files or folders on the server, each under one of the roots the admin allows (RAG_INGEST__ALLOWED_ROOTS)",
-    )
-    collection: str = "default"
-
-
-UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["files"],
-                    "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                        "collection": {"type": "string", "default": "default"},
-                    },
-                }
-            },
-            "application/json": {"schema": PathsRequest.model_json_schema()},
-        },
-    }
-}
 
 
 class DocumentRoutes:
@@ -66,23 +40,24 @@ class DocumentRoutes:
     # ---- uploads and server-side paths -> files of a job -------------------------------------------
     async def uploaded_files(self, request: Request, job_id: str) -> tuple[str, list]:
         cfg = self.settings
-        form = await request.form(max_files=cfg.max_upload_files, max_fields=16)
-        uploads = [v for k, v in form.multi_items() if k in ("files", "file") and isinstance(v, UploadFile)]
-        field = form.get("collection")
-        collection = field if isinstance(field, str) else "default"
-        if not uploads:
-            raise BadInput("no files: send one or more multipart fields named 'files'")
-        if len(uploads) > cfg.max_upload_files:
-            raise TooLarge(f"at most {cfg.max_upload_files} files in one upload")
-        folder = uploads_dir(cfg, job_id)
+        form = await read_form(request, cfg.max_upload_files, cfg.max_upload_mb)
         try:
-            return collection, await run_in_threadpool(self._store_uploads, uploads, folder)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+            uploads = [v for k, v in form.multi_items() if k in ("files", "file") and isinstance(v, UploadFile)]
+            field = form.get("collection")
+            collection = field if isinstance(field, str) else "default"
+            if not uploads:
+                raise BadInput("no files: send one or more multipart fields named 'files'")
+            folder = uploads_dir(cfg, job_id)
+            try:
+                return collection, await run_in_threadpool(self._store_uploads, uploads, folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+        finally:
+            await form.close()
 
     def _store_uploads(self, uploads: list[UploadFile], folder: Path) -> list[tuple[str, str, str]]:
-        limit = self.settings.max_upload_mb * 1024 * 1024
+        """Copy the uploads (each already within its size: `read_form` counted it) into the job's folder."""
         folder.mkdir(parents=True, exist_ok=True)
         files, seen = [], set()
         for up in uploads:
@@ -93,38 +68,31 @@ class DocumentRoutes:
                 name = f"{stem or ext} ({k}){dot}{ext if stem else ''}"
                 k += 1
             seen.add(name)
-            path, size = folder / name, 0
+            path = folder / name
             with open(path, "wb") as out:
-                while block := up.file.read(1 << 20):
-                    size += len(block)
-                    if size > limit:
-                        raise TooLarge(f"{name}: larger than {self.settings.max_upload_mb} MB")
-                    out.write(block)
+                shutil.copyfileobj(up.file, out, 1 << 20)
             sniff(path)  # by content: a text file named .pdf is 415 here, before anything is queued
             files.append((name, str(path), f"uploads/{name}"))
         return files
 
     def server_files(self, paths: list[str]) -> list[tuple[str, str, None]]:
-        roots = [Path(r).resolve() for r in self.settings.ingest.allowed_roots]
-        if not roots:
+        roots = AllowedRoots(self.settings.ingest.allowed_roots)
+        if not roots.roots:
             raise Forbidden("server-side paths are not allowed here (the admin sets RAG_INGEST__ALLOWED_ROOTS)")
-
-        def allowed(p: Path) -> bool:
-            return any(p == r or p.is_relative_to(r) for r in roots)
 
         files: list[tuple[str, str, None]] = []
         for raw in paths:
             if "\x00" in raw or not os.path.isabs(raw):
                 raise BadInput(f"not an absolute path: {raw!r}")
             real = Path(os.path.realpath(raw))
-            if not allowed(real):
+            if not roots.contains(real):
                 raise Forbidden(f"{raw} is outside the allowed roots")
             if not real.exists():
                 raise NotFound(f"no such file or folder: {raw}")
             found, _ = expand([real])
             for f in found:
                 target = Path(os.path.realpath(f))
-                if not allowed(target):  # a link inside a root pointing outside it
+                if not roots.contains(target):  # a link inside a root pointing outside it
                     raise Forbidden(f"{f} leads outside the allowed roots")
                 files.append((target.name, str(target), None))
         if not files:
@@ -140,43 +108,35 @@ class DocumentRoutes:
             "/documents",
             status_code=202,
             response_model=Job,
-            openapi_extra=UPLOAD_BODY,
+            openapi_extra=upload_body("files", PathsRequest.model_json_schema()),
             responses={202: {"description": "the job, queued; follow it at /v1/jobs/{id}"}},
         )
         async def add_documents(request: Request, who: Principal = Depends(auth)):
             """Ingest uploaded files (multipart `files`, `collection`) or server-side files and folders (JSON
             `{"paths": [...], "collection": ...}`) in the background: 202 with the job."""
             ctype = request.headers.get("content-type", "")
-            job_id = new_job_id()
             if ctype.startswith("multipart/form-data"):
                 who.check_write()
-                collection, files = await self.uploaded_files(request, job_id)
-            elif ctype.startswith("application/json"):
+                with storing(self.settings):  # until the job row is written: a sweep leaves the folder alone
+                    return await self._queue_uploads(request, who)
+            if ctype.startswith("application/json"):
                 try:
                     body = PathsRequest.model_validate(await request.json())
                 except ValidationError as exc:
-                    raise RequestValidationError(exc.errors()) from None
+                    raise RequestValidationError(exc.errors(include_input=False)) from None
                 except ValueError:
                     raise BadInput("the body is not valid JSON") from None
                 collection = body.collection
                 check_collection(collection)
                 who.check_write(collection)
                 files = await run_in_threadpool(self.server_files, body.paths)
-            else:
-                raise UnsupportedType("send multipart/form-data (files) or application/json (paths)")
-            try:
-                check_collection(collection)
-                who.check_write(collection)
-            except RagError:
-                shutil.rmtree(uploads_dir(self.settings, job_id), ignore_errors=True)
-                raise
-            job = await run_in_threadpool(self.queue.submit, job_id, collection, files, who.key_id)
-            return JSONResponse(job.model_dump(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+                return await self._queued(new_job_id(), collection, files, who)
+            raise UnsupportedType("send multipart/form-data (files) or application/json (paths)")
 
         @r.get("/jobs", response_model=list[Job])
-        def jobs(limit: int = 50, who: Principal = Depends(auth)) -> list[Job]:
+        def jobs(limit: int = Query(50, ge=1, le=500), who: Principal = Depends(auth)) -> list[Job]:
             """The latest jobs of the collections the key may read."""
-            return self.queue.jobs.recent(who.visible(), max(1, min(limit, 500)))
+            return self.queue.jobs.recent(who.visible(), limit)
 
         @r.get("/jobs/{job_id}", response_model=Job)
         def job(job_id: str, who: Principal = Depends(auth)) -> Job:
@@ -212,6 +172,25 @@ class DocumentRoutes:
             return out | {"chunks": removed, "outcome": what, "kept_as": kept.path if kept else None}
 
         return r
+
+    async def _queue_uploads(self, request: Request, who: Principal) -> JSONResponse:
+        job_id = new_job_id()
+        collection, files = await self.uploaded_files(request, job_id)
+        try:
+            check_collection(collection)
+            who.check_write(collection)
+        except RagError:
+            shutil.rmtree(uploads_dir(self.settings, job_id), ignore_errors=True)
+            raise
+        return await self._queued(job_id, collection, files, who)
+
+    async def _queued(self, job_id: str, collection: str, files: list, who: Principal) -> JSONResponse:
+        job = await run_in_threadpool(self.queue.submit, job_id, collection, files, who.key_id)
+        return JSONResponse(job.model_dump(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+    def sweep_uploads(self) -> list[str]:
+        """Upload folders left by ended jobs and by an API killed while storing (at start)."""
+        return sweep(self.settings, JobStore(self.services.kb.store))
 
     def _job(self, job_id: str, who: Principal) -> Job:
         job = self.queue.jobs.get(job_id)

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from api.http.errors import error_response
 from rag.core.errors import Busy, ModelError, RagError
 
 log = logging.getLogger("api.access")
@@ -209,6 +210,10 @@ class ObserveMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:  # noqa: BLE001 - a bug must still answer in the one error shape, with the request id
+            log.exception("unhandled error serving %s %s", scope["method"], scope["path"])
+            if state["elapsed"] is None:  # nothing sent yet
+                await error_response(500, "internal error")(scope, receive, send_with_id)
         finally:
             elapsed = state["elapsed"] if state["elapsed"] is not None else time.perf_counter() - t0
             status, method, path = state["status"], scope["method"], scope["path"]

@@ -1,16 +1,42 @@
 """Request bodies of the REST API (responses reuse the core's types, so the CLI's --json matches)."""
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from rag.core.types import Filters
 
 
-class QueryRequest(BaseModel):
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a JSON value holds a string with a lone surrogate ("\\ud800"): valid JSON, but no text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+class Body(BaseModel):
+    """A request body: every string in it must be text (no lone surrogates, which nothing downstream can store)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def text_only(cls, data: Any) -> Any:
+        if _lone_surrogate(data):
+            raise ValueError("a string holds a lone surrogate (\\ud800-\\udfff): not valid Unicode text")
+        return data
+
+
+class QueryRequest(Body):
     question: str = Field(min_length=1, max_length=2000)
     k: int = Field(default=5, ge=1, le=50)
-    collection: str | None = None
+    collection: str | None = Field(default=None, max_length=64)
     filters: Filters | None = Field(
         default=None,
         description="documents (names or ids), a page range and document tags (all must match); applied before the top-k cut",
@@ -27,3 +53,12 @@ class AskRequest(QueryRequest):
     )
     summarize: bool = Field(default=False, description="extract mode: add a short summary written from the quotes")
     stream: bool = Field(default=False, description="stream server-sent events: token..., then answer (or error)")
+
+
+class PathsRequest(Body):
+    paths: list[str] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="files or folders on the server, each under one of the roots the admin allows (RAG_INGEST__ALLOWED_ROOTS)",
+    )
+    collection: str = Field(default="default", max_length=64)

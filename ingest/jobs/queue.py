@@ -16,10 +16,13 @@ import uuid
 from pathlib import Path
 
 from ingest.jobs.protocol import JobQueue
+from ingest.jobs.uploads import sweep, uploads_dir
 from ingest.pipeline import Ingestor, Prepared
-from rag.core.errors import BadInput, MissingExtra, NotFound
+from ingest.results import FileResult
+from rag.core.errors import BadInput, MissingExtra, NotFound, RagError
 from rag.core.settings import Settings
 from rag.core.types import Job
+from rag.service.access import AllowedRoots
 from rag.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
@@ -46,10 +49,6 @@ def make_huey(settings: Settings):
 def make_job_queue(settings: Settings, jobs: JobStore, services=None, metrics=None) -> JobQueue:
     """The job queue for these settings (Huey on SQLite or Redis); `services` only in a worker, which runs jobs."""
     return HueyJobQueue(settings, jobs, services, metrics)
-
-
-def uploads_dir(settings: Settings, job_id: str) -> Path:
-    return Path(settings.data_dir) / "uploads" / job_id
 
 
 def new_job_id() -> str:
@@ -97,6 +96,7 @@ class HueyJobQueue:
         self._alive_mark()
         self._release_orphans(startup)
         self.jobs.reap_cancelled(self.settings.jobs.stale_after_s)
+        sweep(self.settings, self.jobs)
         ids = self.jobs.unfinished(self.settings.jobs.stale_after_s)
         for job_id in ids:
             self.task(job_id)
@@ -217,7 +217,11 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
     todo = [(n, path, key) for n, path, key, status in jobs.paths(job_id) if status in ("queued", "running")]
     log.info("job %s: %d of %d files to ingest into %s", job_id, len(todo), job.total, job.collection)
     ingestor = Ingestor(services)
+    roots = AllowedRoots(settings.ingest.allowed_roots)
     cancelled = False
+
+    def stop() -> bool:
+        return jobs.cancel_requested(job_id)
 
     def record(n: int, r) -> None:
         jobs.set_file(job_id, n, r.status, r.reason, r.pages, r.chunks, r.doc_id or None, r.seconds)
@@ -233,11 +237,18 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
                 # parse, chunk and embed without the write lock (other workers and deletes go on meanwhile) ...
                 prepared = []
                 for n, path, key in todo[start : start + step]:
-                    if jobs.cancel_requested(job_id):
+                    if stop():
                         cancelled = True
                         break
                     jobs.set_file(job_id, n, "running")
-                    r = ingestor.prepare_file(Path(path), job.collection, key=key)
+                    refused = _refused_server_file(path, roots) if key is None else None
+                    if refused is not None:
+                        record(n, refused)
+                        continue
+                    r = ingestor.prepare_file(Path(path), job.collection, key=key, stop=stop)
+                    if stop():  # asked while this file was parsed: it is not stored, and the job ends cancelled
+                        cancelled = True
+                        break
                     if isinstance(r, Prepared):
                         prepared.append((n, r))
                     else:
@@ -265,6 +276,17 @@ def run_job(services, jobs: JobStore, job_id: str, worker: str, settings: Settin
     shutil.rmtree(uploads_dir(settings, job_id), ignore_errors=True)  # stored as HTML and chunks now
     log.info("job %s %s", job_id, state)
     return _ended(metrics, state)
+
+
+def _refused_server_file(path: str, roots: AllowedRoots) -> FileResult | None:
+    """A server-side file checked again as the worker opens it (a link may have been swapped in since the API
+    checked it): its failed result, or None when it may be read."""
+    try:
+        roots.check_open(path)
+    except RagError as exc:
+        log.warning("job file refused: %s", exc.message)
+        return FileResult(path, "failed", exc.message)
+    return None
 
 
 def _ended(metrics, state: str) -> str:

@@ -58,6 +58,7 @@ class _LayoutReader(HTMLParser):
                     height=float(a.get("data-height") or 0),
                     source=a.get("data-source") or "text",
                     error=a.get("data-error") or "",
+                    warning=a.get("data-warning") or "",
                     rotation=int(a.get("data-rotation") or 0),
                     label=a.get("data-label") or "",
                 )

@@ -88,6 +88,7 @@ def to_html(doc: ParsedDocument) -> str:
         extra = f' data-rotation="{page.rotation}"' if page.rotation else ""
         extra += f' data-error="{escape(page.error)}"' if page.error else ""
         extra += f' data-label="{escape(page.label)}"' if page.label else ""
+        extra += f' data-warning="{escape(page.warning)}"' if page.warning else ""
         parts.append(
             f'  <section data-page="{page.number}" data-width="{page.width:g}" '
             f'data-height="{page.height:g}" data-source="{page.source}"{extra}>'

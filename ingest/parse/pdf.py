@@ -10,25 +10,29 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, wait
 from pathlib import Path
 
 from ingest.page import Block, Page, ParsedDocument, Word, center_in
 from ingest.parse.digital_tables import LAYOUT_SCALE, combine_tables, overlap, snap, structure_table, table_regions
 from ingest.parse.layout import body_font_size, find_gutters
+from ingest.parse.limits import ParseLimits, Stop
 from ingest.parse.regions import blocks_from_regions
 from ingest.parse.sidebar import order_with_sidebars
 from ingest.parse.structure import apply_document_structure
 from ingest.parse.tables import ruled_tables
 from ingest.parse.timing import add, stage, take
 from ingest.parse.unruled import find_unruled_tables
-from rag.core.errors import CorruptFile, EmptyFile, EncryptedFile
+from rag.core.errors import Cancelled, CorruptFile, EmptyFile, EncryptedFile, ParseLimit
+from rag.core.orphans import process_pool
 from rag.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 8  # fewer characters in the text layer than this: treat the page as a scan
 RENDER_DPI = 200
+BLANK_TEST_DPI = 24  # a page without text is rendered this small first: blank at this size, it is not read by OCR
+BLANK_CONTRAST = 24  # ... blank: its lightest and darkest pixels differ by at most this (of 255)
 MIN_PAGES_PER_WORKER = 50  # below this, starting processes costs more than it saves
 
 
@@ -103,16 +107,37 @@ def _scaled(block: Block, scale: float) -> Block:
     return block
 
 
+def blank_page(page, limits: ParseLimits) -> bool:
+    """Whether a PDF page shows nothing: it draws no object, or renders (small) to one uniform colour."""
+    if next(iter(page.get_objects(max_depth=1)), None) is None:
+        return True
+    width, height = page.get_size()
+    image = page.render(scale=limits.render_scale(width, height, BLANK_TEST_DPI / 72), grayscale=True).to_pil()
+    darkest, lightest = image.convert("L").getextrema()
+    return lightest - darkest <= BLANK_CONTRAST
+
+
+def _lowered(scale: float, wanted: float, width: float, height: float) -> str:
+    """The page's warning when its image was rendered below the resolution wanted (RAG_PARSE__MAX_RENDER_PIXELS)."""
+    if scale >= wanted:
+        return ""
+    return (
+        f"page of {width:.0f}x{height:.0f} pt rendered at {scale * 72:.0f} dpi instead of {wanted * 72:.0f} "
+        "(larger than RAG_PARSE__MAX_RENDER_PIXELS)"
+    )
+
+
 class _Range:
     """Parses pages [start, end) of one PDF; one instance per worker process (models loaded once)."""
 
-    def __init__(self, path: Path, ocr, table_model: bool = True):
+    def __init__(self, path: Path, ocr, table_model: bool = True, limits: ParseLimits = ParseLimits()):
         import pypdfium2 as pdfium
 
         self.path = path
         self.pdf = pdfium.PdfDocument(str(path))
         self.ocr = ocr
         self.table_model = table_model and ocr is not None and getattr(ocr, "use_layout", False)
+        self.limits = limits
 
     def close(self):
         self.pdf.close()
@@ -127,7 +152,7 @@ class _Range:
 
     def _model_tables(self, page, layer, ruled: list[Block]) -> list[Block]:
         """The page's tables with the layout model's regions and the structure model (`ingest.parse.digital_tables`)."""
-        scale = LAYOUT_SCALE
+        scale = self.limits.render_scale(layer.width, layer.height, LAYOUT_SCALE)
         with stage("render"):
             image = page.render(scale=scale).to_pil()
         with stage("layout model"):
@@ -157,7 +182,11 @@ class _Range:
                 layer = read_layer(page)
             text_chars = sum(len(w.text) for w in layer.words)
             if text_chars < MIN_TEXT_CHARS and self.ocr is not None:
-                scale = RENDER_DPI / 72
+                with stage("blank-page test"):
+                    blank = blank_page(page, self.limits)
+                if blank:
+                    return Page(number=index + 1, width=round(layer.width, 1), height=round(layer.height, 1)), {}
+                scale = self.limits.render_scale(layer.width, layer.height, RENDER_DPI / 72)
                 with stage("render"):
                     image = page.render(scale=scale).to_pil()
                 scan = self.ocr.read(image)
@@ -177,6 +206,7 @@ class _Range:
                         [tuple(v / scale for v in box) for box in scan.boxes],
                     )
                 result.rotation = scan.rotation
+                result.warning = _lowered(scale, RENDER_DPI / 72, layer.width, layer.height)
                 return result, _sizes(words)
             with stage("ruled tables"):
                 found = ruled_tables(layer.segments, layer.words)
@@ -207,6 +237,14 @@ class _Range:
             page.close()
 
 
+_stop_event = None  # in a page-range worker process: set by the parent when the parse is to stop
+
+
+def _start_range_worker(stop_event) -> None:
+    global _stop_event
+    _stop_event = stop_event
+
+
 def _parse_range(
     path: str,
     start: int,
@@ -216,19 +254,25 @@ def _parse_range(
     lang: str = "eng",
     settings: Settings | None = None,
     table_model: bool = True,
+    limits: ParseLimits = ParseLimits(),
+    stop: Stop | None = None,
 ) -> tuple[list[Page], dict, dict]:
     """Pages [start, end) with per-page errors; the font-size histogram of the range; seconds per stage.
 
     `engine` names the OCR engine a worker process builds its own reader with ("": no OCR), with the caller's
-    `settings` (its models dir and hash cache, not this process's environment).
+    `settings` (its models dir and hash cache, not this process's environment). Between pages, `stop` (in a worker
+    process: the parent's stop event) and the time budget of `limits` are checked.
     """
+    if stop is None and _stop_event is not None:
+        stop = _stop_event.is_set
     if engine and ocr is None:
         ocr = worker_scan_reader(engine, lang, settings)
-    reader = _Range(Path(path), ocr, table_model)
+    reader = _Range(Path(path), ocr, table_model, limits)
     pages: list[Page] = []
     hist: dict[float, int] = {}
     try:
         for i in range(start, end):
+            limits.check_time(Path(path).name, i + 1, stop)
             try:
                 page, sizes = reader.page(i)
             except Exception as exc:  # noqa: BLE001 - one broken page must not sink the document
@@ -265,15 +309,25 @@ def worker_scan_reader(engine: str, lang: str, settings: Settings | None):
     return ScanReader(make_ocr(engine, lang), registry=ModelRegistry(settings) if settings is not None else None)
 
 
-def parse_pdf(path: Path, ocr=None, workers: int = 1, table_model: bool = True) -> ParsedDocument:
+def parse_pdf(
+    path: Path,
+    ocr=None,
+    workers: int = 1,
+    table_model: bool = True,
+    limits: ParseLimits = ParseLimits(),
+    stop: Stop | None = None,
+) -> ParsedDocument:
     """Parse a PDF page by page (in `workers` processes for long files); `ocr` is a ScanReader (None: no OCR).
     `table_model`: born-digital pages with table-like structure go through the layout and structure models too.
 
     Raises CorruptFile, EncryptedFile or EmptyFile with a one-line reason when the whole file is unreadable;
-    a page that fails is kept with its `error` and the others are read.
+    a page that fails is kept with its `error` and the others are read. Over a limit of `limits` (pages, time):
+    ParseLimit; `stop()` true between pages: Cancelled.
     """
     path = Path(path)
     n = check_pdf(path)
+    limits.check_pages(n, path.name)
+    limits = limits.started()
     workers = max(1, min(workers, os.cpu_count() or 1, n // MIN_PAGES_PER_WORKER or 1))
     engine = getattr(getattr(ocr, "ocr", None), "name", "rapidocr") if ocr is not None else ""
     lang = getattr(getattr(ocr, "ocr", None), "lang", "eng")
@@ -282,24 +336,11 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1, table_model: bool = True) 
     try:
         if workers == 1:
             take()  # what this process timed before belongs to no document
-            pages, hist, stages = _parse_range(str(path), 0, n, engine, ocr, lang, None, table_model)
+            pages, hist, stages = _parse_range(str(path), 0, n, engine, ocr, lang, None, table_model, limits, stop)
         else:
             bounds = [(n * k // workers, n * (k + 1) // workers) for k in range(workers)]
-            # spawn, not fork: the parent may hold torch or llama.cpp threads that a fork would copy mid-state
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                parts = list(
-                    pool.map(
-                        _parse_range,
-                        [str(path)] * workers,
-                        [b[0] for b in bounds],
-                        [b[1] for b in bounds],
-                        [engine] * workers,
-                        [None] * workers,
-                        [lang] * workers,
-                        [settings] * workers,
-                        [table_model] * workers,
-                    )
-                )
+            args = (engine, None, lang, settings, table_model, limits)
+            parts = _in_processes(workers, [(str(path), a, b, *args) for a, b in bounds], stop)
             pages = [p for part, _, _ in parts for p in part]
             hist, stages = {}, {}
             for _, h, timed in parts:
@@ -316,15 +357,38 @@ def parse_pdf(path: Path, ocr=None, workers: int = 1, table_model: bool = True) 
     return ParsedDocument(name=path.name, pages=pages, kind="pdf", stages=add(stages, take()))
 
 
-def parse_image(path: Path, ocr) -> ParsedDocument:
-    """Parse a page image (PNG, JPEG, TIFF; first frame) with OCR after turning it upright; pixel coordinates."""
+def _in_processes(workers: int, ranges: list[tuple], stop: Stop | None) -> list:
+    """`_parse_range` over each of `ranges` in its own process; each process exits with this one, and stops
+    between pages once `stop()` is true here (checked twice a second)."""
+    stop_event = multiprocessing.get_context("spawn").Event()
+    if stop is not None and stop():
+        stop_event.set()
+    with process_pool(workers, _start_range_worker, (stop_event,)) as pool:
+        futures = [pool.submit(_parse_range, *r) for r in ranges]
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+            if any(f.exception() is not None for f in done) or (stop is not None and stop()):
+                stop_event.set()  # the other ranges stop at their next page
+    failed: list[BaseException] = [e for e in (f.exception() for f in futures) if e is not None]
+    if failed:  # the reason, not the Cancelled of the ranges stopped because of it
+        raise next((e for e in failed if not isinstance(e, Cancelled)), failed[0])
+    return [f.result() for f in futures]
+
+
+def parse_image(path: Path, ocr, limits: ParseLimits = ParseLimits()) -> ParsedDocument:
+    """Parse a page image (PNG, JPEG, TIFF; first frame) with OCR after turning it upright; pixel coordinates.
+    An image of more pixels than `limits` allow is refused from its header, before it is decoded."""
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
     try:
         with Image.open(path) as img:
+            limits.check_image(img.width, img.height, path.name)
             img.load()
             image = img.convert("RGB")
+    except Image.DecompressionBombError as exc:  # larger than Pillow's own limit: refused in `open` already
+        raise ParseLimit(f"{path.name} is too large an image to read ({exc})") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CorruptFile(f"corrupt or unreadable image: {path.name} ({exc})") from exc
     return parse_picture(image, ocr, path.name)

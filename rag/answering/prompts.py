@@ -4,6 +4,7 @@ import re
 
 from rag.answering.extract import question_relevant_part
 from rag.answering.markers import strip_marks
+from rag.answering.steering import quoted
 from rag.core.types import Hit
 
 SYSTEM = (
@@ -47,7 +48,8 @@ def source_block(n: int, hit: Hit, text: str | None = None) -> str:
     """`Source [n] (3M Company · 10-K · FY2018: 3M_2018_10K.pdf, page 3):` then the text; the document's label
     (from its profile) tells the model whose numbers and which period a source holds."""
     label = f"{hit.context}: {hit.doc}" if hit.context else hit.doc
-    return f"Source [{n}] ({label}, page {hit.page}):\n{(hit.text if text is None else text).strip()}"
+    body = (hit.text if text is None else text).strip()
+    return f"Source [{n}] ({label}, page {hit.page}):\n{quoted(body) if hit.addresses_model else body}"
 
 
 def compact_html(html: str) -> str:

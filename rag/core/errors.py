@@ -12,9 +12,9 @@ class RagError(Exception):
 
 
 class BadInput(RagError):
-    """The caller sent something we cannot use (a bad file, a malformed question)."""
+    """The caller sent something we cannot use (a bad file, a malformed request): 422 everywhere in the API."""
 
-    status = 400
+    status = 422
 
 
 class Unauthorized(RagError):
@@ -135,3 +135,9 @@ class IndexMismatch(RagError):
     """The live index was built by another embedder (model, weights or backend) than the one configured."""
 
     status = 409
+
+
+class ParseLimit(BadInput):
+    """A file over a parse limit: more pages than allowed, a page image too large, or a parse past its time budget."""
+
+    status = 422

@@ -22,12 +22,29 @@ def layout_html_path(data_dir: Path | str, doc_id: str) -> Path:
 
 
 @contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if missing) for the block: one writer at a time across processes."""
+def locked(path: Path, shared: bool = False) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) for the block: one writer at a time across processes.
+    `shared`: a lock many may hold at once, which keeps out whoever wants it exclusively (`locked_if_free`)."""
     with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def locked_if_free(path: Path) -> Iterator[bool]:
+    """The exclusive lock on `path` if nobody holds any lock on it now (True), else False at once; the lock of a
+    process that died is free."""
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 

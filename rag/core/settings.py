@@ -145,6 +145,14 @@ class GeneratorSettings(BaseModel):
     temperature: float = Field(default=0.0, description="sampling temperature (0: greedy, deterministic)")
     threads: int = Field(default=0, description="0 = all cores (llama.cpp); 0 = torch's default (transformers)")
     gpu_layers: int = Field(default=0, description="llama.cpp: layers offloaded to the GPU")
+    isolate: bool = Field(
+        default=True,
+        description=(
+            "rag serve: run a local answer model (llama.cpp, transformers) in a child process, so a native crash costs "
+            "the request it served (503 with the reason) and the model is started again for the next, instead of "
+            "taking the server down"
+        ),
+    )
     build_check: bool = Field(
         default=True,
         description=(
@@ -275,6 +283,25 @@ class AuthSettings(BaseModel):
     lower_case_words = field_validator("required", mode="before")(_lower)
 
 
+class HttpSettings(BaseModel):
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "host names the API answers to in the Host header (any port; JSON list; '*': any). Empty: the loopback "
+            "names (localhost, 127.0.0.1, ::1) and the bound address when API keys are not required (no DNS "
+            "rebinding), any name when keys are required. Other hosts get 421"
+        ),
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            'origins ("https://app.example") besides the server\'s own whose pages may send state-changing requests '
+            "(POST, PUT, PATCH, DELETE); a request whose Origin (or Referer) is another is refused with 403. "
+            "Requests without either (curl, scripts) are not affected"
+        ),
+    )
+
+
 class Source(BaseModel):
     """A folder `rag reindex` keeps the index in step with, and the collection its files go into."""
 
@@ -356,6 +383,24 @@ class ParseSettings(BaseModel):
     tesseract_lang: str = Field(
         default="eng", description='tesseract -l value, e.g. "eng+deu" (its language data must be installed)'
     )
+    max_pages: int = Field(
+        default=2000, ge=1, description="a PDF with more pages than this is refused (its reason says so) before any page is read"
+    )
+    file_timeout_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description=(
+            "parsing one file stops after this many seconds, between pages, and the file fails with that reason (0: no limit)"
+        ),
+    )
+    max_render_pixels: int = Field(
+        default=40_000_000,
+        ge=1_000_000,
+        description=(
+            "largest image of one page, in pixels: a larger PDF page is rendered at a lower resolution (the page's "
+            "warning says so) and a larger page image is refused (422)"
+        ),
+    )
 
     lower_case_words = field_validator("ocr_engine", mode="before")(_lower)
 
@@ -419,6 +464,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default=AnswerSettings(), description="answers and the citation check")
     serving: ServingSettings = Field(default=ServingSettings(), description="the generation gate")
     auth: AuthSettings = Field(default=AuthSettings(), description="API keys")
+    http: HttpSettings = Field(default=HttpSettings(), description="which hosts and origins the API answers")
     ingest: IngestSettings = Field(default=IngestSettings(), description="server-side ingestion and re-indexing")
     jobs: JobsSettings = Field(default=JobsSettings(), description="ingestion jobs and workers")
 

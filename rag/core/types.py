@@ -3,6 +3,8 @@
 These are pydantic models so the REST API and the CLI's `--json` emit the very same schema.
 """
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 
@@ -17,18 +19,29 @@ class Chunk(BaseModel):
     text: str
     html: str = ""
     ord: int = 0
+    addresses_model: bool = False  # its text speaks to a model ("ignore previous instructions"): quoted in prompts
+
+
+MAX_PAGE = 1_000_000  # a page number beyond any document (and far within SQLite's integers)
+MAX_FILTER_ITEMS = 100  # names in `collections` or `docs`
+MAX_FILTER_TAGS = 20  # tags that must all match
+Name = Annotated[str, Field(max_length=512)]
 
 
 class Filters(BaseModel):
-    """What a search may return; applied before the top-k cut."""
+    """What a search may return; applied before the top-k cut. Bounded, so no filter can make a query too large."""
 
-    collection: str | None = None
-    collections: list[str] = Field(default_factory=list, description="only these collections (any of them)")
-    docs: list[str] = Field(default_factory=list, description="document names or ids")
-    page_from: int | None = Field(default=None, ge=1)
-    page_to: int | None = Field(default=None, ge=1)
-    tags: dict[str, str] = Field(
-        default_factory=dict, description='document tags that must all match, e.g. {"department": "finance", "year": "2024"}'
+    collection: str | None = Field(default=None, max_length=64)
+    collections: list[Name] = Field(
+        default_factory=list, max_length=MAX_FILTER_ITEMS, description="only these collections (any of them)"
+    )
+    docs: list[Name] = Field(default_factory=list, max_length=MAX_FILTER_ITEMS, description="document names or ids")
+    page_from: int | None = Field(default=None, ge=1, le=MAX_PAGE)
+    page_to: int | None = Field(default=None, ge=1, le=MAX_PAGE)
+    tags: dict[Name, Name] = Field(
+        default_factory=dict,
+        max_length=MAX_FILTER_TAGS,
+        description='document tags that must all match, e.g. {"department": "finance", "year": "2024"}',
     )
 
     @property
@@ -52,6 +65,10 @@ class Hit(BaseModel):
     context: str = Field(default="", description="the document's label: organisation, kind, period (from its profile)")
     route: str | None = Field(default=None, description="why the question was routed to this hit's document, if it was")
     section: str | None = Field(default=None, description="the heading of this hit the question names, if it names one")
+    addresses_model: bool = Field(
+        default=False,
+        description='its text speaks to a model ("ignore previous instructions"): flagged at ingest, quoted to the model',
+    )
 
 
 class Citation(BaseModel):

@@ -250,6 +250,7 @@ class KnowledgeBase:
                 context=DocumentProfile.model_validate_json(r["doc_profile"] or "{}").context,
                 route=why.get(r["doc_id"]),
                 section=named.get(vid),
+                addresses_model=bool(r.get("addresses_model")),
             )
             for vid, score in top
             if (r := rows[vid])
@@ -291,6 +292,15 @@ class KnowledgeBase:
             "documents": len(self.store.documents()),
             "device": live.vectors.device,
             "embedder": manifest.get("embedder"),
+        }
+
+    def scoped_info(self, collections: list[str]) -> dict:
+        """What `info` says, for the documents of `collections` only."""
+        docs = self.store.documents(collections=collections)
+        return {
+            "version": self.versions.manifest().get("version"),
+            "chunks": sum(d.chunks for d in docs),
+            "documents": len(docs),
         }
 
     # ---- writing -------------------------------------------------------------------------------

@@ -7,12 +7,14 @@ collections and refuses anything else (`Forbidden`). `RateLimiter` is a token bu
 
 import hashlib
 import ipaddress
+import os
 import re
 import secrets
 import threading
 import time
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from rag.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from rag.core.types import Filters
@@ -150,6 +152,30 @@ class RateLimiter:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / rate
+
+
+class AllowedRoots:
+    """The server-side folders `POST /v1/documents` may name (`RAG_INGEST__ALLOWED_ROOTS`), checked when a path is
+    named (API) and again when the worker opens it: a link swapped in between must not lead outside."""
+
+    def __init__(self, roots):
+        self.roots = [Path(r).resolve() for r in roots]
+
+    def contains(self, real: Path) -> bool:
+        return any(real == r or real.is_relative_to(r) for r in self.roots)
+
+    def check_open(self, path: str) -> None:
+        """Just before the worker reads a server-side file (stored as its real path when it was named): Forbidden
+        if it is now a link, lies under a link, or leads outside the roots."""
+        real = os.path.realpath(path)
+        if real != os.path.abspath(path):
+            raise Forbidden(f"{path} has become a link (to {real}) since it was named: refused")
+        if not self.contains(Path(real)):
+            raise Forbidden(f"{path} is outside the allowed roots")
+        try:
+            os.close(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)))
+        except OSError as exc:  # ELOOP: the last part became a link after the check above
+            raise Forbidden(f"{path} cannot be opened without following a link: refused ({exc.strerror})") from exc
 
 
 _UNSAFE = re.compile(r"[^\w.\- ()+,]")

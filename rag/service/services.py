@@ -22,7 +22,7 @@ from rag.core.errors import ModelError, RagError
 from rag.core.settings import GeneratorSettings, Settings
 from rag.core.types import Answer, Filters, SearchResult
 from rag.generation.build_check import BuildCheckFailed
-from rag.generation.factory import make_generator
+from rag.generation.factory import isolated_generator, make_generator
 from rag.generation.protocol import OPENAI, Generator, OnToken, backend_kind
 from rag.models.embedder_versions import EmbedderVersion, EmbedderVersions
 from rag.models.registry import ModelRegistry
@@ -42,6 +42,7 @@ class Services:
     def __init__(self, settings: Settings | None = None, generator: Generator | None = None):
         self.settings = settings or Settings()
         self._fixed = generator
+        self.isolate_generator = False  # the server sets it (RAG_GENERATOR__ISOLATE): a model crash then costs a request
         self._served: tuple[ModelVersion, Generator] | None = None
         self._switch = threading.Lock()
         self.generator_error: BuildCheckFailed | None = None
@@ -83,7 +84,8 @@ class Services:
             served = self._served
             if served is not None and served[0].key == version.key:
                 return served[1]
-            generator = make_generator(version_settings(self.settings.generator, version), self.registry, version=version.id)
+            make = isolated_generator if self.isolate_generator else make_generator
+            generator = make(version_settings(self.settings.generator, version), self.registry, version=version.id)
             if served is not None:
                 log.info("switching the answer model from version %s to %s", served[0].id, version.id)
                 generator.warm_up()  # the old generator serves whoever holds it until this is loaded
@@ -208,8 +210,9 @@ class Services:
             on_token=on_token,
         )
 
-    def info(self) -> dict:
-        """Versions, models with their sha256, and the index size (for `GET /v1/info`)."""
+    def info(self, collections: frozenset[str] | None = None) -> dict:
+        """Versions, models with their sha256, and the index size (for `GET /v1/info`). With `collections` (an API
+        key's scope): documents and chunks of those collections only, and no path or total of the server."""
         import importlib.metadata as md
 
         def version(pkg: str) -> str | None:
@@ -222,6 +225,14 @@ class Services:
         served = None if self._fixed is not None else self.model_version
         generator = served.base if served else self.settings.generator.model
         models = [dict(m, in_use=m["name"] in (self.settings.embedder.model, generator)) for m in self.registry.status()]
+        if collections is not None:
+            return {
+                "service": "grounded-rag",
+                "version": rag.__version__,
+                "models": [{k: v for k, v in m.items() if k not in SERVER_ONLY} for m in models],
+                "model_version": {"id": served.id, "base": served.base} if served else None,
+                "index": self.kb.scoped_info(sorted(collections)),
+            }
         return {
             "service": "grounded-rag",
             "version": rag.__version__,
@@ -240,6 +251,9 @@ class Services:
                 "ocr_engine": self.settings.parse.ocr_engine,
             },
         }
+
+
+SERVER_ONLY = ("path", "error")  # what a model's row shows only to the operator: where the server keeps its files
 
 
 def version_settings(settings: GeneratorSettings, version: ModelVersion) -> GeneratorSettings:

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     heading TEXT NOT NULL DEFAULT '',
     text TEXT NOT NULL,
     html TEXT NOT NULL DEFAULT '',
-    ord INTEGER NOT NULL DEFAULT 0
+    ord INTEGER NOT NULL DEFAULT 0,
+    addresses_model INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS document_tags (
@@ -107,6 +108,8 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
     if "text_sha256" not in have:
         db.execute("ALTER TABLE documents ADD COLUMN text_sha256 TEXT NOT NULL DEFAULT ''")
     db.execute("CREATE INDEX IF NOT EXISTS documents_text ON documents(collection, text_sha256)")
+    if "addresses_model" not in {r[1] for r in db.execute("PRAGMA table_info(chunks)")}:
+        db.execute("ALTER TABLE chunks ADD COLUMN addresses_model INTEGER NOT NULL DEFAULT 0")
 
 
 def utc_now() -> str:
@@ -117,8 +120,8 @@ def utc_now() -> str:
 def _insert_chunk(db: sqlite3.Connection, doc_id: str, c: Chunk) -> int:
     """Insert one chunk of a document; returns its rowid (the chunk's vector id)."""
     cur = db.execute(
-        "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord) VALUES (?,?,?,?,?,?,?,?)",
-        (c.id, doc_id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord),
+        "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord,addresses_model) VALUES (?,?,?,?,?,?,?,?,?)",
+        (c.id, doc_id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord, int(c.addresses_model)),
     )
     if cur.lastrowid is None:  # sqlite3 sets it after every INSERT that adds a row
         raise RagError(f"the store gave no row id for chunk {c.id}")

@@ -15,6 +15,8 @@ import pytest
 from tests.helpers import docgen
 from tests.helpers.servers import RAG, env, free_port, upload, wait, worker
 
+ALIVE_S = 60  # a generous bound on a loaded machine for a process to be gone (each goes within about a second)
+
 pytestmark = pytest.mark.slow
 
 
@@ -145,5 +147,62 @@ def test_worker_killed_mid_job_and_restarted_finishes_without_duplicates(server,
     per_doc = dict(db.execute("SELECT d.name, COUNT(c.vid) FROM documents d JOIN chunks c ON c.doc_id=d.id GROUP BY d.id"))
     assert {f"report{i:02d}.pdf" for i in range(4, 16)} <= set(per_doc)
     assert len(set(per_doc.values())) == 1  # every report has the same shape, so the same number of chunks
-    info = client.get("/v1/info").json()["index"]
-    assert info["vectors"] == info["chunks"] == sum(per_doc.values())
+    info = client.get("/v1/info").json()["index"]  # a key of one collection sees that collection's counts
+    assert info["chunks"] == sum(per_doc.values())
+
+
+def test_cancelling_a_job_stops_its_file_between_pages_and_frees_the_worker(server, pdfs, tmp_path):
+    """A 40-page scan takes minutes of OCR; cancelled while it is read, the file stops at its next page, is not
+    stored, and the worker takes the next job."""
+    client, data = server
+    scan = docgen.scanned_pdf(
+        tmp_path / "archive.pdf", [[f"Archive box {p} holds the invoices of {2000 + p}."] for p in range(40)]
+    )
+    long = upload(client, [scan])
+    with worker(data, tmp_path / "worker.log"):
+        wait(client, long["id"], lambda j: j["files"][0]["status"] == "running")
+        assert client.delete(f"/v1/jobs/{long['id']}").json()["cancel_requested"]
+        final = wait(client, long["id"], lambda j: j["state"] != "running", timeout=300)
+        after = upload(client, pdfs[0:1])
+        assert wait(client, after["id"], lambda j: j["state"] != "queued" and j["state"] != "running")["state"] == "done"
+    assert final["state"] == "cancelled" and final["files"][0]["status"] == "cancelled", final  # not read to the end
+    assert "archive.pdf" not in {d["name"] for d in client.get("/v1/documents").json()}
+    assert not (data / "uploads" / long["id"]).exists()
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "Z" not in state.split()[1]
+
+
+def test_a_worker_killed_while_a_long_pdf_is_read_in_processes_leaves_no_orphan(server, tmp_path):
+    """A long PDF is read by page-range processes; the worker is killed with -9 while they run: they exit too."""
+    client, data = server
+    job = upload(client, [docgen.long_pdf(tmp_path / "long.pdf", 300)])
+    with worker(data, tmp_path / "worker.log", environ=dict(env(), RAG_PARSE__WORKERS="2")) as proc:
+        deadline = time.monotonic() + 300
+        while len(children := _children(proc.pid)) < 2:
+            assert time.monotonic() < deadline and proc.poll() is None, "no page-range processes started"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    gone_by = time.monotonic() + ALIVE_S
+    while any(_running(pid) for pid in children) and time.monotonic() < gone_by:
+        time.sleep(0.2)
+    assert not any(_running(pid) for pid in children), "parse processes outlived their worker"
+    client.delete(f"/v1/jobs/{job['id']}")  # the next worker ends it as cancelled

@@ -11,6 +11,8 @@ from rag.core.types import Chunk, Document, DocumentProfile, ModelRef
 from rag.generation.protocol import Generation
 from rag.service.services import Services
 
+TEST_HOST = "testserver"  # the Host header of starlette's TestClient
+
 
 class HashEmbedder:
     """Bag of hashed words, L2-normalised: deterministic, instant, good enough to rank a few chunks."""
@@ -55,7 +57,9 @@ class EchoGenerator:
 
 
 def make_app(data_dir, host: str | None = "127.0.0.1", **settings):
-    """(app, services) on `data_dir` with the fake embedder and generator; `host` decides whether keys are required."""
+    """(app, services) on `data_dir` with the fake embedder and generator; `host` decides whether keys are required.
+    TestClient's host name (`testserver`) is answered besides the loopback names unless `http` settings are given."""
+    settings.setdefault("http", {"allowed_hosts": [TEST_HOST, "localhost", "127.0.0.1", "::1"]})
     services = Services(Settings(data_dir=data_dir, **settings), generator=EchoGenerator())
     services.__dict__["embedder"] = HashEmbedder()  # replaces the cached_property before anything uses it
     app = create_app(warm_up=False, host=host, services=services)
@@ -105,3 +109,61 @@ def wait_ready(proc, base: str, log_path, timeout_s: float = 300, path: str = "/
         if time.time() > deadline:
             raise AssertionError("server did not become ready:\n" + Path(log_path).read_text())
         time.sleep(0.5)
+
+
+def asgi_call(app, method: str, path: str, headers: dict[str, str], chunks) -> tuple[list[dict], list[bytes]]:
+    """Call `app` as a server would, the body sent in `chunks` (an iterable, read only as the app asks for it,
+    no Content-Length unless given; then the client is gone): (the messages sent back, the chunks read)."""
+    import asyncio
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", TEST_HOST.encode())] + [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 5000),
+        "server": (TEST_HOST, 80),
+    }
+    source, read, sent = iter(chunks), [], []
+    pending = [next(source, None)]
+
+    async def receive():
+        chunk = pending[0]
+        if chunk is None:
+            return {"type": "http.disconnect"}
+        read.append(chunk)
+        pending[0] = next(source, None)
+        return {"type": "http.request", "body": chunk, "more_body": pending[0] is not None}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent, read
+
+
+def stored_content(services) -> dict:
+    """What the knowledge base holds: document ids, chunks, vectors of the live index."""
+    return {
+        "documents": [d.id for d in services.kb.store.documents()],
+        "chunks": services.kb.store.count_chunks(),
+        "vectors": services.kb.index().size,
+    }
+
+
+def stored_state(services) -> dict:
+    """What a refused request must leave as it was: the stored content, the job rows and the uploaded files."""
+    from pathlib import Path
+
+    uploads = Path(services.settings.data_dir) / "uploads"
+    return {
+        **stored_content(services),
+        "jobs": services.kb.store.db().execute("SELECT COUNT(*) FROM jobs").fetchone()[0],
+        "uploads": sorted(p.name for p in uploads.glob("*/*")),
+    }

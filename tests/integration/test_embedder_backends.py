@@ -117,7 +117,7 @@ def test_a_mismatched_index_is_a_409_with_a_one_line_reason_over_http(tmp_path, 
     Ingestor(built).ingest_text("canteen", "The cafeteria serves lunch from 11:30 to 13:30 on weekdays.")
     settings = make_settings(data).model_copy(update={"models_dir": models_tmp})
     settings.embedder = settings.embedder.model_copy(update={"backend": "onnx"})
-    with TestClient(create_app(settings, warm_up=False, host="127.0.0.1")) as client:
+    with TestClient(create_app(settings, warm_up=False, host="127.0.0.1"), base_url="http://127.0.0.1") as client:
         r = client.post("/v1/search", json={"question": "When is lunch?"})
         assert r.status_code == 409 and "rag index rebuild" in r.json()["detail"]
         assert "\n" not in r.json()["detail"]

@@ -95,14 +95,14 @@ def test_bad_uploads_are_refused_before_anything_is_queued(tmp_path, pdfs):
         (_files(pdfs[:1]) + [("files", ("notes.pdf", b"just text, not a PDF", "application/pdf"))], 415, "notes.pdf"),
         ([("files", ("empty.pdf", b"", "application/pdf"))], 422, "empty file"),
         ([("files", ("big.pdf", b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10), "application/pdf"))], 413, "big.pdf"),
-        (_files(pdfs), 400, "files"),  # three files, two allowed
+        (_files(pdfs), 413, "at most 2 files in one upload"),  # three files, two allowed
     ]
     for files, status, words in cases:
         r = c.post("/v1/documents", files=files)
         assert r.status_code == status and words in r.json()["detail"], r.text
     r = c.post("/v1/documents", content=b"x", headers={"content-type": "text/plain"})
     assert r.status_code == 415
-    assert c.post("/v1/documents", files=_files(pdfs[:1]), data={"collection": "../x"}).status_code == 400
+    assert c.post("/v1/documents", files=_files(pdfs[:1]), data={"collection": "../x"}).status_code == 422
     assert c.get("/v1/jobs").json() == []
     assert not any((tmp_path / "data" / "uploads").glob("*/*"))
 
@@ -118,7 +118,7 @@ def test_server_side_paths_only_under_allowed_roots(tmp_path, pdfs):
         ({"paths": ["/etc/passwd"]}, 403),
         ({"paths": [f"{root}/../../../etc/passwd"]}, 403),
         ({"paths": [str(root / "link.pdf")]}, 403),
-        ({"paths": ["relative/x.pdf"]}, 400),
+        ({"paths": ["relative/x.pdf"]}, 422),
         ({"paths": [str(root / "missing.pdf")]}, 404),
         ({"paths": []}, 422),
         ({"nope": 1}, 422),
