@@ -1,6 +1,7 @@
 """Shared fixtures: generated documents with known text, and services on the real packaged models."""
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,18 @@ FACT_DOC_PAGES = [
     ),
     ("Cafeteria", ["The cafeteria on level 2 serves lunch between 11:30 and 13:30.", "Vegetarian dishes are offered every day."]),
 ]
+
+
+@pytest.fixture()
+def no_network(monkeypatch):
+    """Any attempt to open a network connection fails the test (NLTK-style downloads at run time included)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ read back through LibreOffice headless into the same layout HTML, with the netwo
 hangs is killed after its timeout."""
 
 import shutil
-import socket
 import time
 
 import pytest
@@ -36,15 +35,6 @@ def legacy(tmp_path_factory):
     folder = tmp_path_factory.mktemp("legacy")
     modern = office_docs.modern_set(folder / "modern")
     return office_docs.legacy_set(folder / "legacy", modern)
-
-
-@pytest.fixture()
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def test_word_processor_files_keep_headings_lists_and_the_merged_cell_table(legacy, no_network):

@@ -1,26 +1,10 @@
 """Every format read without LibreOffice ingested end to end (fake embedder) with the network blocked, an e-mail's
 attachment ingested as a document of its own linked to the message, and the report's notes on macros."""
 
-import socket
-
-import pytest
-
 from ingest.pipeline import Ingestor
 from rag.core.types import Filters
 from tests.helpers import office_docs
 from tests.helpers.apps import make_app
-
-
-@pytest.fixture()
-def no_network(monkeypatch):
-    """Any attempt to open a network connection fails the test (NLTK-style downloads at run time included)."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
 def test_every_format_ingests_with_the_network_blocked(tmp_path, no_network):
