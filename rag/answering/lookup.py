@@ -30,7 +30,7 @@ DERIVED = re.compile(
     re.IGNORECASE,
 )
 FIGURE = re.compile(r"\(?-?\$?\s?\d[\d,]*(?:\.\d+)?\s?\)?%?")
-SCALE = re.compile(r"\b(?:thousands?|millions?|billions?)\b", re.IGNORECASE)
+SCALE = re.compile(r"\b(?:thousands|millions|billions)\b", re.IGNORECASE)  # "(Dollars in millions)", "$ in thousands"
 GENERIC = frozenset(tokens("total totals net other others subtotal amount amounts balance item items"))
 ABOVE = 4  # lines of text above a table that may hold its column headers ("2020", "Year Ended December 31, 2019")
 FILLER = GENERIC | frozenset(tokens("provided used"))  # label words a question may leave out ("net cash provided by")
@@ -43,11 +43,11 @@ class Lookup:
     column: str  # the column's header, verbatim ("2019")
     value: str  # the cell's figure, verbatim ("16,525")
     row: str  # the whole row, verbatim: the citation's quote
-    scale: str = ""  # the table's unit, when its header states one ("(Dollars in millions)")
+    scale: str = ""  # the table's unit, when its header or a line above it states one: "in millions"
 
     @property
     def text(self) -> str:
-        scale = f" {self.scale}" if self.scale.startswith("(") else f" ({self.scale})" if self.scale else ""
+        scale = f" ({self.scale})" if self.scale else ""
         return f"{self.label} ({self.column}): {self.value}{scale} [{self.n}]"
 
 
@@ -134,7 +134,10 @@ def lookup(question: str, hits: list[Hit], sources: list[int] | None = None) -> 
         if sources is not None and n not in sources:
             continue
         for table in tables(hit.text):
-            scale = next((c for c in [*table.above, *(c for h in table.headers for c in h)] if SCALE.search(c)), "")
+            stated = [
+                m.group(0).lower() for c in [*table.above, *(c for h in table.headers for c in h)] if (m := SCALE.search(c))
+            ]
+            scale = f"in {stated[-1]}" if stated else ""  # the nearest statement of it
             for line in table.lines:
                 row = cells(line)
                 named = _named(row[0], asked)

@@ -112,7 +112,7 @@ class TableLookup(BaseModel):
     label: str = Field(description='the row\'s label, verbatim: "Total current assets"')
     column: str = Field(description='the column\'s header, verbatim: "2019"')
     value: str = Field(description='the cell\'s figure, verbatim: "16,525"')
-    scale: str = Field(default="", description='the table\'s unit when its header states one: "(Dollars in millions)"')
+    scale: str = Field(default="", description='the table\'s unit when its header or a line above it states one: "in millions"')
 
 
 class ModelRef(BaseModel):

@@ -204,7 +204,7 @@ def balance_kb(route: str | None, documents: int = 2):
 def test_a_refusal_with_the_named_table_row_in_its_sources_is_answered_from_the_cell():
     question = "What were Acme's total current assets at the end of 2022?"
     answer = ask(balance_kb("names 'Acme'"), ScriptedGenerator("Not found in the documents."), question)
-    assert not answer.refused and answer.answer == "Total current assets (2022): 1,250 (In millions) [1]"
+    assert not answer.refused and answer.answer == "Total current assets (2022): 1,250 (in millions) [1]"
     assert answer.lookup.value == "1,250" and answer.lookup.column == "2022" and answer.lookup.n == 1
     assert answer.citations[0].quote == "Total current assets | 1,400 | 1,250" and answer.citations[0].page == 40
     assert answer.draft == "Not found in the documents."
@@ -223,5 +223,5 @@ def test_a_refusal_with_the_named_table_row_in_its_sources_is_answered_from_the_
 
 def test_extract_mode_shows_the_looked_up_cell_first():
     answer = ask(balance_kb("names 'Acme'"), ScriptedGenerator(), "How much cash did Acme hold in 2023?", mode="extract")
-    assert answer.answer.startswith("Cash (2023): 310 (In millions) [1]\n") and answer.lookup.label == "Cash"
+    assert answer.answer.startswith("Cash (2023): 310 (in millions) [1]\n") and answer.lookup.label == "Cash"
     assert answer.citations[0].quote == "Cash | 310 | 295"

@@ -36,7 +36,7 @@ def test_years_left_as_text_above_a_table_head_its_columns_when_they_are_as_many
     question = "How much did Square generate in cash flow from operating activities in FY2019?"
     found = lookup(question, [hit(CASH_FLOWS)])  # "net" and "provided" may be left out; "cash" cannot
     assert (found.label, found.column, found.value, found.scale) == (
-        "Net cash provided by operating activities", "2019", "465,699", "(In thousands)"
+        "Net cash provided by operating activities", "2019", "465,699", "in thousands"
     )  # fmt: skip
     two_years = CASH_FLOWS.replace("\n2018\n", "\n")  # two years over three figures: no column is sure
     assert lookup(question, [hit(two_years)]) is None
@@ -49,7 +49,7 @@ def test_the_row_the_question_names_under_the_year_it_names():
         "Total current assets",
         "2019",
         "16,525",
-        "(Dollars in millions)",
+        "in millions",
     )
     assert found.row == "Total current assets |  | 16,525 | 15,134" and found.n == 1
     assert lookup("What was the cash and equivalents balance in 2018?", [hit(STATEMENT)]).value == "4,249"  # "4,466 $" aligned
@@ -77,3 +77,13 @@ def test_which_questions_ask_for_one_value():
     assert not asks_lookup("Does Nike have an improving gross margin profile?")
     assert not asks_lookup("What is the FY2019 fixed asset turnover ratio?")
     assert not asks_lookup("What is the year-over-year change in revenue (in %)?")
+
+
+def test_the_scale_is_the_nearest_unit_stated_not_the_line_stating_it():
+    text = (
+        "The following table summarizes our cash flow activities (in thousands):\n"
+        "Year Ended December 31, 2020\n2019\n"
+        "Net cash provided by operating activities | $ | 381,603 | $ | 465,699"
+    )
+    found = lookup("How much cash was generated from operating activities in 2020?", [hit(text)])
+    assert found.text == "Net cash provided by operating activities (2020): 381,603 (in thousands) [1]"
