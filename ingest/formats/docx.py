@@ -16,11 +16,10 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
 from ingest.formats.images import alt_text
-from ingest.formats.package import open_package
+from ingest.formats.package import load_package, open_package
 from ingest.formats.sections import block, flow_pages
 from ingest.page import Block, ParsedDocument
 from ingest.parse.tables import table_text
-from rag.core.errors import CorruptFile
 
 HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
@@ -161,10 +160,7 @@ def table_rows(tbl) -> tuple[list[list[dict]], int]:
 
 def read_docx(path: Path, name: str) -> ParsedDocument:
     package = open_package(path, name)
-    try:
-        document = docx.Document(package.data)
-    except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds on a broken package
-        raise CorruptFile(f"{name}: not a readable Word document ({type(exc).__name__}: {exc})") from None
+    document = load_package(package, name, docx.Document, "Word document")
     numbering, styles = _Numbering(document), _Styles(document)
     images: dict[str, bytes] = {}
     blocks: list[Block] = []

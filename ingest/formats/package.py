@@ -11,10 +11,14 @@
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from rag.core.errors import CorruptFile, TooLarge
+
+T = TypeVar("T")
 
 MAX_PART_BYTES = 256 << 20
 MAX_TOTAL_BYTES = 1 << 30
@@ -94,3 +98,12 @@ def open_package(path: Path, name: str) -> Package:
         raise CorruptFile(f"{name}: a damaged office file ({exc})") from None
     out.seek(0)
     return Package(out, sizes, notes)
+
+
+def load_package(package: Package, name: str, loader: Callable[[io.BytesIO], T], kind: str) -> T:
+    """`loader` (python-docx, python-pptx, openpyxl) run on the checked package; whatever it raises on a broken
+    package becomes one `CorruptFile` that says which `kind` of file could not be read."""
+    try:
+        return loader(package.data)
+    except Exception as exc:  # noqa: BLE001 - the office libraries raise many kinds on a broken package
+        raise CorruptFile(f"{name}: not a readable {kind} ({type(exc).__name__}: {exc})") from None

@@ -15,11 +15,10 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.util import Emu
 
 from ingest.formats.images import alt_text
-from ingest.formats.package import open_package
+from ingest.formats.package import load_package, open_package
 from ingest.formats.sections import block, header_like, unit_page
 from ingest.page import Block, ParsedDocument
 from ingest.parse.tables import table_text
-from rag.core.errors import CorruptFile
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 TITLES = {PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE}
@@ -121,10 +120,7 @@ def _notes(slide, width: float, height: float) -> list[Block]:
 
 def read_pptx(path: Path, name: str) -> ParsedDocument:
     package = open_package(path, name)
-    try:
-        deck = pptx.Presentation(package.data)
-    except Exception as exc:  # noqa: BLE001 - python-pptx raises many kinds on a broken package
-        raise CorruptFile(f"{name}: not a readable PowerPoint deck ({type(exc).__name__}: {exc})") from None
+    deck = load_package(package, name, pptx.Presentation, "PowerPoint deck")
     width, height = _pt(deck.slide_width), _pt(deck.slide_height)
     pages = []
     images: dict[str, bytes] = {}

@@ -13,6 +13,7 @@ a workbook and `MAX_TABLE_CELLS` cells a table are read, the rest reported as no
 """
 
 import datetime
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -20,11 +21,11 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from ingest.formats.package import Package, open_package, read_part
+from ingest.formats.package import Package, load_package, open_package, read_part
 from ingest.formats.sections import block, header_like, is_number, unit_page
 from ingest.page import Block, ParsedDocument
 from ingest.parse.tables import table_text
-from rag.core.errors import CorruptFile, TooLarge
+from rag.core.errors import TooLarge
 
 MAX_CELLS = 2_000_000
 MAX_TABLE_CELLS = 500_000
@@ -167,13 +168,14 @@ def check_merges(package: Package, name: str) -> None:
     package.data.seek(0)
 
 
+def _workbook(data: io.BytesIO) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(data, data_only=True, keep_vba=False, keep_links=False, rich_text=False)
+
+
 def read_xlsx(path: Path, name: str) -> ParsedDocument:
     package = open_package(path, name)
     check_merges(package, name)
-    try:
-        book = openpyxl.load_workbook(package.data, data_only=True, keep_vba=False, keep_links=False, rich_text=False)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken package
-        raise CorruptFile(f"{name}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
+    book = load_package(package, name, _workbook, "Excel workbook")
     notes = list(package.notes)
     budget = [MAX_CELLS]
     pages = []

@@ -17,11 +17,11 @@ company the collection does not hold is never answered from another company's ta
 import re
 from dataclasses import dataclass
 
+from rag.answering.extract import ROW
 from rag.core.types import Hit
 from rag.profiles.periods import YEAR, question_periods
 from rag.retrieval.lexical import tokens
 
-ROW = " | "
 ASKS_VALUE = re.compile(r"\b(?:what (?:is|was|were|are)|how much|how many)\b", re.IGNORECASE)
 DERIVED = re.compile(
     r"\b(?:ratio|ratios|growth|grow|grew|change|changed|changes|average|margin|margins|percent|percents|percentage|"
