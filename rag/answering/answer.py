@@ -161,15 +161,19 @@ def _generate(
     messages = build_messages(question, hits, cfg.source_words, cfg.tables)
     gen = generator.generate(messages, max_tokens=max_tokens, on_token=on_token)
     _gen_timings(timings, gen)
+    timings.update(prompt_parts(generator, messages, question, gen.prompt_tokens))
     model = generator.ref()
     if is_refusal(gen.text):
         return Answer(answer=refusal(hits, "the model found no answer"), refused=True, citations=[], model=model, draft=gen.text)
     if not cfg.check:
         text, citations = resolve_citations(gen.text, hits)
         return Answer(answer=text, citations=citations, model=model, draft=gen.text)
+    t_check = time.perf_counter()
     checked = check_answer(gen.text, hits, question, cfg.min_support)
+    timings["check_ms"] = _ms(t_check)
     dropped = checked.dropped
     if not checked.citations and cfg.regenerate:
+        timings["retries"] = 1
         retry = [*messages, {"role": "assistant", "content": gen.text}, {"role": "user", "content": RETRY}]
         again = generator.generate(retry, max_tokens=max_tokens)
         _gen_timings(timings, again, prefix="retry_")
@@ -182,7 +186,9 @@ def _generate(
                 model=model,
                 draft=gen.text,
             )
+        t_check = time.perf_counter()
         checked = check_answer(again.text, hits, question, cfg.min_support)
+        timings["check_ms"] = round(timings["check_ms"] + _ms(t_check), 2)
         dropped += checked.dropped
     if not checked.citations:
         return Answer(
@@ -256,18 +262,37 @@ def _extract(
 
 
 def _gen_timings(timings: dict, gen: Generation, prefix: str = "") -> None:
+    """A generation's times and token counts: `prompt_cached_tokens` were reused from the previous call's state
+    (llama.cpp keeps the prefix two prompts share), so prefill speed counts the tokens evaluated."""
     decode_ms = gen.decode_ms or max(gen.total_ms - gen.prompt_ms, 1e-6)
+    evaluated = gen.prompt_tokens - gen.cached_tokens
     timings.update(
         {
             f"{prefix}generation_ms": round(gen.total_ms, 1),
             f"{prefix}prompt_ms": round(gen.prompt_ms, 1),
             f"{prefix}prompt_tokens": gen.prompt_tokens,
+            f"{prefix}prompt_cached_tokens": gen.cached_tokens,
+            f"{prefix}prefill_tokens_per_s": round(evaluated / (gen.prompt_ms / 1000), 2) if gen.prompt_ms > 0 else 0.0,
             f"{prefix}completion_tokens": gen.completion_tokens,
             f"{prefix}tokens_per_s": round(gen.completion_tokens / (decode_ms / 1000), 2),
         }
     )
     if not prefix:
         timings["first_token_ms"] = round(timings.get("retrieval_ms", 0) + gen.first_token_ms, 1)
+
+
+def prompt_parts(generator: Generator, messages: list[dict], question: str, prompt_tokens: int) -> dict[str, int]:
+    """Where the prompt's tokens went: the fixed part (rules, worked examples and the chat template, the same for
+    every question), the sources and the question. Counted with the model's tokenizer; {} when it has none."""
+    count = getattr(generator, "count_tokens", None)
+    if count is None or not prompt_tokens:
+        return {}
+    user, asked = count(messages[-1]["content"]), count(question.strip())
+    return {
+        "prompt_fixed_tokens": max(prompt_tokens - user, 0),
+        "prompt_sources_tokens": max(user - asked, 0),
+        "prompt_question_tokens": asked,
+    }
 
 
 def _ms(t0: float) -> float:

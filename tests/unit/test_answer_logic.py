@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.answering.answer import ask, fit_sources
+from rag.answering.answer import ask, fit_sources, prompt_parts
 from rag.answering.prompts import build_messages
 from rag.core.errors import BadInput
 from rag.core.settings import AnswerSettings
@@ -128,6 +128,18 @@ def test_sources_are_dropped_from_the_end_to_fit_the_budget():
     assert 1 < len(kept) < 5 and [h.chunk_id for h in kept] == [h.chunk_id for h in hits[: len(kept)]]
     assert size(kept) <= 450 < size(hits[: len(kept) + 1])  # the most relevant that fit, in order
     assert len(fit_sources(gen, "q?", hits, budget=10)) == 1  # one source is always kept
+
+
+def test_prompt_tokens_are_split_into_the_fixed_part_the_sources_and_the_question():
+    gen = ScriptedGenerator()
+    hits = [Hit(chunk_id="1", doc_id="d", doc="d.pdf", page=1, score=1.0, text="word " * 40)]
+    messages = build_messages("How long is the leave?", hits)
+    total = gen.count_tokens("\n".join(m["content"] for m in messages)) + 7  # the template's own tokens
+    parts = prompt_parts(gen, messages, "How long is the leave?", total)
+    assert parts["prompt_question_tokens"] == gen.count_tokens("How long is the leave?")
+    assert parts["prompt_sources_tokens"] >= 40 and sum(parts.values()) == total
+    assert parts["prompt_fixed_tokens"] == total - gen.count_tokens(messages[-1]["content"])
+    assert prompt_parts(gen, messages, "q", 0) == {} and prompt_parts(object(), messages, "q", 100) == {}
 
 
 def test_a_table_source_can_be_given_as_compact_html():
