@@ -62,6 +62,23 @@ def test_an_answer_says_where_its_prompt_tokens_went(services):
     assert t["first_token_ms"] > t["retrieval_ms"] and ("check_ms" in t) == (not answer.refused or bool(answer.dropped))
 
 
+def test_a_growth_question_over_a_real_parsed_table_is_computed_from_its_cells(tmp_path):
+    """Parsed, chunked, embedded and retrieved for real; extract mode, so no model: the two cells under the years
+    asked are the operands, the service computes the growth and cites the page for both."""
+    from tests.helpers import docgen
+
+    rows = [["(in millions)", "2023", "2022"], ["Net sales", "1,400", "1,250"], ["Operating costs", "900", "880"]]
+    report = docgen.table_pdf(tmp_path / "acme-report.pdf", "Income statement", rows)
+    s = Services(make_settings(tmp_path / "data"))
+    assert Ingestor(s).ingest_paths([report]).ok
+    answer = s.ask("How much did net sales grow from 2022 to 2023?", k=3, mode="extract")
+    assert answer.lookup is not None and answer.lookup.kind == "growth" and answer.lookup.value == "12.0%"
+    calc = answer.calculations[0]
+    assert calc.result == 12.0 and [op.value for op in calc.operands] == [1250, 1400]
+    assert {op.citation for op in calc.operands} == {answer.citations[0].n} and answer.citations[0].page == 1
+    assert answer.answer.startswith("Net sales (2022 to 2023): growth(1,250 [1], 1,400 [1]) = 12.0%.")
+
+
 def test_question_over_an_empty_index_gets_a_clear_answer(tmp_path):
     empty = Services(make_settings(tmp_path))
     answer = empty.ask("What is the meal allowance?")

@@ -237,3 +237,20 @@ def test_extract_mode_shows_the_looked_up_cell_first():
     answer = ask(balance_kb("names 'Acme'"), ScriptedGenerator(), "How much cash did Acme hold in 2023?", mode="extract")
     assert answer.answer.startswith("Cash (2023): 310 (in millions) [1]\n") and answer.lookup.label == "Cash"
     assert answer.citations[0].quote == "Cash | 310 | 295"
+
+
+def test_a_refusal_asking_for_a_change_between_two_years_is_computed_from_the_cells():
+    question = "How much did Acme's total current assets grow from 2022 to 2023?"
+    answer = ask(balance_kb("names 'Acme'"), ScriptedGenerator("Not found in the documents."), question)
+    assert not answer.refused and answer.answer == "Total current assets (2022 to 2023): growth(1,250 [1], 1,400 [1]) = 12.0%."
+    assert answer.lookup.kind == "growth" and answer.lookup.value == "12.0%" and answer.lookup.column == "2022 to 2023"
+    calc = answer.calculations[0]
+    assert [op.value for op in calc.operands] == [1250, 1400] and calc.result == 12.0 and not calc.replaced
+    assert answer.citations[0].page == 40 and answer.draft == "Not found in the documents."
+    # extract mode: the calculation first, no model
+    gen = ScriptedGenerator()
+    extracted = ask(balance_kb("names 'Acme'"), gen, question, mode="extract")
+    assert extracted.answer.startswith("Total current assets (2022 to 2023): growth(") and extracted.calculations
+    assert gen.calls == []
+    # a question naming no document the collection holds gets nothing from the tables
+    assert ask(balance_kb(None), ScriptedGenerator("Not found in the documents."), question).refused
