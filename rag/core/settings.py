@@ -222,6 +222,25 @@ class RetrievalSettings(BaseModel):
         ),
     )
     section_weight: float = Field(default=1.0, description="weight of the named sections' list in the fusion")
+    glossary_built_in: bool = Field(
+        default=True,
+        description=(
+            "expand questions that name a term of the built-in glossary (financial measures: margins, turnover and "
+            "liquidity ratios, capital intensity, free cash flow, EBITDA, effective tax rate, debt) with what it is "
+            "made of, searched as two more ranked lists (rag.retrieval.glossary)"
+        ),
+    )
+    glossary: Path | None = Field(
+        default=None,
+        description=(
+            'a JSON file of your own terms, [{"terms": ["PTO", "paid time off"], "means": "annual leave vacation days"}], '
+            "read with the built-in glossary"
+        ),
+    )
+    glossary_weight: float = Field(
+        default=2.0,
+        description="weight of each glossary list (dense, BM25) in the fusion, as the routed lists weigh (docs/benchmarks.md)",
+    )
 
     lower_case_words = field_validator("mode", "fusion", "route", mode="before")(_lower)
 

@@ -28,6 +28,7 @@ from rag.profiles.overrides import apply_tags
 from rag.profiles.pdf_metadata import pdf_metadata
 from rag.retrieval.embedder import Embedder
 from rag.retrieval.fusion import diversify, rrf, weighted
+from rag.retrieval.glossary import Glossary
 from rag.retrieval.lexical import Bm25Index, LexicalIndex
 from rag.retrieval.routing import Route, Router
 from rag.retrieval.sections import SectionNames
@@ -113,6 +114,7 @@ class KnowledgeBase:
         self._mismatch: str | None = None
         self._router: Router | None = None
         self._sections: SectionNames | None = None
+        self._glossary: Glossary | None = None
         self._cache: VectorCache | None = None
 
     # ---- reading -------------------------------------------------------------------------------
@@ -224,6 +226,15 @@ class KnowledgeBase:
         elif routed:
             lists += [dense_r, lexical_r]
             weights += [cfg.route_weight * cfg.dense_weight, cfg.route_weight * cfg.lexical_weight]
+        if means := self.glossary().expand(query):  # what the terms it names are made of, where it is asked
+            scope = routed if routed else allowed
+            if cfg.mode in ("hybrid", "dense"):
+                lists.append(live.vectors.search(self.embedder.embed([means])[0], n, scope))
+                weights.append(cfg.glossary_weight * cfg.dense_weight)
+            if cfg.mode in ("hybrid", "lexical"):
+                lists.append(live.lexical.search(means, n, scope))
+                weights.append(cfg.glossary_weight * cfg.lexical_weight)
+            timings["glossary_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         fuse = (lambda ls, ws: weighted(ls, ws)) if cfg.fusion == "weighted" else (lambda ls, ws: rrf(ls, cfg.rrf_k, ws))
         fused = fuse(lists, weights)
         rows = self.store.chunks_by_vid([vid for vid, _ in fused[: n * 2]])
@@ -257,6 +268,13 @@ class KnowledgeBase:
         ]
         timings["fuse_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return hits, timings
+
+    def glossary(self) -> Glossary:
+        """The glossary questions are expanded with (built once; rag.retrieval.glossary)."""
+        if self._glossary is None:
+            cfg = self.settings.retrieval
+            self._glossary = Glossary.load(cfg.glossary, cfg.glossary_built_in)
+        return self._glossary
 
     def _named_sections(self, query: str, fused: list[tuple[int, float]], rows: dict[int, dict]) -> dict[int, str]:
         """Candidate vector id -> the segment of its heading the question names, for the candidates under one."""

@@ -84,6 +84,21 @@ def put(services, collection: str, name: str, sentences: list[str], profile: Doc
     return doc
 
 
+def put_pages(services, name: str, pages: list[tuple[str, str]]) -> Document:
+    """A 10-K of Contoso Ltd (FY2022) in collection "c" with one chunk a page: (heading, text) for each page."""
+    doc_id = hashlib.sha256(name.encode()).hexdigest()[:16]
+    doc = Document(
+        id=doc_id, name=name, path=f"/d/{name}", collection="c", sha256=doc_id, status="ok", pages=len(pages),
+        profile=DocumentProfile(organizations=["Contoso Ltd"], kind="10-K", period="FY2022", year=2022),
+    )  # fmt: skip
+    rows = [
+        Chunk(id=f"{doc_id}-{i}", doc_id=doc_id, page=i + 1, bbox=[0, 0, 1, 1], heading=heading, text=text)
+        for i, (heading, text) in enumerate(pages)
+    ]
+    services.kb.put_document(doc, 1, 0.0, rows)
+    return doc
+
+
 def client(app, key: str | None = None) -> TestClient:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return TestClient(app, headers=headers, raise_server_exceptions=False)

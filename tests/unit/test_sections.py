@@ -1,11 +1,8 @@
 """Sections a question names ("according to the balance sheet"): which heading segments count as named, and the
 knowledge base moving the candidates under them up (and saying so), or not when the setting is off."""
 
-import hashlib
-
-from rag.core.types import Chunk, Document, DocumentProfile
 from rag.retrieval.sections import SectionNames, segments
-from tests.helpers.apps import make_app
+from tests.helpers.apps import make_app, put_pages
 
 HEADINGS = [
     ("mmm", "3M Company and Subsidiaries > Consolidated Balance Sheets > (Millions)"),
@@ -46,19 +43,6 @@ def test_company_names_calendar_words_and_single_words_name_no_section():
     assert named("Which properties does 3M own?", HEADINGS[6][1]) is None
 
 
-def _doc(services, name: str, chunks: list[tuple[str, str]]) -> None:
-    doc_id = hashlib.sha256(name.encode()).hexdigest()[:16]
-    doc = Document(
-        id=doc_id, name=name, path=f"/d/{name}", collection="c", sha256=doc_id, status="ok", pages=len(chunks),
-        profile=DocumentProfile(organizations=["Contoso Ltd"], kind="10-K", period="FY2022", year=2022),
-    )  # fmt: skip
-    rows = [
-        Chunk(id=f"{doc_id}-{i}", doc_id=doc_id, page=i + 1, bbox=[0, 0, 1, 1], heading=heading, text=text)
-        for i, (heading, text) in enumerate(chunks)
-    ]
-    services.kb.put_document(doc, 1, 0.0, rows)
-
-
 CHUNKS = [
     ("Liquidity and Capital Resources", "What were the total assets? According to management, the total assets grew."),
     ("Consolidated Balance Sheets", "Total assets | 1,234 | 1,100"),
@@ -68,12 +52,12 @@ QUESTION = "According to the balance sheet, what were the total assets?"
 
 def test_the_knowledge_base_moves_up_the_chunks_under_a_named_section_and_says_so(tmp_path):
     _, services = make_app(tmp_path / "on", retrieval={"max_per_page": 0})
-    _doc(services, "contoso-2022.pdf", CHUNKS)
+    put_pages(services, "contoso-2022.pdf", CHUNKS)
     hits, _ = services.kb.search(QUESTION, 2)
     assert hits[0].page == 2 and hits[0].section == "Consolidated Balance Sheets"
     assert hits[1].section is None
     _, off = make_app(tmp_path / "off", retrieval={"route_sections": False, "max_per_page": 0})
-    _doc(off, "contoso-2022.pdf", CHUNKS)
+    put_pages(off, "contoso-2022.pdf", CHUNKS)
     hits, _ = off.kb.search(QUESTION, 2)
     assert hits[0].page == 1 and not any(h.section for h in hits)
 
