@@ -68,9 +68,9 @@ class Transaction(Protocol):
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
 
-    def executemany(self, sql: str, rows: list[Sequence[Any]]) -> None: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
-    def insert_ids(self, sql: str, rows: list[Sequence[Any]], id_column: str) -> list[int]: ...
+    def insert_ids(self, sql: str, rows: Sequence[Sequence[Any]], id_column: str) -> list[int]: ...
 
 
 class Database(Protocol):
@@ -116,10 +116,10 @@ class _SqliteTransaction:
     def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.db.execute(sql, args)
 
-    def executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.db.executemany(sql, rows)
 
-    def insert_ids(self, sql: str, rows: list[Sequence[Any]], id_column: str) -> list[int]:
+    def insert_ids(self, sql: str, rows: Sequence[Sequence[Any]], id_column: str) -> list[int]:
         ids = []
         for row in rows:
             rowid = self.db.execute(sql, row).lastrowid
@@ -203,7 +203,7 @@ class Row(tuple):
         row._index = index
         return row
 
-    def __getitem__(self, key):  # type: ignore[override]
+    def __getitem__(self, key):
         if isinstance(key, str):
             return tuple.__getitem__(self, self._index[key])
         return tuple.__getitem__(self, key)
@@ -229,11 +229,11 @@ class _PostgresTransaction:
     def execute(self, sql: str, args: Sequence[Any] = ()):
         return self.conn.execute(to_pyformat(sql), args)
 
-    def executemany(self, sql: str, rows: list[Sequence[Any]]) -> None:
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self.conn.cursor().executemany(to_pyformat(sql), rows)
 
-    def insert_ids(self, sql: str, rows: list[Sequence[Any]], id_column: str) -> list[int]:
+    def insert_ids(self, sql: str, rows: Sequence[Sequence[Any]], id_column: str) -> list[int]:
         """One pipelined round trip for many rows; the ids come back in the order of `rows`."""
         if not rows:
             return []

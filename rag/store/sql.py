@@ -63,7 +63,7 @@ class SqlStore:
 
     def _tags(self, doc_ids: list[str] | None = None) -> dict[str, dict[str, str]]:
         """Tags per document id (of the given documents, or of all)."""
-        sql, args = "SELECT doc_id, key, value FROM document_tags", []
+        sql, args = "SELECT doc_id, key, value FROM document_tags", list[str]()
         if doc_ids is not None:
             where, args = in_list("doc_id", doc_ids)
             sql += " WHERE " + where
@@ -74,7 +74,7 @@ class SqlStore:
 
     def _aliases(self, doc_ids: list[str] | None = None) -> dict[str, list[str]]:
         """Other names (paths) of each document: the same content found under them (`add_alias`)."""
-        sql, args = "SELECT doc_id, path FROM document_aliases", []
+        sql, args = "SELECT doc_id, path FROM document_aliases", list[str]()
         if doc_ids is not None:
             where, args = in_list("doc_id", doc_ids)
             sql += " WHERE " + where

@@ -13,8 +13,8 @@ from rag.generation.transformers import TransformersGenerator
 from rag.retrieval.embedder import Embedder, SentenceTransformerEmbedder
 from rag.retrieval.lexical import Bm25Index, LexicalIndex
 from rag.retrieval.vector_index import FaissIndex, VectorIndex
-from rag.store.protocol import Store
 from rag.store.database import Database, PostgresDatabase, SqliteDatabase
+from rag.store.protocol import Store
 from rag.store.sql import SqlStore
 from tests.helpers.apps import EchoGenerator, HashEmbedder
 
