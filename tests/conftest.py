@@ -117,7 +117,7 @@ def postgres():
 def store_url(request, tmp_path) -> str:
     """RAG_STORE__URL of an empty store on each backend: an SQLite file, or a fresh schema on the session's server."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/store.sqlite"
+        return f"sqlite://{tmp_path}/store.sqlite"
     return request.getfixturevalue("postgres").schema_url()
 
 

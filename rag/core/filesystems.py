@@ -77,11 +77,11 @@ def _existing(path: Path) -> Path:
     return path.resolve()
 
 
-def refuse_network_sqlite(path: Path, what: str, mountinfo: Path = MOUNTINFO) -> None:
+def refuse_network_sqlite(path: Path, what: str) -> None:
     """Raise `NetworkFilesystem` when the SQLite database `path` (`what` it holds) would be on a network file
     system. Where the mount table cannot be read (not Linux), nothing is checked."""
     try:
-        table = mountinfo.read_text()
+        table = MOUNTINFO.read_text()
     except OSError:
         return
     fstype, mount = filesystem_type(_existing(path), table)

@@ -328,6 +328,7 @@ def open_database(url: str, data_dir: Path, pool_min: int = 1, pool_max: int = 8
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
         path = re.sub(r"^sqlite:(//)?", "", url, flags=re.I)
+        path = re.sub(r"^/+", "/", path)  # sqlite:////abs as well as sqlite:///abs
         if not path:
             raise RagError("RAG_STORE__URL=sqlite:///PATH names the SQLite file (an absolute path after three slashes)")
         return SqliteDatabase(Path(path))
