@@ -266,6 +266,7 @@ class PostgresDatabase:
             max_size=max(pool_max, pool_min),
             timeout=pool_timeout_s,
             kwargs={"autocommit": True, "row_factory": _row_factory},
+            check=ConnectionPool.check_connection,  # a connection broken by a server restart is replaced, not used
             name="rag-store",
             open=False,
         )
