@@ -77,9 +77,15 @@ def _existing(path: Path) -> Path:
     return path.resolve()
 
 
-def refuse_network_sqlite(path: Path, what: str) -> None:
+SHARED_STATE = (
+    "Keep the data directory (RAG_DATA_DIR) on a local disk, and for several machines put the state in PostgreSQL "
+    "(RAG_STORE__URL=postgresql://...) and the queue in Redis (RAG_JOBS__QUEUE=redis)"
+)
+
+
+def refuse_network_sqlite(path: Path, what: str, instead: str = SHARED_STATE) -> None:
     """Raise `NetworkFilesystem` when the SQLite database `path` (`what` it holds) would be on a network file
-    system. Where the mount table cannot be read (not Linux), nothing is checked."""
+    system, saying what to do `instead`. Where the mount table cannot be read (not Linux), nothing is checked."""
     try:
         table = MOUNTINFO.read_text()
     except OSError:
@@ -89,6 +95,5 @@ def refuse_network_sqlite(path: Path, what: str) -> None:
         raise NetworkFilesystem(
             f"refusing to open the {what} at {path}: it is on a network file system ({fstype} mounted at {mount}), "
             "where SQLite's locking is unreliable and its WAL mode does not work, so writers on several machines "
-            "would corrupt it. Keep the data directory (RAG_DATA_DIR) on a local disk, and for several machines put "
-            "the state in PostgreSQL (RAG_STORE__URL=postgresql://...) and the queue in Redis (RAG_JOBS__QUEUE=redis)"
+            f"would corrupt it. {instead}"
         )

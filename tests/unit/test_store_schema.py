@@ -148,7 +148,7 @@ def test_sqlite_databases_on_a_network_file_system_are_refused(tmp_path, monkeyp
         open_database("", shared)
     with pytest.raises(NetworkFilesystem, match="SQLite job queue"):
         make_huey(Settings(data_dir=shared))
-    with pytest.raises(NetworkFilesystem, match="vector cache"):
+    with pytest.raises(NetworkFilesystem, match=r"vector cache .* \(RAG_INDEX__VECTOR_CACHE=false\)"):
         VectorCache(shared / "vector_cache.sqlite", {"model": "x"}, 4).embed(["a"], lambda texts: [[0.0] * 4])
     assert list((tmp_path / "nfs").iterdir()) == []  # refused before anything was created there
     assert open_database("", tmp_path / "local").where.endswith("local/store.sqlite")  # a local disk is fine
