@@ -24,6 +24,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +48,11 @@ TYPES = {
         "bigint": "BIGINT",
     },
 }
+
+
+def utc_now() -> str:
+    """Now, in UTC, as the store writes times (ISO 8601, seconds)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class StoreUnavailable(RagError):

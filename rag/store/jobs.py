@@ -9,9 +9,8 @@ import time
 
 from rag.core.errors import NotFound
 from rag.core.types import Job, JobFile
-from rag.store.database import in_list
+from rag.store.database import in_list, utc_now
 from rag.store.protocol import Store
-from rag.store.sql import utc_now
 
 TERMINAL = ("done", "failed", "cancelled")
 STATES = ("queued", "running", *TERMINAL)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.store.database import Database, StoreUnavailable, Transaction, render
+from rag.store.database import Database, StoreUnavailable, Transaction, render, utc_now
 
 BASELINE = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -161,8 +161,6 @@ def _refuse_newer(version: int, db: Database, latest: int = LATEST) -> None:
 
 def upgrade(db: Database, migrations: list[Migration] | None = None) -> list[int]:
     """Apply every migration `db` lacks, in order, in one transaction; returns the versions applied."""
-    from rag.store.sql import utc_now  # the store's clock (the store imports this module)
-
     migrations = MIGRATIONS if migrations is None else migrations
     with db.migrating() as tx:
         for statement in render(VERSIONS_TABLE, db.dialect):

@@ -3,19 +3,12 @@ embedded default, or PostgreSQL: rag/store/database.py). Vector ids for the inde
 rowids; a PostgreSQL identity column), never reused. The schema is versioned (rag/store/migrations.py)."""
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rag.core.errors import NotFound
 from rag.core.types import Chunk, Document, DocumentProfile
-from rag.store.database import Database, SqliteDatabase, Transaction, in_list, marks, open_database
+from rag.store.database import Database, SqliteDatabase, Transaction, in_list, marks, open_database, utc_now
 from rag.store.migrations import require_current, upgrade
-
-
-def utc_now() -> str:
-    """Now, in UTC, as the store writes times (ISO 8601, seconds)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
 
 CHUNK_INSERT = "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord,addresses_model) VALUES (?,?,?,?,?,?,?,?,?)"
 

@@ -70,14 +70,14 @@ class PostgresServer:
             [str(self.bin / args[0]), *args[1:]], capture_output=True, text=True, timeout=timeout, env=env, cwd=self.root, **kw
         )
 
-    def start(self) -> "PostgresServer":
+    def start(self, durable: bool = False) -> "PostgresServer":
+        """initdb and start; `durable`: PostgreSQL's own defaults (fsync, synchronous commit), for measurements."""
         init = self._run("initdb", "-D", str(self.data), "-U", "rag", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
         if init.returncode:
             raise RuntimeError(f"initdb failed: {init.stderr.strip()}")
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-            " -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         started = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
         if started.returncode:
             raise RuntimeError(f"pg_ctl start failed: {started.stderr.strip()} {self.log_tail()}")
