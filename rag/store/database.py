@@ -22,6 +22,7 @@ import functools
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -135,6 +136,20 @@ class _SqliteTransaction:
         return ids
 
 
+def _wal(db: sqlite3.Connection, wait_s: float = 30.0) -> None:
+    """Put the file in WAL mode. Turning a new file to WAL needs it alone: a process opening it at that moment gets
+    SQLITE_BUSY at once (no busy wait, to avoid a deadlock), so it tries again; once in WAL, nothing waits."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class SqliteDatabase:
     """An SQLite file in WAL mode: one connection per thread, writes one at a time (a lock in this process,
     `BEGIN IMMEDIATE` across processes, waiting up to 30 s for another writer)."""
@@ -156,7 +171,7 @@ class SqliteDatabase:
             # isolation_level=None: no implicit transactions; `write()` opens and ends its own
             db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
+            _wal(db)
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
