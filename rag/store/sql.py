@@ -37,7 +37,10 @@ class SqlStore:
     def __init__(self, db: Database, migrate: bool = True):
         self.sql = db
         try:
-            upgrade(db) if migrate else require_current(db)
+            if migrate:
+                upgrade(db)
+            else:
+                require_current(db)
         except BaseException:
             db.close()
             raise
