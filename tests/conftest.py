@@ -97,6 +97,48 @@ def peft_adapter(tmp_path_factory):
     return make_peft_adapter(tmp_path_factory.mktemp("peft") / "adapter", MODELS_DIR, SMALL_MODEL)
 
 
+# ---- the store on both backends: SQLite (a file) and PostgreSQL (a real server, started once per session) -----
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for the session (tests/helpers/postgres.py), started at the first test that asks for it
+    and stopped at the end; skipped, naming the install step, where Debian's `postgresql` is not installed."""
+    from tests.helpers.postgres import PostgresServer, binaries
+
+    pytest.importorskip("psycopg", reason="the PostgreSQL store needs psycopg: pip install 'grounded-rag[postgres]'")
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (initdb): run scripts/test-tools.sh (apt-get install postgresql)")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """RAG_STORE__URL of an empty store on each backend: an SQLite file, or a fresh schema on the session's server."""
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path}/store.sqlite"
+    return request.getfixturevalue("postgres").schema_url()
+
+
+@pytest.fixture()
+def make_store(store_url, tmp_path):
+    """Opens the store of `store_url` (again, when called again: the same database); all are closed at the end."""
+    from rag.store.database import open_database
+    from rag.store.sql import SqlStore
+
+    opened = []
+
+    def make(**kw):
+        store = SqlStore(open_database(store_url, tmp_path, **kw))
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
 # ---- skips: counted at the end of every run; under CI=true only GPU tests may skip ---------------------------------
 _SKIPPED: list[tuple[str, str]] = []
 

@@ -1,4 +1,5 @@
-"""Operator commands of `rag`: API keys, the index (versions, rollback, rebuild), the job worker, re-indexing."""
+"""Operator commands of `rag`: API keys, the store's schema, the index (versions, rollback, rebuild), the job worker,
+re-indexing."""
 
 import json
 from pathlib import Path
@@ -57,6 +58,47 @@ def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (from `rag 
     """Revoke an API key: it is refused (401) from the next request on."""
     _keyring().revoke(key_id)
     typer.echo(f"revoked {key_id}")
+
+
+db_app = typer.Typer(help="The store's database: its schema version and migrations.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(as_json: bool = typer.Option(False, "--json")):
+    """Apply the store's missing schema migrations, in order, once (the service also does at start, unless
+    RAG_STORE__MIGRATE=false). Needs no models."""
+    from rag.store.migrations import LATEST, current_version, upgrade
+    from rag.store.sql import database_of
+
+    db = database_of(cli.current_settings())
+    try:
+        before = current_version(db)
+        applied = upgrade(db)
+    finally:
+        db.close()
+    if as_json:
+        typer.echo(json.dumps({"store": db.where, "before": before, "version": LATEST, "applied": applied}))
+        return
+    done = f"applied {', '.join(map(str, applied))}" if applied else "nothing to apply"
+    typer.echo(f"{db.where}: schema version {before} -> {LATEST} ({done})")
+
+
+@db_app.command("status")
+def db_status(as_json: bool = typer.Option(False, "--json")):
+    """The store's database, its schema version and the version this code needs."""
+    from rag.store.migrations import LATEST, current_version
+    from rag.store.sql import database_of
+
+    db = database_of(cli.current_settings())
+    try:
+        version = current_version(db)
+    finally:
+        db.close()
+    if as_json:
+        typer.echo(json.dumps({"store": db.where, "dialect": db.dialect, "version": version, "latest": LATEST}))
+        return
+    behind = "" if version == LATEST else f" (this code needs {LATEST}: run `rag db upgrade`)"
+    typer.echo(f"{db.where} ({db.dialect}): schema version {version}{behind}")
 
 
 def worker(
@@ -195,6 +237,7 @@ def index_rebuild(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
+    app.add_typer(db_app, name="db")
     app.add_typer(index_app, name="index")
     app.command("worker")(worker)
     app.command("reindex")(reindex)

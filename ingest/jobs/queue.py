@@ -20,6 +20,7 @@ from ingest.jobs.uploads import sweep, uploads_dir
 from ingest.pipeline import Ingestor, Prepared
 from ingest.results import FileResult
 from rag.core.errors import BadInput, MissingExtra, NotFound, RagError
+from rag.core.filesystems import refuse_network_sqlite
 from rag.core.settings import Settings
 from rag.core.types import Job
 from rag.service.access import AllowedRoots
@@ -42,8 +43,10 @@ def make_huey(settings: Settings):
         return RedisHuey("rag-jobs", url=cfg.redis_url, results=False)
     from huey import SqliteHuey
 
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("rag-jobs", filename=str(Path(settings.data_dir) / "queue.sqlite"), results=False)
+    path = Path(settings.data_dir) / "queue.sqlite"
+    refuse_network_sqlite(path, "SQLite job queue")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("rag-jobs", filename=str(path), results=False)
 
 
 def make_job_queue(settings: Settings, jobs: JobStore, services=None, metrics=None) -> JobQueue:

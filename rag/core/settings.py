@@ -350,6 +350,32 @@ class IngestSettings(BaseModel):
     )
 
 
+class StoreSettings(BaseModel):
+    url: str = Field(
+        default="",
+        description=(
+            "where the store keeps documents, chunks, tags, profiles, jobs, API keys and counters: empty = "
+            "`<data dir>/store.sqlite` (SQLite, one machine); `sqlite:///PATH` another SQLite file; "
+            "`postgresql://USER:PASSWORD@HOST:PORT/DB` PostgreSQL through psycopg 3 (extra `postgres`; libpq "
+            "parameters such as `?sslmode=require` or `?options=-csearch_path%3Drag` pass through)"
+        ),
+    )
+    migrate: bool = Field(
+        default=True,
+        description=(
+            "apply the schema's missing migrations when the store is opened; false: refuse to start on a store whose "
+            "schema is behind (run `rag db upgrade` first)"
+        ),
+    )
+    pool_min: int = Field(default=1, ge=0, description="PostgreSQL: connections each process keeps open")
+    pool_max: int = Field(default=8, ge=1, description="PostgreSQL: most connections of one process (more callers wait for one)")
+    pool_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="PostgreSQL: how long to wait for a connection (at start, and from the pool) before failing",
+    )
+
+
 class JobsSettings(BaseModel):
     queue: Literal["sqlite", "redis"] = Field(
         default="sqlite", description="sqlite: `<data dir>/queue.sqlite` (one machine); redis: several (extra `redis`)"
@@ -487,6 +513,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default=AuthSettings(), description="API keys")
     http: HttpSettings = Field(default=HttpSettings(), description="which hosts and origins the API answers")
     ingest: IngestSettings = Field(default=IngestSettings(), description="server-side ingestion and re-indexing")
+    store: StoreSettings = Field(default=StoreSettings(), description="the store's database (SQLite or PostgreSQL)")
     jobs: JobsSettings = Field(default=JobsSettings(), description="ingestion jobs and workers")
 
     lower_case_words = field_validator("log_format", mode="before")(_lower)

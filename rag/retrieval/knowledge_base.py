@@ -1,8 +1,9 @@
-"""The knowledge base: the SQLite store, the published FAISS and BM25 indexes and the embedder, kept in agreement.
+"""The knowledge base: the store (SQLite or PostgreSQL), the published FAISS and BM25 indexes and the embedder, kept
+in agreement.
 
-Writers hold a file lock on the data dir, commit to SQLite, then publish a new index version (FAISS vectors and
+Writers hold a file lock on the data dir, commit to the store, then publish a new index version (FAISS vectors and
 the BM25 index side by side). If a crash falls between the two, `repair()` (run under the same lock before every
-write and at server start) re-embeds what the index lacks and drops what SQLite no longer has. Readers notice a
+write and at server start) re-embeds what the index lacks and drops what the store no longer has. Readers notice a
 newly published version (from any process) and reload it. `bulk()` holds the lock over many documents and
 publishes once at the end.
 """
@@ -35,7 +36,7 @@ from rag.retrieval.sections import SectionNames
 from rag.retrieval.vector_cache import VectorCache, identity_key
 from rag.retrieval.vector_index import FaissIndex, IndexVersions, VectorIndex, choose_kind
 from rag.store.protocol import Store
-from rag.store.sqlite import SqliteStore
+from rag.store.sql import open_store
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class KnowledgeBase:
         self.settings = settings
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store: Store = SqliteStore(self.data_dir / "store.sqlite")
+        self.store: Store = open_store(settings)
         self.versions = IndexVersions(self.data_dir, settings.index.keep_versions)
         self.embedder = embedder
         self._live: LiveIndexes | None = None

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.core.filesystems import refuse_network_sqlite
+
 BATCH = 500  # keys per SQL statement (SQLite's default limit of bound parameters is 32766)
 
 
@@ -44,6 +46,11 @@ class VectorCache:
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
+            refuse_network_sqlite(
+                self.path,
+                "vector cache",
+                "It is a cache of one machine: turn it off (RAG_INDEX__VECTOR_CACHE=false) where the data directory is shared",
+            )
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
             # 16 KiB pages in a rowid table: 1.7 KB a 384-d vector on disk (4 KiB pages WITHOUT ROWID: 4.7 KB); the page

@@ -1,14 +1,14 @@
 """Store seam: what the service keeps besides vectors (documents, chunks, tags, API keys, counters), one protocol for
-every backend. `SqliteStore` (rag/store/sqlite.py) is the embedded default; job rows live beside it
-(`rag.store.jobs.JobStore`, on the same database)."""
+every backend. `SqlStore` (rag/store/sql.py) is its one implementation, written once over a `Database`
+(rag/store/database.py): SQLite, the embedded default, or PostgreSQL. Rows that live beside it (jobs:
+`rag.store.jobs.JobStore`) use the same database through `sql`."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from typing import Protocol
 
 from rag.core.types import Chunk, Document, DocumentProfile, Filters
+from rag.store.database import Database
 
 
 class Store(Protocol):
@@ -66,7 +66,7 @@ class Store(Protocol):
 
     def revoke_key(self, key_id: str) -> bool: ...
 
-    # a connection for the rows that live beside the store (jobs), and the lock to hold around writes to them
-    write_lock: threading.Lock
+    # the database, for the rows that live beside the store (jobs): queries with `?`, `write()` transactions
+    sql: Database
 
-    def db(self) -> sqlite3.Connection: ...
+    def close(self) -> None: ...

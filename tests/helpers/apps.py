@@ -179,6 +179,6 @@ def stored_state(services) -> dict:
     uploads = Path(services.settings.data_dir) / "uploads"
     return {
         **stored_content(services),
-        "jobs": services.kb.store.db().execute("SELECT COUNT(*) FROM jobs").fetchone()[0],
+        "jobs": services.kb.store.sql.one("SELECT COUNT(*) FROM jobs")[0],
         "uploads": sorted(p.name for p in uploads.glob("*/*")),
     }

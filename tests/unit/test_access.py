@@ -7,15 +7,16 @@ import pytest
 from rag.core.errors import BadInput, Forbidden, NotFound, Unauthorized
 from rag.core.types import Filters
 from rag.service.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
-from rag.store.sqlite import SqliteStore
+from rag.store.sql import SqlStore
 
 
-def test_keys_are_stored_hashed_scoped_and_revocable(tmp_path):
-    store = SqliteStore(tmp_path / "s.sqlite")
+def test_keys_are_stored_hashed_scoped_and_revocable(make_store):
+    store = make_store()
     ring = KeyRing(store)
     token, record = ring.create(["hr", "finance"], "write", name="ops")
     assert token.startswith(f"rag_{record['id']}_") and len(token) > 40
-    raw = sqlite3.connect(tmp_path / "s.sqlite").execute("SELECT * FROM api_keys").fetchall()
+    raw = [tuple(r) for r in store.sql.all("SELECT * FROM api_keys")]
+    assert len(raw) == 1
     assert token not in repr(raw)  # only the sha256 is at rest
     who = ring.authenticate(token)
     assert who.key_id == record["id"] and who.rights == "write" and who.collections == {"hr", "finance"}
@@ -32,7 +33,7 @@ def test_keys_are_stored_hashed_scoped_and_revocable(tmp_path):
 @pytest.mark.parametrize("collections,rights", [([], "read"), (["hr"], "admin"), (["../etc"], "read"), ([".x"], "read")])
 def test_bad_key_requests_are_refused(tmp_path, collections, rights):
     with pytest.raises(BadInput):
-        KeyRing(SqliteStore(tmp_path / "s.sqlite")).create(collections, rights)
+        KeyRing(SqlStore.sqlite(tmp_path / "s.sqlite")).create(collections, rights)
 
 
 def test_existing_store_gains_the_keys_table(tmp_path):
@@ -46,7 +47,7 @@ def test_existing_store_gains_the_keys_table(tmp_path):
     )
     db.commit()
     db.close()
-    store = SqliteStore(path)
+    store = SqlStore.sqlite(path)
     assert [d.id for d in store.documents()] == ["d"]
     KeyRing(store).create(["default"])
     assert len(store.keys()) == 1

@@ -16,6 +16,7 @@ GROUPS = {
     "eval": {"parse", "retrieval", "pages", "answers"},
     "index": {"versions", "rollback", "rebuild"},
     "keys": {"create", "list", "revoke"},
+    "db": {"upgrade", "status"},
     "finetune": {"data", "train", "export", "embedder"},
     "documents": {"list", "show", "remove"},
 }

@@ -15,13 +15,12 @@ from rag.core.errors import MissingExtra
 from rag.core.settings import Settings
 from rag.service.access import KeyRing
 from rag.store.jobs import JobStore
-from rag.store.sqlite import SqliteStore
 from tests.helpers import docgen
 from tests.helpers.apps import client, make_app
 
 
-def test_job_rows_claim_cancel_and_takeover(tmp_path):
-    jobs = JobStore(SqliteStore(tmp_path / "s.sqlite"))
+def test_job_rows_claim_cancel_and_takeover(make_store):
+    jobs = JobStore(make_store())
     job = jobs.add("j1", "hr", [("a.pdf", "/x/a.pdf", None), ("b.pdf", "/x/b.pdf", "uploads/b.pdf")])
     assert job.state == "queued" and job.total == 2 and [f.status for f in job.files] == ["queued", "queued"]
     assert jobs.claim("j1", "w1", stale_s=30) and not jobs.claim("j1", "w2", stale_s=30)
@@ -140,8 +139,8 @@ def test_run_job_ingests_resumes_without_duplicates_and_documents_can_be_read_an
     queue = make_job_queue(services.settings, jobs, services)
     assert queue.recover() == []  # its worker might still be alive: not taken over yet
     assert run_job(services, jobs, job["id"], "w", services.settings) is None
-    services.kb.store.db().execute("UPDATE jobs SET heartbeat=? WHERE id=?", (time.time() - 60, job["id"]))
-    services.kb.store.db().commit()
+    with services.kb.store.sql.write() as db:
+        db.execute("UPDATE jobs SET heartbeat=? WHERE id=?", (time.time() - 60, job["id"]))
     assert queue.recover() == [job["id"]]
     assert list((tmp_path / "data" / "workers").glob("*.alive"))  # what the container healthcheck reads
     metrics = WorkerMetrics(pending=lambda: 0, threads=1)

@@ -13,8 +13,9 @@ from rag.generation.transformers import TransformersGenerator
 from rag.retrieval.embedder import Embedder, SentenceTransformerEmbedder
 from rag.retrieval.lexical import Bm25Index, LexicalIndex
 from rag.retrieval.vector_index import FaissIndex, VectorIndex
+from rag.store.database import Database, PostgresDatabase, SqliteDatabase
 from rag.store.protocol import Store
-from rag.store.sqlite import SqliteStore
+from rag.store.sql import SqlStore
 from tests.helpers.apps import EchoGenerator, HashEmbedder
 
 
@@ -29,7 +30,9 @@ def members(protocol) -> set[str]:
         (Embedder, HashEmbedder),
         (VectorIndex, FaissIndex),
         (LexicalIndex, Bm25Index),
-        (Store, SqliteStore),
+        (Store, SqlStore),
+        (Database, SqliteDatabase),
+        (Database, PostgresDatabase),
         (JobQueue, HueyJobQueue),
         (OcrReader, RapidOcrReader),
         (OcrReader, TesseractReader),

@@ -41,8 +41,15 @@ def test_a_planted_page_is_warned_its_chunk_flagged_and_quoted_to_the_model(tmp_
 
 
 def test_a_store_made_before_the_flag_gains_its_column_unflagged(tmp_path):
-    from rag.store.sqlite import SqliteStore
+    import sqlite3
 
-    SqliteStore(tmp_path / "store.sqlite").db().execute("ALTER TABLE chunks DROP COLUMN addresses_model")
-    db = SqliteStore(tmp_path / "store.sqlite").db()
-    assert "addresses_model" in {r[1] for r in db.execute("PRAGMA table_info(chunks)")}
+    from rag.store.sql import SqlStore
+
+    SqlStore.sqlite(tmp_path / "store.sqlite").close()
+    db = sqlite3.connect(tmp_path / "store.sqlite")
+    db.execute("ALTER TABLE chunks DROP COLUMN addresses_model")
+    db.execute("DROP TABLE schema_migrations")  # as a store made before the flag (and before versioned migrations)
+    db.commit()
+    db.close()
+    store = SqlStore.sqlite(tmp_path / "store.sqlite")
+    assert "addresses_model" in {r[1] for r in store.sql.all("PRAGMA table_info(chunks)")}

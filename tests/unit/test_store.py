@@ -1,5 +1,6 @@
+"""The store on both backends (SQLite and PostgreSQL: the `make_store` fixture of tests/conftest.py)."""
+
 from rag.core.types import Chunk, Document
-from rag.store.sqlite import SqliteStore
 
 
 def doc(i: str, path: str = "/x/a.pdf", sha: str = "s1") -> Document:
@@ -10,8 +11,8 @@ def chunks(doc_id: str, n: int) -> list[Chunk]:
     return [Chunk(id=f"{doc_id}-{k}", doc_id=doc_id, page=1, text=f"text {k}") for k in range(n)]
 
 
-def test_replacing_a_document_returns_old_and_new_vector_ids(tmp_path):
-    store = SqliteStore(tmp_path / "s.sqlite")
+def test_replacing_a_document_returns_old_and_new_vector_ids(make_store):
+    store = make_store()
     old, new = store.replace_document(doc("d1"), 10, 1.0, chunks("d1", 3))
     assert old == [] and len(new) == 3
     old2, new2 = store.replace_document(doc("d2", sha="s2"), 10, 2.0, chunks("d2", 2))
@@ -21,8 +22,8 @@ def test_replacing_a_document_returns_old_and_new_vector_ids(tmp_path):
     assert {r["doc_name"] for r in rows.values()} == {"a.pdf"}
 
 
-def test_delete_and_collections(tmp_path):
-    store = SqliteStore(tmp_path / "s.sqlite")
+def test_delete_and_collections(make_store):
+    store = make_store()
     _, a = store.replace_document(doc("d1"), 1, 1, chunks("d1", 2))
     other = Document(id="d9", name="b.pdf", path="/x/b.pdf", collection="hr", sha256="s", status="ok")
     _, b = store.replace_document(other, 1, 1, chunks("d9", 1))
@@ -31,12 +32,12 @@ def test_delete_and_collections(tmp_path):
     assert store.all_vids() == b
 
 
-def test_replace_chunks_keeps_the_document_and_returns_old_and_new_vector_ids(tmp_path):
+def test_replace_chunks_keeps_the_document_and_returns_old_and_new_vector_ids(make_store):
     import pytest
 
     from rag.core.errors import NotFound
 
-    store = SqliteStore(tmp_path / "s.sqlite")
+    store = make_store()
     _, first = store.replace_document(doc("d1").model_copy(update={"tags": {"org": "ACME"}}), 1, 0.0, chunks("d1", 2))
     old, new = store.replace_chunks("d1", [c.model_copy(update={"id": c.id + "b"}) for c in chunks("d1", 3)])
     assert old == first and len(new) == 3 and not set(new) & set(first)

@@ -11,7 +11,7 @@ from rag.core.errors import BadInput
 from rag.core.settings import Settings
 from rag.core.types import Chunk, Document, Filters
 from rag.retrieval.knowledge_base import KnowledgeBase
-from rag.store.sqlite import SqliteStore
+from rag.store.sql import SqlStore
 
 
 def doc(i: str, tags: dict | None = None, collection: str = "default") -> Document:
@@ -24,8 +24,8 @@ def chunks(doc_id: str, texts: list[str]) -> list[Chunk]:
     return [Chunk(id=f"{doc_id}-{k}", doc_id=doc_id, page=k + 1, text=t) for k, t in enumerate(texts)]
 
 
-def test_tags_are_stored_shown_and_replaced_with_the_document(tmp_path):
-    store = SqliteStore(tmp_path / "s.sqlite")
+def test_tags_are_stored_shown_and_replaced_with_the_document(make_store):
+    store = make_store()
     store.replace_document(doc("a", {"department": "finance", "year": "2024"}), 1, 1, chunks("a", ["x"]))
     store.replace_document(doc("b"), 1, 1, chunks("b", ["y"]))
     assert {d.id: d.tags for d in store.documents()} == {"a": {"department": "finance", "year": "2024"}, "b": {}}
@@ -36,11 +36,11 @@ def test_tags_are_stored_shown_and_replaced_with_the_document(tmp_path):
     store.set_tags("b", {"department": "hr"})
     assert store.find_document("default", "/x/b.pdf").tags == {"department": "hr"}
     store.delete_document("b")
-    assert store._conn().execute("SELECT COUNT(*) FROM document_tags WHERE doc_id='b'").fetchone()[0] == 0
+    assert store.sql.one("SELECT COUNT(*) FROM document_tags WHERE doc_id='b'")[0] == 0
 
 
-def test_vids_matching_requires_every_tag_and_combines_with_other_filters(tmp_path):
-    store = SqliteStore(tmp_path / "s.sqlite")
+def test_vids_matching_requires_every_tag_and_combines_with_other_filters(make_store):
+    store = make_store()
     _, a = store.replace_document(doc("a", {"department": "finance", "year": "2024"}), 1, 1, chunks("a", ["p1", "p2"]))
     _, b = store.replace_document(doc("b", {"department": "finance", "year": "2023"}), 1, 1, chunks("b", ["p1"]))
     _, c = store.replace_document(doc("c", {"department": "hr", "year": "2024"}, "other"), 1, 1, chunks("c", ["p1"]))
@@ -73,12 +73,12 @@ def test_an_old_database_gains_the_tags_table_and_keeps_its_data(tmp_path):
     """)
     db.commit()
     db.close()
-    store = SqliteStore(path)
+    store = SqlStore.sqlite(path)
     assert [(d.name, d.chunks, d.tags) for d in store.documents()] == [("old.pdf", 1, {})]
     assert [row[:3] for row in store.all_texts()] == [(1, "", "kept text")]
     store.set_tags("d1", {"year": "2020"})
     assert store.vids_matching(Filters(tags={"year": "2020"})) == [1]
-    assert SqliteStore(path).documents()[0].tags == {"year": "2020"}  # reopening changes nothing
+    assert SqlStore.sqlite(path).documents()[0].tags == {"year": "2020"}  # reopening changes nothing
 
 
 class WordHashEmbedder:

@@ -26,9 +26,8 @@ def test_a_worker_start_ends_a_cancelled_job_of_a_dead_worker_and_removes_its_up
         jobs.add(job_id, "hr", [("a.pdf", str(_folder(cfg, job_id) / "a.pdf"), "uploads/a.pdf")])
     assert jobs.claim("cancelled1", "deadhost:1:t", stale_s=30)
     jobs.cancel("cancelled1")  # asked while running; then the worker died
-    db = services.kb.store.db()
-    db.execute("UPDATE jobs SET heartbeat=? WHERE id='cancelled1'", (time.time() - 3600,))
-    db.commit()
+    with services.kb.store.sql.write() as db:
+        db.execute("UPDATE jobs SET heartbeat=? WHERE id='cancelled1'", (time.time() - 3600,))
     make_job_queue(cfg, jobs, services).recover(startup=True)
     assert jobs.get("cancelled1").state == "cancelled" and not uploads_dir(cfg, "cancelled1").exists()
     assert uploads_dir(cfg, "queued1").exists()  # its job is still to run

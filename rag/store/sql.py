@@ -1,197 +1,89 @@
-"""SQLite store of documents and chunks (WAL mode). Vector ids for FAISS are the chunks' rowids."""
+"""The store of documents, chunks, tags, aliases, API keys and counters, written once over a `Database` (SQLite, the
+embedded default, or PostgreSQL: rag/store/database.py). Vector ids for the indexes are the chunks' `vid`s (SQLite
+rowids; a PostgreSQL identity column), never reused. The schema is versioned (rag/store/migrations.py)."""
 
 import json
-import sqlite3
-import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
-from rag.core.errors import NotFound, RagError
+from rag.core.errors import NotFound
 from rag.core.types import Chunk, Document, DocumentProfile
+from rag.store.database import Database, SqliteDatabase, Transaction, in_list, marks, open_database, utc_now
+from rag.store.migrations import require_current, upgrade
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    path TEXT NOT NULL,
-    collection TEXT NOT NULL DEFAULT 'default',
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL DEFAULT 0,
-    mtime REAL NOT NULL DEFAULT 0,
-    status TEXT NOT NULL,
-    error TEXT,
-    pages INTEGER NOT NULL DEFAULT 0,
-    ingested_at TEXT,
-    profile TEXT NOT NULL DEFAULT '{}',
-    text_sha256 TEXT NOT NULL DEFAULT ''
-);
-CREATE UNIQUE INDEX IF NOT EXISTS documents_path ON documents(collection, path);
-CREATE TABLE IF NOT EXISTS chunks (
-    vid INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    page INTEGER NOT NULL,
-    bbox TEXT NOT NULL,
-    heading TEXT NOT NULL DEFAULT '',
-    text TEXT NOT NULL,
-    html TEXT NOT NULL DEFAULT '',
-    ord INTEGER NOT NULL DEFAULT 0,
-    addresses_model INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE TABLE IF NOT EXISTS document_tags (
-    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (doc_id, key)
-);
-CREATE INDEX IF NOT EXISTS document_tags_kv ON document_tags(key, value);
-CREATE TABLE IF NOT EXISTS document_aliases (
-    collection TEXT NOT NULL,
-    path TEXT NOT NULL,
-    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    size INTEGER NOT NULL DEFAULT 0,
-    mtime REAL NOT NULL DEFAULT 0,
-    added_at TEXT,
-    PRIMARY KEY (collection, path)
-);
-CREATE INDEX IF NOT EXISTS document_aliases_doc ON document_aliases(doc_id);
-CREATE INDEX IF NOT EXISTS documents_sha ON documents(collection, sha256);
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    collection TEXT NOT NULL,
-    state TEXT NOT NULL,
-    key_id TEXT,
-    created_at TEXT NOT NULL,
-    started_at TEXT,
-    finished_at TEXT,
-    error TEXT,
-    worker TEXT,
-    heartbeat REAL,
-    cancel INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS job_files (
-    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
-    n INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    path TEXT NOT NULL,
-    key TEXT,
-    status TEXT NOT NULL DEFAULT 'queued',
-    reason TEXT NOT NULL DEFAULT '',
-    pages INTEGER NOT NULL DEFAULT 0,
-    chunks INTEGER NOT NULL DEFAULT 0,
-    doc_id TEXT,
-    seconds REAL NOT NULL DEFAULT 0,
-    PRIMARY KEY (job_id, n)
-);
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS api_keys (
-    id TEXT PRIMARY KEY,
-    hash TEXT NOT NULL UNIQUE,
-    rights TEXT NOT NULL,
-    collections TEXT NOT NULL,
-    name TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-"""
-# Databases made before tags or aliases existed gain the `document_tags` or `document_aliases` table (CREATE IF
-# NOT EXISTS) the first time they are opened; their documents and chunks are untouched, with no tags or aliases.
+CHUNK_INSERT = "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord,addresses_model) VALUES (?,?,?,?,?,?,?,?,?)"
 
 
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    """Columns added after a database was created (SQLite's CREATE TABLE IF NOT EXISTS leaves old tables alone)."""
-    have = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
-    if "profile" not in have:
-        db.execute("ALTER TABLE documents ADD COLUMN profile TEXT NOT NULL DEFAULT '{}'")
-    if "text_sha256" not in have:
-        db.execute("ALTER TABLE documents ADD COLUMN text_sha256 TEXT NOT NULL DEFAULT ''")
-    db.execute("CREATE INDEX IF NOT EXISTS documents_text ON documents(collection, text_sha256)")
-    if "addresses_model" not in {r[1] for r in db.execute("PRAGMA table_info(chunks)")}:
-        db.execute("ALTER TABLE chunks ADD COLUMN addresses_model INTEGER NOT NULL DEFAULT 0")
+def _insert_chunks(tx: Transaction, doc_id: str, chunks: list[Chunk]) -> list[int]:
+    """Insert a document's chunks; returns their vector ids in the order of `chunks`."""
+    rows = [(c.id, doc_id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord, int(c.addresses_model)) for c in chunks]
+    return tx.insert_ids(CHUNK_INSERT, rows, "vid")
 
 
-def utc_now() -> str:
-    """Now, in UTC, as the store writes times (ISO 8601, seconds)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def database_of(settings) -> Database:
+    """The database `RAG_STORE__*` names (default: `<data dir>/store.sqlite`), opened, not migrated."""
+    cfg = settings.store
+    return open_database(cfg.url, Path(settings.data_dir), cfg.pool_min, cfg.pool_max, cfg.pool_timeout_s)
 
 
-def _insert_chunk(db: sqlite3.Connection, doc_id: str, c: Chunk) -> int:
-    """Insert one chunk of a document; returns its rowid (the chunk's vector id)."""
-    cur = db.execute(
-        "INSERT INTO chunks(id,doc_id,page,bbox,heading,text,html,ord,addresses_model) VALUES (?,?,?,?,?,?,?,?,?)",
-        (c.id, doc_id, c.page, json.dumps(c.bbox), c.heading, c.text, c.html, c.ord, int(c.addresses_model)),
-    )
-    if cur.lastrowid is None:  # sqlite3 sets it after every INSERT that adds a row
-        raise RagError(f"the store gave no row id for chunk {c.id}")
-    return cur.lastrowid
+def open_store(settings) -> "SqlStore":
+    """The store of these settings, migrated at open (or checked, with RAG_STORE__MIGRATE=false)."""
+    return SqlStore(database_of(settings), migrate=settings.store.migrate)
 
 
-class SqliteStore:
-    """Documents and chunks. One connection per thread; writes are serialized by a lock."""
+class SqlStore:
+    """Documents and chunks over SQLite or PostgreSQL. Opening it applies the schema's missing migrations
+    (`migrate`; else a store behind this code is refused, naming `rag db upgrade`)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._write = threading.Lock()
-        self.write_lock = self._write  # for other tables of this database (jobs): one writer at a time
-        with self._conn() as db:
-            db.executescript(SCHEMA)
-            _add_missing_columns(db)
+    def __init__(self, db: Database, migrate: bool = True):
+        self.sql = db
+        try:
+            if migrate:
+                upgrade(db)
+            else:
+                require_current(db)
+        except BaseException:
+            db.close()
+            raise
 
-    def db(self) -> sqlite3.Connection:
-        """This thread's connection (rows as `sqlite3.Row`); hold `write_lock` around writes."""
-        return self._conn()
+    @classmethod
+    def sqlite(cls, path: Path) -> "SqlStore":
+        """The store in one SQLite file."""
+        return cls(SqliteDatabase(path))
 
-    def _conn(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+    def close(self) -> None:
+        self.sql.close()
 
     def find_document(self, collection: str, path: str) -> Document | None:
-        row = self._conn().execute("SELECT * FROM documents WHERE collection=? AND path=?", (collection, path)).fetchone()
+        row = self.sql.one("SELECT * FROM documents WHERE collection=? AND path=?", (collection, path))
         return self._doc(row, self._tags([row["id"]]).get(row["id"], {})) if row else None
 
     def _tags(self, doc_ids: list[str] | None = None) -> dict[str, dict[str, str]]:
         """Tags per document id (of the given documents, or of all)."""
-        sql, args = "SELECT doc_id, key, value FROM document_tags", []
+        sql, args = "SELECT doc_id, key, value FROM document_tags", list[str]()
         if doc_ids is not None:
-            sql += f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})"
-            args = doc_ids
+            where, args = in_list("doc_id", doc_ids)
+            sql += " WHERE " + where
         out: dict[str, dict[str, str]] = {}
-        for doc_id, key, value in self._conn().execute(sql + " ORDER BY key", args):
+        for doc_id, key, value in self.sql.all(sql + " ORDER BY key", args):
             out.setdefault(doc_id, {})[key] = value
         return out
 
     def _aliases(self, doc_ids: list[str] | None = None) -> dict[str, list[str]]:
         """Other names (paths) of each document: the same content found under them (`add_alias`)."""
-        sql, args = "SELECT doc_id, path FROM document_aliases", []
+        sql, args = "SELECT doc_id, path FROM document_aliases", list[str]()
         if doc_ids is not None:
-            sql += f" WHERE doc_id IN ({','.join('?' * len(doc_ids))})"
-            args = doc_ids
+            where, args = in_list("doc_id", doc_ids)
+            sql += " WHERE " + where
         out: dict[str, list[str]] = {}
-        for doc_id, path in self._conn().execute(sql + " ORDER BY added_at, path", args):
+        for doc_id, path in self.sql.all(sql + " ORDER BY added_at, path", args):
             out.setdefault(doc_id, []).append(path)
         return out
 
     def find_duplicate(self, collection: str, sha256: str, path: str) -> Document | None:
         """The stored (status ok) document of a collection with this content under another path, if any."""
-        row = (
-            self._conn()
-            .execute(
-                "SELECT * FROM documents WHERE collection=? AND sha256=? AND path<>? AND status='ok'"
-                " ORDER BY ingested_at LIMIT 1",
-                (collection, sha256, path),
-            )
-            .fetchone()
+        row = self.sql.one(
+            "SELECT * FROM documents WHERE collection=? AND sha256=? AND path<>? AND status='ok' ORDER BY ingested_at LIMIT 1",
+            (collection, sha256, path),
         )
         return self.document(row["id"]) if row else None
 
@@ -199,19 +91,15 @@ class SqliteStore:
         """A stored document of the collection with the same text (`text_sha256`) in other bytes, if any."""
         if not text_sha256:
             return None
-        row = (
-            self._conn()
-            .execute(
-                "SELECT id FROM documents WHERE collection=? AND text_sha256=? AND sha256<>? ORDER BY ingested_at LIMIT 1",
-                (collection, text_sha256, sha256),
-            )
-            .fetchone()
+        row = self.sql.one(
+            "SELECT id FROM documents WHERE collection=? AND text_sha256=? AND sha256<>? ORDER BY ingested_at LIMIT 1",
+            (collection, text_sha256, sha256),
         )
         return self.document(row["id"]) if row else None
 
     def add_alias(self, doc_id: str, collection: str, path: str, name: str, size: int = 0, mtime: float = 0.0) -> None:
         """Record `path` as another name of a stored document (the same content found there)."""
-        with self._write, self._conn() as db:
+        with self.sql.write(serial=True) as db:
             db.execute(
                 "INSERT INTO document_aliases(collection,path,doc_id,name,size,mtime,added_at) VALUES (?,?,?,?,?,?,?)"
                 " ON CONFLICT(collection, path) DO UPDATE SET doc_id=excluded.doc_id, name=excluded.name,"
@@ -223,7 +111,7 @@ class SqliteStore:
         """Take one name away: an alias is dropped; a document's own path gives way to its oldest alias (the
         document stays, under that name); a document with no other name is deleted. Returns (what happened:
         'alias' | 'renamed' | 'deleted' | 'none', the document's id, the vector ids to drop)."""
-        with self._write, self._conn() as db:
+        with self.sql.write(serial=True) as db:
             alias = db.execute("SELECT doc_id FROM document_aliases WHERE collection=? AND path=?", (collection, path)).fetchone()
             if alias:
                 db.execute("DELETE FROM document_aliases WHERE collection=? AND path=?", (collection, path))
@@ -236,7 +124,7 @@ class SqliteStore:
             return "deleted", doc[0], self._delete(db, doc[0])
 
     @staticmethod
-    def _promote(db: sqlite3.Connection, doc_id: str) -> bool:
+    def _promote(db: Transaction, doc_id: str) -> bool:
         """Give a document the path and name of its oldest alias (dropping that alias); False when it has none."""
         alias = db.execute(
             "SELECT path, name, size, mtime FROM document_aliases WHERE doc_id=? ORDER BY added_at, path LIMIT 1", (doc_id,)
@@ -251,8 +139,8 @@ class SqliteStore:
         return True
 
     @staticmethod
-    def _delete(db: sqlite3.Connection, doc_id: str) -> list[int]:
-        vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,))]
+    def _delete(db: Transaction, doc_id: str) -> list[int]:
+        vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()]
         db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM document_aliases WHERE doc_id=?", (doc_id,))
@@ -260,7 +148,7 @@ class SqliteStore:
         return vids
 
     @staticmethod
-    def _write_tags(db: sqlite3.Connection, doc_id: str, tags: dict[str, str]) -> None:
+    def _write_tags(db: Transaction, doc_id: str, tags: dict[str, str]) -> None:
         db.execute("DELETE FROM document_tags WHERE doc_id=?", (doc_id,))
         db.executemany(
             "INSERT INTO document_tags(doc_id, key, value) VALUES (?,?,?)", [(doc_id, k, v) for k, v in sorted(tags.items())]
@@ -268,7 +156,7 @@ class SqliteStore:
 
     def set_tags(self, doc_id: str, tags: dict[str, str]) -> None:
         """Replace a document's tags (nothing is re-embedded: tags live beside the chunks)."""
-        with self._write, self._conn() as db:
+        with self.sql.write(serial=True) as db:
             self._write_tags(db, doc_id, tags)
 
     def replace_document(self, doc: Document, size: int, mtime: float, chunks: list[Chunk]) -> tuple[list[int], list[int]]:
@@ -277,7 +165,7 @@ class SqliteStore:
         Returns (old vector ids to remove, new vector ids in the order of `chunks`). One transaction:
         a crash leaves either the old version or the new one, never half of each.
         """
-        with self._write, self._conn() as db:
+        with self.sql.write(serial=True) as db:
             old = db.execute("SELECT id FROM documents WHERE collection=? AND path=?", (doc.collection, doc.path)).fetchone()
             old_vids: list[int] = []
             # the path was another document's alias: it now holds content of its own
@@ -313,11 +201,11 @@ class SqliteStore:
                 "INSERT INTO document_aliases(collection,path,doc_id,name,size,mtime,added_at) VALUES (?,?,?,?,?,?,?)",
                 [tuple(r[k] for k in ("collection", "path", "doc_id", "name", "size", "mtime", "added_at")) for r in kept],
             )
-            new_vids = [_insert_chunk(db, doc.id, c) for c in chunks]
+            new_vids = _insert_chunks(db, doc.id, chunks)
             for name, value in (("documents_ingested", 1), ("pages_ingested", doc.pages), ("chunks_ingested", len(chunks))):
                 db.execute(
                     "INSERT INTO counters(name, value) VALUES (?, ?)"
-                    " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                    " ON CONFLICT(name) DO UPDATE SET value = counters.value + excluded.value",
                     (name, value),
                 )
             return old_vids, new_vids
@@ -325,16 +213,16 @@ class SqliteStore:
     def replace_chunks(self, doc_id: str, chunks: list[Chunk]) -> tuple[list[int], list[int]]:
         """Give a stored document a new set of chunks (re-chunked from its layout), keeping the document, its tags
         and profile; returns (old vector ids, new vector ids in `chunks` order). One transaction."""
-        with self._write, self._conn() as db:
+        with self.sql.write(serial=True) as db:
             if db.execute("SELECT 1 FROM documents WHERE id=?", (doc_id,)).fetchone() is None:
                 raise NotFound(f"no document {doc_id!r}")
-            old_vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,))]
+            old_vids = [r[0] for r in db.execute("SELECT vid FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()]
             db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-            return old_vids, [_insert_chunk(db, doc_id, c) for c in chunks]
+            return old_vids, _insert_chunks(db, doc_id, chunks)
 
     def delete_document(self, doc_id: str) -> list[int]:
         """Remove a document and its chunks; returns the vector ids to drop from the index."""
-        with self._write, self._conn() as db:
+        with self.sql.write(serial=True) as db:
             return self._delete(db, doc_id)
 
     def documents(self, collection: str | None = None, collections: list[str] | None = None) -> list[Document]:
@@ -344,14 +232,15 @@ class SqliteStore:
             where.append("collection=?")
             args.append(collection)
         if collections is not None:
-            where.append(f"collection IN ({','.join('?' * len(collections))})")
-            args += list(collections)
+            cond, more = in_list("collection", collections)
+            where.append(cond)
+            args += more
         sql = (
             "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY name"
         )
-        rows = self._conn().execute(sql, args).fetchall()
+        rows = self.sql.all(sql, args)
         tags, aliases = self._tags(), self._aliases()
         return [self._doc(r, tags.get(r["id"], {}), aliases.get(r["id"], [])) for r in rows]
 
@@ -359,19 +248,16 @@ class SqliteStore:
         """Chunk rows joined with their document's name, keyed by vector id."""
         if not vids:
             return {}
-        marks = ",".join("?" * len(vids))
-        rows = self._conn().execute(
-            f"SELECT c.*, d.name AS doc_name, d.collection, d.profile AS doc_profile FROM chunks c"
-            f" JOIN documents d ON d.id=c.doc_id"
-            f" WHERE c.vid IN ({marks})",
-            vids,
+        cond, args = in_list("c.vid", vids)
+        rows = self.sql.all(
+            "SELECT c.*, d.name AS doc_name, d.collection, d.profile AS doc_profile FROM chunks c"
+            " JOIN documents d ON d.id=c.doc_id WHERE " + cond,
+            args,
         )
         return {r["vid"]: dict(r) for r in rows}
 
     def vids_in_collection(self, collection: str) -> list[int]:
-        rows = self._conn().execute(
-            "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.collection=?", (collection,)
-        )
+        rows = self.sql.all("SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.collection=?", (collection,))
         return [r[0] for r in rows]
 
     def vids_matching(self, filters) -> list[int]:
@@ -382,12 +268,13 @@ class SqliteStore:
             where.append("d.collection=?")
             args.append(filters.collection)
         if filters.collections:
-            where.append(f"d.collection IN ({','.join('?' * len(filters.collections))})")
-            args += list(filters.collections)
+            cond, more = in_list("d.collection", filters.collections)
+            where.append(cond)
+            args += more
         if filters.docs:
-            marks = ",".join("?" * len(filters.docs))
+            names = marks(filters.docs)
             # resolved to ids first, so that the chunks are found through their doc_id index rather than a scan
-            where.append(f"c.doc_id IN (SELECT id FROM documents WHERE name IN ({marks}) OR id IN ({marks}))")
+            where.append(f"c.doc_id IN (SELECT id FROM documents WHERE name IN ({names}) OR id IN ({names}))")
             args += list(filters.docs) * 2
         if filters.page_from is not None:
             where.append("c.page>=?")
@@ -399,40 +286,37 @@ class SqliteStore:
             where.append("EXISTS (SELECT 1 FROM document_tags t WHERE t.doc_id=d.id AND t.key=? AND t.value=?)")
             args += [key, value]
         sql = "SELECT c.vid FROM chunks c JOIN documents d ON d.id=c.doc_id" + (" WHERE " + " AND ".join(where) if where else "")
-        return [r[0] for r in self._conn().execute(sql, args)]
+        return [r[0] for r in self.sql.all(sql, args)]
 
     def all_texts(self) -> list[tuple[int, str, str, str]]:
         """(vector id, heading, text, document id) of every chunk, for rebuilding the indexes."""
-        rows = self._conn().execute("SELECT vid, heading, text, doc_id FROM chunks ORDER BY vid")
+        rows = self.sql.all("SELECT vid, heading, text, doc_id FROM chunks ORDER BY vid")
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def headings(self) -> list[tuple[str, str]]:
         """The distinct (document id, heading) pairs of the chunks."""
-        return [(r[0], r[1]) for r in self._conn().execute("SELECT DISTINCT doc_id, heading FROM chunks")]
+        return [(r[0], r[1]) for r in self.sql.all("SELECT DISTINCT doc_id, heading FROM chunks")]
 
     def set_profile(self, doc_id: str, profile: DocumentProfile) -> None:
-        with self._write, self._conn() as db:
+        with self.sql.write(serial=True) as db:
             db.execute("UPDATE documents SET profile=? WHERE id=?", (profile.model_dump_json(), doc_id))
 
     def all_vids(self) -> list[int]:
-        return [r[0] for r in self._conn().execute("SELECT vid FROM chunks")]
+        return [r[0] for r in self.sql.all("SELECT vid FROM chunks")]
 
     def totals(self) -> dict:
         """What is stored now (documents by status, pages, chunks) and what was ever ingested (counters)."""
-        db = self._conn()
-        by_status = dict(db.execute("SELECT status, COUNT(*) FROM documents GROUP BY status").fetchall())
-        pages = db.execute("SELECT COALESCE(SUM(pages), 0) FROM documents").fetchone()[0]
-        counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
+        by_status = {r[0]: r[1] for r in self.sql.all("SELECT status, COUNT(*) FROM documents GROUP BY status")}
+        pages = self.sql.one("SELECT COALESCE(SUM(pages), 0) FROM documents")[0]
+        counters = {r[0]: r[1] for r in self.sql.all("SELECT name, value FROM counters")}
         return {"documents": by_status, "pages": pages, "chunks": self.count_chunks(), "counters": counters}
 
     def file_index(self, collection: str) -> dict[str, dict]:
         """path -> {id, size, mtime, status, sha256} of every document of a collection and of every alias (another
         path of a document's content, with that file's size and mtime), for re-indexing."""
-        rows = self._conn().execute(
-            "SELECT id, path, size, mtime, status, sha256 FROM documents WHERE collection=?", (collection,)
-        )
+        rows = self.sql.all("SELECT id, path, size, mtime, status, sha256 FROM documents WHERE collection=?", (collection,))
         out = {r["path"]: {k: r[k] for k in ("id", "size", "mtime", "status", "sha256")} for r in rows}
-        for r in self._conn().execute(
+        for r in self.sql.all(
             "SELECT a.path, a.doc_id AS id, a.size, a.mtime, d.status, d.sha256 FROM document_aliases a"
             " JOIN documents d ON d.id=a.doc_id WHERE a.collection=?",
             (collection,),
@@ -441,21 +325,17 @@ class SqliteStore:
         return out
 
     def document(self, doc_id: str) -> Document | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d WHERE id=?", (doc_id,)
-            )
-            .fetchone()
+        row = self.sql.one(
+            "SELECT d.*, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id) AS n FROM documents d WHERE id=?", (doc_id,)
         )
         return self._doc(row, self._tags([doc_id]).get(doc_id, {}), self._aliases([doc_id]).get(doc_id, [])) if row else None
 
     def count_chunks(self) -> int:
-        return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return self.sql.one("SELECT COUNT(*) FROM chunks")[0]
 
     # ---- API keys (only hashes are stored) ------------------------------------------------------
     def add_key(self, key_id: str, digest: str, rights: str, collections: list[str], name: str = "") -> None:
-        with self._write, self._conn() as db:
+        with self.sql.write() as db:
             db.execute(
                 "INSERT INTO api_keys(id,hash,rights,collections,name,created_at) VALUES (?,?,?,?,?,?)",
                 (key_id, digest, rights, json.dumps(sorted(collections)), name, utc_now()),
@@ -463,20 +343,20 @@ class SqliteStore:
 
     def key_by_hash(self, digest: str) -> dict | None:
         """The live (not revoked) key with this sha256, or None."""
-        row = self._conn().execute("SELECT * FROM api_keys WHERE hash=? AND revoked_at IS NULL", (digest,)).fetchone()
+        row = self.sql.one("SELECT * FROM api_keys WHERE hash=? AND revoked_at IS NULL", (digest,))
         return self._key(row) if row else None
 
     def keys(self) -> list[dict]:
-        return [self._key(r) for r in self._conn().execute("SELECT * FROM api_keys ORDER BY created_at, id")]
+        return [self._key(r) for r in self.sql.all("SELECT * FROM api_keys ORDER BY created_at, id")]
 
     def revoke_key(self, key_id: str) -> bool:
         """Mark a key revoked; False when no live key has this id."""
-        with self._write, self._conn() as db:
+        with self.sql.write() as db:
             cur = db.execute("UPDATE api_keys SET revoked_at=? WHERE id=? AND revoked_at IS NULL", (utc_now(), key_id))
             return cur.rowcount == 1
 
     @staticmethod
-    def _key(row: sqlite3.Row) -> dict:
+    def _key(row) -> dict:
         return {
             "id": row["id"],
             "rights": row["rights"],
@@ -487,7 +367,7 @@ class SqliteStore:
         }
 
     @staticmethod
-    def _doc(row: sqlite3.Row, tags: dict[str, str] | None = None, aliases: list[str] | None = None) -> Document:
+    def _doc(row, tags: dict[str, str] | None = None, aliases: list[str] | None = None) -> Document:
         keys = row.keys()
         return Document(
             id=row["id"],
