@@ -35,7 +35,7 @@ def quote_boxes(pdf_path: Path, page: int, quote: str) -> list[list[float]]:
             boxes = [text.get_rect(i) for i in range(text.count_rects(start, count))]
         finally:
             pdf.close()
-    return [[round(left, 1), round(height - top, 1), round(right, 1), round(height - bottom, 1)] for left, bottom, right, top in boxes]
+    return [[round(x0, 1), round(height - top, 1), round(x1, 1), round(height - bottom, 1)] for x0, bottom, x1, top in boxes]
 
 
 def _first(text, phrase: str) -> tuple[int, int] | None:

@@ -86,7 +86,8 @@ def render_png(source: PageSource, page: int, dpi: int, rotation: int = 0, max_p
             image = img.convert("RGB")
         scale = min(1.0, dpi / float(stated), math.sqrt(max_pixels / max(image.width * image.height, 1)))
         if scale < 1.0:
-            image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS)
+            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            image = image.resize(size, Image.Resampling.LANCZOS)
     if rotation in (90, 180, 270):
         image = image.transpose(Image.Transpose[f"ROTATE_{rotation}"])
     out = io.BytesIO()

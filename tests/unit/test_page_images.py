@@ -165,7 +165,12 @@ def _ingested(services, path, collection="hr") -> Document:
     parsed = parse_pdf(path)
     digest = sha256_file(path)
     doc = Document(
-        id=digest[:16], name=path.name, path=f"uploads/{path.name}", collection=collection, sha256=digest, status="ok",
+        id=digest[:16],
+        name=path.name,
+        path=f"uploads/{path.name}",
+        collection=collection,
+        sha256=digest,
+        status="ok",
         pages=len(parsed.pages),
     )
     data = services.settings.data_dir

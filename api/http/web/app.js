@@ -488,7 +488,16 @@ function showAnswer(view, answer, firstToken) {
     const c = m && byN.get(Number(m[1]));
     if (c) {
       const target = { docId: docIdOf(answer, c), name: c.doc, page: c.page, bbox: c.bbox, quote: c.quote };
-      const b = el("button", { type: "button", class: "cite", "data-n": String(c.n), "aria-label": `source ${c.n}: ${c.doc}, page ${c.page}`, text: part });
+      const b = el("button", {
+        type: "button",
+        class: "cite",
+        "data-n": String(c.n),
+        "data-doc": c.doc,
+        "data-page": String(c.page),
+        "data-bbox": JSON.stringify(c.bbox || []),
+        "aria-label": `source ${c.n}: ${c.doc}, page ${c.page}`,
+        text: part,
+      });
       b.addEventListener("click", () => openViewer(target, b));
       text.append(b);
     } else {
