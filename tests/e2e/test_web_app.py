@@ -22,6 +22,7 @@ from rag.service.access import KeyRing
 from rag.store.sqlite import SqliteStore
 from tests.helpers import docgen
 from tests.helpers.apps import wait_ready
+from tests.helpers.models import SMALL_MODEL
 from tests.helpers.servers import RAG, env, free_port, worker
 
 pytestmark = pytest.mark.slow
@@ -49,7 +50,8 @@ def site(tmp_path_factory):
         RAG_SERVING__MAX_CONCURRENT="1",
         RAG_SERVING__QUEUE_SIZE="0",
         RAG_MAX_UPLOAD_MB=str(MAX_UPLOAD_MB),
-        RAG_GENERATOR__MAX_TOKENS="96",
+        RAG_GENERATOR__MODEL=SMALL_MODEL,  # the 0.5B: the UI is under test, not the answers (test_server.py runs the default)
+        RAG_GENERATOR__MAX_TOKENS="64",
     )
     log = data.parent / "web-server.log"
     with open(log, "w") as out:
@@ -192,7 +194,7 @@ def test_upload_ask_and_see_the_cited_region_highlighted(site):
     first_token_ms = answer.get_attribute("data-first-token-ms")
     assert first_token_ms and 0 < float(first_token_ms) < float(answer.get_attribute("data-answer-ms"))
     meta = answer.find_element(By.CSS_SELECTOR, ".meta").text
-    assert "qwen2.5-coder-1.5b-grounded-v1" in meta and "first token" in meta and "total" in meta
+    assert SMALL_MODEL in meta and "first token" in meta and "total" in meta
     shot(driver, "3-answer")
 
     # the citation opens the cited page with the chunk's box over it, where the bbox says (scaled to the image)
