@@ -431,6 +431,8 @@ async function ask(question, mode) {
         text.textContent = draft;
       } else if (event === "answer") {
         view.dataset.answerMs = (performance.now() - t0).toFixed(1);
+        const served = (data.timings_ms || {}).first_token_ms; // the service's own: retrieval + the model's first piece
+        if (served !== undefined) view.dataset.serverFirstTokenMs = String(served);
         showAnswer(view, data, firstToken);
       } else if (event === "error") {
         throw new ApiError(data.status, data.detail, null);
