@@ -11,7 +11,8 @@ the app in Debian's headless Chromium (Selenium, `chromium` + `chromium-driver`;
   varies by seconds from one call to the next, so each is also set against the service's own first-token time of
   the same call (`timings_ms.first_token_ms`: retrieval and the model's first piece, in the process): what the
   client adds is its time to first token minus that, for the browser and for plain HTTP alike; the UI adds the
-  difference of the two.
+  difference of the two. Each measured question starts once no generation runs or waits (`GET /v1/info`'s
+  `serving`), so neither waits in the queue.
 - Page images: every page of the ingested documents at the default resolution, fetched cold (rendered) and then
   again (from the disk cache): wall milliseconds and the server's own `Server-Timing`; the cache's hits and misses
   over the whole run (the viewer's own page loads included).
@@ -75,6 +76,19 @@ def http_first_token(base: str, question: str, whole: bool = True) -> tuple[floa
                 elif line.startswith("data:") and event in ("answer", "error"):
                     raise RuntimeError(f"no token streamed: {line[:200]}")
     raise RuntimeError("the stream ended without an answer")
+
+
+def wait_idle(base: str, timeout_s: float = 120) -> None:
+    """Until no generation runs or waits (a stream stopped at its first token frees its slot at its next piece), so
+    no measured question waits in the queue."""
+    import httpx
+
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        serving = httpx.get(f"{base}/v1/info", timeout=30).json()["serving"]
+        if serving["admitted"] == 0 and serving["waiting"] == 0:
+            return
+        time.sleep(0.05)
 
 
 def browser_first_token(driver, base: str, question: str) -> tuple[float, float | None]:
@@ -177,6 +191,7 @@ def main() -> None:
                     row: dict = {"question": q}
                     for j, way in enumerate(order):
                         http_first_token(base, FILLERS[(2 * i + j) % len(FILLERS)], whole=False)  # another prompt cached
+                        wait_idle(base)
                         ttft, served = browser_first_token(driver, base, q) if way == "browser" else http_first_token(base, q)
                         row[f"{way}_ms"], row[f"{way}_served_ms"] = round(ttft, 1), served
                         row[f"{way}_adds_ms"] = round(ttft - served, 1) if served is not None else None
