@@ -5,12 +5,12 @@ Ingests examples/ into a temporary data dir (`rag ingest`), starts `rag serve` o
 the app in Debian's headless Chromium (Selenium, `chromium` + `chromium-driver`; nothing is downloaded).
 
 - Time to first token: for each question, once in the browser (typed into the app, Enter; from the submit to the
-  first `token` event on screen, the app's own `performance.now()` marks) and once over HTTP (httpx: from sending
-  the request to the first `token` event parsed), in alternating order, before each another question (so
+  first `token` event on screen, the app's own `performance.now()` marks) and once with `curl -N` (from starting
+  it to the first `token` event on its output), in alternating order, before each another question (so
   llama.cpp's prompt cache never holds the measured prompt). On this shared 2-core machine the model's prefill
   varies by seconds from one call to the next, so each is also set against the service's own first-token time of
   the same call (`timings_ms.first_token_ms`: retrieval and the model's first piece, in the process): what the
-  client adds is its time to first token minus that, for the browser and for plain HTTP alike; the UI adds the
+  client adds is its time to first token minus that, for the browser and for curl alike; the UI adds the
   difference of the two. Each measured question starts once no generation runs or waits (`GET /v1/info`'s
   `serving`), so neither waits in the queue.
 - Page images: every page of the ingested documents at the default resolution, fetched cold (rendered) and then
@@ -89,6 +89,30 @@ def wait_idle(base: str, timeout_s: float = 120) -> None:
         if serving["admitted"] == 0 and serving["waiting"] == 0:
             return
         time.sleep(0.05)
+
+
+def curl_first_token(base: str, question: str) -> tuple[float, float | None]:
+    """`curl -N` as a user would run it: milliseconds from starting it to the first token event on its output, and
+    the service's own first-token time from the answer event."""
+    body = json.dumps({"question": question, "stream": True})
+    command = ["curl", "-sN", f"{base}/v1/ask", "-H", "content-type: application/json", "-d", body]
+    t0 = time.perf_counter()
+    first = None
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1) as proc:
+        assert proc.stdout is not None
+        event = ""
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "token" and first is None:
+                first = (time.perf_counter() - t0) * 1000
+            elif line.startswith("data:") and event == "answer" and first is not None:
+                proc.wait()
+                return first, json.loads(line[5:])["timings_ms"].get("first_token_ms")
+            elif line.startswith("data:") and event in ("answer", "error"):
+                raise RuntimeError(f"no token streamed: {line[:200]}")
+    raise RuntimeError("the stream ended without an answer")
 
 
 def browser_first_token(driver, base: str, question: str) -> tuple[float, float | None]:
@@ -187,19 +211,19 @@ def main() -> None:
             first = []
             for r in range(args.rounds):
                 for i, q in enumerate(QUESTIONS):
-                    order = ("browser", "http") if (i + r) % 2 == 0 else ("http", "browser")
+                    order = ("browser", "curl") if (i + r) % 2 == 0 else ("curl", "browser")
                     row: dict = {"question": q}
                     for j, way in enumerate(order):
                         http_first_token(base, FILLERS[(2 * i + j) % len(FILLERS)], whole=False)  # another prompt cached
                         wait_idle(base)
-                        ttft, served = browser_first_token(driver, base, q) if way == "browser" else http_first_token(base, q)
+                        ttft, served = browser_first_token(driver, base, q) if way == "browser" else curl_first_token(base, q)
                         row[f"{way}_ms"], row[f"{way}_served_ms"] = round(ttft, 1), served
                         row[f"{way}_adds_ms"] = round(ttft - served, 1) if served is not None else None
-                    row["ui_adds_ms"] = round(row["browser_adds_ms"] - row["http_adds_ms"], 1)
+                    row["ui_adds_ms"] = round(row["browser_adds_ms"] - row["curl_adds_ms"], 1)
                     first.append(row)
                     print(
                         f"{q[:50]:50s} browser {row['browser_ms']:8.1f} ms (service {row['browser_served_ms']}) "
-                        f"http {row['http_ms']:8.1f} ms (service {row['http_served_ms']})",
+                        f"curl {row['curl_ms']:8.1f} ms (service {row['curl_served_ms']})",
                         flush=True,
                     )
             pages = page_images(base)
@@ -221,9 +245,9 @@ def main() -> None:
     hits = sum(1 for p in pages if p["cache"] == "hit")
     summary = {
         "first_token_browser_ms": median([r["browser_ms"] for r in first]),
-        "first_token_http_ms": median([r["http_ms"] for r in first]),
+        "first_token_curl_ms": median([r["curl_ms"] for r in first]),
         "browser_adds_ms_median": median([r["browser_adds_ms"] for r in first]),
-        "http_adds_ms_median": median([r["http_adds_ms"] for r in first]),
+        "curl_adds_ms_median": median([r["curl_adds_ms"] for r in first]),
         "ui_adds_ms_median": median([r["ui_adds_ms"] for r in first]),
         "ui_adds_ms_max": max(r["ui_adds_ms"] for r in first),
         "page_cold_server_ms_median": median([p["server_ms"] for p in cold]),
@@ -238,9 +262,9 @@ def main() -> None:
     }
     print(
         table(
-            ["question", "browser ms", "browser - service", "http ms", "http - service", "UI adds ms"],
+            ["question", "browser ms", "browser - service", "curl ms", "curl - service", "UI adds ms"],
             [
-                [r["question"][:50], r["browser_ms"], r["browser_adds_ms"], r["http_ms"], r["http_adds_ms"], r["ui_adds_ms"]]
+                [r["question"][:50], r["browser_ms"], r["browser_adds_ms"], r["curl_ms"], r["curl_adds_ms"], r["ui_adds_ms"]]
                 for r in first
             ],
             "time to first token",
