@@ -156,6 +156,8 @@ async function loadDocuments() {
   const names = [...new Set(docs.map((d) => d.collection))].sort();
   pick.replaceChildren(el("option", { value: "", text: "all collections" }), ...names.map((n) => el("option", { value: n, text: n })));
   pick.value = names.includes(chosen) ? chosen : "";
+  const into = $("upload-collection");
+  if (into.value === "default" && names.length && !names.includes("default")) into.value = names[0];
   renderDocuments();
 }
 
@@ -394,8 +396,10 @@ $("ask").addEventListener("submit", async (event) => {
   const mode = document.querySelector("input[name=mode]:checked").value;
   state.asking = true;
   $("ask-button").disabled = true;
+  $("question").value = "";
   try {
-    await ask(question, mode);
+    const ok = await ask(question, mode);
+    if (!ok && !$("question").value) $("question").value = question; // to retry (busy, unreachable)
   } finally {
     state.asking = false;
     $("ask-button").disabled = false;
@@ -442,10 +446,12 @@ async function ask(question, mode) {
     text.textContent = explain(err);
     text.classList.add("error");
     view.dataset.error = err instanceof ApiError ? String(err.status) : "network";
+    return false;
   } finally {
     text.classList.remove("streaming");
     text.removeAttribute("aria-busy");
   }
+  return true;
 }
 
 async function readEvents(resp, handle) {
