@@ -320,6 +320,15 @@ def test_bad_input_shows_the_apis_message(site):
     assert "10:00 to 15:00" in latest.find_element(By.CSS_SELECTOR, ".text").text
     assert "extract mode" in latest.find_element(By.CSS_SELECTOR, ".meta").text
 
+    # a question the documents do not answer: the refusal, with the closest passages to open
+    driver.find_element(By.ID, "question").send_keys("What is the airspeed velocity of an unladen swallow?")
+    driver.find_element(By.ID, "ask-button").click()
+    closest = until(driver, lambda d: by_css(d, '.answer[data-refused="true"] .closest li button'), 60, "the closest passages")
+    assert by_css(driver, ".answer .text")[0].text.startswith("Not found in the documents")
+    closest[0].click()
+    until(driver, image_shown, 30, "a closest passage's page")
+    driver.find_element(By.ID, "viewer-close").click()
+
     # a key revoked while signed in: the next call shows the sign-in form with the API's message
     sign_in(driver, base, keys["doomed"][0])
     until(driver, lambda d: d.find_element(By.ID, "app").is_displayed(), 20)
