@@ -10,7 +10,7 @@ from api.http.documents import visible_document
 from ingest.pages.cache import PageImageCache
 from ingest.pages.layout import PageTable
 from ingest.pages.quote import quote_boxes
-from ingest.pages.render import clamp_dpi, page_source, render_png
+from ingest.pages.render import clamp_dpi, no_page_images, page_source, render_png
 from rag.core.errors import RagError
 from rag.core.types import DocumentPages, PageInfo
 from rag.service.access import Principal
@@ -50,6 +50,8 @@ class PageRoutes:
             (`X-Page-Cache: hit|miss`; `Server-Timing` says the render time)."""
             doc = visible_document(store, doc_id, who)
             info = self.table.page(doc.id, n)
+            if info.label:  # a section of a document without printed pages (a heading, a slide, a sheet)
+                raise no_page_images(doc)
             resolution = clamp_dpi(dpi, self.settings.pages)
             t0 = time.perf_counter()
             data = self.cache.get(doc.id, n, resolution)
@@ -72,12 +74,15 @@ class PageRoutes:
         def pages(doc_id: str, who: Principal = Depends(auth)) -> DocumentPages:
             """Every page's size (page units), label, rotation, warning and error, and whether page images exist."""
             doc = visible_document(store, doc_id, who)
+            listed = self.table.pages(doc.id)
             images, reason = True, ""
             try:
+                if any(p.label for p in listed):
+                    raise no_page_images(doc)
                 page_source(data_dir, doc)
             except RagError as exc:
                 images, reason = False, exc.message
-            return DocumentPages(doc_id=doc.id, name=doc.name, images=images, reason=reason, pages=self.table.pages(doc.id))
+            return DocumentPages(doc_id=doc.id, name=doc.name, images=images, reason=reason, pages=listed)
 
         @r.get("/documents/{doc_id}/pages/{n}", response_model=PageInfo)
         def page(

@@ -39,10 +39,11 @@ def clamp_dpi(dpi: int | None, cfg: PagesSettings) -> int:
     return max(cfg.min_dpi, min(cfg.max_dpi, int(dpi)))
 
 
-def no_page_images(doc: Document, kind: str) -> UnsupportedType:
+def no_page_images(doc: Document, kind: str = "") -> UnsupportedType:
+    """The refusal for a document without printed pages (office, web, e-mail, text: sections, slides, sheets)."""
+    what = f"is a {kind} document" if kind else "has no printed pages"
     return UnsupportedType(
-        f"{doc.name} is a {kind} document: its sections are no printed pages, so it has no page images "
-        "(PDFs, scans and page images have them)"
+        f"{doc.name} {what}: its sections are no printed pages, so it has no page images (PDFs, scans and page images have them)"
     )
 
 

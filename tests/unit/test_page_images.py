@@ -241,7 +241,11 @@ def test_an_office_document_has_no_page_images_and_its_page_list_says_why(tmp_pa
     )
     c = client(app)  # loopback: no key needed
     pages = c.get(f"/v1/documents/{doc.id}/pages").json()
-    assert pages["images"] is False and "is a docx document" in pages["reason"]
+    assert pages["images"] is False and "has no printed pages" in pages["reason"]
     assert pages["pages"][0]["label"] == "Leave" and pages["pages"][0]["warning"] == "a picture could not be read"
     r = c.get(f"/v1/documents/{doc.id}/pages/1.png")
-    assert r.status_code == 415 and r.json()["detail"] == pages["reason"]
+    assert r.status_code == 415 and "policy.docx has no printed pages" in r.json()["detail"]
+    # as uploaded: its file gone (and none kept, as for every office file), its sections still say it has no pages
+    path.unlink()
+    assert c.get(f"/v1/documents/{doc.id}/pages/1.png").status_code == 415
+    assert "has no printed pages" in c.get(f"/v1/documents/{doc.id}/pages").json()["reason"]
