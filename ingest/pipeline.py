@@ -4,6 +4,7 @@ import hashlib
 import io
 import logging
 import os
+import shutil
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from ingest.pool import ParsePool
 from ingest.results import FileResult, Report
 from rag.answering.steering import addressed_phrase
 from rag.core.errors import EmptyFile, RagError
-from rag.core.files import layout_html_path
+from rag.core.files import layout_html_path, original_path, remove_document_files
 from rag.core.hashing import sha256_file, text_sha256
 from rag.core.threads import cores
 from rag.core.types import Chunk, Document
@@ -36,6 +37,7 @@ from rag.service.services import Services
 log = logging.getLogger(__name__)
 
 ATTACHED = "#attachments/"  # an attachment's key: its message's key, this, its file name
+PAGED_KINDS = ("pdf", "image")  # kinds with printed pages: their original is kept, page images rendered from it
 MAX_ATTACHMENT_DEPTH = 3  # messages attached to messages: attachments read this many levels down, then only listed
 
 
@@ -237,6 +239,8 @@ class Ingestor:
                 raise EmptyFile(f"no readable text found in {path.name}")
             layout = to_html(parsed)
             _write_layout(self.services.settings.data_dir, doc_id, layout)
+            if parsed.kind in PAGED_KINDS and self.services.settings.pages.keep_originals:
+                _keep_original(self.services.settings.data_dir, doc_id, path)
             tags = _tags_for(todo.old, todo.tags)
             metadata = pdf_metadata(path) if parsed.kind == "pdf" else dict(parsed.metadata)
             profile = apply_tags(build_profile(Path(todo.ident).name, layout, metadata, len(parsed.pages)), tags)
@@ -265,7 +269,7 @@ class Ingestor:
         dup = kb.store.find_duplicate(p.doc.collection, p.doc.sha256, p.doc.path)
         if dup:  # the same content was written under another name since `check` (two copies in one batch)
             if dup.id != p.doc.id:
-                layout_html_path(self.services.settings.data_dir, p.doc.id).unlink(missing_ok=True)
+                remove_document_files(self.services.settings.data_dir, p.doc.id)
             return self._duplicate(Path(p.result.path), p.doc.collection, p.doc.path, dup, p.old_id is not None, p.t0)
         try:
             p.result.chunks = (
@@ -277,7 +281,7 @@ class Ingestor:
             log.exception("could not store %s", p.result.path)
             p.result.status, p.result.reason = "failed", f"{type(exc).__name__}: {exc}"
         if p.result.status == "ok" and p.old_id and p.old_id != p.doc.id and kb.store.document(p.old_id) is None:
-            layout_html_path(self.services.settings.data_dir, p.old_id).unlink(missing_ok=True)
+            remove_document_files(self.services.settings.data_dir, p.old_id)
         near = kb.store.find_near_duplicate(p.doc.collection, p.doc.text_sha256, p.doc.sha256)
         if p.result.status == "ok" and near is not None and near.id != p.doc.id:
             p.result.warnings.append(f"near duplicate of {near.name} ({near.id}): the same text in other bytes; both kept")
@@ -338,7 +342,7 @@ class Ingestor:
         )
         n = kb.put_document(doc, len(text), 0.0, chunks)
         if old and old.id != doc_id:
-            layout_html_path(self.services.settings.data_dir, old.id).unlink(missing_ok=True)
+            remove_document_files(self.services.settings.data_dir, old.id)
         return FileResult(key, "ok", "", 1, n, time.perf_counter() - t0)
 
     def ingest_paths(
@@ -400,6 +404,16 @@ def _write_layout(data_dir, doc_id: str, layout: str) -> None:
     path = layout_html_path(data_dir, doc_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(layout, encoding="utf-8")
+
+
+def _keep_original(data_dir, doc_id: str, path: Path) -> None:
+    """A copy of the file a paged document (PDF, page image) was read from, which its page images are rendered
+    from (the upload it came from is removed when its job ends); written beside, then renamed into place."""
+    target = original_path(data_dir, doc_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(path, tmp)
+    os.replace(tmp, target)
 
 
 def _profile_retagged(old: Document, tags: dict[str, str] | None) -> bool:

@@ -2,13 +2,15 @@
 # The programs the test suite drives for real, from Debian's packages: redis-server (the Redis queue e2e test),
 # PostgreSQL's initdb and pg_ctl (the store's tests start a server of their own: tests/helpers/postgres.py),
 # LibreOffice's soffice with its writer, calc and impress (a real office-made PDF; legacy and OpenDocument files), tesseract with its English and orientation data (the tesseract
-# OCR engine). Installed with apt-get when missing (as root); otherwise the test command stops here, naming them.
+# OCR engine), chromium and its chromedriver (the web app's browser tests, driven by Selenium: no browser is downloaded). Installed with apt-get when missing (as root); otherwise the test command stops here, naming them.
 set -euo pipefail
 
 declare -A PROGRAM_PACKAGES=(
   [redis-server]="redis-server"
   [soffice]="libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui"
   [tesseract]="tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd"
+  [chromium]="chromium"
+  [chromedriver]="chromium-driver"
 )
 
 missing=()

@@ -19,8 +19,10 @@ from api.http.boundary import TrustBoundary, allowed_hosts
 from api.http.documents import DocumentRoutes
 from api.http.errors import install_error_handlers
 from api.http.observe import Metrics, Readiness, install
+from api.http.pages import PageRoutes
 from api.http.schemas import AskRequest, SearchRequest
 from api.http.uploads import MB, BodyLimit, read_form, upload_body
+from api.http.webapp import install_web_app
 from rag.core.errors import BadInput, Cancelled, RagError
 from rag.core.settings import Settings
 from rag.core.types import Answer, Document, SearchResult
@@ -150,6 +152,8 @@ def create_app(
         return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket.cancel, request)
 
     app.include_router(document_routes.router())
+    app.include_router(PageRoutes(services, auth).router())
+    install_web_app(app)
 
     @app.post(
         "/v1/parse",

@@ -22,7 +22,7 @@ from ingest.parse.sniff import sniff
 from ingest.pipeline import expand
 from rag.core.errors import BadInput, Forbidden, NotFound, RagError, UnsupportedType
 from rag.core.files import layout_html_path
-from rag.core.types import DocumentDetail, Job
+from rag.core.types import Document, DocumentDetail, Job
 from rag.service.access import AllowedRoots, Principal, check_collection, safe_filename
 from rag.store.jobs import JobStore
 
@@ -199,10 +199,15 @@ class DocumentRoutes:
         return job
 
     def _document(self, doc_id: str, who: Principal):
-        doc = self.services.kb.store.document(doc_id)
-        if doc is None or not _sees(who, doc.collection):
-            raise NotFound(f"no document {doc_id}")
-        return doc
+        return visible_document(self.services.kb.store, doc_id, who)
+
+
+def visible_document(store, doc_id: str, who: Principal) -> Document:
+    """The stored document `doc_id` if the key may read its collection; NotFound otherwise (as if it did not exist)."""
+    doc = store.document(doc_id)
+    if doc is None or not _sees(who, doc.collection):
+        raise NotFound(f"no document {doc_id}")
+    return doc
 
 
 def _sees(who: Principal, collection: str) -> bool:

@@ -8,6 +8,7 @@ content or the new one, never a mix; a crash at any point leaves one of the two.
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,24 @@ def layout_html_path(data_dir: Path | str, doc_id: str) -> Path:
     """Where a document's layout HTML is kept: `<data dir>/html/<document id>.html` (read by the API and by profile
     rebuilds; removed with the document)."""
     return Path(data_dir) / "html" / f"{doc_id}.html"
+
+
+def original_path(data_dir: Path | str, doc_id: str) -> Path:
+    """Where the copy of a PDF or page image a document was read from is kept (`<data dir>/originals/<document
+    id>`; its kind is told by content): page images are rendered from it."""
+    return Path(data_dir) / "originals" / doc_id
+
+
+def page_images_dir(data_dir: Path | str, doc_id: str) -> Path:
+    """The rendered page images of a document kept as a cache: `<data dir>/page_images/<document id>/`."""
+    return Path(data_dir) / "page_images" / doc_id
+
+
+def remove_document_files(data_dir: Path | str, doc_id: str) -> None:
+    """A removed document's files: its layout HTML, its kept original and its cached page images."""
+    layout_html_path(data_dir, doc_id).unlink(missing_ok=True)
+    original_path(data_dir, doc_id).unlink(missing_ok=True)
+    shutil.rmtree(page_images_dir(data_dir, doc_id), ignore_errors=True)
 
 
 @contextmanager

@@ -478,6 +478,25 @@ class ChunkSettings(BaseModel):
     )
 
 
+class PagesSettings(BaseModel):
+    """Page images of stored documents (`GET /v1/documents/{id}/pages/{n}.png`), for the web app's page viewer."""
+
+    keep_originals: bool = Field(
+        default=True,
+        description=(
+            "keep a copy of each ingested PDF and page image under `<data dir>/originals` (page images are rendered "
+            "from it; without it, only from the document's path while that file is unchanged)"
+        ),
+    )
+    default_dpi: int = Field(default=110, description="resolution of a page image when the request names none")
+    min_dpi: int = Field(default=36, description="the lowest resolution a request may ask for (lower is raised to it)")
+    max_dpi: int = Field(default=220, description="the highest resolution a request may ask for (higher is lowered to it)")
+    cache_mb: int = Field(
+        default=256,
+        description="page images kept under `<data dir>/page_images`; the least recently used go first (0: none kept)",
+    )
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Environment: RAG_DATA_DIR, RAG_GENERATOR__MODEL, ..."""
 
@@ -515,6 +534,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default=IngestSettings(), description="server-side ingestion and re-indexing")
     store: StoreSettings = Field(default=StoreSettings(), description="the store's database (SQLite or PostgreSQL)")
     jobs: JobsSettings = Field(default=JobsSettings(), description="ingestion jobs and workers")
+    pages: PagesSettings = Field(default=PagesSettings(), description="page images for the web app's viewer")
 
     lower_case_words = field_validator("log_format", mode="before")(_lower)
 

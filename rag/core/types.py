@@ -241,3 +241,31 @@ class Job(BaseModel):
 
 class DocumentDetail(Document):
     html: str | None = Field(default=None, description="the layout HTML of the document")
+
+
+class PageInfo(BaseModel):
+    """One page (or section) of a stored document as its layout HTML records it: what the web app's viewer needs to
+    place a citation's box (page units: PDF points, or pixels of a page image; origin top-left)."""
+
+    n: int = Field(description="the page number (1-based)")
+    width: float = Field(description="the page's width in page units")
+    height: float = Field(description="the page's height in page units")
+    source: str = Field(default="text", description="text: read from the text layer; ocr: read from its image")
+    label: str = Field(default="", description='what a section without a printed page is called: "Slide 3", a heading')
+    rotation: int = Field(default=0, description="clockwise degrees a scan was turned by (its image is shown upright)")
+    warning: str = Field(default="", description="what was read with less care than usual")
+    error: str = Field(default="", description="why this page could not be read")
+    quote_boxes: list[list[float]] = Field(
+        default_factory=list,
+        description="with `quote=`: the boxes of the lines the quote is written on (born-digital PDF pages only)",
+    )
+
+
+class DocumentPages(BaseModel):
+    """A stored document's pages, and whether they can be shown as images (PDFs, scans and page images can)."""
+
+    doc_id: str
+    name: str
+    images: bool = Field(description="whether `GET /v1/documents/{id}/pages/{n}.png` can render its pages")
+    reason: str = Field(default="", description="why it cannot, when it cannot")
+    pages: list[PageInfo] = Field(default_factory=list)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.core.errors import BadInput, IndexMismatch, NotFound, RagError
-from rag.core.files import layout_html_path, locked
+from rag.core.files import layout_html_path, locked, remove_document_files
 from rag.core.settings import Settings
 from rag.core.types import Chunk, Document, DocumentProfile, Filters, Hit
 from rag.profiles.extract import build_profile
@@ -533,7 +533,7 @@ class KnowledgeBase:
             if vids and self._bulk is None:
                 self._publish(index)
         if what == "deleted" and doc_id:
-            layout_html_path(self.data_dir, doc_id).unlink(missing_ok=True)
+            remove_document_files(self.data_dir, doc_id)
         return what, doc_id, len(vids)
 
     def delete_document(self, doc_id: str) -> int:
@@ -544,7 +544,7 @@ class KnowledgeBase:
             index.remove(vids)
             if self._bulk is None:
                 self._publish(index)
-        layout_html_path(self.data_dir, doc_id).unlink(missing_ok=True)
+        remove_document_files(self.data_dir, doc_id)
         return len(vids)
 
     def _publish(self, index: FaissIndex) -> None:

@@ -29,6 +29,9 @@ ROUTES = [
     ("POST", "/v1/documents", {"paths": ["/tmp"]}),
     ("GET", "/v1/documents/{doc_id}", None),
     ("DELETE", "/v1/documents/{doc_id}", None),
+    ("GET", "/v1/documents/{doc_id}/pages", None),
+    ("GET", "/v1/documents/{doc_id}/pages/{n}", None),
+    ("GET", "/v1/documents/{doc_id}/pages/{n}.png", None),
     ("GET", "/v1/jobs", None),
     ("GET", "/v1/jobs/{job_id}", None),
     ("DELETE", "/v1/jobs/{job_id}", None),
@@ -45,7 +48,7 @@ def test_every_v1_route_is_in_the_checked_list(app_keys):
 @pytest.mark.parametrize("method,path,body", ROUTES + [("POST", "/v1/parse", None)])
 def test_no_key_or_a_wrong_or_revoked_key_gets_401(app_keys, method, path, body):
     app, services, keys = app_keys
-    path = path.replace("{doc_id}", "0123456789abcdef").replace("{job_id}", "0123456789abcdef")
+    path = path.replace("{doc_id}", "0123456789abcdef").replace("{job_id}", "0123456789abcdef").replace("{n}", "1")
     for headers in [
         {},
         {"Authorization": "Bearer rag_nope_nope"},
