@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 from rag.service.access import KeyRing
-from rag.store.sqlite import SqliteStore
+from rag.store.database import open_database
+from rag.store.sql import SqlStore
 from tests.helpers import docgen
 from tests.helpers.apps import wait_ready
 from tests.helpers.models import SMALL_MODEL
@@ -39,8 +40,7 @@ def site(tmp_path_factory):
     if not (CHROMIUM and CHROMEDRIVER):
         pytest.skip("chromium and chromium-driver are not installed (scripts/test-tools.sh installs them)")
     data = tmp_path_factory.mktemp("web-data")
-    data.joinpath("store.sqlite").touch(exist_ok=True)
-    ring = KeyRing(SqliteStore(data / "store.sqlite"))
+    ring = KeyRing(SqlStore(open_database("", data)))  # the data dir's own SQLite store
     keys = {"writer": ring.create(["hr"], "write")[0], "revoked": ring.create(["hr"], "read")}
     ring.revoke(keys["revoked"][1]["id"])
     keys["doomed"] = ring.create(["hr"], "read")
