@@ -134,9 +134,7 @@ DETERMINERS = ("the", "a", "an", "its", "their", "his", "her", "this", "that", "
 REFERRING = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "itself": ""}
 PERSONAL = {"he", "she", "him", "his", "her", "hers", "himself", "herself"}
 DEMONSTRATIVE = {"this", "these", "those", "there", "that"}
-PERIOD_REFS = re.compile(
-    r"\b(?:in\s+)?(?:that|the\s+same|this)\s+(?:year|period|quarter|month|fiscal\s+year)\b", re.IGNORECASE
-)
+PERIOD_REFS = re.compile(r"\b(?:in\s+)?(?:that|the\s+same|this)\s+(?:year|period|quarter|month|fiscal\s+year)\b", re.IGNORECASE)
 # "it" that refers to nothing: "how long does it take", "is it possible", "it is required".
 EXPLETIVE = re.compile(
     r"\b(?:does|did|do|will|would)\s+it\s+(?:take|cost|mean|matter)\b"
@@ -252,7 +250,7 @@ def period_spans(text: str) -> list[tuple[int, int, int]]:
 
 
 def _swap_phrase(phrase: str, prev: str) -> Rewrite | None:
-    """"outside Europe" replaces "within Europe": the last phrase of `prev` whose preposition is the same, else of
+    """ "outside Europe" replaces "within Europe": the last phrase of `prev` whose preposition is the same, else of
     the same kind; added when there is none."""
     body = prev.rstrip("?.! ")
     prep = phrase.split()[0].lower()
@@ -286,7 +284,7 @@ def _swap_name(phrase: str, prev: str) -> Rewrite | None:
 
 
 def _swap_topic(phrase: str, prev: str, led: bool) -> Rewrite | None:
-    """"its margin" after "What was Apple's revenue in 2019?": the thing asked about is replaced."""
+    """ "its margin" after "What was Apple's revenue in 2019?": the thing asked about is replaced."""
     words = phrase.split()
     if words[0].lower() in DEMONSTRATIVE:  # "that plant": which one? the model decides
         return None

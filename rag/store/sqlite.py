@@ -95,9 +95,50 @@ CREATE TABLE IF NOT EXISTS api_keys (
     created_at TEXT NOT NULL,
     revoked_at TEXT
 );
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    collection TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_owner ON conversations(owner, updated_at);
+CREATE TABLE IF NOT EXISTS conversation_messages (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    question TEXT NOT NULL,
+    rewritten TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    index_version TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, n)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    rating TEXT NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    question TEXT NOT NULL,
+    asked TEXT NOT NULL DEFAULT '',
+    answer TEXT NOT NULL,
+    refused INTEGER NOT NULL DEFAULT 0,
+    citations TEXT NOT NULL DEFAULT '[]',
+    model TEXT,
+    index_version TEXT,
+    collection TEXT,
+    conversation_id TEXT,
+    message INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_owner ON feedback(owner, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS feedback_turn ON feedback(owner, conversation_id, message)
+    WHERE conversation_id IS NOT NULL;
 """
-# Databases made before tags or aliases existed gain the `document_tags` or `document_aliases` table (CREATE IF
-# NOT EXISTS) the first time they are opened; their documents and chunks are untouched, with no tags or aliases.
+# Databases made before tags, aliases, conversations or feedback existed gain their tables (CREATE IF NOT EXISTS)
+# the first time they are opened; their documents and chunks are untouched. Conversations and feedback belong to an
+# `owner`: the id of the API key that made them ('' without a key). Feedback has no foreign key to its conversation:
+# it is evaluation data and stays when the conversation is deleted.
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
