@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from api.http.schemas import Body
 from api.http.streaming import ERROR, RESULT, relay, watch
 from rag.answering.markers import strip_marks
-from rag.conversation.rewrite import Turn, rewrite_by_rules
+from rag.conversation.rewrite import MAX_QUESTION, Turn, rewrite_by_rules
 from rag.core.errors import BadInput, NotFound
 from rag.core.types import Answer, Rewritten
 from rag.service.access import Principal, check_collection
@@ -74,6 +74,8 @@ def conversation_of(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
     said = [(m.role, m.text().strip()) for m in messages if m.role in ("user", "assistant")]
     if not said or said[-1][0] != "user" or not said[-1][1]:
         raise BadInput("the last message must be the user's question (role 'user', with text)")
+    if len(said[-1][1]) > MAX_QUESTION:
+        raise BadInput(f"the question (the last user message) is longer than {MAX_QUESTION} characters")
     turns: list[Turn] = []
     for i, (role, text) in enumerate(said[:-1]):
         if role != "user" or not text:
