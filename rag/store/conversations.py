@@ -131,7 +131,7 @@ class FeedbackStore:
         self, owner: str | None, limit: int | None = 100, rating: str | None = None, collection: str | None = None
     ) -> list[Feedback]:
         """Feedback of `owner` (None: of every owner, for the operator's export), the latest first."""
-        sql, args = "SELECT * FROM feedback WHERE 1=1", []
+        sql, args = "SELECT * FROM feedback WHERE 1=1", list[str | int]()
         for column, value in (("owner", owner), ("rating", rating), ("collection", collection)):
             if value is not None:
                 sql += f" AND {column}=?"
