@@ -18,8 +18,9 @@ GROUPS = {
     "keys": {"create", "list", "revoke"},
     "finetune": {"data", "train", "export", "embedder"},
     "documents": {"list", "show", "remove"},
+    "feedback": {"export"},
 }
-COMMANDS = {"parse", "ingest", "search", "ask", "serve", "info", "worker", "reindex"}
+COMMANDS = {"parse", "ingest", "search", "ask", "serve", "info", "worker", "reindex", "mcp"}
 
 
 @pytest.fixture(scope="module")
