@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.http.schemas import ConversationRequest, FeedbackRequest, MessageRequest, TurnFeedbackRequest
 from api.http.streaming import named_events, watch
 from rag.core.errors import Cancelled, NotFound
-from rag.core.types import Conversation, Feedback, Message
+from rag.core.types import Answer, Conversation, Feedback, Message
 from rag.service.access import Principal, check_collection
 from rag.service.chat import Chat
 

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from rag.core.types import Answer, Filters
+from rag.core.types import Citation, Filters, ModelRef
 
 
 def _lone_surrogate(value: Any) -> bool:
@@ -79,13 +79,22 @@ class MessageRequest(Body):
     stream: bool = Field(default=False, description="stream server-sent events: rewritten, token..., then message (or error)")
 
 
+class RatedAnswer(BaseModel):
+    """The parts of a /v1/ask answer that feedback keeps (send the answer as returned: the rest is ignored)."""
+
+    answer: str = Field(max_length=20_000)
+    refused: bool = False
+    citations: list[Citation] = Field(default_factory=list, max_length=100)
+    model: ModelRef | None = None
+
+
 class FeedbackRequest(Body):
     rating: Literal["up", "down"]
     comment: str = Field(default="", max_length=2000)
     conversation_id: str | None = Field(default=None, max_length=64, description="the conversation of the turn rated")
     message: int | None = Field(default=None, ge=1, le=1_000_000, description="the turn rated (its `n`)")
     question: str | None = Field(default=None, min_length=1, max_length=2000, description="or: a /v1/ask question ...")
-    answer: Answer | None = Field(default=None, description="... and its answer, as /v1/ask returned it")
+    answer: RatedAnswer | None = Field(default=None, description="... and its answer, as /v1/ask returned it")
     collection: str | None = Field(default=None, max_length=64, description="the collection the /v1/ask question searched")
     index_version: str | None = Field(default=None, max_length=64, description="default: the live one")
 
