@@ -24,10 +24,11 @@ def feedback_export(
     unanswerable question, a thumbs-down answer a question to check (`"check": true`)."""
     from rag.evaluation.feedback_questions import question_set
     from rag.store.conversations import RATINGS, FeedbackStore
+    from rag.store.sqlite import SqliteStore, store_path
 
     if rating is not None and rating not in RATINGS:
         raise BadInput(f"--rating must be one of {', '.join(RATINGS)}, got {rating!r}")
-    store = cli.services().kb.store
+    store = SqliteStore(store_path(cli.current_settings().data_dir))  # no models: the store alone
     feedback = FeedbackStore(store).list(key, None, rating, collection)
     records, counts = question_set(feedback)
     out.parent.mkdir(parents=True, exist_ok=True)

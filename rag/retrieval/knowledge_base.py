@@ -34,7 +34,7 @@ from rag.retrieval.sections import SectionNames
 from rag.retrieval.vector_cache import VectorCache, identity_key
 from rag.retrieval.vector_index import FaissIndex, IndexVersions, VectorIndex, choose_kind
 from rag.store.protocol import Store
-from rag.store.sqlite import SqliteStore
+from rag.store.sqlite import SqliteStore, store_path
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class KnowledgeBase:
         self.settings = settings
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store: Store = SqliteStore(self.data_dir / "store.sqlite")
+        self.store: Store = SqliteStore(store_path(self.data_dir))
         self.versions = IndexVersions(self.data_dir, settings.index.keep_versions)
         self.embedder = embedder
         self._live: LiveIndexes | None = None

@@ -153,6 +153,14 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE chunks ADD COLUMN addresses_model INTEGER NOT NULL DEFAULT 0")
 
 
+STORE_FILE = "store.sqlite"
+
+
+def store_path(data_dir: Path) -> Path:
+    """Where the store of a data directory lives."""
+    return Path(data_dir) / STORE_FILE
+
+
 def utc_now() -> str:
     """Now, in UTC, as the store writes times (ISO 8601, seconds)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
