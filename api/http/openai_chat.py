@@ -140,8 +140,7 @@ class OpenAIRoutes:
         """The collections this key may read (without a key: every collection holding documents)."""
         if who.collections is not None:
             return sorted(who.collections)
-        rows = self.chat.services.kb.store.db().execute("SELECT DISTINCT collection FROM documents ORDER BY collection")
-        return [r[0] for r in rows] or ["default"]
+        return self.chat.services.kb.store.collections() or ["default"]
 
     def model_card(self, name: str) -> dict:
         return {"id": name, "object": "model", "created": 0, "owned_by": OWNER}

@@ -4,6 +4,7 @@ on an answer is stored with what was asked and answered. The REST routes, the Op
 MCP server share this."""
 
 import logging
+import time
 
 from rag.conversation.rewrite import MODEL, UNRESOLVED, Turn, model_messages, parse_model_reply, rewrite_by_rules
 from rag.core.errors import BadInput
@@ -66,10 +67,13 @@ class Chat:
         """Rewrite `question` against `history`, then answer the standalone question. `on_rewritten` hears the
         standalone question before retrieval; `on_token` the answer's pieces; `check` the rewrite model's pieces."""
         mode = mode or self.services.settings.answer.mode
+        t0 = time.perf_counter()
         rewritten = self.standalone(question, history, use_model=mode != "extract", check=check)
+        rewrite_ms = round((time.perf_counter() - t0) * 1000, 2)
         if on_rewritten is not None:
             on_rewritten(rewritten)
         answer = self.services.ask(rewritten.question, k, collection, filters, mode=mode, on_token=on_token)
+        answer.timings_ms["rewrite_ms"] = rewrite_ms
         return rewritten, answer
 
     # ---- conversations ---------------------------------------------------------------------------------------------

@@ -466,6 +466,10 @@ class SqliteStore:
     def all_vids(self) -> list[int]:
         return [r[0] for r in self._conn().execute("SELECT vid FROM chunks")]
 
+    def collections(self) -> list[str]:
+        """The collections that hold documents, by name."""
+        return [r[0] for r in self._conn().execute("SELECT DISTINCT collection FROM documents ORDER BY collection")]
+
     def totals(self) -> dict:
         """What is stored now (documents by status, pages, chunks) and what was ever ingested (counters)."""
         db = self._conn()
