@@ -175,7 +175,7 @@ def rewrite_by_rules(question: str, history: list[Turn]) -> Rewrite | None:
         return _ellipsis(rest, prev, bool(lead))
     if lead and not _refers_back(rest):  # "And what are the core working hours?": the lead is dropped
         return Rewrite(_finish(rest, q), RULES, "conjunction")
-    return _references(_finish(rest, q) if lead else q, prev, history)
+    return _references(_finish(rest, q) if lead else q, prev)
 
 
 def _tidy(text: str) -> str:
@@ -230,10 +230,8 @@ def _swap_period(phrase: str, prev: str) -> Rewrite | None:
         return Rewrite(_finish(f"{body} {added}", prev), RULES, "period")
     if len(spans) > 1:  # "2019 revenue compared to 2018": which one is meant?
         return None
-    (start, end, prep_end) = spans[0]
-    replacement = phrase if has_prep else phrase
-    cut = start if has_prep else prep_end
-    return Rewrite(_finish(body[:cut] + replacement + body[end:], prev), RULES, "period")
+    start, end, inner = spans[0]  # "in 2018": with its own preposition the phrase replaces it all, else the period
+    return Rewrite(_finish(body[: start if has_prep else inner] + phrase + body[end:], prev), RULES, "period")
 
 
 def period_spans(text: str) -> list[tuple[int, int, int]]:
@@ -292,8 +290,6 @@ def _swap_topic(phrase: str, prev: str, led: bool) -> Rewrite | None:
     noun = " ".join(words[1:] if determined else words)
     if not noun or (len(words) == 1 and not led):
         return None  # a bare word: a topic, a name written small, an answer? the model decides
-    if len(words) == 1 and len(_words(noun)) == 1 and not determined and not led:
-        return None
     topic = topic_span(prev)
     if topic is None:
         return None
@@ -388,7 +384,7 @@ def subject_of(question: str, owner: bool = False) -> str | None:
     return (one or topic) if owner else (topic or one)
 
 
-def _references(q: str, prev: str, history: list[Turn]) -> Rewrite | None:
+def _references(q: str, prev: str) -> Rewrite | None:
     """Pronouns and "that year" replaced by the previous question's subject and period."""
     words = set(_words(q))
     if words & PERSONAL:
