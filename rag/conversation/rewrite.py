@@ -164,15 +164,16 @@ def rewrite_by_rules(question: str, history: list[Turn]) -> Rewrite | None:
     prev = _tidy(history[-1].question)
     if not prev:
         return Rewrite(q)
-    body = q.rstrip("?.! ")
-    lead = _LEAD.match(body)
-    rest = body[lead.end() :].strip(" ,") if lead else body
+    rest = q.rstrip("?.! ")
+    lead = False
+    while m := _LEAD.match(rest):  # "ok, and for 2020?": every lead goes
+        lead, rest = True, rest[m.end() :].strip(" ,")
     if lead and not rest:  # "and?" alone
         return None
     if 0 < len(_words(rest)) <= 3 and set(_words(rest)) <= CLAUSE_WORDS | {"so", "much", "many", "long", "often"}:
         return None  # "why?", "how much?", "when was that": about what?
     if _elliptical(rest):
-        return _ellipsis(rest, prev, bool(lead))
+        return _ellipsis(rest, prev, lead)
     if lead and not _refers_back(rest):  # "And what are the core working hours?": the lead is dropped
         return Rewrite(_finish(rest, q), RULES, "conjunction")
     return _references(_finish(rest, q) if lead else q, prev)
@@ -231,6 +232,8 @@ def _swap_period(phrase: str, prev: str) -> Rewrite | None:
     if len(spans) > 1:  # "2019 revenue compared to 2018": which one is meant?
         return None
     start, end, inner = spans[0]  # "in 2018": with its own preposition the phrase replaces it all, else the period
+    if own_prep and has_prep:
+        phrase = phrase[: own_prep.end("prep")].lower() + phrase[own_prep.end("prep") :]
     return Rewrite(_finish(body[: start if has_prep else inner] + phrase + body[end:], prev), RULES, "period")
 
 

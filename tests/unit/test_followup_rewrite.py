@@ -46,6 +46,11 @@ def rewritten(previous: str, question: str) -> str | None:
         (SIEMENS, "and in 2019 and 2020?", "What were Siemens' total revenues in 2019 and 2020?"),
         (LEAVE, "and in 2019?", "How many days of paid annual leave do employees get in 2019?"),
         ("What was revenue in the fourth quarter of 2019?", "and Q1 2020?", "What was revenue in Q1 2020?"),
+        (APPLE, "and in 2019", "What was Apple's revenue in 2019?"),  # no question mark
+        (APPLE, "AND IN 2019?", "What was Apple's revenue in 2019?"),
+        (APPLE, "what about H1 2020?", "What was Apple's revenue in H1 2020?"),
+        (APPLE, "ok, and for fiscal 2020?", "What was Apple's revenue for fiscal 2020?"),
+        (APPLE, "and in March 2019?", "What was Apple's revenue in March 2019?"),
         # a name replaces the previous question's one name
         (APPLE, "and Microsoft?", "What was Microsoft's revenue in 2018?"),
         (APPLE, "What about Bank of America?", "What was Bank of America's revenue in 2018?"),
