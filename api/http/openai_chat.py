@@ -66,6 +66,9 @@ class ChatCompletionRequest(Body):
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
     stream_options: StreamOptions | None = None
+    mode: Literal["generate", "extract"] | None = Field(
+        default=None, description="an extension (OpenAI clients: extra_body): extract mode, verbatim quotes, as for /v1/ask"
+    )
 
 
 def conversation_of(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
@@ -181,6 +184,7 @@ class OpenAIRoutes:
                         history,
                         collection=collection,
                         filters=filters,
+                        mode=body.mode,
                         on_token=ticket.chain((lambda piece: send("token", piece)) if send else None),
                         check=ticket.on_token,
                     )

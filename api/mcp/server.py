@@ -9,11 +9,12 @@ from typing import Literal
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 import rag
 from rag.answering.answer import check_question
-from rag.core.errors import BadInput
+from rag.core.errors import BadInput, RagError
 from rag.core.types import Citation, Filters
 from rag.service.access import check_collection
 from rag.service.services import Services
@@ -67,9 +68,12 @@ def build(services: Services, collection: str | None = None) -> MCPServer:
 
     @server.tool(description="Passages of the documents that best match a question, with document, page and score.")
     async def search(question: str, k: int = top_k, collection: str | None = None) -> Passages:
-        where = scope(collection)
-        check_question(question, k)
-        found = await anyio.to_thread.run_sync(lambda: services.search(question, k, where, Filters()))
+        try:
+            where = scope(collection)
+            check_question(question, k)
+            found = await anyio.to_thread.run_sync(lambda: services.search(question, k, where, Filters()))
+        except RagError as exc:  # the reason reaches the client (anything else is a crash: logged, not sent)
+            raise ToolError(exc.message) from exc
         return Passages(
             query=found.query,
             passages=[
@@ -86,9 +90,12 @@ def build(services: Services, collection: str | None = None) -> MCPServer:
     async def ask(
         question: str, collection: str | None = None, k: int = top_k, mode: Literal["generate", "extract"] = "generate"
     ) -> Answered:
-        where = scope(collection)
-        check_question(question, k)
-        answer = await anyio.to_thread.run_sync(lambda: services.ask(question, k, where, Filters(), mode=mode))
+        try:
+            where = scope(collection)
+            check_question(question, k)
+            answer = await anyio.to_thread.run_sync(lambda: services.ask(question, k, where, Filters(), mode=mode))
+        except RagError as exc:
+            raise ToolError(exc.message) from exc
         return Answered(
             answer=answer.answer + references(answer.citations),
             refused=answer.refused,

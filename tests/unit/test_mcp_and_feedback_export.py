@@ -53,9 +53,13 @@ def test_mcp_collection_limit_and_bad_arguments_are_tool_errors(services):
     server = build(services, collection="finance")
     _, asked = call(server, "ask", {"question": "What was the plant revenue in 2019?"})
     assert "500" in asked.structured_content["answer"] and "455" not in asked.structured_content["answer"]
-    for args in ({"question": "x", "collection": "plants"}, {"question": ""}, {"question": "x", "k": 0}):
+    for args, reason in [
+        ({"question": "x", "collection": "plants"}, "this server answers from collection 'finance' only"),
+        ({"question": ""}, "the question is empty"),
+        ({"question": "x", "k": 0}, "k must be between 1 and 50"),
+    ]:
         _, bad = call(server, "search", args)
-        assert bad.is_error, args
+        assert bad.is_error and reason in bad.content[0].text, args
     with pytest.raises(BadInput):
         build(services, collection="../x")
 
