@@ -13,12 +13,19 @@ prefill and decode rates itself from the llama.cpp counters before/after each ca
 Note: llama.cpp reuses the longest common prompt prefix of the previous call (system prompt + worked
 example), so the first question of a model pays the full prefill and later ones mostly the sources.
 
+On an index of your own (the FinanceBench-dev one, say) with its questions, each line a JSON object with
+"question" (and "answer", the expected text, if known):
+      .venv/bin/python bench/ask_latency.py --data-dir DIR --questions FILE.jsonl --limit 12
+Per question it also shows where the prompt's tokens went (fixed part: rules, examples, template; sources;
+question; reused from the previous question's state) and the time to the first token; the summary gives p50/p95.
+
 Run:  .venv/bin/python bench/ask_latency.py [--model NAME|both] [--limit N] [-k 5]
 Writes bench/out/ask_latency.json. Reports timings only; it never fails because something was slow.
 """
 
 import argparse
 import gc
+import json
 import shutil
 import sys
 import tempfile
@@ -73,6 +80,19 @@ def ingest_examples(data_dir: Path, tmp: Path) -> dict:
     return data
 
 
+def percentile(values: list, q: float) -> float | None:
+    """The q-th percentile (nearest rank) of the values that are not None."""
+    vals = sorted(v for v in values if v is not None)
+    if not vals:
+        return None
+    return vals[min(len(vals) - 1, max(0, round(q / 100 * len(vals) + 0.5) - 1))]
+
+
+def load_questions(path: Path) -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [(r["question"], str(r.get("answer") or "")) for r in rows]
+
+
 def run_model(model: str, data_dir: Path, questions: list, k: int | None) -> dict:
     services = services_for(data_dir, model)
     t0 = time.perf_counter()
@@ -94,7 +114,13 @@ def run_model(model: str, data_dir: Path, questions: list, k: int | None) -> dic
                 "contains_expected": contains_answer(ans.answer, expected),
                 "citations": [f"{c.doc} p.{c.page}" for c in ans.citations],
                 "retrieval_ms": tm.get("retrieval_ms"),
+                "first_token_ms": tm.get("first_token_ms"),
                 "generation_ms": tm.get("generation_ms"),
+                "fixed_tokens": _int(tm.get("prompt_fixed_tokens")),
+                "sources_tokens": _int(tm.get("prompt_sources_tokens")),
+                "question_tokens": _int(tm.get("prompt_question_tokens")),
+                "cached_tokens": _int(tm.get("prompt_cached_tokens")),
+                "retries": _int(tm.get("retries", 0)),
                 "prompt_tokens": _int(tm.get("prompt_tokens")),
                 "completion_tokens": _int(tm.get("completion_tokens")),
                 "svc_tokens_per_s": tm.get("tokens_per_s"),
@@ -119,6 +145,14 @@ def run_model(model: str, data_dir: Path, questions: list, k: int | None) -> dic
         "median_prefill_tok_s": median(r["prefill_tok_s"] for r in rows),
         "median_prefill_tokens": median(r["prefill_tokens"] for r in rows),
         "median_total_ms": median(r["total_ms"] for r in rows),
+        "p95_total_ms": percentile([r["total_ms"] for r in rows], 95),
+        "median_first_token_ms": median(r["first_token_ms"] for r in rows),
+        "p95_first_token_ms": percentile([r["first_token_ms"] for r in rows], 95),
+        "median_fixed_tokens": median(r["fixed_tokens"] for r in rows),
+        "median_sources_tokens": median(r["sources_tokens"] for r in rows),
+        "median_question_tokens": median(r["question_tokens"] for r in rows),
+        "median_cached_tokens": median(r["cached_tokens"] for r in rows),
+        "retries": sum(r["retries"] or 0 for r in rows),
         "contains_expected": sum(r["contains_expected"] for r in rows),
         "peak_rss_after": peak_rss_mib(),
     }
@@ -135,19 +169,26 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help=f"ask only the first N of the {len(QUESTIONS)} questions")
     ap.add_argument("-k", type=int, default=None, help="sources per question (default: settings top_k)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary data dir (prints its path)")
+    ap.add_argument("--data-dir", type=Path, default=None, help="ask over this existing index instead of the examples")
+    ap.add_argument("--questions", type=Path, default=None, help="JSON lines with question (and answer) to ask instead")
     args = ap.parse_args()
     setup_env()
     models = resolve_models(args.model)
-    questions = QUESTIONS[: args.limit] if args.limit else QUESTIONS
+    questions = load_questions(args.questions) if args.questions else QUESTIONS
+    questions = questions[: args.limit] if args.limit else questions
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-ask-"))
     try:
-        data_dir = tmp / "data"
-        ing = ingest_examples(data_dir, tmp)
-        print(
-            f"ingested {ing['counts']['ok']} files, {ing['pages']} pages, {ing['chunks']} chunks "
-            f"in {ing['wall_s']:.1f}s; {len(questions)} questions, models: {', '.join(models)}"
-        )
+        if args.data_dir:
+            data_dir, ing = args.data_dir, {"data_dir": str(args.data_dir)}
+            print(f"index {data_dir}; {len(questions)} questions, models: {', '.join(models)}")
+        else:
+            data_dir = tmp / "data"
+            ing = ingest_examples(data_dir, tmp)
+            print(
+                f"ingested {ing['counts']['ok']} files, {ing['pages']} pages, {ing['chunks']} chunks "
+                f"in {ing['wall_s']:.1f}s; {len(questions)} questions, models: {', '.join(models)}"
+            )
         results = []
         for model in models:
             print(f"\n== {model}: warming up ...", flush=True)
@@ -158,8 +199,10 @@ def main() -> None:
                     [
                         "#",
                         "retr ms",
+                        "first tok ms",
                         "gen ms",
                         "prompt tok",
+                        "fixed/src/q/cached",
                         "prefilled",
                         "prefill tok/s",
                         "out tok",
@@ -173,8 +216,10 @@ def main() -> None:
                         [
                             i,
                             r["retrieval_ms"],
+                            r["first_token_ms"],
                             r["generation_ms"],
                             r["prompt_tokens"],
+                            f"{r['fixed_tokens']}/{r['sources_tokens']}/{r['question_tokens']}/{r['cached_tokens']}",
                             r["prefill_tokens"],
                             r["prefill_tok_s"],
                             r["completion_tokens"],
@@ -198,7 +243,10 @@ def main() -> None:
                     "n",
                     "retrieval ms",
                     "generation ms",
+                    "first tok p50/p95 ms",
+                    "total p95 ms",
                     "prompt tok",
+                    "fixed/src/q/cached",
                     "decode tok/s",
                     "svc tok/s",
                     "svc invalid",
@@ -213,7 +261,11 @@ def main() -> None:
                         s["questions"],
                         s["median_retrieval_ms"],
                         s["median_generation_ms"],
+                        f"{s['median_first_token_ms']}/{s['p95_first_token_ms']}",
+                        s["p95_total_ms"],
                         s["median_prompt_tokens"],
+                        f"{s['median_fixed_tokens']}/{s['median_sources_tokens']}/{s['median_question_tokens']}/"
+                        f"{s['median_cached_tokens']}",
                         s["median_decode_tok_s"],
                         s["median_svc_tokens_per_s"],
                         s["svc_tokens_per_s_invalid"],
@@ -231,7 +283,13 @@ def main() -> None:
         print(f"\npeak RSS: self {rss['self_mib']:.0f} MiB, children {rss['children_mib']:.0f} MiB")
         data = {
             "benchmark": "ask_latency",
-            "params": {"models": models, "questions": len(questions), "k": args.k},
+            "params": {
+                "models": models,
+                "questions": len(questions),
+                "k": args.k,
+                "data_dir": str(args.data_dir) if args.data_dir else None,
+                "question_file": str(args.questions) if args.questions else None,
+            },
             "ingest": ing,
             "results": results,
             "peak_rss": rss,

@@ -11,5 +11,5 @@ if [ $# -gt 0 ]; then
   exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 fi
 bash scripts/check.sh
-printf '\n== slow suites (integration, e2e)\n' >&2
-exec .venv/bin/python -m pytest -q -p no:cacheprovider tests/integration tests/e2e
+printf '\n== slow suites (integration, e2e), %d s after the start\n' "$SECONDS" >&2
+exec .venv/bin/python -m pytest -q -p no:cacheprovider --durations=25 tests/integration tests/e2e  # the slowest named: the command must stay under 25 minutes

@@ -115,6 +115,25 @@ class Metrics:
             buckets=(1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500),
         )
         self.tokens = Counter("rag_generated_tokens", "Tokens generated", registry=self.registry)
+        self.first_token = Histogram(
+            "rag_answer_first_token_seconds",
+            "Time from the question to the answer's first token (retrieval and prefill)",
+            registry=self.registry,
+            buckets=(0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 60),
+        )
+        self.prefill = Histogram(
+            "rag_generation_prefill_tokens_per_second",
+            "Prompt evaluation speed of each generation (tokens evaluated, reused ones not counted)",
+            registry=self.registry,
+            buckets=(10, 20, 40, 60, 80, 120, 160, 240, 320, 500, 1000, 5000),
+        )
+        self.prompt_tokens = Histogram(
+            "rag_prompt_tokens",
+            "Prompt tokens of each answer by part: fixed (rules, examples), sources, question, cached (reused)",
+            ["part"],
+            registry=self.registry,
+            buckets=(8, 16, 32, 64, 128, 256, 384, 512, 768, 1024, 1536, 2048, 4096),
+        )
         self.calculations = Counter(
             "rag_calculations",
             "Calculations kept in answers (computed by the service); replaced: the model's own result differed",
@@ -128,6 +147,14 @@ class Metrics:
         if t.get("tokens_per_s"):
             self.tokens_per_s.observe(t["tokens_per_s"])
         self.tokens.inc(t.get("completion_tokens", 0) + t.get("summary_completion_tokens", 0))
+        if t.get("first_token_ms"):
+            self.first_token.observe(t["first_token_ms"] / 1000)
+        if t.get("prefill_tokens_per_s"):
+            self.prefill.observe(t["prefill_tokens_per_s"])
+        for part in ("fixed", "sources", "question", "cached"):
+            key = "prompt_cached_tokens" if part == "cached" else f"prompt_{part}_tokens"
+            if key in t:
+                self.prompt_tokens.labels(part).observe(t[key])
         for calc in answer.calculations:
             self.calculations.labels("kept").inc()
             if calc.replaced:

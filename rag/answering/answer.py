@@ -17,8 +17,9 @@ import time
 
 from rag.answering.citations import check_answer, check_citations, resolve_citations
 from rag.answering.extract import extract
-from rag.answering.lookup import Lookup, lookup
+from rag.answering.lookup import lookup
 from rag.answering.prompts import NOT_FOUND, RETRY, build_messages, is_refusal, summary_messages
+from rag.answering.table_calculations import table_calculation
 from rag.core.errors import BadInput
 from rag.core.settings import AnswerSettings
 from rag.core.types import Answer, Citation, Filters, Hit, SearchResult, TableLookup
@@ -114,39 +115,41 @@ def ask(
         text = refusal(result.hits, "weak retrieval")
         return Answer(answer=text, refused=True, citations=[], mode=mode, hits=result.hits, timings_ms=timings)
     if mode == "extract":
-        cell = _lookup(kb, result.query, result.hits, collection) if cfg.table_lookup else None
-        answer = _extract(generator, result.query, result.hits, cfg, summarize, max_tokens, on_token, timings, cell)
+        table = _from_tables(kb, result.query, result.hits, collection, cfg) if cfg.table_lookup else None
+        answer = _extract(generator, result.query, result.hits, cfg, summarize, max_tokens, on_token, timings, table)
     else:
         hits = fit_sources(generator, result.query, result.hits, n_ctx - max_tokens - 64, cfg.source_words, cfg.tables)
         answer = _generate(generator, result.query, hits, cfg, max_tokens, on_token, timings)
-        if answer.refused and cfg.table_lookup and (cell := _lookup(kb, result.query, hits, collection)):
-            answer = _looked_up(cell, hits, answer)
+        if answer.refused and cfg.table_lookup and (table := _from_tables(kb, result.query, hits, collection, cfg)):
+            answer = table.model_copy(update={"dropped": answer.dropped, "model": answer.model, "draft": answer.draft})
     timings["total_ms"] = _ms(t0)
     answer.hits, answer.mode, answer.timings_ms = result.hits, mode, timings
     return answer
 
 
-def _lookup(kb: KnowledgeBase, question: str, hits: list[Hit], collection: str | None) -> Lookup | None:
-    """The table cell answering the question among the sources of the documents it names (all sources when the
-    collection holds one document); None when there is none."""
+def _from_tables(kb: KnowledgeBase, question: str, hits: list[Hit], collection: str | None, cfg: AnswerSettings) -> Answer | None:
+    """The answer read from the sources' tables without a model: the cell the question names (rag.answering.lookup)
+    or a calculation over cells (rag.answering.table_calculations, checked and computed like a model's). Only
+    sources of the documents the question names are used (all when the collection holds one document); None when
+    the tables do not answer."""
     routed = [n for n, h in enumerate(hits, 1) if h.route]
     if not routed and len(kb.store.documents(collection)) != 1:
         return None  # a question naming no document we hold is never answered from some document's table
-    return lookup(question, hits, routed or None)
-
-
-def _looked_up(cell: Lookup, hits: list[Hit], refused: Answer) -> Answer:
-    """The answer read from a table cell, in place of the refusal `refused` (whose draft and drops it keeps)."""
-    hit = hits[cell.n - 1]
-    citation = Citation(n=cell.n, doc=hit.doc, page=hit.page, chunk_id=hit.chunk_id, bbox=hit.bbox, quote=cell.row)
-    return Answer(
-        answer=cell.text,
-        citations=[citation],
-        lookup=TableLookup(n=cell.n, label=cell.label, column=cell.column, value=cell.value, scale=cell.scale),
-        dropped=refused.dropped,
-        model=refused.model,
-        draft=refused.draft,
-    )
+    if cell := lookup(question, hits, routed or None):
+        hit = hits[cell.n - 1]
+        citation = Citation(n=cell.n, doc=hit.doc, page=hit.page, chunk_id=hit.chunk_id, bbox=hit.bbox, quote=cell.row)
+        found = TableLookup(n=cell.n, label=cell.label, column=cell.column, value=cell.value, scale=cell.scale)
+        return Answer(answer=cell.text, citations=[citation], lookup=found)
+    calc = table_calculation(question, hits, routed or None)
+    if calc is None:
+        return None
+    checked = check_answer(calc.draft, hits, question, cfg.min_support)
+    if not checked.calculations:
+        log.info("table calculation not verified: %s", checked.dropped)
+        return None
+    result = checked.calculations[0]
+    found = TableLookup(n=calc.n, label=calc.label, column=calc.column, value=result.text, scale=calc.scale, kind=calc.function)
+    return Answer(answer=checked.text, citations=checked.citations, calculations=checked.calculations, lookup=found)
 
 
 def _generate(
@@ -161,15 +164,19 @@ def _generate(
     messages = build_messages(question, hits, cfg.source_words, cfg.tables)
     gen = generator.generate(messages, max_tokens=max_tokens, on_token=on_token)
     _gen_timings(timings, gen)
+    timings.update(prompt_parts(generator, messages, question, gen.prompt_tokens))
     model = generator.ref()
     if is_refusal(gen.text):
         return Answer(answer=refusal(hits, "the model found no answer"), refused=True, citations=[], model=model, draft=gen.text)
     if not cfg.check:
         text, citations = resolve_citations(gen.text, hits)
         return Answer(answer=text, citations=citations, model=model, draft=gen.text)
+    t_check = time.perf_counter()
     checked = check_answer(gen.text, hits, question, cfg.min_support)
+    timings["check_ms"] = _ms(t_check)
     dropped = checked.dropped
     if not checked.citations and cfg.regenerate:
+        timings["retries"] = 1
         retry = [*messages, {"role": "assistant", "content": gen.text}, {"role": "user", "content": RETRY}]
         again = generator.generate(retry, max_tokens=max_tokens)
         _gen_timings(timings, again, prefix="retry_")
@@ -182,7 +189,9 @@ def _generate(
                 model=model,
                 draft=gen.text,
             )
+        t_check = time.perf_counter()
         checked = check_answer(again.text, hits, question, cfg.min_support)
+        timings["check_ms"] = round(timings["check_ms"] + _ms(t_check), 2)
         dropped += checked.dropped
     if not checked.citations:
         return Answer(
@@ -212,12 +221,12 @@ def _extract(
     max_tokens: int,
     on_token: OnToken | None,
     timings: dict,
-    cell: Lookup | None = None,
+    table: Answer | None = None,
 ) -> Answer:
     quotes = extract(question, hits, max_quotes=cfg.max_quotes)
     if not quotes:
-        if cell is not None:
-            return _looked_up(cell, hits, Answer(answer="", citations=[]))
+        if table is not None:
+            return table
         return Answer(answer=refusal(hits, "no sentence matches the question"), refused=True, citations=[])
     citations = [
         Citation(
@@ -231,16 +240,17 @@ def _extract(
         for q in quotes
     ]
     text = "\n".join(f"{q.header}\n{q.text} [{q.n}]" if q.header else f"{q.text} [{q.n}]" for q in quotes)
-    found = None
-    if cell is not None:  # the looked-up cell first, then the quotes
-        found = _looked_up(cell, hits, Answer(answer="", citations=[]))
-        text = f"{cell.text}\n{text}"
-        citations = [*found.citations, *[c for c in citations if c.quote != cell.row]]
+    calculations = []
+    if table is not None:  # the looked-up cell or the calculation first, then the quotes
+        text = f"{table.answer}\n{text}"
+        rows = {c.quote for c in table.citations}
+        citations = [*table.citations, *[c for c in citations if c.quote not in rows]]
+        calculations = table.calculations
     if on_token is not None:
         on_token(text)
-    lookup_ref = found.lookup if found else None
+    lookup_ref = table.lookup if table else None
     if not summarize:
-        return Answer(answer=text, citations=citations, lookup=lookup_ref)
+        return Answer(answer=text, citations=citations, lookup=lookup_ref, calculations=calculations)
     gen = generator.generate(summary_messages(question, [(q.n, q.text) for q in quotes]), max_tokens=max_tokens)
     _gen_timings(timings, gen)
     sources = [
@@ -251,23 +261,48 @@ def _extract(
     if is_refusal(gen.text):
         summary = ""
     return Answer(
-        answer=text, citations=citations, lookup=lookup_ref, summary=summary or None, dropped=dropped, model=generator.ref()
+        answer=text,
+        citations=citations,
+        lookup=lookup_ref,
+        calculations=calculations,
+        summary=summary or None,
+        dropped=dropped,
+        model=generator.ref(),
     )
 
 
 def _gen_timings(timings: dict, gen: Generation, prefix: str = "") -> None:
+    """A generation's times and token counts: `prompt_cached_tokens` were reused from the previous call's state
+    (llama.cpp keeps the prefix two prompts share), so prefill speed counts the tokens evaluated."""
     decode_ms = gen.decode_ms or max(gen.total_ms - gen.prompt_ms, 1e-6)
+    evaluated = gen.prompt_tokens - gen.cached_tokens
     timings.update(
         {
             f"{prefix}generation_ms": round(gen.total_ms, 1),
             f"{prefix}prompt_ms": round(gen.prompt_ms, 1),
             f"{prefix}prompt_tokens": gen.prompt_tokens,
+            f"{prefix}prompt_cached_tokens": gen.cached_tokens,
+            f"{prefix}prefill_tokens_per_s": round(evaluated / (gen.prompt_ms / 1000), 2) if gen.prompt_ms > 0 else 0.0,
             f"{prefix}completion_tokens": gen.completion_tokens,
             f"{prefix}tokens_per_s": round(gen.completion_tokens / (decode_ms / 1000), 2),
         }
     )
     if not prefix:
         timings["first_token_ms"] = round(timings.get("retrieval_ms", 0) + gen.first_token_ms, 1)
+
+
+def prompt_parts(generator: Generator, messages: list[dict], question: str, prompt_tokens: int) -> dict[str, int]:
+    """Where the prompt's tokens went: the fixed part (rules, worked examples and the chat template, the same for
+    every question), the sources and the question. Counted with the model's tokenizer; {} when it has none."""
+    count = getattr(generator, "count_tokens", None)
+    if count is None or not prompt_tokens:
+        return {}
+    user, asked = count(messages[-1]["content"]), count(question.strip())
+    return {
+        "prompt_fixed_tokens": max(prompt_tokens - user, 0),
+        "prompt_sources_tokens": max(user - asked, 0),
+        "prompt_question_tokens": asked,
+    }
 
 
 def _ms(t0: float) -> float:

@@ -364,7 +364,7 @@ def _present(result: arithmetic.Result, operands: list[_Operand], found: Found, 
     if q.kind == "percent" or (q.kind == "ratio" and stated is not None and stated.percent):
         exact = q.value if q.kind == "percent" else q.value * 100
         d = 1 if asked is None else asked
-        points = q.points and found.stated_points
+        points = q.points and (stated is None or found.stated_points)  # as the model wrote it, if it did
         text = _fmt(exact, d) + (" percentage points" if points else "%")
         return Shown(text, round(exact, d), exact, "percentage points" if q.points else "%", True)
     if q.kind == "ratio":

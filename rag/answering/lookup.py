@@ -34,6 +34,11 @@ SCALE = re.compile(r"\b(?:thousands|millions|billions)\b", re.IGNORECASE)  # "(D
 GENERIC = frozenset(tokens("total totals net other others subtotal amount amounts balance item items"))
 ABOVE = 4  # lines of text above a table that may hold its column headers ("2020", "Year Ended December 31, 2019")
 FILLER = GENERIC | frozenset(tokens("provided used"))  # label words a question may leave out ("net cash provided by")
+# Words that make a line item another one ("operating income" is not "Net income"): before a row's words in a
+# question they mean the row is not the one asked for, unless the row's label has them too.
+QUALIFIERS = frozenset(
+    tokens("operating gross comprehensive diluted basic adjusted unadjusted pretax current noncurrent deferred accrued")
+)
 
 
 @dataclass
@@ -100,6 +105,12 @@ def tables(text: str) -> list[Table]:
     return out
 
 
+def scale_of(table: Table) -> str:
+    """The table's unit, "in millions", from the nearest line above it or header cell that states one; "" if none."""
+    stated = [m.group(0).lower() for c in [*table.above, *(c for h in table.headers for c in h)] if (m := SCALE.search(c))]
+    return f"in {stated[-1]}" if stated else ""
+
+
 def _header_of(headers: list[list[str]], width: int, j: int) -> str:
     """What the header rows hold above cell j of a row of `width` cells (aligned from the right)."""
     parts = []
@@ -110,15 +121,31 @@ def _header_of(headers: list[list[str]], width: int, j: int) -> str:
     return " ".join(parts)
 
 
-def _named(label: str, question: set[str]) -> tuple[int, int]:
-    """(label words that say what the row is, -label words the question leaves out) when the question holds every
-    one of the former and at least one of them; (0, 0) when it does not name the row. Filler words ("net", "total",
-    "provided") may be left out: "cash from operating activities" names "Net cash provided by operating activities"."""
+def named(label: str, question: list[str], items: frozenset[str] = frozenset()) -> tuple[int, int]:
+    """(label words that say what the row is, -label words the question leaves out) when the question (its words in
+    order) holds every one of the former and at least one of them; (0, 0) when it does not name the row. Filler
+    words ("net", "total", "provided") may be left out: "cash from operating activities" names "Net cash provided by
+    operating activities". A row is not named by words the question qualifies with another line item's word
+    (`items`: the telling words of the sources' row labels) or a qualifier (`QUALIFIERS`): "operating income" does
+    not name "Net income"."""
     words = set(tokens(label))
     telling = {w for w in words if w not in FILLER and not w.isdigit()}
-    if not telling or not telling <= question or not any(len(w) >= 3 for w in telling):
+    if not telling or not telling <= set(question) or not any(len(w) >= 3 for w in telling):
         return (0, 0)
-    return (len(telling), -len(words - question))
+    starts = [i for i, w in enumerate(question) if w in telling and (i == 0 or question[i - 1] not in telling)]
+    if all(i and (before := question[i - 1]) in items | QUALIFIERS and before not in words for i in starts):
+        return (0, 0)
+    return (len(telling), -len(words - set(question)))
+
+
+def line_items(hits: list[Hit], sources: list[int] | None = None) -> frozenset[str]:
+    """The telling words of every table row label in the (allowed) hits."""
+    out: set[str] = set()
+    for n, hit in enumerate(hits, 1):
+        if sources is None or n in sources:
+            for table in tables(hit.text):
+                out.update(w for line in table.lines for w in tokens(cells(line)[0]) if w not in FILLER)
+    return frozenset(out)
 
 
 def lookup(question: str, hits: list[Hit], sources: list[int] | None = None) -> Lookup | None:
@@ -126,7 +153,7 @@ def lookup(question: str, hits: list[Hit], sources: list[int] | None = None) -> 
     that may be looked in (default all)."""
     if not asks_lookup(question):
         return None
-    asked = set(tokens(question))
+    asked, items = tokens(question), line_items(hits, sources)
     years = [p.year for p in question_periods(question) if not p.quarter]
     year = str(max(years)) if years else None
     best: tuple[tuple[int, int, int], Lookup] | None = None
@@ -134,45 +161,42 @@ def lookup(question: str, hits: list[Hit], sources: list[int] | None = None) -> 
         if sources is not None and n not in sources:
             continue
         for table in tables(hit.text):
-            stated = [
-                m.group(0).lower() for c in [*table.above, *(c for h in table.headers for c in h)] if (m := SCALE.search(c))
-            ]
-            scale = f"in {stated[-1]}" if stated else ""  # the nearest statement of it
+            scale = scale_of(table)
             for line in table.lines:
                 row = cells(line)
-                named = _named(row[0], asked)
-                if not named[0]:
+                rank = named(row[0], asked, items)
+                if not rank[0]:
                     continue
                 found = _cell(row, table, year)
                 if found is None:
                     continue
                 column, value = found
-                key = (*named, -n)
+                key = (*rank, -n)
                 if best is None or key > best[0]:
                     best = (key, Lookup(n=n, label=row[0], column=column, value=value, row=line, scale=scale))
     return best[1] if best else None
 
 
-def _columns(row: list[str], table: Table) -> list[tuple[str, str]]:
+def columns(row: list[str], table: Table) -> list[tuple[str, str]]:
     """(column header, figure) of each cell of the row holding a figure. When no header row names a year and the
     lines above the table name as many years as the row has figures ("2020", "Year Ended December 31, 2019", "2018"
     over three columns: headers the parse left as text), those years head the columns, in order."""
     filled = [(j, f) for j, c in enumerate(row) if j and (f := _figure(c)) is not None]
-    columns = [(_header_of(table.headers, len(row), j), f) for j, f in filled]
-    if not any(YEAR.search(c) for c, _ in columns):
+    out = [(_header_of(table.headers, len(row), j), f) for j, f in filled]
+    if not any(YEAR.search(c) for c, _ in out):
         years = YEAR.findall(" ".join(table.above))
         if years and len(years) == len(filled):
-            columns = [(y, f) for y, (_, f) in zip(years, columns, strict=True)]
-    return columns
+            out = [(y, f) for y, (_, f) in zip(years, out, strict=True)]
+    return out
 
 
 def _cell(row: list[str], table: Table, year: str | None) -> tuple[str, str] | None:
     """(column header, figure) of the row's cell under the asked year, or under its only figure when no year is
     asked; None when there is no such cell."""
-    columns = _columns(row, table)
+    found = columns(row, table)
     if year is None:
-        return columns[0] if len(columns) == 1 else None
-    for column, value in columns:
+        return found[0] if len(found) == 1 else None
+    for column, value in found:
         if year in YEAR.findall(column):
             return column, value
     return None

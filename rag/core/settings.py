@@ -248,8 +248,10 @@ class AnswerSettings(BaseModel):
     table_lookup: bool = Field(
         default=True,
         description=(
-            "when the model finds no answer, answer from the table cell whose row and period the question names, if "
-            "a source of a document the question names holds one (rag.answering.lookup); extract mode shows it first"
+            "when the model finds no answer, answer from the table cell whose row and period the question names, or "
+            "compute the change, growth, average, ratio or share of the cells it names "
+            "(rag.answering.table_calculations), if a source of a document the question names holds them "
+            "(rag.answering.lookup); extract mode shows it first"
         ),
     )
     source_words: int = Field(

@@ -106,13 +106,19 @@ class Calculation(BaseModel):
 
 
 class TableLookup(BaseModel):
-    """A table cell an answer was read from: the row the question names, under the column of the period it names."""
+    """A table cell an answer was read from (the row the question names, under the column of the period it names), or
+    a calculation over cells the question names (a change between two years, a ratio of two rows), without a model."""
 
     n: int = Field(description="the source (1-based) whose table row holds the cell; its citation quotes the row")
     label: str = Field(description='the row\'s label, verbatim: "Total current assets"')
     column: str = Field(description='the column\'s header, verbatim: "2019"')
     value: str = Field(description='the cell\'s figure, verbatim: "16,525"')
     scale: str = Field(default="", description='the table\'s unit when its header or a line above it states one: "in millions"')
+    kind: str = Field(
+        default="cell",
+        description="cell: read as written; change, growth, average, ratio or share: computed from cells (the operands "
+        'are in the answer\'s `calculations`), `value` is the result and `column` the periods ("2018 to 2019")',
+    )
 
 
 class ModelRef(BaseModel):

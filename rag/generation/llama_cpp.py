@@ -133,11 +133,18 @@ class LlamaCppGenerator:
             finally:
                 stream.close()
             prompt_ms, decode_ms, n_prompt, n_decode = _perf(llm)
+            # llama-cpp-python keeps the longest prefix this prompt shares with the previous call (the system prompt
+            # and worked examples) and evaluates the rest: what the context holds now, less what this call
+            # evaluated, was reused. The stream reports no usage, so the prompt's length is known this way too.
+            held = int(getattr(llm, "n_tokens", 0) or 0)
+        in_context = held - n_decode if held and (n_prompt or n_decode) else 0
+        prompt_tokens = int(usage.get("prompt_tokens", 0)) or in_context or _count(llm, messages)
         return out.done(
-            prompt_tokens=int(usage.get("prompt_tokens", 0)) or n_prompt or _count(llm, messages),
+            prompt_tokens=prompt_tokens,
             completion_tokens=int(usage.get("completion_tokens", 0)) or n_decode,
             prompt_ms=prompt_ms,
             decode_ms=decode_ms,
+            cached_tokens=max(in_context - n_prompt, 0),
         )
 
 

@@ -126,7 +126,8 @@ class OpenAIGenerator:
                 choices = event.get("choices") or [{}]
                 out.add((choices[0].get("delta") or {}).get("content") or "")  # raising here closes the stream
         prompt = int(usage.get("prompt_tokens") or 0) or self.count_tokens("\n".join(m["content"] for m in messages))
-        return out.done(prompt_tokens=prompt, completion_tokens=int(usage.get("completion_tokens") or 0))
+        cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)  # OpenAI's usage field
+        return out.done(prompt_tokens=prompt, completion_tokens=int(usage.get("completion_tokens") or 0), cached_tokens=cached)
 
     def _errors(self, url: str):
         return _HttpErrors(url, self.settings.timeout_s)

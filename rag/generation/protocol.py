@@ -36,6 +36,7 @@ class Generation:
     decode_ms: float  # token-generation time for this call (0 when the backend cannot tell)
     total_ms: float
     first_token_ms: float = 0.0  # time until the first piece of text arrived
+    cached_tokens: int = 0  # prompt tokens whose state was reused from the previous call (not evaluated again)
 
 
 class Stream:
@@ -66,7 +67,12 @@ class Stream:
             self.on_token(piece)
 
     def done(
-        self, prompt_tokens: int, completion_tokens: int, prompt_ms: float | None = None, decode_ms: float | None = None
+        self,
+        prompt_tokens: int,
+        completion_tokens: int,
+        prompt_ms: float | None = None,
+        decode_ms: float | None = None,
+        cached_tokens: int = 0,
     ) -> Generation:
         total = self.elapsed_s() * 1000
         return Generation(
@@ -77,6 +83,7 @@ class Stream:
             decode_ms=max(total - self.first_ms, 0.0) if decode_ms is None else decode_ms,
             total_ms=total,
             first_token_ms=self.first_ms,
+            cached_tokens=max(min(cached_tokens, prompt_tokens), 0),
         )
 
 

@@ -4,7 +4,9 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from rag.answering.answer import EMPTY_INDEX
+from rag.answering.prompts import EXAMPLE, SYSTEM
 from rag.core.errors import BadInput
+from rag.generation.factory import make_generator
 from rag.service.services import Services
 from tests.helpers.models import SMALL_MODEL, make_settings
 
@@ -35,6 +37,46 @@ def test_answer_cites_sources_that_exist(services):
 def test_generator_reports_tokens(services):
     gen = services.generator.generate([{"role": "user", "content": "Say OK."}], max_tokens=8)
     assert gen.text and gen.completion_tokens >= 1 and gen.prompt_tokens > 3
+
+
+def test_the_fixed_prompt_prefix_is_evaluated_once_and_not_after_a_model_switch(services):
+    """llama.cpp keeps the prefix two prompts share: the rules and worked examples are evaluated by the first
+    question only. A new generator (what a model switch builds) starts with nothing cached."""
+    fixed = [{"role": "system", "content": SYSTEM}, *EXAMPLE]
+    services.generator.generate([*fixed, {"role": "user", "content": "Say OK."}], max_tokens=4)
+    second = services.generator.generate([*fixed, {"role": "user", "content": "Say yes, please."}], max_tokens=4)
+    assert second.cached_tokens >= services.generator.count_tokens(SYSTEM)
+    assert second.prompt_tokens - second.cached_tokens < 20  # the user turn and the template's closing tokens
+
+    switched = make_generator(services.settings.generator, services.registry)
+    fresh = switched.generate([*fixed, {"role": "user", "content": "Say yes, please."}], max_tokens=4)
+    assert fresh.cached_tokens == 0 and fresh.prompt_tokens == second.prompt_tokens
+
+
+def test_an_answer_says_where_its_prompt_tokens_went(services):
+    answer = services.ask("Who inspected the harbour crane?", k=3)
+    t = answer.timings_ms
+    parts = t["prompt_fixed_tokens"] + t["prompt_sources_tokens"] + t["prompt_question_tokens"]
+    assert parts == t["prompt_tokens"] and t["prompt_sources_tokens"] > t["prompt_question_tokens"] > 3
+    assert 0 <= t["prompt_cached_tokens"] <= t["prompt_tokens"] and t["prefill_tokens_per_s"] > 0
+    assert t["first_token_ms"] > t["retrieval_ms"] and ("check_ms" in t) == (not answer.refused or bool(answer.dropped))
+
+
+def test_a_growth_question_over_a_real_parsed_table_is_computed_from_its_cells(tmp_path):
+    """Parsed, chunked, embedded and retrieved for real; extract mode, so no model: the two cells under the years
+    asked are the operands, the service computes the growth and cites the page for both."""
+    from tests.helpers import docgen
+
+    rows = [["(in millions)", "2023", "2022"], ["Net sales", "1,400", "1,250"], ["Operating costs", "900", "880"]]
+    report = docgen.table_pdf(tmp_path / "acme-report.pdf", "Income statement", rows)
+    s = Services(make_settings(tmp_path / "data"))
+    assert Ingestor(s).ingest_paths([report]).ok
+    answer = s.ask("How much did net sales grow from 2022 to 2023?", k=3, mode="extract")
+    assert answer.lookup is not None and answer.lookup.kind == "growth" and answer.lookup.value == "12.0%"
+    calc = answer.calculations[0]
+    assert calc.result == 12.0 and [op.value for op in calc.operands] == [1250, 1400]
+    assert {op.citation for op in calc.operands} == {answer.citations[0].n} and answer.citations[0].page == 1
+    assert answer.answer.startswith("Net sales (2022 to 2023): growth(1,250 [1], 1,400 [1]) = 12.0%.")
 
 
 def test_question_over_an_empty_index_gets_a_clear_answer(tmp_path):

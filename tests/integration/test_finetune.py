@@ -122,20 +122,20 @@ def test_a_few_training_steps_lower_the_loss_and_resume(corpus, dataset, tmp_pat
     out, examples, _ = dataset
     data = tmp_path / "data"
     data.mkdir()
-    train = examples[:4]
+    train = examples[:2]  # two examples, one a step: the fewest forward and backward passes that test a resume
     rows = "".join(json.dumps({"messages": e.messages, "target": e.target}) + "\n" for e in train)
     (data / "train.jsonl").write_text(rows)
     (data / "val.jsonl").write_text(rows)  # the same examples: their loss must fall
     cfg = TrainConfig(
-        base=SMALL_MODEL, lr=2e-3, rank=8, alpha=16, accumulate=2, max_steps=2, save_every=1, eval_every=100, device="cpu"
+        base=SMALL_MODEL, lr=2e-3, rank=8, alpha=16, accumulate=1, max_steps=1, save_every=1, eval_every=100, device="cpu"
     )
     first = Trainer(corpus.settings, data, tmp_path / "run", cfg).run()
-    assert first["steps"] == 2 and (tmp_path / "run" / "checkpoints" / "step-2" / "state.json").is_file()
-    cfg.max_steps = 4
+    assert first["steps"] == 1 and (tmp_path / "run" / "checkpoints" / "step-1" / "state.json").is_file()
+    cfg.max_steps = 3
     seen = []
     report = Trainer(corpus.settings, data, tmp_path / "run", cfg).run(seen.append)
-    assert [p["step"] for p in seen] == [3, 4]  # resumed after step 2, not from the start
-    assert len(report["losses"]) == 4 and report["losses"][:2] == first["losses"]
+    assert [p["step"] for p in seen] == [2, 3]  # resumed after step 1, not from the start
+    assert len(report["losses"]) == 3 and report["losses"][:1] == first["losses"]
     assert report["val"][-1]["loss"] < report["val"][0]["loss"]
     assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
     assert report["base"]["sha256"] == corpus.registry.entry(SMALL_MODEL)["sha256"] and report["peak_rss_mb"] > 0

@@ -15,7 +15,8 @@ def generator(tmp_path_factory):
     pytest.importorskip("gguf", reason="the transformers backend needs gguf: pip install 'grounded-rag[hf]'")
     settings = make_settings(tmp_path_factory.mktemp("hf"))
     settings.generator.backend = "transformers"
-    settings.generator.hf_cache_dir = tmp_path_factory.mktemp("hf-cache")
+    # the models dir's own cache of dense checkpoints, which the fine-tuning tests fill: converting the GGUF again costs
+    # a minute of the test run (the conversion is tested there and by the reload test below)
     gen = make_generator(settings.generator, ModelRegistry(settings))
     gen.warm_up()
     return gen

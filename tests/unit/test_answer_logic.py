@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.answering.answer import ask, fit_sources
+from rag.answering.answer import ask, fit_sources, prompt_parts
 from rag.answering.prompts import build_messages
 from rag.core.errors import BadInput
 from rag.core.settings import AnswerSettings
@@ -130,6 +130,18 @@ def test_sources_are_dropped_from_the_end_to_fit_the_budget():
     assert len(fit_sources(gen, "q?", hits, budget=10)) == 1  # one source is always kept
 
 
+def test_prompt_tokens_are_split_into_the_fixed_part_the_sources_and_the_question():
+    gen = ScriptedGenerator()
+    hits = [Hit(chunk_id="1", doc_id="d", doc="d.pdf", page=1, score=1.0, text="word " * 40)]
+    messages = build_messages("How long is the leave?", hits)
+    total = gen.count_tokens("\n".join(m["content"] for m in messages)) + 7  # the template's own tokens
+    parts = prompt_parts(gen, messages, "How long is the leave?", total)
+    assert parts["prompt_question_tokens"] == gen.count_tokens("How long is the leave?")
+    assert parts["prompt_sources_tokens"] >= 40 and sum(parts.values()) == total
+    assert parts["prompt_fixed_tokens"] == total - gen.count_tokens(messages[-1]["content"])
+    assert prompt_parts(gen, messages, "q", 0) == {} and prompt_parts(object(), messages, "q", 100) == {}
+
+
 def test_a_table_source_can_be_given_as_compact_html():
     from rag.answering.prompts import compact_html, source_text
 
@@ -225,3 +237,20 @@ def test_extract_mode_shows_the_looked_up_cell_first():
     answer = ask(balance_kb("names 'Acme'"), ScriptedGenerator(), "How much cash did Acme hold in 2023?", mode="extract")
     assert answer.answer.startswith("Cash (2023): 310 (in millions) [1]\n") and answer.lookup.label == "Cash"
     assert answer.citations[0].quote == "Cash | 310 | 295"
+
+
+def test_a_refusal_asking_for_a_change_between_two_years_is_computed_from_the_cells():
+    question = "How much did Acme's total current assets grow from 2022 to 2023?"
+    answer = ask(balance_kb("names 'Acme'"), ScriptedGenerator("Not found in the documents."), question)
+    assert not answer.refused and answer.answer == "Total current assets (2022 to 2023): growth(1,250 [1], 1,400 [1]) = 12.0%."
+    assert answer.lookup.kind == "growth" and answer.lookup.value == "12.0%" and answer.lookup.column == "2022 to 2023"
+    calc = answer.calculations[0]
+    assert [op.value for op in calc.operands] == [1250, 1400] and calc.result == 12.0 and not calc.replaced
+    assert answer.citations[0].page == 40 and answer.draft == "Not found in the documents."
+    # extract mode: the calculation first, no model
+    gen = ScriptedGenerator()
+    extracted = ask(balance_kb("names 'Acme'"), gen, question, mode="extract")
+    assert extracted.answer.startswith("Total current assets (2022 to 2023): growth(") and extracted.calculations
+    assert gen.calls == []
+    # a question naming no document the collection holds gets nothing from the tables
+    assert ask(balance_kb(None), ScriptedGenerator("Not found in the documents."), question).refused

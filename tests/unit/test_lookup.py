@@ -62,6 +62,17 @@ def test_the_most_specific_row_wins_and_generic_labels_name_nothing():
     assert lookup("What is the total amount for 2019?", [hit(STATEMENT)]) is None  # "Total" alone
 
 
+def test_a_row_is_not_named_by_words_the_question_makes_another_line_item():
+    income = (
+        "Statement of income\n(in millions) | 2019 | 2018\nRevenue | 900 | 800\nCost of revenue | 500 | 450\n"
+        "Net income | 130 | 120"
+    )
+    assert lookup("What was operating income in 2019?", [hit(income)]) is None  # a qualifier
+    assert lookup("What was the cost income in 2019?", [hit(income)]) is None  # another row's word
+    assert lookup("What was Nike's net income in 2019?", [hit(income)]).value == "130"  # a name before it is no qualifier
+    assert lookup("What were Best Buy inventories in 2019?", [hit(STATEMENT)]).value == "5,622"
+
+
 def test_no_lookup_for_derived_values_other_years_missing_rows_or_excluded_sources():
     assert lookup("What is the ratio of inventories to total current assets in 2019?", [hit(STATEMENT)]) is None
     assert lookup("How much did inventories grow between 2018 and 2019?", [hit(STATEMENT)]) is None

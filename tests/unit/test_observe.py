@@ -50,7 +50,9 @@ def test_metrics_in_prometheus_text_format(tmp_path):
     c.get("/v1/documents")
     c.post("/v1/search", json={"question": "annual leave"})
     c.post("/v1/search", json={"question": ""})
-    app.state.metrics.observe_answer(Answer(answer="x", citations=[], timings_ms={"tokens_per_s": 21.5, "completion_tokens": 40}))
+    timings = {"tokens_per_s": 21.5, "completion_tokens": 40, "first_token_ms": 2500.0, "prefill_tokens_per_s": 70.0}
+    timings |= {"prompt_fixed_tokens": 300, "prompt_sources_tokens": 420, "prompt_question_tokens": 20}
+    app.state.metrics.observe_answer(Answer(answer="x", citations=[], timings_ms=timings | {"prompt_cached_tokens": 290}))
     calc = Calculation(expression="1 [1] + 2 [1]", result=3, text="3", stated="4", replaced=True)
     app.state.metrics.observe_answer(
         Answer(answer="y", citations=[], calculations=[calc, calc.model_copy(update={"replaced": False})])
@@ -72,6 +74,13 @@ def test_metrics_in_prometheus_text_format(tmp_path):
         "rag_ingested_chunks_total 2.0",
         "rag_generated_tokens_total 40.0",
         "rag_generation_tokens_per_second_count 1.0",
+        'rag_answer_first_token_seconds_bucket{le="3.0"} 1.0',
+        'rag_answer_first_token_seconds_bucket{le="2.0"} 0.0',
+        "rag_generation_prefill_tokens_per_second_sum 70.0",
+        'rag_prompt_tokens_sum{part="fixed"} 300.0',
+        'rag_prompt_tokens_sum{part="sources"} 420.0',
+        'rag_prompt_tokens_sum{part="question"} 20.0',
+        'rag_prompt_tokens_sum{part="cached"} 290.0',
         'rag_calculations_total{outcome="kept"} 2.0',
         'rag_calculations_total{outcome="replaced"} 1.0',
     ]:
