@@ -117,7 +117,8 @@ class ConversationRoutes:
             if body.collection is not None:
                 who.check_read(check_collection(body.collection))
             version = body.index_version or chat.index_version()
-            return chat.rate(owner, body.rating, body.comment, body.question, body.answer, version, collection=body.collection)
+            answer = Answer(**body.answer.model_dump())
+            return chat.rate(owner, body.rating, body.comment, body.question, answer, version, collection=body.collection)
 
         @r.get("/feedback", response_model=list[Feedback])
         def feedback_list(

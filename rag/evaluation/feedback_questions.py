@@ -41,7 +41,8 @@ def question_record(fb: Feedback) -> dict:
 
 
 def question_set(feedback: list[Feedback]) -> tuple[list[dict], dict]:
-    """The records of `feedback` (as the store lists it, the latest first) oldest first, and their counts: gold answers, confirmed refusals, questions to check."""
+    """The records of `feedback` (as the store lists it, the latest first) oldest first, and their counts: gold
+    answers, confirmed refusals, questions to check."""
     records = [question_record(fb) for fb in reversed(feedback)]  # the store lists the latest first
     counts = {
         "gold": sum(r.get("answerable") is True for r in records),
