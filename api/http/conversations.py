@@ -38,8 +38,9 @@ class ConversationRoutes:
         auth, chat = self.auth, self.chat
 
         @r.post("/conversations", status_code=201, response_model=Conversation)
-        def start(body: ConversationRequest, who: Principal = Depends(auth)) -> Conversation:
+        def start(body: ConversationRequest | None = None, who: Principal = Depends(auth)) -> Conversation:
             """A new, empty conversation of this key, over `collection` (default: every collection the key reads)."""
+            body = body or ConversationRequest()
             if body.collection is not None:
                 who.check_read(check_collection(body.collection))
             return chat.start(owner_of(who), body.collection, body.title)

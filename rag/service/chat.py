@@ -7,7 +7,7 @@ import logging
 import time
 
 from rag.conversation.rewrite import MODEL, UNRESOLVED, Turn, model_messages, parse_model_reply, rewrite_by_rules
-from rag.core.errors import BadInput
+from rag.core.errors import BadInput, NotFound
 from rag.core.types import Answer, Conversation, Feedback, Filters, Message, Rewritten
 from rag.generation.protocol import OnToken
 from rag.store.conversations import RATINGS, ConversationStore, FeedbackStore
@@ -111,7 +111,7 @@ class Chat:
         conv = self.conversations.require(owner, conv_id)
         message = next((m for m in conv.messages if m.n == n), None)
         if message is None:
-            raise BadInput(f"conversation {conv_id} has no turn {n}")
+            raise NotFound(f"conversation {conv_id} has no turn {n}")
         asked = message.question if message.question != message.rewritten.question else ""
         return self.rate(
             owner, rating, comment, message.rewritten.question, message.answer, message.index_version, asked, conv, n

@@ -183,7 +183,7 @@ def test_feedback_on_a_turn_is_stored_with_what_was_answered_and_replaced_when_g
     down = a.post("/v1/feedback", json={"rating": "down", "conversation_id": cid, "message": 2}).json()
     assert [f["id"] for f in a.get("/v1/feedback").json()] == [down["id"]]  # replaced, not added
     assert client(app, keys["b"]).get("/v1/feedback").json() == []
-    assert a.post(f"/v1/conversations/{cid}/messages/9/feedback", json={"rating": "up"}).status_code == 422
+    assert a.post(f"/v1/conversations/{cid}/messages/9/feedback", json={"rating": "up"}).status_code == 404
     assert a.delete(f"/v1/feedback/{down['id']}").json() == {"deleted": down["id"]}
     assert a.get("/v1/feedback").json() == []
     # feedback stays when its conversation goes (it is evaluation data)
@@ -232,7 +232,7 @@ def test_a_conversation_holds_at_most_max_turns(tmp_path):
     app, services = make_app(tmp_path, conversations={"max_turns": 1})
     put(services, "plants", "report.pdf", SENTENCES)
     c = client(app)
-    cid = c.post("/v1/conversations", json={}).json()["id"]
+    cid = c.post("/v1/conversations").json()["id"]  # no body: every default
     assert c.post(f"/v1/conversations/{cid}/messages", json={"question": "revenue 2018?"}).status_code == 200
     r = c.post(f"/v1/conversations/{cid}/messages", json={"question": "and 2019?"})
     assert r.status_code == 422 and "start a new one" in r.json()["detail"]
