@@ -111,7 +111,7 @@ def named_questions(questions: list[str], docs: int) -> list[str]:
 def fill_store(store, n: int, texts) -> list[int]:
     """Documents of CHUNKS_PER_DOC chunks (CHUNKS_PER_PAGE per page) written into the store's SQLite tables in
     bulk (the same rows `replace_document` writes, without building a pydantic object per chunk); returns vids."""
-    db, i = store._conn(), 0
+    db, i = store.sql.connection(), 0
     with db:
         for block in texts:
             docs, rows = {}, []

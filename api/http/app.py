@@ -1,7 +1,6 @@
 """The REST API (FastAPI). Routes are sync so blocking model calls run in the thread pool."""
 
 import asyncio
-import json
 import logging
 import tempfile
 import threading
@@ -10,24 +9,28 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 import rag
 from api.http.auth import Auth
 from api.http.boundary import TrustBoundary, allowed_hosts
+from api.http.conversations import ConversationRoutes
 from api.http.documents import DocumentRoutes
 from api.http.errors import install_error_handlers
 from api.http.observe import Metrics, Readiness, install
+from api.http.openai_chat import OpenAIRoutes
 from api.http.pages import PageRoutes
 from api.http.schemas import AskRequest, SearchRequest
+from api.http.streaming import named_events, watch
 from api.http.uploads import MB, BodyLimit, read_form, upload_body
 from api.http.webapp import install_web_app
-from rag.core.errors import BadInput, Cancelled, RagError
+from rag.core.errors import BadInput, Cancelled
 from rag.core.settings import Settings
 from rag.core.types import Answer, Document, SearchResult
 from rag.service.access import KeyRing, Principal, RateLimiter, auth_required, safe_filename
-from rag.service.gate import Gate, Ticket
+from rag.service.chat import Chat
+from rag.service.gate import Gate
 from rag.service.services import Services
 
 PING_S = 15  # seconds between keep-alive comments on an answer stream
@@ -148,10 +151,14 @@ def create_app(
                     raise
 
         if body.stream:
-            return EventSourceResponse(_events(work, ticket), sep="\n", ping=PING_S)
-        return await _watch(asyncio.ensure_future(run_in_threadpool(work)), ticket.cancel, request)
+            events = named_events(lambda send: work(lambda piece: send("token", {"text": piece})), ticket)
+            return EventSourceResponse(events, sep="\n", ping=PING_S)
+        return await watch(asyncio.ensure_future(run_in_threadpool(work)), ticket.cancel, request)
 
     app.include_router(document_routes.router())
+    chat = app.state.chat = Chat(services)
+    app.include_router(ConversationRoutes(chat, auth, gate, metrics, models_loaded, PING_S).router())
+    app.include_router(OpenAIRoutes(chat, auth, gate, metrics, models_loaded, PING_S).router())
     app.include_router(PageRoutes(services, auth).router())
     install_web_app(app)
 
@@ -187,59 +194,9 @@ def create_app(
                             out.write(block)
                     return to_html(app.state.ingestor.parse(path, stop=left.is_set))
 
-            html = await _watch(asyncio.ensure_future(run_in_threadpool(work)), left.set, request)
+            html = await watch(asyncio.ensure_future(run_in_threadpool(work)), left.set, request)
             return HTMLResponse(html)
         finally:
             await form.close()
 
     return app
-
-
-async def _watch(task: asyncio.Future, on_disconnect, request: Request):
-    """Await the work; call `on_disconnect` (which stops it) if the client disconnects first."""
-    try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=0.25)
-            if done:
-                return task.result()
-            if await request.is_disconnected():
-                on_disconnect()
-    except asyncio.CancelledError:
-        on_disconnect()
-        raise
-
-
-async def _events(work, ticket: Ticket):
-    """Server-sent events: `token` per piece of generated text, then one `answer` (or `error`), then the end.
-
-    sse-starlette frames the events, sends a `: ping` comment every `PING_S` seconds (a long prefill does not look
-    like a dead connection to a proxy) and cancels this generator when the client goes away; the generation behind
-    it is then cancelled too.
-    """
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue = asyncio.Queue()
-
-    def on_token(piece: str) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, ("token", {"text": piece}))
-
-    async def run() -> None:
-        try:
-            answer = await run_in_threadpool(work, on_token)
-            await queue.put(("answer", answer.model_dump()))
-        except RagError as exc:
-            await queue.put(("error", {"detail": exc.message, "status": exc.status}))
-        except Exception:  # noqa: BLE001 - reported to the client as an event, logged in full here
-            log.exception("streamed answer failed")
-            await queue.put(("error", {"detail": "internal error", "status": 500}))
-        finally:
-            await queue.put(None)
-
-    task = asyncio.ensure_future(run())
-    try:
-        while (item := await queue.get()) is not None:
-            event, data = item
-            yield ServerSentEvent(event=event, data=json.dumps(data, ensure_ascii=False))
-    finally:
-        ticket.cancel()  # the client left (or the stream ended): stop generating
-        if not task.done():
-            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from rag.core.types import Filters
+from rag.core.types import Citation, Filters, ModelRef
 
 
 def _lone_surrogate(value: Any) -> bool:
@@ -62,3 +62,53 @@ class PathsRequest(Body):
         description="files or folders on the server, each under one of the roots the admin allows (RAG_INGEST__ALLOWED_ROOTS)",
     )
     collection: str = Field(default="default", max_length=64)
+
+
+class ConversationRequest(Body):
+    collection: str | None = Field(
+        default=None, max_length=64, description="the collection its questions search (default: all the key's)"
+    )
+    title: str = Field(default="", max_length=200, description="default: its first question, shortened")
+
+
+class MessageRequest(Body):
+    question: str = Field(min_length=1, max_length=2000, description="the follow-up as the user wrote it")
+    k: int = Field(default=5, ge=1, le=50)
+    filters: Filters | None = Field(default=None, description="as for /v1/ask, within the conversation's collection")
+    mode: Literal["generate", "extract"] | None = Field(default=None, description="as for /v1/ask")
+    stream: bool = Field(default=False, description="stream server-sent events: rewritten, token..., then message (or error)")
+
+
+class RatedAnswer(BaseModel):
+    """The parts of a /v1/ask answer that feedback keeps (send the answer as returned: the rest is ignored)."""
+
+    answer: str = Field(max_length=20_000)
+    refused: bool = False
+    citations: list[Citation] = Field(default_factory=list, max_length=100)
+    model: ModelRef | None = None
+
+
+class FeedbackRequest(Body):
+    rating: Literal["up", "down"]
+    comment: str = Field(default="", max_length=2000)
+    conversation_id: str | None = Field(default=None, max_length=64, description="the conversation of the turn rated")
+    message: int | None = Field(default=None, ge=1, le=1_000_000, description="the turn rated (its `n`)")
+    question: str | None = Field(default=None, min_length=1, max_length=2000, description="or: a /v1/ask question ...")
+    answer: RatedAnswer | None = Field(default=None, description="... and its answer, as /v1/ask returned it")
+    collection: str | None = Field(default=None, max_length=64, description="the collection the /v1/ask question searched")
+    index_version: str | None = Field(default=None, max_length=64, description="default: the live one")
+
+    @model_validator(mode="after")
+    def one_target(self) -> "FeedbackRequest":
+        turn = self.conversation_id is not None or self.message is not None
+        asked = self.question is not None or self.answer is not None
+        if turn == asked or (turn and (self.conversation_id is None or self.message is None)):
+            raise ValueError("rate either a conversation turn (conversation_id and message) or an answer (question and answer)")
+        if asked and (self.question is None or self.answer is None):
+            raise ValueError("rate either a conversation turn (conversation_id and message) or an answer (question and answer)")
+        return self
+
+
+class TurnFeedbackRequest(Body):
+    rating: Literal["up", "down"]
+    comment: str = Field(default="", max_length=2000)

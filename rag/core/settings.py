@@ -497,6 +497,18 @@ class PagesSettings(BaseModel):
     )
 
 
+class ConversationSettings(BaseModel):
+    rewrite_model: bool = Field(
+        default=True,
+        description=(
+            "ask the answer model for the standalone question when a follow-up needs its conversation and no rule "
+            "can rewrite it (generate mode only); off: such a follow-up is asked as written"
+        ),
+    )
+    history_turns: int = Field(default=3, ge=1, le=20, description="the latest turns of a conversation the model is shown")
+    max_turns: int = Field(default=200, ge=1, description="turns a conversation may hold; more get 422 (start a new one)")
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Environment: RAG_DATA_DIR, RAG_GENERATOR__MODEL, ..."""
 
@@ -535,6 +547,9 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default=StoreSettings(), description="the store's database (SQLite or PostgreSQL)")
     jobs: JobsSettings = Field(default=JobsSettings(), description="ingestion jobs and workers")
     pages: PagesSettings = Field(default=PagesSettings(), description="page images for the web app's viewer")
+    conversations: ConversationSettings = Field(
+        default=ConversationSettings(), description="conversations: follow-up questions rewritten before retrieval"
+    )
 
     lower_case_words = field_validator("log_format", mode="before")(_lower)
 

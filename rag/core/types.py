@@ -269,3 +269,56 @@ class DocumentPages(BaseModel):
     images: bool = Field(description="whether `GET /v1/documents/{id}/pages/{n}.png` can render its pages")
     reason: str = Field(default="", description="why it cannot, when it cannot")
     pages: list[PageInfo] = Field(default_factory=list)
+
+
+class Rewritten(BaseModel):
+    """How a follow-up became the standalone question that was searched and answered."""
+
+    question: str = Field(description="the standalone question searched and answered")
+    method: str = Field(
+        description="unchanged (it stood alone) | rules | model | unresolved (it needed its context and no rule or "
+        "model could give it: asked as written)"
+    )
+    rule: str = Field(default="", description='the rule that rewrote it: "period", "name", "topic", "pronoun", ...')
+
+
+class Message(BaseModel):
+    """One turn of a conversation: the question as asked, as answered, and the answer."""
+
+    n: int = Field(description="the turn's number in its conversation, from 1")
+    question: str = Field(description="the question as the user wrote it")
+    rewritten: Rewritten
+    answer: Answer
+    index_version: str | None = Field(default=None, description="the index version the answer was found in")
+    created_at: str
+
+
+class Conversation(BaseModel):
+    """A conversation of one API key: its turns in order (listings leave them out and give their count)."""
+
+    id: str
+    title: str = Field(description="its first question, shortened")
+    collection: str | None = Field(default=None, description="the collection its questions search (null: all the key's)")
+    created_at: str
+    updated_at: str
+    turns: int = 0
+    messages: list[Message] = Field(default_factory=list)
+
+
+class Feedback(BaseModel):
+    """A thumbs up or down on one answer, with what was asked and answered, for evaluation and training data."""
+
+    id: str
+    rating: str = Field(description="up | down")
+    comment: str = ""
+    question: str = Field(description="the standalone question that was answered")
+    asked: str = Field(default="", description="the question as the user wrote it, when it was rewritten")
+    answer: str
+    refused: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    model: ModelRef | None = None
+    index_version: str | None = None
+    collection: str | None = None
+    conversation_id: str | None = None
+    message: int | None = Field(default=None, description="the conversation turn it rates")
+    created_at: str

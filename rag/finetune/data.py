@@ -522,8 +522,11 @@ def _row(hit: Hit) -> dict:
 
 
 def load_gold(path) -> list[dict]:
-    """Person-written examples: JSONL with `question` and `answer` (empty or the refusal: unanswerable)."""
-    return read_records(path, "a 'question' (and an 'answer', empty if unanswerable)")
+    """Person-written examples: JSONL with `question` and `answer` (empty or the refusal: unanswerable). A record
+    flagged `"check": true` (a thumbs-down answer of `rag feedback export`, still to be answered by a person) is
+    left out."""
+    records = read_records(path, "a 'question' (and an 'answer', empty if unanswerable)")
+    return [r for r in records if r.get("check") is not True]
 
 
 INVENTED = ["Zorvath", "Quellmere", "Brisklan", "Ottervane", "Vexhollow", "Mirandel", "Caskfeld", "Threnody"]

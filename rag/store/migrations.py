@@ -123,6 +123,51 @@ def _sqlite_columns_added_later(tx: Transaction, dialect: str) -> None:
     tx.execute("CREATE INDEX IF NOT EXISTS documents_text ON documents(collection, text_sha256)")
 
 
+CONVERSATIONS = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id {text} PRIMARY KEY,
+    owner {text} NOT NULL,
+    title {text} NOT NULL DEFAULT '',
+    collection {text},
+    created_at {text} NOT NULL,
+    updated_at {text} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_owner ON conversations(owner, updated_at);
+CREATE TABLE IF NOT EXISTS conversation_messages (
+    conversation_id {text} NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    n INTEGER NOT NULL,
+    question {text} NOT NULL,
+    rewritten {text} NOT NULL,
+    answer {text} NOT NULL,
+    index_version {text},
+    created_at {text} NOT NULL,
+    PRIMARY KEY (conversation_id, n)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id {text} PRIMARY KEY,
+    owner {text} NOT NULL,
+    rating {text} NOT NULL,
+    comment {text} NOT NULL DEFAULT '',
+    question {text} NOT NULL,
+    asked {text} NOT NULL DEFAULT '',
+    answer {text} NOT NULL,
+    refused INTEGER NOT NULL DEFAULT 0,
+    citations {text} NOT NULL DEFAULT '[]',
+    model {text},
+    index_version {text},
+    collection {text},
+    conversation_id {text},
+    message INTEGER,
+    created_at {text} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_owner ON feedback(owner, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS feedback_turn ON feedback(owner, conversation_id, message)
+    WHERE conversation_id IS NOT NULL
+"""
+# Conversations and feedback belong to an `owner`: the id of the API key that made them ('' without a key).
+# Feedback has no foreign key to its conversation: it is evaluation data and stays when the conversation is deleted.
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -133,6 +178,7 @@ class Migration:
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "documents, chunks, tags, aliases, jobs, counters, API keys", BASELINE, _sqlite_columns_added_later),
+    Migration(2, "conversations and feedback", CONVERSATIONS),
 ]
 LATEST = MIGRATIONS[-1].version
 

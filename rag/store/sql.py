@@ -304,6 +304,10 @@ class SqlStore:
     def all_vids(self) -> list[int]:
         return [r[0] for r in self.sql.all("SELECT vid FROM chunks")]
 
+    def collections(self) -> list[str]:
+        """The collections that hold documents, by name."""
+        return [r[0] for r in self.sql.all("SELECT DISTINCT collection FROM documents ORDER BY collection")]
+
     def totals(self) -> dict:
         """What is stored now (documents by status, pages, chunks) and what was ever ingested (counters)."""
         by_status = {r[0]: r[1] for r in self.sql.all("SELECT status, COUNT(*) FROM documents GROUP BY status")}

@@ -7,14 +7,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from rag.answering.answer import EMPTY_INDEX
 from tests.helpers import docgen
-from tests.helpers.apps import wait_ready
 from tests.helpers.models import MODELS_DIR
-from tests.helpers.servers import RAG, free_port
+from tests.helpers.servers import RAG
 
 pytestmark = pytest.mark.slow
 
@@ -26,52 +24,6 @@ def rag(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     if check and done.returncode != 0:
         raise AssertionError(f"rag {args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("server-data")
-    port = free_port()
-    # One generation at a time and no queue, so a second concurrent request is refused (503).
-    env = dict(os.environ, RAG_MODELS_DIR=str(MODELS_DIR), RAG_SERVING__MAX_CONCURRENT="1", RAG_SERVING__QUEUE_SIZE="0")
-    env.pop("RAG_GENERATOR__MODEL", None)
-    log = open(data.parent / "server.log", "w")
-    proc = subprocess.Popen(
-        [*RAG, "--data-dir", str(data), "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(proc, base, log.name)
-        with httpx.Client(base_url=base, timeout=300) as client:
-            yield client, data, Path(log.name)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def two_pdfs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("e2e-docs")
-    handbook = docgen.simple_pdf(
-        d / "handbook.pdf",
-        [
-            ("Working hours", ["Core working hours are from 10:00 to 15:00 on weekdays."]),
-            ("Travel", ["The daily meal allowance on business trips is 55 EUR within Europe."]),
-        ],
-        title="Staff Handbook",
-    )
-    plants = docgen.simple_pdf(
-        d / "plants.pdf",
-        [
-            ("Fjordvik", ["The Fjordvik hydro plant produced 455 GWh in the fourth quarter."]),
-        ],
-        title="Plant Report",
-    )
-    return handbook, plants
 
 
 def test_empty_index_gets_a_clear_answer(server):

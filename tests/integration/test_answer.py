@@ -129,3 +129,13 @@ def test_streamed_pieces_make_up_the_generated_text(services):
     pieces = []
     answer = services.ask("Who inspected the harbour crane?", k=3, on_token=pieces.append)
     assert pieces and answer.timings_ms["first_token_ms"] <= answer.timings_ms["total_ms"]
+
+
+def test_the_model_rewrites_a_follow_up_that_rules_cannot(services):
+    """A follow-up whose subject is the previous answer ("she"): the 0.5B writes the standalone question."""
+    from rag.conversation.rewrite import Turn
+    from rag.service.chat import Chat
+
+    history = [Turn("Who runs the Fjordvik plant?", "Ingrid Berg runs the Fjordvik plant [1].")]
+    rewritten = Chat(services).standalone("When did she start?", history)
+    assert rewritten.method == "model" and "Ingrid Berg" in rewritten.question and "\n" not in rewritten.question

@@ -35,6 +35,18 @@ ROUTES = [
     ("GET", "/v1/jobs", None),
     ("GET", "/v1/jobs/{job_id}", None),
     ("DELETE", "/v1/jobs/{job_id}", None),
+    ("POST", "/v1/conversations", {}),
+    ("GET", "/v1/conversations", None),
+    ("GET", "/v1/conversations/{conv_id}", None),
+    ("DELETE", "/v1/conversations/{conv_id}", None),
+    ("POST", "/v1/conversations/{conv_id}/messages", {"question": "annual", "mode": "extract"}),
+    ("POST", "/v1/conversations/{conv_id}/messages/{n}/feedback", {"rating": "up"}),
+    ("POST", "/v1/feedback", {"rating": "up", "conversation_id": "0123456789abcdef", "message": 1}),
+    ("GET", "/v1/feedback", None),
+    ("DELETE", "/v1/feedback/{feedback_id}", None),
+    ("GET", "/v1/models", None),
+    ("GET", "/v1/models/{model}", None),
+    ("POST", "/v1/chat/completions", {"model": "hr", "messages": [{"role": "user", "content": "annual"}]}),
 ]
 
 
@@ -48,7 +60,8 @@ def test_every_v1_route_is_in_the_checked_list(app_keys):
 @pytest.mark.parametrize("method,path,body", ROUTES + [("POST", "/v1/parse", None)])
 def test_no_key_or_a_wrong_or_revoked_key_gets_401(app_keys, method, path, body):
     app, services, keys = app_keys
-    path = path.replace("{doc_id}", "0123456789abcdef").replace("{job_id}", "0123456789abcdef").replace("{n}", "1")
+    for name in ("doc_id", "job_id", "conv_id", "feedback_id", "model", "n"):
+        path = path.replace("{" + name + "}", "1" if name == "n" else "0123456789abcdef")
     for headers in [
         {},
         {"Authorization": "Bearer rag_nope_nope"},

@@ -19,8 +19,9 @@ GROUPS = {
     "db": {"upgrade", "status"},
     "finetune": {"data", "train", "export", "embedder"},
     "documents": {"list", "show", "remove"},
+    "feedback": {"export"},
 }
-COMMANDS = {"parse", "ingest", "search", "ask", "serve", "info", "worker", "reindex"}
+COMMANDS = {"parse", "ingest", "search", "ask", "serve", "info", "worker", "reindex", "mcp"}
 
 
 @pytest.fixture(scope="module")

@@ -46,3 +46,24 @@ def test_replace_chunks_keeps_the_document_and_returns_old_and_new_vector_ids(ma
     assert sorted(store.all_vids()) == sorted(new)
     with pytest.raises(NotFound):
         store.replace_chunks("nope", [])
+
+
+def test_conversations_and_feedback_on_both_backends(make_store):
+    from rag.core.types import Answer, Feedback, Rewritten
+    from rag.store.conversations import ConversationStore, FeedbackStore
+
+    store = make_store()
+    conversations, feedback = ConversationStore(store), FeedbackStore(store)
+    conv = conversations.create("k1", "hr")
+    asked = Rewritten(question="How many leave days in 2019?", method="rules", rule="period")
+    for question in ("How many leave days?", "and in 2019?"):
+        conversations.add_message("k1", conv.id, question, asked, Answer(answer="25 days [1]", citations=[]), "v1")
+    got = conversations.require("k1", conv.id)
+    assert [m.n for m in got.messages] == [1, 2] and got.title == "How many leave days?"
+    assert [c.turns for c in conversations.list("k1")] == [2] and conversations.get("k2", conv.id) is None
+    rated = Feedback(id="", rating="up", question="q", answer="a", conversation_id=conv.id, message=2, created_at="")
+    feedback.add("k1", rated)
+    feedback.add("k1", rated.model_copy(update={"rating": "down"}))  # a turn's feedback is replaced
+    assert [f.rating for f in feedback.list("k1")] == ["down"] and feedback.list("k2") == []
+    assert conversations.delete("k1", conv.id) and not conversations.delete("k1", conv.id)
+    assert len(feedback.list(None)) == 1  # feedback stays when its conversation goes
