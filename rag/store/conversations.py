@@ -58,7 +58,7 @@ class ConversationStore:
         """The owner's conversations, the latest first, without their turns (`turns` counts them)."""
         rows = self.store.sql.all(
             "SELECT c.*, (SELECT COUNT(*) FROM conversation_messages m WHERE m.conversation_id=c.id) AS turns"
-            " FROM conversations c WHERE owner=? ORDER BY updated_at DESC, id DESC LIMIT ?",
+            " FROM conversations c WHERE owner=? ORDER BY updated_at DESC, seq DESC LIMIT ?",
             (owner, limit),
         )
         return [_conversation(r, r["turns"], []) for r in rows]
@@ -136,7 +136,7 @@ class FeedbackStore:
             if value is not None:
                 sql += f" AND {column}=?"
                 args.append(value)
-        sql += " ORDER BY created_at DESC, id DESC"
+        sql += " ORDER BY created_at DESC, seq DESC"
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)

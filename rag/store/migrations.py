@@ -125,7 +125,8 @@ def _sqlite_columns_added_later(tx: Transaction, dialect: str) -> None:
 
 CONVERSATIONS = """
 CREATE TABLE IF NOT EXISTS conversations (
-    id {text} PRIMARY KEY,
+    seq {serial},
+    id {text} NOT NULL UNIQUE,
     owner {text} NOT NULL,
     title {text} NOT NULL DEFAULT '',
     collection {text},
@@ -144,7 +145,8 @@ CREATE TABLE IF NOT EXISTS conversation_messages (
     PRIMARY KEY (conversation_id, n)
 );
 CREATE TABLE IF NOT EXISTS feedback (
-    id {text} PRIMARY KEY,
+    seq {serial},
+    id {text} NOT NULL UNIQUE,
     owner {text} NOT NULL,
     rating {text} NOT NULL,
     comment {text} NOT NULL DEFAULT '',
@@ -164,6 +166,7 @@ CREATE INDEX IF NOT EXISTS feedback_owner ON feedback(owner, created_at);
 CREATE UNIQUE INDEX IF NOT EXISTS feedback_turn ON feedback(owner, conversation_id, message)
     WHERE conversation_id IS NOT NULL
 """
+# `seq` orders rows made in the same second as they were made (`created_at` has seconds; ids are random).
 # Conversations and feedback belong to an `owner`: the id of the API key that made them ('' without a key).
 # Feedback has no foreign key to its conversation: it is evaluation data and stays when the conversation is deleted.
 

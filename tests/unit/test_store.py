@@ -65,5 +65,9 @@ def test_conversations_and_feedback_on_both_backends(make_store):
     feedback.add("k1", rated)
     feedback.add("k1", rated.model_copy(update={"rating": "down"}))  # a turn's feedback is replaced
     assert [f.rating for f in feedback.list("k1")] == ["down"] and feedback.list("k2") == []
+    on_ask = Feedback(id="", rating="up", question="first", answer="a", created_at="")
+    feedback.add("k1", on_ask)
+    feedback.add("k1", on_ask.model_copy(update={"question": "second"}))  # the same second: newest first all the same
+    assert [f.question for f in feedback.list("k1")][:2] == ["second", "first"]
     assert conversations.delete("k1", conv.id) and not conversations.delete("k1", conv.id)
-    assert len(feedback.list(None)) == 1  # feedback stays when its conversation goes
+    assert len(feedback.list(None)) == 3  # feedback stays when its conversation goes
